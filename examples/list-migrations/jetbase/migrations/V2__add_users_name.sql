@@ -1,0 +1,5 @@
+-- upgrade
+ALTER TABLE users ADD COLUMN name TEXT;
+
+-- rollback
+ALTER TABLE users DROP COLUMN name;

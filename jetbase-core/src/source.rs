@@ -1,0 +1,427 @@
+//! Reading a migrations directory: every file checked, every problem collected.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::checksum::checksum;
+use crate::migration::{Migration, MigrationParts};
+use crate::name::{MigrationKind, NameError, is_sql_file, parse_filename};
+use crate::parse::{BodyError, parse_body};
+use crate::split::{Dialect, SplitError, split_statements};
+use crate::version::Version;
+
+/// Directories nested deeper than this are not followed (a guard against symlink loops).
+const MAX_DEPTH: usize = 32;
+
+/// One problem with one file (or with the directory itself).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The migrations directory does not exist.
+    #[error("migrations directory `{}` does not exist; create it (`jetbase init`) or name the right one", .path.display())]
+    MissingDirectory {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+    /// The migrations path is not a directory.
+    #[error("`{}` is not a directory; name the directory that holds the migration files", .path.display())]
+    NotADirectory {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+    /// A file or directory could not be read.
+    #[error("`{path}`: cannot be read")]
+    Io {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A name that is not valid UTF-8.
+    #[error(
+        "`{path}`: the file name is not valid UTF-8; rename it to `V<version>__<description>.sql`"
+    )]
+    NameNotUtf8 {
+        /// The path, relative to the migrations directory, with invalid bytes replaced.
+        path: String,
+    },
+    /// A `.sql` file whose name is not a migration name.
+    #[error("`{path}`: {source}")]
+    Name {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// What is wrong with the name.
+        #[source]
+        source: NameError,
+    },
+    /// The file's content is not UTF-8.
+    #[error(
+        "`{path}`: not valid UTF-8 (first invalid byte on line {line}); save the file as UTF-8"
+    )]
+    NotUtf8 {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// The line holding the first invalid byte.
+        line: usize,
+    },
+    /// A problem in the file's body (directives, emptiness).
+    #[error("`{path}`: {source}")]
+    Body {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// What is wrong with the body.
+        #[source]
+        source: BodyError,
+    },
+    /// SQL that cannot be split under any dialect (an open quote or comment).
+    #[error("`{path}`: {source}")]
+    Split {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// The splitter's error (under PostgreSQL's rules).
+        #[source]
+        source: SplitError,
+    },
+    /// Two or more files with the same version (`V20`, `V20.0` and `V020` are the same).
+    #[error(
+        "version {version} is used by more than one file: {}; give each file its own version",
+        .paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    )]
+    DuplicateVersion {
+        /// The version, in the first file's stored form.
+        version: String,
+        /// The files, relative to the migrations directory.
+        paths: Vec<String>,
+    },
+    /// Two repeatable files with the same file name in different directories (the history
+    /// identifies repeatables by file name).
+    #[error(
+        "file name `{filename}` is used more than once: {}; rename one",
+        .paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    )]
+    DuplicateFilename {
+        /// The shared file name.
+        filename: String,
+        /// The files, relative to the migrations directory.
+        paths: Vec<String>,
+    },
+}
+
+impl SourceError {
+    /// The path the problem is about, relative to the migrations directory (for duplicates, the
+    /// first of the files; for directory problems, the directory).
+    pub fn path(&self) -> String {
+        match self {
+            Self::MissingDirectory { path } | Self::NotADirectory { path } => {
+                path.display().to_string()
+            }
+            Self::Io { path, .. }
+            | Self::NameNotUtf8 { path }
+            | Self::Name { path, .. }
+            | Self::NotUtf8 { path, .. }
+            | Self::Body { path, .. }
+            | Self::Split { path, .. } => path.clone(),
+            Self::DuplicateVersion { paths, .. } | Self::DuplicateFilename { paths, .. } => {
+                paths.first().cloned().unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Every problem found in a migrations directory.
+#[derive(Debug)]
+pub struct ScanError {
+    /// The directory that was read.
+    pub directory: PathBuf,
+    /// The problems, in file order.
+    pub problems: Vec<SourceError>,
+}
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        write!(
+            f,
+            "{count} problem{} in migrations directory `{}`:",
+            if count == 1 { "" } else { "s" },
+            self.directory.display()
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScanError {}
+
+/// Reads every migration in `directory` (recursively) and returns them in apply order: versioned
+/// by version, then runs-always by path, then runs-on-change by path. Files not ending in `.sql`
+/// are ignored.
+///
+/// ```no_run
+/// let migrations = jetbase_core::scan_dir("jetbase/migrations".as_ref())?;
+/// for migration in &migrations {
+///     println!("{} {}", migration.filename(), migration.checksum());
+/// }
+/// # Ok::<(), jetbase_core::ScanError>(())
+/// ```
+///
+/// # Errors
+///
+/// Returns a [`ScanError`] holding every problem found, not only the first: a missing directory,
+/// unreadable files, bad names, non-UTF-8 content, bad directives, empty files, unterminated
+/// quotes or comments, duplicate versions.
+pub fn scan_dir(directory: &Path) -> Result<Vec<Migration>, ScanError> {
+    let fail = |problem| ScanError {
+        directory: directory.to_path_buf(),
+        problems: vec![problem],
+    };
+    match std::fs::metadata(directory) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(fail(SourceError::MissingDirectory {
+                path: directory.to_path_buf(),
+            }));
+        }
+        Err(source) => {
+            return Err(fail(SourceError::Io {
+                path: directory.display().to_string(),
+                source,
+            }));
+        }
+        Ok(metadata) if !metadata.is_dir() => {
+            return Err(fail(SourceError::NotADirectory {
+                path: directory.to_path_buf(),
+            }));
+        }
+        Ok(_) => {}
+    }
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    collect_files(directory, "", 0, &mut files, &mut problems);
+    files.sort();
+    let mut migrations = Vec::with_capacity(files.len());
+    for relative in files {
+        match std::fs::read(directory.join(&relative)) {
+            Ok(bytes) => match parse_migration(&relative, &bytes) {
+                Ok(migration) => migrations.push(migration),
+                Err(found) => problems.extend(found),
+            },
+            Err(source) => problems.push(SourceError::Io {
+                path: relative,
+                source,
+            }),
+        }
+    }
+    problems.extend(find_duplicates(&migrations));
+    if !problems.is_empty() {
+        return Err(ScanError {
+            directory: directory.to_path_buf(),
+            problems,
+        });
+    }
+    sort_in_apply_order(&mut migrations);
+    Ok(migrations)
+}
+
+/// Collects the relative paths (with `/`) of the `.sql` files below `directory`.
+fn collect_files(
+    directory: &Path,
+    prefix: &str,
+    depth: usize,
+    files: &mut Vec<String>,
+    problems: &mut Vec<SourceError>,
+) {
+    let entries = match std::fs::read_dir(directory) {
+        Ok(entries) => entries,
+        Err(source) => {
+            problems.push(SourceError::Io {
+                path: prefix.trim_end_matches('/').to_owned(),
+                source,
+            });
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(source) => {
+                problems.push(SourceError::Io {
+                    path: prefix.to_owned(),
+                    source,
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        let raw_name = entry.file_name();
+        let Some(name) = raw_name.to_str() else {
+            let lossy = format!("{prefix}{}", raw_name.to_string_lossy());
+            if lossy.ends_with(".sql") {
+                problems.push(SourceError::NameNotUtf8 { path: lossy });
+            }
+            continue;
+        };
+        let relative = format!("{prefix}{name}");
+        match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => {
+                if depth < MAX_DEPTH {
+                    collect_files(&path, &format!("{relative}/"), depth + 1, files, problems);
+                }
+            }
+            Ok(_) if is_sql_file(name) => files.push(relative),
+            Ok(_) => {}
+            Err(source) => problems.push(SourceError::Io {
+                path: relative,
+                source,
+            }),
+        }
+    }
+}
+
+/// Parses one migration file from its path (relative to the migrations directory, `/`
+/// separators) and content. Every problem of the file is returned together.
+///
+/// ```
+/// let migration = jetbase_core::parse_migration("sub/V2__add_index.sql", b"CREATE INDEX i ON t (a);")?;
+/// assert_eq!(migration.filename(), "V2__add_index.sql");
+/// assert_eq!(migration.version().unwrap().as_str(), "2");
+/// # Ok::<(), Vec<jetbase_core::SourceError>>(())
+/// ```
+///
+/// # Errors
+///
+/// Returns every [`SourceError`] of the file: bad name, non-UTF-8 content, bad directives, an
+/// empty file, SQL that no dialect can split.
+pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<SourceError>> {
+    let filename = path.rsplit('/').next().unwrap_or(path);
+    let mut problems = Vec::new();
+    let name = parse_filename(filename)
+        .map_err(|source| {
+            problems.push(SourceError::Name {
+                path: path.to_owned(),
+                source,
+            })
+        })
+        .ok();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text),
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            problems.push(SourceError::NotUtf8 {
+                path: path.to_owned(),
+                line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            });
+            return Err(problems);
+        }
+    };
+    let body = match parse_body(text) {
+        Ok(body) => Some(body),
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|source| SourceError::Body {
+                path: path.to_owned(),
+                source,
+            }));
+            None
+        }
+    };
+    let (Some(name), Some(body)) = (name, body) else {
+        return Err(problems);
+    };
+    if body.directives.delimiter.is_none() {
+        for section in std::iter::once(body.upgrade).chain(body.rollback) {
+            if let Err(source) = check_splittable(section.text, section.first_line) {
+                problems.push(SourceError::Split {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Migration::new(MigrationParts {
+        kind: name.kind,
+        version: name.version,
+        description: name.description,
+        filename: filename.to_owned(),
+        path: path.to_owned(),
+        checksum: checksum(text, body.directives.delimiter()),
+        upgrade_sql: body.upgrade.text.to_owned(),
+        rollback_sql: body.rollback.map(|section| section.text.to_owned()),
+        rollback_first_line: body.rollback.map_or(0, |section| section.first_line),
+        no_transaction: body.directives.no_transaction,
+        delimiter: body.directives.delimiter,
+    }))
+}
+
+/// SQL is rejected before it reaches a database only when no dialect can split it: a MySQL file
+/// may use backslash escapes that PostgreSQL's rules read differently, and the database is not
+/// known until run time.
+fn check_splittable(text: &str, first_line: usize) -> Result<(), SplitError> {
+    let mut first_error = None;
+    for dialect in Dialect::ALL {
+        match split_statements(text, first_line, dialect) {
+            Ok(_) => return Ok(()),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn find_duplicates(migrations: &[Migration]) -> Vec<SourceError> {
+    let mut by_version: HashMap<&Version, Vec<&Migration>> = HashMap::new();
+    let mut by_filename: HashMap<&str, Vec<&Migration>> = HashMap::new();
+    for migration in migrations {
+        match migration.version() {
+            Some(version) => by_version.entry(version).or_default().push(migration),
+            None => by_filename
+                .entry(migration.filename())
+                .or_default()
+                .push(migration),
+        }
+    }
+    let paths = |group: &[&Migration]| group.iter().map(|m| m.path().to_owned()).collect();
+    let mut problems: Vec<SourceError> = by_version
+        .into_iter()
+        .filter(|(_, group)| group.len() > 1)
+        .map(|(version, group)| SourceError::DuplicateVersion {
+            version: version.to_string(),
+            paths: paths(&group),
+        })
+        .chain(
+            by_filename
+                .into_iter()
+                .filter(|(_, group)| group.len() > 1)
+                .map(|(filename, group)| SourceError::DuplicateFilename {
+                    filename: filename.to_owned(),
+                    paths: paths(&group),
+                }),
+        )
+        .collect();
+    problems.sort_by_key(SourceError::path);
+    problems
+}
+
+/// Versioned by version, then runs-always by path, then runs-on-change by path.
+pub fn sort_in_apply_order(migrations: &mut [Migration]) {
+    migrations.sort_by(|a, b| {
+        let rank = |m: &Migration| match m.kind() {
+            MigrationKind::Versioned => 0,
+            MigrationKind::RunsAlways => 1,
+            MigrationKind::RunsOnChange => 2,
+        };
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.version().cmp(&b.version()))
+            .then_with(|| a.path().cmp(b.path()))
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,329 @@
+use super::*;
+use proptest::prelude::*;
+
+fn texts(sql: &str, dialect: Dialect) -> Vec<&str> {
+    split_statements(sql, 1, dialect)
+        .unwrap_or_else(|e| panic!("{dialect}: {e}\n{sql}"))
+        .into_iter()
+        .map(|s| s.sql)
+        .collect()
+}
+
+fn all_dialects(sql: &str) -> Vec<&str> {
+    let first = texts(sql, Dialect::Postgres);
+    for dialect in [Dialect::Sqlite, Dialect::MySql] {
+        assert_eq!(texts(sql, dialect), first, "{dialect} differs");
+    }
+    first
+}
+
+#[test]
+fn plpgsql_function_of_the_vectors_is_one_statement() {
+    let sql = "CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger AS $$\nBEGIN\n    \
+               NEW.updated_at := now();\n    RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n";
+    assert_eq!(
+        texts(sql, Dialect::Postgres),
+        [sql.trim_end().trim_end_matches(';')]
+    );
+}
+
+#[test]
+fn trigger_of_the_vectors_needs_no_directive() {
+    let sql = "CREATE TRIGGER items_touch AFTER UPDATE ON items\nBEGIN\n    UPDATE items SET name = \
+               name WHERE id = NEW.id;\nEND;\n\nCREATE VIEW item_names AS SELECT name FROM items;\n";
+    assert_eq!(
+        all_dialects(sql),
+        [
+            "CREATE TRIGGER items_touch AFTER UPDATE ON items\nBEGIN\n    UPDATE items SET name = \
+             name WHERE id = NEW.id;\nEND",
+            "CREATE VIEW item_names AS SELECT name FROM items",
+        ]
+    );
+}
+
+#[test]
+fn mysql_procedure_with_nested_blocks() {
+    let sql = "CREATE DEFINER=`root`@`localhost` PROCEDURE p(IN x INT)\nBEGIN\n  IF x > 0 THEN\n    \
+               SELECT 1;\n  ELSE\n    BEGIN SELECT 2; END;\n  END IF;\n  CASE x WHEN 1 THEN SELECT 3; \
+               END CASE;\n  WHILE x > 0 DO SET x = x - 1; END WHILE;\n  lbl: LOOP LEAVE lbl; END LOOP lbl;\n\
+               END;\nSELECT 4;";
+    let statements = texts(sql, Dialect::MySql);
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert!(statements[0].ends_with("END LOOP lbl;\nEND"));
+    assert_eq!(statements[1], "SELECT 4");
+}
+
+#[test]
+fn begin_atomic_and_case_expressions() {
+    let sql = "CREATE FUNCTION f(x int) RETURNS int BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; END;\n\
+               SELECT CASE WHEN 1 = 1 THEN 'a' END;\nBEGIN;\nCOMMIT;";
+    assert_eq!(
+        texts(sql, Dialect::Postgres),
+        [
+            "CREATE FUNCTION f(x int) RETURNS int BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; END",
+            "SELECT CASE WHEN 1 = 1 THEN 'a' END",
+            "BEGIN",
+            "COMMIT",
+        ]
+    );
+}
+
+#[test]
+fn delimiters_and_comment_markers_inside_strings() {
+    let sql = "INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', \"odd;name\");\nSELECT `x;y` FROM t";
+    assert_eq!(
+        all_dialects(sql),
+        [
+            "INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', \"odd;name\")",
+            "SELECT `x;y` FROM t"
+        ]
+    );
+}
+
+#[test]
+fn escape_strings_on_postgres() {
+    let sql = "SELECT E'it\\'s; fine', e'\\\\';\nSELECT 'C:\\';\nSELECT 2";
+    assert_eq!(
+        texts(sql, Dialect::Postgres),
+        [
+            "SELECT E'it\\'s; fine', e'\\\\'",
+            "SELECT 'C:\\'",
+            "SELECT 2"
+        ]
+    );
+    // `E` that ends a longer word is not an escape-string prefix.
+    assert_eq!(
+        texts("SELECT some'x\\';\nSELECT 2", Dialect::Postgres),
+        ["SELECT some'x\\'", "SELECT 2"]
+    );
+}
+
+#[test]
+fn backslash_escapes_and_hash_comments_on_mysql() {
+    let sql = "INSERT INTO t VALUES ('it\\'s; fine', \"q\\\";\"); # trailing; comment\nSELECT 1 --not a comment\n;SELECT 2";
+    assert_eq!(
+        texts(sql, Dialect::MySql),
+        [
+            "INSERT INTO t VALUES ('it\\'s; fine', \"q\\\";\")",
+            "SELECT 1 --not a comment",
+            "SELECT 2"
+        ]
+    );
+}
+
+#[test]
+fn nested_dollar_tags() {
+    let sql = "DO $outer$\nBEGIN\n  EXECUTE $inner$ SELECT ';' $inner$;\n  RAISE NOTICE $$ $inner$; $$;\nEND\n$outer$;\nSELECT $1, a$b$c FROM t;";
+    let statements = texts(sql, Dialect::Postgres);
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert!(statements[0].starts_with("DO $outer$") && statements[0].ends_with("$outer$"));
+    assert_eq!(statements[1], "SELECT $1, a$b$c FROM t");
+}
+
+#[test]
+fn comments_after_and_between_statements() {
+    let sql = "-- leading\nCREATE TABLE a (id INT); -- after; with a semicolon\n/* block; */ CREATE TABLE b (id INT) /* inside */;\n-- only a comment;\n";
+    assert_eq!(
+        all_dialects(sql),
+        ["CREATE TABLE a (id INT)", "CREATE TABLE b (id INT)"]
+    );
+}
+
+#[test]
+fn nested_block_comments_on_postgres_only() {
+    let sql = "/* outer /* inner; */ still comment; */ SELECT 1;";
+    assert_eq!(texts(sql, Dialect::Postgres), ["SELECT 1"]);
+    // SQLite and MySQL close the comment at the first `*/`.
+    assert_eq!(
+        texts(sql, Dialect::Sqlite),
+        ["still comment", "*/ SELECT 1"]
+    );
+}
+
+#[test]
+fn statement_without_final_delimiter() {
+    assert_eq!(
+        all_dialects("SELECT 1;\nSELECT 2\n\n"),
+        ["SELECT 1", "SELECT 2"]
+    );
+    assert_eq!(all_dialects("  \n-- nothing\n;;\n"), Vec::<&str>::new());
+}
+
+#[test]
+fn line_numbers_count_from_the_given_first_line() {
+    let sql = "\n\nSELECT 1;\r\n\r\n  SELECT\n 2;\rSELECT 3";
+    let lines: Vec<usize> = split_statements(sql, 10, Dialect::Postgres)
+        .unwrap()
+        .iter()
+        .map(|s| s.line)
+        .collect();
+    assert_eq!(lines, [12, 14, 16]);
+}
+
+#[test]
+fn unterminated_constructs_name_their_line() {
+    let cases = [
+        (
+            "SELECT 1;\nSELECT 'oops;\n",
+            Dialect::Postgres,
+            Unterminated::SingleQuote,
+            2,
+        ),
+        (
+            "SELECT \"oops\n",
+            Dialect::Sqlite,
+            Unterminated::DoubleQuote,
+            1,
+        ),
+        (
+            "\n\nSELECT `oops\n",
+            Dialect::MySql,
+            Unterminated::Backtick,
+            3,
+        ),
+        (
+            "SELECT 1; /* open\n\n",
+            Dialect::MySql,
+            Unterminated::BlockComment,
+            1,
+        ),
+        (
+            "SELECT 1;\n/* a /* b */\n",
+            Dialect::Postgres,
+            Unterminated::BlockComment,
+            2,
+        ),
+        ("SELECT [oops\n", Dialect::Sqlite, Unterminated::Bracket, 1),
+        (
+            "SELECT 1;\nDO $body$ BEGIN END $bod$;",
+            Dialect::Postgres,
+            Unterminated::DollarQuote,
+            2,
+        ),
+        (
+            "SELECT 'it\\'s",
+            Dialect::MySql,
+            Unterminated::SingleQuote,
+            1,
+        ),
+    ];
+    for (sql, dialect, kind, line) in cases {
+        let error = split_statements(sql, 1, dialect).expect_err(sql);
+        assert_eq!((error.kind, error.line), (kind, line), "{sql:?}");
+        assert!(
+            error.to_string().contains(&format!("line {line}")),
+            "{error}"
+        );
+    }
+    let error = split_statements("DO $body$ x", 1, Dialect::Postgres).unwrap_err();
+    assert!(error.to_string().contains("`$body$`"), "{error}");
+}
+
+#[test]
+fn custom_delimiter_follows_python_line_rule() {
+    let sql = "-- header\nCREATE TRIGGER items_touch AFTER UPDATE ON items\nBEGIN\n    UPDATE items SET name = name WHERE id = NEW.id;\nEND~\n\nCREATE VIEW v AS SELECT 1~~\n  SELECT 'unterminated'\n";
+    let statements = split_with_delimiter(sql, 3, "~");
+    let found: Vec<(&str, usize)> = statements.iter().map(|s| (s.sql, s.line)).collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "CREATE TRIGGER items_touch AFTER UPDATE ON items\nBEGIN\n    UPDATE items SET name = name WHERE id = NEW.id;\nEND",
+                4
+            ),
+            ("CREATE VIEW v AS SELECT 1", 9),
+            ("SELECT 'unterminated'", 10),
+        ]
+    );
+    for statement in &statements {
+        assert_eq!(
+            &sql[statement.offset..statement.offset + statement.sql.len()],
+            statement.sql
+        );
+    }
+}
+
+// ---- properties ----
+
+/// A significant piece of SQL that must end up inside a statement unchanged.
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "select", "insert", "into", "t", "col_1", "values", "from", "x"
+        ])
+        .prop_map(str::to_owned),
+        "[0-9]{1,4}",
+        "[a-z ;\\-/*$]{0,8}".prop_map(|inner| format!("'{}'", inner.replace('\'', "''"))),
+        "[a-z ;\\-']{0,8}".prop_map(|inner| format!("\"{inner}\"")),
+        "[a-z ;\\-'\"]{0,8}".prop_map(|inner| format!("$body$ {inner} $body$")),
+        "[a-z ;']{0,8}".prop_map(|inner| format!("$${inner}$$")),
+        prop::sample::select(vec!["(", ")", ",", "=", "+", "."]).prop_map(str::to_owned),
+    ]
+}
+
+/// Whitespace or a comment, which may stand between pieces and between statements.
+fn trivia() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(" ".to_owned()),
+        Just("\n".to_owned()),
+        Just("\r\n\t".to_owned()),
+        "[a-z ;'$]{0,10}".prop_map(|c| format!(" -- {c}\n")),
+        "[a-z ;'$]{0,10}".prop_map(|c| format!(" /* {c} */ ")),
+    ]
+}
+
+fn statement() -> impl Strategy<Value = String> {
+    (piece(), prop::collection::vec((trivia(), piece()), 0..6)).prop_map(|(first, rest)| {
+        let mut text = first;
+        for (gap, next) in rest {
+            text.push_str(&gap);
+            text.push_str(&next);
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn never_panics_on_arbitrary_input(text in any::<String>()) {
+        for dialect in Dialect::ALL {
+            let _ = split_statements(&text, 1, dialect);
+        }
+        let _ = split_with_delimiter(&text, 1, "~");
+    }
+
+    #[test]
+    fn never_panics_on_sql_like_input(text in "[a-zA-Z0-9 ;'\"`$/*\\-#\\[\\]\\\\\n\r]{0,64}") {
+        for dialect in Dialect::ALL {
+            let _ = split_statements(&text, 1, dialect);
+        }
+    }
+
+    #[test]
+    fn statements_are_exact_slices_in_order(
+        statements in prop::collection::vec(statement(), 1..6),
+        gaps in prop::collection::vec(trivia(), 7),
+        final_delimiter in any::<bool>(),
+    ) {
+        let mut text = gaps[0].clone();
+        for (index, statement) in statements.iter().enumerate() {
+            text.push_str(statement);
+            if index + 1 < statements.len() || final_delimiter {
+                text.push(';');
+            }
+            text.push_str(&gaps[index + 1]);
+        }
+        let found = split_statements(&text, 1, Dialect::Postgres).unwrap();
+        let found_texts: Vec<&str> = found.iter().map(|s| s.sql).collect();
+        let expected: Vec<&str> = statements.iter().map(String::as_str).collect();
+        prop_assert_eq!(found_texts, expected);
+        let mut previous_end = 0;
+        for statement in &found {
+            prop_assert!(statement.offset >= previous_end);
+            prop_assert_eq!(&text[statement.offset..statement.offset + statement.sql.len()], statement.sql);
+            previous_end = statement.offset + statement.sql.len();
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Jetbase: database migrations for Rust applications.
+//!
+//! Migrations are plain SQL files (`V1__create_users.sql`, with an upgrade and a rollback
+//! section). [`embed!`] compiles a migrations directory into the binary, validated and
+//! checksummed at build time; [`Migrator::from_dir`] reads the same files at run time.
+//! Files, checksums and history tables are compatible with Python Jetbase.
+//!
+//! ```
+//! # // The doctests run from the `jetbase` crate, whose tests hold the shared vectors.
+//! static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+//!
+//! let first = &MIGRATOR.migrations()[0];
+//! assert_eq!(first.filename(), "V1__create_users_table.sql");
+//! assert_eq!(first.version().map(|v| v.as_str()), Some("1"));
+//! assert_eq!(first.checksum().len(), 64);
+//! ```
+
+pub mod build;
+mod error;
+mod migrator;
+
+pub use error::Error;
+pub use migrator::Migrator;
+
+pub use jetbase_core::{
+    Dialect, Migration, MigrationKind, ScanError, SourceError, SplitError, Statement, Version,
+    VersionError,
+};
+
+/// Compiles a migrations directory into the binary.
+///
+/// `embed!()` reads `jetbase/migrations` relative to the crate's `Cargo.toml`;
+/// `embed!("path")` reads another directory (relative to the crate, or absolute). Every file is
+/// parsed and checksummed at compile time, and every problem (bad names, duplicate versions,
+/// non-UTF-8 files, unknown directives, empty files, unterminated quotes) is a compile error
+/// naming the file, all of them in one build. The result is a constant [`Migrator`]:
+///
+/// ```
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// assert_eq!(MIGRATOR.migrations().len(), 16);
+/// ```
+///
+/// Editing an embedded file rebuilds the crate by itself. So that adding or removing a file does
+/// too, call [`build::rerun_if_migrations_change`] from the crate's `build.rs`.
+pub use jetbase_macros::embed;
