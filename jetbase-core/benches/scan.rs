@@ -74,6 +74,23 @@ fn scan(c: &mut Criterion) {
     group.bench_function("floor_read_and_sha256_raw_bytes", |b| {
         b.iter(|| read_and_hash_raw(black_box(directory.path())))
     });
+    let bodies: Vec<(String, String)> = (0..FILES)
+        .map(|index| {
+            (
+                format!("V{}__create_table_{index}.sql", index + 1),
+                migration_body(index),
+            )
+        })
+        .collect();
+    group.bench_function("jetbase_parse_in_memory_one_thread", |b| {
+        b.iter(|| {
+            for (name, body) in &bodies {
+                black_box(
+                    jetbase_core::parse_migration(name, body.as_bytes()).expect("valid file"),
+                );
+            }
+        })
+    });
     group.finish();
 }
 

@@ -52,7 +52,12 @@ pub(crate) fn is_python_space(c: char) -> bool {
 
 /// Python's `str.strip()` with no argument.
 pub(crate) fn python_strip(text: &str) -> &str {
-    text.trim_matches(is_python_space)
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        // The common case, checked without decoding characters.
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim_matches(is_python_space),
+    }
 }
 
 /// Whether a line is Python Jetbase's rollback marker: after trimming it starts with `--` and the

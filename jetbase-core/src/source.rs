@@ -48,13 +48,12 @@ pub enum SourceError {
         path: String,
     },
     /// A `.sql` file whose name is not a migration name.
-    #[error("`{path}`: {source}")]
+    #[error("{}", with_directory(path, problem))]
     Name {
         /// The path, relative to the migrations directory.
         path: String,
-        /// What is wrong with the name.
-        #[source]
-        source: NameError,
+        /// What is wrong with the name (its message names the file).
+        problem: NameError,
     },
     /// The file's content is not UTF-8.
     #[error(
@@ -67,22 +66,20 @@ pub enum SourceError {
         line: usize,
     },
     /// A problem in the file's body (directives, emptiness).
-    #[error("`{path}`: {source}")]
+    #[error("`{path}`: {problem}")]
     Body {
         /// The path, relative to the migrations directory.
         path: String,
         /// What is wrong with the body.
-        #[source]
-        source: BodyError,
+        problem: BodyError,
     },
     /// SQL that cannot be split under any dialect (an open quote or comment).
-    #[error("`{path}`: {source}")]
+    #[error("`{path}`: {problem}")]
     Split {
         /// The path, relative to the migrations directory.
         path: String,
         /// The splitter's error (under PostgreSQL's rules).
-        #[source]
-        source: SplitError,
+        problem: SplitError,
     },
     /// Two or more files with the same version (`V20`, `V20.0` and `V020` are the same).
     #[error(
@@ -107,6 +104,14 @@ pub enum SourceError {
         /// The files, relative to the migrations directory.
         paths: Vec<String>,
     },
+}
+
+/// A name error's message, with the directories in front when the file is not at the top.
+fn with_directory(path: &str, problem: &NameError) -> String {
+    match path.rsplit_once('/') {
+        Some((directory, _)) => format!("in `{directory}/`: {problem}"),
+        None => problem.to_string(),
+    }
 }
 
 impl SourceError {
@@ -203,16 +208,10 @@ pub fn scan_dir(directory: &Path) -> Result<Vec<Migration>, ScanError> {
     collect_files(directory, "", 0, &mut files, &mut problems);
     files.sort();
     let mut migrations = Vec::with_capacity(files.len());
-    for relative in files {
-        match std::fs::read(directory.join(&relative)) {
-            Ok(bytes) => match parse_migration(&relative, &bytes) {
-                Ok(migration) => migrations.push(migration),
-                Err(found) => problems.extend(found),
-            },
-            Err(source) => problems.push(SourceError::Io {
-                path: relative,
-                source,
-            }),
+    for result in read_and_parse_all(directory, &files) {
+        match result {
+            Ok(migration) => migrations.push(migration),
+            Err(found) => problems.extend(found),
         }
     }
     problems.extend(find_duplicates(&migrations));
@@ -224,6 +223,49 @@ pub fn scan_dir(directory: &Path) -> Result<Vec<Migration>, ScanError> {
     }
     sort_in_apply_order(&mut migrations);
     Ok(migrations)
+}
+
+/// Below this many files, one thread reads them all.
+const FILES_PER_THREAD: usize = 256;
+
+/// Reads and parses `files` (relative to `directory`), on several threads for large directories;
+/// the results keep the order of `files`.
+fn read_and_parse_all(
+    directory: &Path,
+    files: &[String],
+) -> Vec<Result<Migration, Vec<SourceError>>> {
+    let read_and_parse = |relative: &String| match std::fs::read(directory.join(relative)) {
+        Ok(bytes) => parse_migration(relative, &bytes),
+        Err(source) => Err(vec![SourceError::Io {
+            path: relative.clone(),
+            source,
+        }]),
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len() / FILES_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return files.iter().map(read_and_parse).collect();
+    }
+    let chunk_size = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk_size)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(read_and_parse).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .zip(files.chunks(chunk_size))
+            .flat_map(|(worker, chunk)| {
+                // A worker only panics if parsing panicked; parse that chunk again here so the
+                // panic surfaces on the caller's thread with its message.
+                worker
+                    .join()
+                    .unwrap_or_else(|_| chunk.iter().map(read_and_parse).collect())
+            })
+            .collect()
+    })
 }
 
 /// Collects the relative paths (with `/`) of the `.sql` files below `directory`.
@@ -265,8 +307,15 @@ fn collect_files(
             continue;
         };
         let relative = format!("{prefix}{name}");
-        match std::fs::metadata(&path) {
-            Ok(metadata) if metadata.is_dir() => {
+        // The entry's own type needs no system call; only links are followed with `metadata`.
+        let file_type = match entry.file_type() {
+            Ok(file_type) if file_type.is_symlink() => {
+                std::fs::metadata(&path).map(|m| m.file_type())
+            }
+            other => other,
+        };
+        match file_type {
+            Ok(file_type) if file_type.is_dir() => {
                 if depth < MAX_DEPTH {
                     collect_files(&path, &format!("{relative}/"), depth + 1, files, problems);
                 }
@@ -299,10 +348,10 @@ pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<Source
     let filename = path.rsplit('/').next().unwrap_or(path);
     let mut problems = Vec::new();
     let name = parse_filename(filename)
-        .map_err(|source| {
+        .map_err(|problem| {
             problems.push(SourceError::Name {
                 path: path.to_owned(),
-                source,
+                problem,
             })
         })
         .ok();
@@ -320,9 +369,9 @@ pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<Source
     let body = match parse_body(text) {
         Ok(body) => Some(body),
         Err(errors) => {
-            problems.extend(errors.into_iter().map(|source| SourceError::Body {
+            problems.extend(errors.into_iter().map(|problem| SourceError::Body {
                 path: path.to_owned(),
-                source,
+                problem,
             }));
             None
         }
@@ -332,10 +381,10 @@ pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<Source
     };
     if body.directives.delimiter.is_none() {
         for section in std::iter::once(body.upgrade).chain(body.rollback) {
-            if let Err(source) = check_splittable(section.text, section.first_line) {
+            if let Err(problem) = check_splittable(section.text, section.first_line) {
                 problems.push(SourceError::Split {
                     path: path.to_owned(),
-                    source,
+                    problem,
                 });
             }
         }

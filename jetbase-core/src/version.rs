@@ -70,12 +70,19 @@ impl Version {
     /// The numeric segments without leading zeros, with trailing zero segments dropped, so that
     /// equal versions have equal canonical segments.
     fn canonical_segments(&self) -> impl Iterator<Item = &str> {
-        let segments: Vec<&str> = self.text.split('.').map(strip_leading_zeros).collect();
-        let kept = segments
-            .iter()
-            .rposition(|segment| *segment != "0")
-            .map_or(0, |last| last + 1);
-        segments.into_iter().take(kept)
+        let significant = self.text.trim_end_matches(['0', '.']).len();
+        // Trimming stopped inside the last non-zero segment: extend to that segment's end.
+        let end = self.text[significant..]
+            .find('.')
+            .map_or(self.text.len(), |dot| significant + dot);
+        let kept = if significant == 0 {
+            ""
+        } else {
+            &self.text[..end]
+        };
+        kept.split('.')
+            .filter(move |_| !kept.is_empty())
+            .map(strip_leading_zeros)
     }
 }
 

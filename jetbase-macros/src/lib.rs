@@ -8,6 +8,13 @@ mod embed;
 #[proc_macro]
 pub fn embed(input: TokenStream) -> TokenStream {
     embed::expand(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|error| {
+            // The errors, then a well-typed value, so that the only messages are ours.
+            let errors = error.into_compile_error();
+            quote::quote!({
+                #errors
+                ::jetbase::Migrator::from_static(&[])
+            })
+        })
         .into()
 }

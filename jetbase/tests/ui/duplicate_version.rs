@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("duplicate_version");
+
+fn main() {
+    let _ = &MIGRATOR;
+}

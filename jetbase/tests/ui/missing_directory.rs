@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("does_not_exist");
+
+fn main() {
+    let _ = &MIGRATOR;
+}

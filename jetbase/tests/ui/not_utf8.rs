@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("not_utf8");
+
+fn main() {
+    let _ = &MIGRATOR;
+}

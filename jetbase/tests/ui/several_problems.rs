@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("several_problems");
+
+fn main() {
+    let _ = &MIGRATOR;
+}

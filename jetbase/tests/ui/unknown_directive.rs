@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("unknown_directive");
+
+fn main() {
+    let _ = &MIGRATOR;
+}
