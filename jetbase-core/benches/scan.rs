@@ -17,7 +17,7 @@ fn migration_body(index: usize) -> String {
     body.push_str(&format!(
         "CREATE TABLE table_{index} (\n    id BIGINT PRIMARY KEY,\n"
     ));
-    for column in 0..16 {
+    for column in 0..13 {
         body.push_str(&format!(
             "    column_{column:02} VARCHAR(255) NOT NULL DEFAULT 'value; {column}',\n"
         ));

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::lines::{is_rollback_marker, lines, python_strip};
+use crate::lines::{comment_line, is_rollback_marker, lines, python_strip};
 
 /// The statement delimiter when a file names none.
 pub const DEFAULT_DELIMITER: &str = ";";
@@ -26,11 +26,14 @@ pub fn checksum_statements(text: &str, delimiter: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     for line in lines(text) {
-        if is_rollback_marker(line.text) {
-            break;
-        }
         let trimmed = python_strip(line.text);
-        if trimmed.is_empty() || trimmed.starts_with("--") {
+        if trimmed.is_empty() {
+            continue;
+        }
+        if comment_line(trimmed) {
+            if is_rollback_marker(trimmed) {
+                break;
+            }
             continue;
         }
         current.push(trimmed);

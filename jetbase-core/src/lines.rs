@@ -53,11 +53,32 @@ pub(crate) fn is_python_space(c: char) -> bool {
 /// Python's `str.strip()` with no argument.
 pub(crate) fn python_strip(text: &str) -> &str {
     let bytes = text.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        // The common case, checked without decoding characters.
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
-        _ => text.trim_matches(is_python_space),
+    let start = bytes
+        .iter()
+        .position(|&b| !is_ascii_python_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ascii_python_space(b))
+        .map_or(start, |last| last + 1);
+    let trimmed = &text[start..end.max(start)];
+    // Non-ASCII whitespace (U+00A0, U+3000...) starts with a byte of 0x80 or more.
+    match (trimmed.as_bytes().first(), trimmed.as_bytes().last()) {
+        (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => {
+            trimmed.trim_matches(is_python_space)
+        }
+        _ => trimmed,
     }
+}
+
+/// The ASCII characters for which Python's `str.isspace()` holds.
+fn is_ascii_python_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | 0x1c..=0x1f | b' ')
+}
+
+/// Whether a trimmed line is a comment line (starts with `--`).
+pub(crate) fn comment_line(trimmed: &str) -> bool {
+    trimmed.as_bytes().starts_with(b"--")
 }
 
 /// Whether a line is Python Jetbase's rollback marker: after trimming it starts with `--` and the
@@ -87,15 +108,20 @@ impl<'a> LineCounter<'a> {
 
     /// The line number of byte `offset`; offsets must not decrease between calls.
     pub(crate) fn line_at(&mut self, offset: usize) -> usize {
-        let offset = offset.min(self.bytes.len());
-        while self.position < offset {
-            match self.bytes[self.position] {
-                b'\n' => self.line += 1,
-                b'\r' if self.bytes.get(self.position + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
+        let offset = offset.min(self.bytes.len()).max(self.position);
+        let chunk = &self.bytes[self.position..offset];
+        if chunk.contains(&b'\r') {
+            for (index, &byte) in chunk.iter().enumerate() {
+                let lone_cr =
+                    byte == b'\r' && self.bytes.get(self.position + index + 1) != Some(&b'\n');
+                if byte == b'\n' || lone_cr {
+                    self.line += 1;
+                }
             }
-            self.position += 1;
+        } else {
+            self.line += chunk.iter().filter(|&&byte| byte == b'\n').count();
         }
+        self.position = offset;
         self.line
     }
 }

@@ -1,7 +1,7 @@
 //! The migration body: header directives, the upgrade section and the rollback section.
 
 use crate::checksum::DEFAULT_DELIMITER;
-use crate::lines::{is_rollback_marker, lines, python_strip};
+use crate::lines::{comment_line, is_rollback_marker, lines, python_strip};
 
 /// A part of a migration file, with the line it starts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +121,12 @@ pub fn parse_body(text: &str) -> Result<Body<'_>, Vec<BodyError>> {
     let mut rollback = None;
     let mut upgrade_end = text.len();
     for line in lines(text) {
-        if rollback.is_none() && is_rollback_marker(line.text) {
+        let trimmed = python_strip(line.text);
+        if !comment_line(trimmed) {
+            in_header &= trimmed.is_empty();
+            continue;
+        }
+        if rollback.is_none() && is_rollback_marker(trimmed) {
             upgrade_end = line.start;
             rollback = Some(Section {
                 text: &text[line.next..],
@@ -129,7 +134,6 @@ pub fn parse_body(text: &str) -> Result<Body<'_>, Vec<BodyError>> {
             });
             continue;
         }
-        let trimmed = python_strip(line.text);
         if let Some(directive) = directive_text(trimmed) {
             if in_header {
                 apply_directive(
@@ -145,8 +149,6 @@ pub fn parse_body(text: &str) -> Result<Body<'_>, Vec<BodyError>> {
                     text: trimmed.to_owned(),
                 });
             }
-        } else if !trimmed.is_empty() && !trimmed.starts_with("--") {
-            in_header = false;
         }
     }
     if !errors.is_empty() {

@@ -357,9 +357,7 @@ impl<'a> Lexer<'a> {
         };
         let kind = match byte {
             b if b.is_ascii_whitespace() => {
-                while self.peek(0).is_some_and(|b| b.is_ascii_whitespace()) {
-                    self.position += 1;
-                }
+                self.advance_while(|b| b.is_ascii_whitespace());
                 TokenKind::Trivia
             }
             b'-' if self.peek(1) == Some(b'-') && self.starts_line_comment() => {
@@ -411,9 +409,7 @@ impl<'a> Lexer<'a> {
                 TokenKind::Semicolon
             }
             b if is_word_start(b) => {
-                while self.peek(0).is_some_and(is_word_continue) {
-                    self.position += 1;
-                }
+                self.advance_while(is_word_continue);
                 TokenKind::Word
             }
             _ => {
@@ -437,10 +433,14 @@ impl<'a> Lexer<'a> {
                 .is_none_or(|b| b.is_ascii_whitespace() || b.is_ascii_control())
     }
 
+    /// Moves past every byte from the current position for which `keep` holds.
+    fn advance_while(&mut self, keep: impl Fn(u8) -> bool) {
+        let rest = &self.bytes[self.position..];
+        self.position += rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+    }
+
     fn skip_line(&mut self) {
-        while self.peek(0).is_some_and(|b| b != b'\n' && b != b'\r') {
-            self.position += 1;
-        }
+        self.advance_while(|b| b != b'\n' && b != b'\r');
     }
 
     fn skip_block_comment(&mut self, start: usize) -> Result<(), SplitError> {
@@ -479,9 +479,11 @@ impl<'a> Lexer<'a> {
         start: usize,
     ) -> Result<(), SplitError> {
         self.position += 1;
-        while let Some(byte) = self.peek(0) {
+        loop {
+            self.advance_while(|b| b != quote && !(backslash_escapes && b == b'\\'));
+            let Some(byte) = self.peek(0) else { break };
             if backslash_escapes && byte == b'\\' {
-                self.position += 2;
+                self.position = (self.position + 2).min(self.bytes.len());
             } else if byte == quote {
                 if self.peek(1) == Some(quote) {
                     self.position += 2;
@@ -489,8 +491,6 @@ impl<'a> Lexer<'a> {
                     self.position += 1;
                     return Ok(());
                 }
-            } else {
-                self.position += 1;
             }
         }
         self.position = self.bytes.len();

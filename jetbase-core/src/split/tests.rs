@@ -327,3 +327,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn backslash_at_the_very_end_is_an_open_string_not_a_panic() {
+    for text in ["SELECT '\\", "SELECT \"\\", "'\\"] {
+        let error = split_statements(text, 1, Dialect::MySql).unwrap_err();
+        assert_eq!(error.line, 1, "{text:?}");
+    }
+}
