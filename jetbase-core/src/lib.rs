@@ -21,6 +21,7 @@ mod lines;
 mod migration;
 mod name;
 mod parse;
+mod plan;
 mod source;
 mod split;
 mod version;
@@ -31,6 +32,10 @@ pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
 };
 pub use parse::{Body, BodyError, Directives, Section, parse_body};
+pub use plan::{
+    AppliedMigration, PlanError, Record, RollbackOptions, RollbackStep, State, StatusEntry, Step,
+    UpgradeOptions, plan_rollback, plan_upgrade, status,
+};
 pub use source::{ScanError, SourceError, parse_migration, scan_dir, sort_in_apply_order};
 pub use split::{
     Dialect, SplitError, Statement, Unterminated, split_statements, split_with_delimiter,

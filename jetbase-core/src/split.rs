@@ -181,10 +181,10 @@ pub fn split_with_delimiter<'a>(
             let indent = line.text.len() - line.text.trim_start_matches(is_python_space).len();
             open = Some((line.start + indent, line.number));
         }
-        if trimmed.ends_with(delimiter) {
-            if let Some((from, number)) = open.take() {
-                close(from, number, line.start + line.text.len());
-            }
+        if trimmed.ends_with(delimiter)
+            && let Some((from, number)) = open.take()
+        {
+            close(from, number, line.start + line.text.len());
         }
     }
     if let Some((from, number)) = open {

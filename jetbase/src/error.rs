@@ -1,6 +1,8 @@
 //! The errors of the `jetbase` crate.
 
-use jetbase_core::ScanError;
+use std::time::Duration;
+
+use jetbase_core::{PlanError, ScanError, SplitError, VersionError};
 
 /// What can go wrong in jetbase.
 #[derive(Debug, thiserror::Error)]
@@ -13,10 +15,107 @@ pub enum Error {
         #[source]
         source: ScanError,
     },
+    /// A database call failed outside a migration (reading the history, creating the tables, the
+    /// lock).
+    #[error("database error while {action}")]
+    Database {
+        /// What jetbase was doing.
+        action: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Validation found problems; nothing was run.
+    #[error("{}", list("validation failed, nothing was run", problems))]
+    Validation {
+        /// Every problem found.
+        problems: Vec<PlanError>,
+    },
+    /// A `to_version` option that is not a version.
+    #[error("invalid to_version")]
+    InvalidVersion {
+        /// Why it is invalid.
+        #[source]
+        source: VersionError,
+    },
+    /// A migration's SQL cannot be split into statements for this database.
+    #[error("`{filename}` cannot be split into statements for {dialect}")]
+    Split {
+        /// The file.
+        filename: String,
+        /// The database's dialect.
+        dialect: String,
+        /// What is open.
+        #[source]
+        source: SplitError,
+    },
+    /// A migration failed. The ones before it in the run stay applied.
+    #[error(
+        "{direction} of `{filename}` failed at line {line}: {statement}{}{}",
+        if *.partially_applied {
+            "\nthe migration may be PARTIALLY APPLIED: this database commits DDL implicitly, so \
+             statements before the failing one may have taken effect; check them before retrying"
+        } else {
+            "\nthe migration was rolled back; nothing of it remains"
+        },
+        if .applied_before.is_empty() { String::new() } else {
+            format!("\napplied before it in this run: {}", .applied_before.join(", "))
+        }
+    )]
+    MigrationFailed {
+        /// `upgrade` or `rollback`.
+        direction: &'static str,
+        /// The file.
+        filename: String,
+        /// The failing statement's line in the file (0 when the history write failed).
+        line: usize,
+        /// The failing statement, shortened.
+        statement: String,
+        /// True on databases without transactional DDL (MySQL/MariaDB) or for no-transaction
+        /// migrations, when statements before the failing one ran.
+        partially_applied: bool,
+        /// The migrations this run completed before the failure.
+        applied_before: Vec<String>,
+        /// The database's error.
+        #[source]
+        source: Box<sqlx::Error>,
+    },
+    /// The lock stayed taken for the whole `lock_timeout`.
+    #[error(
+        "the migration lock is held by {holder} since {since}; waited {waited:?}. If that process \
+         is gone and was Python Jetbase or `jetbase lock`, free it with `jetbase unlock`"
+    )]
+    LockTimeout {
+        /// The `process_id` in the lock row.
+        holder: String,
+        /// The `locked_at` in the lock row.
+        since: String,
+        /// How long this process waited.
+        waited: Duration,
+    },
+}
+
+fn list(headline: &str, problems: &[PlanError]) -> String {
+    let mut text = format!(
+        "{headline} ({} problem{}):",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for problem in problems {
+        text.push_str("\n  - ");
+        text.push_str(&problem.to_string());
+    }
+    text
 }
 
 impl From<ScanError> for Error {
     fn from(source: ScanError) -> Self {
         Self::Migrations { source }
+    }
+}
+
+impl Error {
+    pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { action, source }
     }
 }

@@ -16,15 +16,27 @@
 //! ```
 
 pub mod build;
+// Without a database feature the shared driver code has no user.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+    allow(dead_code, unused_macros, unused_imports)
+)]
+mod driver;
 mod error;
+mod lock;
 mod migrator;
+mod report;
+mod run;
 
+pub use driver::Database;
 pub use error::Error;
-pub use migrator::Migrator;
+pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
+pub use report::{MigrationStatus, Report, ReportEntry};
+pub use run::{Rollback, RunFuture, Upgrade};
 
 pub use jetbase_core::{
-    Dialect, Migration, MigrationKind, ScanError, SourceError, SplitError, Statement, Version,
-    VersionError,
+    AppliedMigration, Dialect, Migration, MigrationKind, PlanError, ScanError, SourceError,
+    SplitError, State, Statement, Version, VersionError,
 };
 
 /// Compiles a migrations directory into the binary.

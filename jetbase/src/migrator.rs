@@ -1,11 +1,17 @@
-//! The [`Migrator`]: a set of migrations, in apply order.
+//! The [`Migrator`]: a set of migrations, in apply order, and what it does to a database.
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::time::Duration;
 
-use jetbase_core::{Migration, scan_dir};
+use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
 
 use crate::Error;
+use crate::driver::Database;
+use crate::driver::sql::Tables;
+
+/// How long `upgrade`, `rollback` and fixes wait for the lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A set of migrations in apply order: versioned by version, then runs-always (`RA__`) by path,
 /// then runs-on-change (`ROC__`) by path.
@@ -14,6 +20,8 @@ use crate::Error;
 #[derive(Debug, Clone)]
 pub struct Migrator {
     migrations: Cow<'static, [Migration]>,
+    postgres_schema: Option<Cow<'static, str>>,
+    lock_timeout: Duration,
 }
 
 impl Migrator {
@@ -22,6 +30,8 @@ impl Migrator {
     pub const fn from_static(migrations: &'static [Migration]) -> Self {
         Self {
             migrations: Cow::Borrowed(migrations),
+            postgres_schema: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 
@@ -44,6 +54,8 @@ impl Migrator {
         let migrations = scan_dir(directory.as_ref())?;
         Ok(Self {
             migrations: Cow::Owned(migrations),
+            postgres_schema: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         })
     }
 
@@ -51,4 +63,115 @@ impl Migrator {
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
     }
+
+    /// Keeps the history tables (and the migrations' unqualified names) in this PostgreSQL
+    /// schema, created if missing. Ignored on SQLite and MySQL.
+    #[must_use]
+    pub fn with_postgres_schema(mut self, schema: impl Into<String>) -> Self {
+        self.postgres_schema = Some(Cow::Owned(schema.into()));
+        self
+    }
+
+    /// How long to wait for the lock (default 60 s).
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Brings the database up to date: the same as [`Migrator::upgrade`] with no options.
+    ///
+    /// On an up-to-date database this is one read-only query: no lock, no DDL.
+    ///
+    /// ```no_run
+    /// # async fn start(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let report = MIGRATOR.run(&pool).await?;
+    /// println!("applied {} migrations", report.migrations.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`Upgrade`].
+    pub fn run<'a, D: Database>(&'a self, database: &'a D) -> crate::Upgrade<'a, D> {
+        self.upgrade(database)
+    }
+
+    /// An upgrade with options (`count`, `to_version`, `dry_run`, the validation switches),
+    /// run by `.await`.
+    pub fn upgrade<'a, D: Database>(&'a self, database: &'a D) -> crate::Upgrade<'a, D> {
+        crate::Upgrade::new(self, database)
+    }
+
+    /// A rollback with options (`count`, `to_version`, `dry_run`), run by `.await`. By default
+    /// it rolls back the last applied versioned migration.
+    pub fn rollback<'a, D: Database>(&'a self, database: &'a D) -> crate::Rollback<'a, D> {
+        crate::Rollback::new(self, database)
+    }
+
+    /// The history rows, oldest first. Creates and changes nothing; an empty list when the
+    /// database has no jetbase tables.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read.
+    pub async fn history<D: Database>(&self, database: &D) -> Result<Vec<AppliedMigration>, Error> {
+        let tables = self.tables(database.dialect());
+        Ok(read_history(database, &tables).await?.unwrap_or_default())
+    }
+
+    /// Where each migration stands: local files in apply order, then history rows whose file
+    /// is gone. Creates and changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read.
+    pub async fn status<D: Database>(
+        &self,
+        database: &D,
+    ) -> Result<Vec<crate::MigrationStatus>, Error> {
+        let history = self.history(database).await?;
+        Ok(crate::report::status(&self.migrations, &history))
+    }
+
+    /// Every validation problem an upgrade would stop on (edited or missing applied files,
+    /// failed rows, out-of-order versions, unreadable rows); empty when all is well. Creates and
+    /// changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read.
+    pub async fn validate<D: Database>(&self, database: &D) -> Result<Vec<PlanError>, Error> {
+        let history = self.history(database).await?;
+        let options = jetbase_core::UpgradeOptions::default();
+        Ok(
+            jetbase_core::plan_upgrade(&self.migrations, &history, &options)
+                .err()
+                .unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn tables(&self, dialect: Dialect) -> Tables {
+        let schema = self
+            .postgres_schema
+            .as_deref()
+            .filter(|_| dialect == Dialect::Postgres);
+        Tables::new(dialect, schema)
+    }
+
+    pub(crate) fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
+    }
+}
+
+/// Reads the history: `None` when the table does not exist.
+pub(crate) async fn read_history<D: Database>(
+    database: &D,
+    tables: &Tables,
+) -> Result<Option<Vec<AppliedMigration>>, Error> {
+    database
+        .read_history(tables)
+        .await
+        .map_err(Error::database("reading the migration history"))
 }

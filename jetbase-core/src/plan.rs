@@ -1,0 +1,504 @@
+//! The pure decisions: given the local migrations and the history, what an upgrade or a rollback
+//! does, and what is wrong. No database here; every driver shares these.
+
+use std::collections::HashMap;
+
+use crate::migration::Migration;
+use crate::name::MigrationKind;
+use crate::version::Version;
+
+/// One row of `jetbase_migrations`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The `order_executed` identity.
+    pub order_executed: i64,
+    /// The version as stored; `None` for repeatables.
+    pub version: Option<String>,
+    /// The stored description.
+    pub description: String,
+    /// The stored file name.
+    pub filename: String,
+    /// The stored `migration_type` text (`VERSIONED`, `RUNS_ALWAYS`, `RUNS_ON_CHANGE`).
+    pub migration_type: String,
+    /// `applied_at` as the database renders it.
+    pub applied_at: String,
+    /// The stored checksum.
+    pub checksum: Option<String>,
+    /// jetbase's own column: `Some(false)` while a no-transaction migration has not finished;
+    /// `None` on rows written by Python Jetbase.
+    pub success: Option<bool>,
+    /// jetbase's own column: how long the migration took.
+    pub execution_ms: Option<i64>,
+}
+
+impl AppliedMigration {
+    /// The kind, if `migration_type` holds a known value.
+    pub fn kind(&self) -> Option<MigrationKind> {
+        match self.migration_type.as_str() {
+            "VERSIONED" => Some(MigrationKind::Versioned),
+            "RUNS_ALWAYS" => Some(MigrationKind::RunsAlways),
+            "RUNS_ON_CHANGE" => Some(MigrationKind::RunsOnChange),
+            _ => None,
+        }
+    }
+
+    /// Whether this row records a no-transaction migration that did not finish.
+    pub fn is_failed(&self) -> bool {
+        self.success == Some(false)
+    }
+
+    fn label(&self) -> String {
+        match &self.version {
+            Some(version) => format!("version {version} ({})", self.filename),
+            None => format!("`{}`", self.filename),
+        }
+    }
+}
+
+/// The upgrade options of SPEC section 5.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeOptions {
+    /// Apply at most this many pending versioned migrations.
+    pub count: Option<usize>,
+    /// Apply pending versioned migrations up to and including this one.
+    pub to_version: Option<Version>,
+    /// Skip every validation.
+    pub skip_validation: bool,
+    /// Skip the check that applied files are unchanged.
+    pub skip_checksum_validation: bool,
+    /// Skip the check that applied files still exist.
+    pub skip_file_validation: bool,
+    /// Allow a pending version below the latest applied one.
+    pub out_of_order: bool,
+}
+
+/// The rollback options of SPEC section 5.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackOptions {
+    /// Roll back this many versioned migrations (default 1).
+    pub count: Option<usize>,
+    /// Roll back everything applied after this version; it stays.
+    pub to_version: Option<Version>,
+}
+
+/// How a planned migration is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// A new history row.
+    Insert,
+    /// The repeatable's existing row gets the new checksum and time.
+    Update,
+}
+
+/// One migration an upgrade runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Index into the local migrations.
+    pub index: usize,
+    /// How its history row is written.
+    pub record: Record,
+}
+
+/// Something that stops an upgrade or a rollback before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// An applied file was edited.
+    #[error(
+        "version {version} ({filename}) was changed after it was applied: checksum {applied} in \
+         the history, {local} on disk. Restore the file, or accept the edit with `jetbase \
+         validate --fix` (skip with skip_checksum_validation)"
+    )]
+    ChecksumMismatch {
+        /// The version.
+        version: String,
+        /// The file.
+        filename: String,
+        /// The checksum in the history.
+        applied: String,
+        /// The checksum of the file now.
+        local: String,
+    },
+    /// An applied migration whose file is gone.
+    #[error(
+        "{label} is in the history but its file is missing. Restore the file, or remove the row \
+         with `jetbase validate --fix` (skip with skip_file_validation)"
+    )]
+    MissingFile {
+        /// Which migration.
+        label: String,
+    },
+    /// A pending version below the latest applied one.
+    #[error(
+        "version {version} ({filename}) is pending but older than the latest applied version \
+         {latest}. Renumber it above {latest}, or allow it with out_of_order"
+    )]
+    OutOfOrder {
+        /// The pending version.
+        version: String,
+        /// Its file.
+        filename: String,
+        /// The latest applied version.
+        latest: String,
+    },
+    /// A no-transaction migration that failed or was interrupted.
+    #[error(
+        "{label} did not finish (a no-transaction migration that failed or was interrupted); \
+         check what it applied, then roll it back or run `jetbase fix`"
+    )]
+    Failed {
+        /// Which migration.
+        label: String,
+    },
+    /// A history row jetbase cannot read.
+    #[error("history row {order_executed} cannot be read: {problem}; correct or delete it")]
+    BadHistoryRow {
+        /// Its `order_executed`.
+        order_executed: i64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `to_version` names no pending migration (upgrade) or no applied one (rollback).
+    #[error("{problem}")]
+    TargetVersion {
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A migration to roll back has no file.
+    #[error("{label} cannot be rolled back: its file is missing, so its rollback SQL is unknown")]
+    RollbackWithoutFile {
+        /// Which migration.
+        label: String,
+    },
+}
+
+/// The history, indexed for planning.
+struct History<'a> {
+    versioned: HashMap<Version, &'a AppliedMigration>,
+    repeatable: HashMap<&'a str, &'a AppliedMigration>,
+    latest: Option<Version>,
+    problems: Vec<PlanError>,
+}
+
+impl<'a> History<'a> {
+    fn index(applied: &'a [AppliedMigration]) -> Self {
+        let mut history = History {
+            versioned: HashMap::new(),
+            repeatable: HashMap::new(),
+            latest: None,
+            problems: Vec::new(),
+        };
+        for row in applied {
+            let bad = |problem: String| PlanError::BadHistoryRow {
+                order_executed: row.order_executed,
+                problem,
+            };
+            match (row.kind(), &row.version) {
+                (None, _) => history.problems.push(bad(format!(
+                    "unknown migration_type `{}` (expected VERSIONED, RUNS_ALWAYS or RUNS_ON_CHANGE)",
+                    row.migration_type
+                ))),
+                (Some(MigrationKind::Versioned), None) => {
+                    history.problems.push(bad("a VERSIONED row without a version".to_owned()))
+                }
+                (Some(MigrationKind::Versioned), Some(text)) => match Version::parse(text) {
+                    Ok(version) => {
+                        if history.latest.as_ref().is_none_or(|latest| &version > latest) {
+                            history.latest = Some(version.clone());
+                        }
+                        history.versioned.insert(version, row);
+                    }
+                    Err(error) => history.problems.push(bad(error.to_string())),
+                },
+                (Some(_), _) => {
+                    history.repeatable.insert(row.filename.as_str(), row);
+                }
+            }
+        }
+        history
+    }
+}
+
+/// Decides what an upgrade runs: pending versioned migrations by version (limited by `count` or
+/// `to_version`), then every runs-always migration, then new or changed runs-on-change ones.
+///
+/// # Errors
+///
+/// Every validation problem at once (unless skipped): edited or missing applied files, failed
+/// rows, out-of-order versions, unreadable history rows; and a `to_version` that is not pending.
+pub fn plan_upgrade(
+    local: &[Migration],
+    applied: &[AppliedMigration],
+    options: &UpgradeOptions,
+) -> Result<Vec<Step>, Vec<PlanError>> {
+    let history = History::index(applied);
+    let mut problems = history.problems.clone();
+    if !options.skip_validation {
+        problems.extend(validate(local, applied, &history, options));
+    }
+    let mut pending: Vec<usize> = local
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.version()
+                .is_some_and(|v| !history.versioned.contains_key(v))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if let Some(target) = &options.to_version {
+        match pending
+            .iter()
+            .position(|&i| local[i].version() == Some(target))
+        {
+            Some(position) => pending.truncate(position + 1),
+            None => problems.push(PlanError::TargetVersion {
+                problem: if history.versioned.contains_key(target) {
+                    format!("version {target} is already applied; nothing to upgrade to")
+                } else {
+                    format!("there is no migration file with version {target}")
+                },
+            }),
+        }
+    }
+    if let Some(count) = options.count {
+        pending.truncate(count);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut steps: Vec<Step> = pending
+        .into_iter()
+        .map(|index| Step {
+            index,
+            record: Record::Insert,
+        })
+        .collect();
+    for (index, migration) in local.iter().enumerate() {
+        let row = history.repeatable.get(migration.filename());
+        let record = if row.is_some() {
+            Record::Update
+        } else {
+            Record::Insert
+        };
+        let runs = match migration.kind() {
+            MigrationKind::Versioned => false,
+            MigrationKind::RunsAlways => true,
+            MigrationKind::RunsOnChange => {
+                row.is_none_or(|row| row.checksum.as_deref() != Some(migration.checksum()))
+            }
+        };
+        if runs {
+            steps.push(Step { index, record });
+        }
+    }
+    Ok(steps)
+}
+
+fn validate(
+    local: &[Migration],
+    applied: &[AppliedMigration],
+    history: &History<'_>,
+    options: &UpgradeOptions,
+) -> Vec<PlanError> {
+    let mut problems = Vec::new();
+    let local_versions: HashMap<&Version, &Migration> = local
+        .iter()
+        .filter_map(|m| m.version().map(|v| (v, m)))
+        .collect();
+    let local_files: HashMap<&str, &Migration> = local
+        .iter()
+        .filter(|m| m.kind().is_repeatable())
+        .map(|m| (m.filename(), m))
+        .collect();
+    for row in applied {
+        if row.is_failed() {
+            problems.push(PlanError::Failed { label: row.label() });
+        }
+    }
+    for (version, row) in sorted(&history.versioned) {
+        match local_versions.get(version) {
+            Some(migration) => {
+                let stored = row.checksum.as_deref().unwrap_or("");
+                if !options.skip_checksum_validation
+                    && !row.is_failed()
+                    && stored != migration.checksum()
+                {
+                    problems.push(PlanError::ChecksumMismatch {
+                        version: version.to_string(),
+                        filename: row.filename.clone(),
+                        applied: stored.to_owned(),
+                        local: migration.checksum().to_owned(),
+                    });
+                }
+            }
+            None if !options.skip_file_validation => {
+                problems.push(PlanError::MissingFile { label: row.label() })
+            }
+            None => {}
+        }
+    }
+    if !options.skip_file_validation {
+        let mut gone: Vec<&&AppliedMigration> = history
+            .repeatable
+            .iter()
+            .filter(|(filename, _)| !local_files.contains_key(*filename))
+            .map(|(_, row)| row)
+            .collect();
+        gone.sort_by_key(|row| row.order_executed);
+        problems.extend(
+            gone.into_iter()
+                .map(|row| PlanError::MissingFile { label: row.label() }),
+        );
+    }
+    if let (Some(latest), false) = (&history.latest, options.out_of_order) {
+        for migration in local {
+            if let Some(version) = migration.version()
+                && version < latest
+                && !history.versioned.contains_key(version)
+            {
+                problems.push(PlanError::OutOfOrder {
+                    version: version.to_string(),
+                    filename: migration.filename().to_owned(),
+                    latest: latest.to_string(),
+                });
+            }
+        }
+    }
+    problems
+}
+
+fn sorted<'m, 'a>(
+    map: &'m HashMap<Version, &'a AppliedMigration>,
+) -> Vec<(&'m Version, &'a AppliedMigration)> {
+    let mut entries: Vec<_> = map.iter().map(|(v, row)| (v, *row)).collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+/// One migration a rollback undoes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackStep {
+    /// Index into the local migrations.
+    pub index: usize,
+    /// The history row that goes.
+    pub row: AppliedMigration,
+}
+
+/// Decides what a rollback undoes: the last applied versioned migration by default, the last
+/// `count`, or everything applied after `to_version` — newest first. Repeatables never.
+///
+/// # Errors
+///
+/// A `to_version` that is not applied, a migration to undo whose file is gone, unreadable
+/// history rows.
+pub fn plan_rollback(
+    local: &[Migration],
+    applied: &[AppliedMigration],
+    options: &RollbackOptions,
+) -> Result<Vec<RollbackStep>, Vec<PlanError>> {
+    let history = History::index(applied);
+    let mut problems = history.problems;
+    let mut versioned: Vec<(&Version, &AppliedMigration)> =
+        history.versioned.iter().map(|(v, row)| (v, *row)).collect();
+    versioned.sort_by_key(|(_, row)| std::cmp::Reverse(row.order_executed));
+    let chosen: Vec<(&Version, &AppliedMigration)> = match (&options.to_version, options.count) {
+        (Some(target), _) => match versioned.iter().position(|(v, _)| *v == target) {
+            Some(position) => versioned[..position].to_vec(),
+            None => {
+                problems.push(PlanError::TargetVersion {
+                    problem: format!("version {target} is not applied; cannot roll back to it"),
+                });
+                Vec::new()
+            }
+        },
+        (None, count) => versioned.into_iter().take(count.unwrap_or(1)).collect(),
+    };
+    let mut steps = Vec::new();
+    for (version, row) in chosen {
+        match local.iter().position(|m| m.version() == Some(version)) {
+            Some(index) => steps.push(RollbackStep {
+                index,
+                row: row.clone(),
+            }),
+            None => problems.push(PlanError::RollbackWithoutFile { label: row.label() }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(steps)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Where one migration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// Applied and unchanged.
+    Applied,
+    /// Not applied yet (or, for runs-on-change, changed since it ran).
+    Pending,
+    /// Applied, but the file changed since.
+    ChecksumDrift,
+    /// In the history, but the file is gone.
+    MissingFile,
+    /// A no-transaction migration that did not finish.
+    Failed,
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEntry {
+    /// Index into the local migrations, when the file exists.
+    pub index: Option<usize>,
+    /// The history row, when applied.
+    pub row: Option<AppliedMigration>,
+    /// Where it stands.
+    pub state: State,
+}
+
+/// Where every migration stands: local files in apply order, then history rows without a file.
+pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusEntry> {
+    let history = History::index(applied);
+    let mut entries = Vec::new();
+    for (index, migration) in local.iter().enumerate() {
+        let row = match migration.version() {
+            Some(version) => history.versioned.get(version).copied(),
+            None => history.repeatable.get(migration.filename()).copied(),
+        };
+        let state = match row {
+            None => State::Pending,
+            Some(row) if row.is_failed() => State::Failed,
+            Some(row) if row.checksum.as_deref() == Some(migration.checksum()) => State::Applied,
+            Some(_) if migration.kind() == MigrationKind::Versioned => State::ChecksumDrift,
+            Some(_) => State::Pending,
+        };
+        entries.push(StatusEntry {
+            index: Some(index),
+            row: row.cloned(),
+            state,
+        });
+    }
+    let known: std::collections::HashSet<i64> = entries
+        .iter()
+        .filter_map(|e| e.row.as_ref().map(|r| r.order_executed))
+        .collect();
+    let mut orphans: Vec<&AppliedMigration> = applied
+        .iter()
+        .filter(|row| !known.contains(&row.order_executed) && row.kind().is_some())
+        .collect();
+    orphans.sort_by_key(|row| row.order_executed);
+    entries.extend(orphans.into_iter().map(|row| StatusEntry {
+        index: None,
+        row: Some(row.clone()),
+        state: if row.is_failed() {
+            State::Failed
+        } else {
+            State::MissingFile
+        },
+    }));
+    entries
+}
+
+#[cfg(test)]
+mod tests;

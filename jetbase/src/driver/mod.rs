@@ -1,0 +1,480 @@
+//! Database glue: one trait, implemented for sqlx's `PgPool`, `SqlitePool` and `MySqlPool`. The
+//! glue only runs SQL; what to run is decided in `jetbase_core::plan` and `crate::migrator`.
+
+use std::future::Future;
+use std::time::Instant;
+
+use jetbase_core::{AppliedMigration, Dialect, MigrationKind, Statement};
+
+pub mod sql;
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use sql::Tables;
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// How a migration's history row is written, in the same transaction as its SQL.
+#[derive(Debug, Clone)]
+pub enum RowWrite<'a> {
+    /// A new row.
+    Insert {
+        version: Option<&'a str>,
+        description: &'a str,
+        filename: &'a str,
+        kind: MigrationKind,
+        checksum: &'a str,
+    },
+    /// A repeatable's row, with the new checksum.
+    Update {
+        filename: &'a str,
+        kind: MigrationKind,
+        checksum: &'a str,
+    },
+    /// A rolled-back migration's row goes.
+    Delete { order_executed: i64 },
+}
+
+/// What the driver runs for one migration.
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub statements: &'a [Statement<'a>],
+    pub row: RowWrite<'a>,
+    pub transactional: bool,
+}
+
+/// Why a job failed.
+#[derive(Debug)]
+pub struct JobFailure {
+    /// The statement that failed, by index; `None` when the bookkeeping failed.
+    pub statement: Option<usize>,
+    pub source: sqlx::Error,
+}
+
+impl From<sqlx::Error> for JobFailure {
+    fn from(source: sqlx::Error) -> Self {
+        Self {
+            statement: None,
+            source,
+        }
+    }
+}
+
+/// The lock row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockRow {
+    pub is_locked: bool,
+    pub locked_at: Option<String>,
+    pub process_id: Option<String>,
+}
+
+/// Changes to the lock row.
+#[derive(Debug, Clone, Copy)]
+pub enum LockWrite<'a> {
+    Take { process_id: &'a str },
+    TakeOver { process_id: &'a str, from: &'a str },
+    Release { process_id: &'a str },
+    ForceRelease,
+}
+
+/// The session-level lock beside the lock row, which the server (or the kernel) frees when its
+/// holder dies: `pg_try_advisory_lock`, `GET_LOCK`, or an OS file lock for SQLite.
+pub trait LivenessLock: Send + Sized + 'static {
+    /// Tries once; true when taken.
+    fn try_lock(&mut self) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+    /// Gives it back and closes the session.
+    fn unlock(self) -> impl Future<Output = ()> + Send;
+}
+
+/// A database jetbase can migrate: sqlx's `PgPool`, `SqlitePool` or `MySqlPool` (features
+/// `postgres`, `sqlite`, `mysql`). Implemented only by those types.
+#[allow(private_interfaces, private_bounds)]
+pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
+    #[doc(hidden)]
+    type Liveness: LivenessLock;
+
+    #[doc(hidden)]
+    fn dialect(&self) -> Dialect;
+
+    #[doc(hidden)]
+    fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Option<Vec<AppliedMigration>>, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn prepare(&self, tables: &Tables) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn read_lock(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Option<LockRow>, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn liveness(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Self::Liveness, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn run_job<'a>(
+        &'a self,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> impl Future<Output = Result<(), JobFailure>> + Send + 'a;
+}
+
+/// Whether `error` says the table does not exist.
+pub(crate) fn is_missing_table(error: &sqlx::Error, dialect: Dialect) -> bool {
+    let sqlx::Error::Database(database) = error else {
+        return false;
+    };
+    match dialect {
+        Dialect::Postgres => {
+            database.code().as_deref() == Some("42P01")
+                || database.code().as_deref() == Some("3F000")
+        }
+        Dialect::MySql => database.code().as_deref() == Some("42S02"),
+        _ => database.message().contains("no such table"),
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The parts shared by the three drivers, written once and expanded for each sqlx pool type.
+macro_rules! shared_driver {
+    ($pool:ty, $connection:ty, $dialect:expr) => {
+        impl $crate::driver::private::Sealed for $pool {}
+
+        async fn execute_all(pool: &$pool, statements: &[String]) -> Result<(), sqlx::Error> {
+            for statement in statements {
+                sqlx::raw_sql(statement).execute(pool).await?;
+            }
+            Ok(())
+        }
+
+        async fn read_history(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+        ) -> Result<Option<Vec<jetbase_core::AppliedMigration>>, sqlx::Error> {
+            use sqlx::Row as _;
+            let rows = match sqlx::query(&tables.read_history()).fetch_all(pool).await {
+                Ok(rows) => rows,
+                Err(error) if $crate::driver::is_missing_table(&error, $dialect) => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            rows.iter()
+                .map(|row| {
+                    Ok(jetbase_core::AppliedMigration {
+                        order_executed: row.try_get("jb_order")?,
+                        version: row.try_get("version")?,
+                        description: row
+                            .try_get::<Option<String>, _>("description")?
+                            .unwrap_or_default(),
+                        filename: row.try_get("filename")?,
+                        migration_type: row.try_get("migration_type")?,
+                        applied_at: row
+                            .try_get::<Option<String>, _>("jb_applied_at")?
+                            .unwrap_or_default(),
+                        checksum: row.try_get("checksum")?,
+                        // Absent on tables Python Jetbase created, until jetbase adds them.
+                        success: row.try_get("success").ok().flatten(),
+                        execution_ms: row.try_get("execution_ms").ok().flatten(),
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map(Some)
+        }
+
+        async fn prepare(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+        ) -> Result<(), sqlx::Error> {
+            let mut ddl: Vec<String> = tables.create_schema().into_iter().collect();
+            ddl.push(tables.create_migrations());
+            ddl.push(tables.create_lock());
+            execute_all(pool, &ddl).await?;
+            let columns: Vec<String> = sqlx::query_scalar(&tables.migration_columns())
+                .fetch_all(pool)
+                .await?;
+            let missing: Vec<String> = $crate::driver::sql::OWN_COLUMNS
+                .iter()
+                .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
+                .map(|own| tables.add_column(own))
+                .collect();
+            execute_all(pool, &missing).await?;
+            sqlx::query(&tables.init_lock_row()).execute(pool).await?;
+            Ok(())
+        }
+
+        async fn read_lock(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+        ) -> Result<Option<$crate::driver::LockRow>, sqlx::Error> {
+            let row: Option<(bool, Option<String>, Option<String>)> =
+                sqlx::query_as(&tables.read_lock())
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(
+                |(is_locked, locked_at, process_id)| $crate::driver::LockRow {
+                    is_locked,
+                    locked_at,
+                    process_id,
+                },
+            ))
+        }
+
+        async fn write_lock(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+            write: $crate::driver::LockWrite<'_>,
+        ) -> Result<bool, sqlx::Error> {
+            use $crate::driver::LockWrite;
+            let result = match write {
+                LockWrite::Take { process_id } => {
+                    sqlx::query(&tables.take_lock())
+                        .bind(process_id)
+                        .execute(pool)
+                        .await?
+                }
+                LockWrite::TakeOver { process_id, from } => {
+                    sqlx::query(&tables.take_over_lock())
+                        .bind(process_id)
+                        .bind(from)
+                        .execute(pool)
+                        .await?
+                }
+                LockWrite::Release { process_id } => {
+                    sqlx::query(&tables.release_lock())
+                        .bind(process_id)
+                        .execute(pool)
+                        .await?
+                }
+                LockWrite::ForceRelease => {
+                    sqlx::query(&tables.force_release_lock())
+                        .execute(pool)
+                        .await?
+                }
+            };
+            Ok(result.rows_affected() == 1)
+        }
+
+        fn write_row<'a>(
+            executor: &'a mut $connection,
+            tables: &'a $crate::driver::sql::Tables,
+            row: &'a $crate::driver::RowWrite<'a>,
+            execution_ms: Option<i64>,
+            success: bool,
+        ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+            async move {
+                use $crate::driver::RowWrite;
+                match *row {
+                    RowWrite::Insert {
+                        version,
+                        description,
+                        filename,
+                        kind,
+                        checksum,
+                    } => {
+                        sqlx::query(&tables.insert_row())
+                            .bind(version)
+                            .bind(description)
+                            .bind(filename)
+                            .bind(kind.as_str())
+                            .bind(checksum)
+                            .bind(execution_ms)
+                            .bind(success)
+                            .execute(&mut *executor)
+                            .await?;
+                    }
+                    RowWrite::Update {
+                        filename,
+                        kind,
+                        checksum,
+                    } => {
+                        sqlx::query(&tables.update_repeatable())
+                            .bind(checksum)
+                            .bind(execution_ms)
+                            .bind(success)
+                            .bind(filename)
+                            .bind(kind.as_str())
+                            .execute(&mut *executor)
+                            .await?;
+                    }
+                    RowWrite::Delete { order_executed } => {
+                        sqlx::query(&tables.delete_row())
+                            .bind(order_executed)
+                            .execute(&mut *executor)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+
+        fn run_in_transaction<'a>(
+            pool: &'a $pool,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                let started = std::time::Instant::now();
+                let mut transaction = pool.begin().await?;
+                if let Some(set_path) = tables.set_local_search_path() {
+                    sqlx::Executor::execute(&mut *transaction, set_path.as_str()).await?;
+                }
+                for (index, statement) in job.statements.iter().enumerate() {
+                    sqlx::Executor::execute(&mut *transaction, statement.sql)
+                        .await
+                        .map_err(|source| $crate::driver::JobFailure {
+                            statement: Some(index),
+                            source,
+                        })?;
+                }
+                let ms = $crate::driver::elapsed_ms(started);
+                write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+        }
+
+        fn run_without_transaction<'a>(
+            pool: &'a $pool,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                use sqlx::Connection as _;
+                let mut connection = pool.acquire().await?.detach();
+                let result = run_on_connection(&mut connection, tables, job).await;
+                // The connection was detached from the pool: it is closed here, whatever its session
+                // state, so a changed search_path never reaches another user of the pool.
+                let _ = connection.close().await;
+                result
+            }
+        }
+
+        fn run_on_connection<'a>(
+            connection: &'a mut $connection,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                use $crate::driver::RowWrite;
+                let started = std::time::Instant::now();
+                if let Some((set_path, _)) = tables.set_search_path() {
+                    sqlx::Executor::execute(&mut *connection, set_path.as_str()).await?;
+                }
+                // The row first, as not successful: a failure or a crash leaves it visible.
+                let filename = match job.row {
+                    RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
+                        write_row(connection, tables, &job.row, None, false).await?;
+                        Some(filename)
+                    }
+                    RowWrite::Delete { .. } => None,
+                };
+                for (index, statement) in job.statements.iter().enumerate() {
+                    sqlx::Executor::execute(&mut *connection, statement.sql)
+                        .await
+                        .map_err(|source| $crate::driver::JobFailure {
+                            statement: Some(index),
+                            source,
+                        })?;
+                }
+                let ms = $crate::driver::elapsed_ms(started);
+                match filename {
+                    Some(filename) => {
+                        let order: Option<i64> = sqlx::query_scalar(&tables.find_row())
+                            .bind(filename)
+                            .fetch_one(&mut *connection)
+                            .await?;
+                        sqlx::query(&tables.complete_row())
+                            .bind(ms)
+                            .bind(true)
+                            .bind(order)
+                            .execute(&mut *connection)
+                            .await?;
+                    }
+                    None => write_row(connection, tables, &job.row, None, true).await?,
+                }
+                Ok(())
+            }
+        }
+
+        fn run_job<'a>(
+            pool: &'a $pool,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                if job.transactional {
+                    run_in_transaction(pool, tables, job).await
+                } else {
+                    run_without_transaction(pool, tables, job).await
+                }
+            }
+        }
+    };
+}
+
+/// The `Database` methods that forward to the functions `shared_driver!` wrote.
+macro_rules! forward_database_methods {
+    () => {
+        fn read_history(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+        ) -> impl std::future::Future<Output = Result<Option<Vec<jetbase_core::AppliedMigration>>, sqlx::Error>> + Send
+        {
+            read_history(self, tables)
+        }
+
+        fn prepare(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+        ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
+            prepare(self, tables)
+        }
+
+        fn read_lock(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+        ) -> impl std::future::Future<Output = Result<Option<$crate::driver::LockRow>, sqlx::Error>> + Send {
+            read_lock(self, tables)
+        }
+
+        fn write_lock(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+            write: $crate::driver::LockWrite<'_>,
+        ) -> impl std::future::Future<Output = Result<bool, sqlx::Error>> + Send {
+            write_lock(self, tables, write)
+        }
+
+        fn run_job<'a>(
+            &'a self,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            run_job(self, tables, job)
+        }
+    };
+}
+
+pub(crate) use {forward_database_methods, shared_driver};

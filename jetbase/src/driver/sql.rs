@@ -1,0 +1,346 @@
+//! The SQL text of the history and lock tables, per database. Pure strings: the drivers only run
+//! them. Table definitions are Python Jetbase's, plus jetbase's own nullable columns.
+
+use jetbase_core::Dialect;
+
+/// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
+pub(crate) const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
+
+/// The qualified, quoted names of the two tables.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub dialect: Dialect,
+    pub schema: Option<String>,
+    pub migrations: String,
+    pub lock: String,
+}
+
+/// Quotes an identifier for `dialect`, doubling the quote character inside it.
+pub(crate) fn quote_identifier(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+impl Tables {
+    /// The tables, in `schema` when given (PostgreSQL's `postgres_schema`).
+    pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
+        let qualify = |table: &str| match schema {
+            Some(schema) => format!("{}.{}", quote_identifier(dialect, schema), table),
+            None => table.to_owned(),
+        };
+        Self {
+            dialect,
+            schema: schema.map(str::to_owned),
+            migrations: qualify("jetbase_migrations"),
+            lock: qualify("jetbase_lock"),
+        }
+    }
+
+    /// The `n`th bind placeholder (1-based).
+    fn placeholder(&self, n: usize) -> String {
+        match self.dialect {
+            Dialect::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        }
+    }
+
+    fn placeholders(&self, count: usize) -> String {
+        (1..=count)
+            .map(|n| self.placeholder(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn now(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "CURRENT_TIMESTAMP",
+            Dialect::MySql => "CURRENT_TIMESTAMP(6)",
+            _ => "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')",
+        }
+    }
+
+    /// `CREATE SCHEMA IF NOT EXISTS`, when a schema is set.
+    pub fn create_schema(&self) -> Option<String> {
+        self.schema.as_deref().map(|schema| {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_identifier(self.dialect, schema)
+            )
+        })
+    }
+
+    /// Python Jetbase's `jetbase_migrations`, with jetbase's columns.
+    pub fn create_migrations(&self) -> String {
+        let t = &self.migrations;
+        match self.dialect {
+            Dialect::Postgres => format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\n    order_executed INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \
+                 version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
+                 migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,\n    \
+                 checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT,\n    success BOOLEAN\n)"
+            ),
+            Dialect::MySql => format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\n    order_executed INT AUTO_INCREMENT PRIMARY KEY,\n    \
+                 version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
+                 migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6) NOT NULL,\n    \
+                 checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT NULL,\n    success BOOLEAN NULL\n)"
+            ),
+            _ => format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\n    order_executed INTEGER PRIMARY KEY AUTOINCREMENT,\n    \
+                 version TEXT,\n    description TEXT,\n    filename TEXT NOT NULL,\n    migration_type TEXT NOT NULL,\n    \
+                 applied_at TEXT DEFAULT (STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')),\n    checksum TEXT,\n    \
+                 execution_ms INTEGER,\n    success BOOLEAN\n)"
+            ),
+        }
+    }
+
+    /// Python Jetbase's `jetbase_lock`.
+    pub fn create_lock(&self) -> String {
+        let t = &self.lock;
+        let timestamp = if self.dialect == Dialect::MySql {
+            "TIMESTAMP(6) NULL"
+        } else {
+            "TIMESTAMP"
+        };
+        let id = if self.dialect == Dialect::MySql {
+            "INT"
+        } else {
+            "INTEGER"
+        };
+        format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\n    id {id} PRIMARY KEY CHECK (id = 1),\n    \
+             is_locked BOOLEAN NOT NULL DEFAULT FALSE,\n    locked_at {timestamp},\n    process_id VARCHAR(36)\n)"
+        )
+    }
+
+    /// The lock table's single row, if missing (safe when several processes race).
+    pub fn init_lock_row(&self) -> String {
+        let t = &self.lock;
+        match self.dialect {
+            Dialect::MySql => format!("INSERT IGNORE INTO {t} (id, is_locked) VALUES (1, FALSE)"),
+            Dialect::Postgres => {
+                format!(
+                    "INSERT INTO {t} (id, is_locked) VALUES (1, FALSE) ON CONFLICT (id) DO NOTHING"
+                )
+            }
+            _ => format!("INSERT OR IGNORE INTO {t} (id, is_locked) VALUES (1, FALSE)"),
+        }
+    }
+
+    /// The names of the history table's columns (to add jetbase's own where missing).
+    pub fn migration_columns(&self) -> String {
+        match self.dialect {
+            Dialect::Sqlite => {
+                "SELECT name FROM pragma_table_info('jetbase_migrations')".to_owned()
+            }
+            Dialect::MySql => "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = 'jetbase_migrations'"
+                .to_owned(),
+            _ => format!(
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_schema = {} AND table_name = 'jetbase_migrations'",
+                match &self.schema {
+                    Some(schema) => format!("'{}'", schema.replace('\'', "''")),
+                    None => "current_schema()".to_owned(),
+                }
+            ),
+        }
+    }
+
+    /// Adds one of jetbase's own columns.
+    pub fn add_column(&self, column: &str) -> String {
+        let sql_type = match (column, self.dialect) {
+            ("execution_ms", Dialect::Sqlite) => "INTEGER",
+            ("execution_ms", _) => "BIGINT NULL",
+            (_, _) => "BOOLEAN NULL",
+        };
+        format!(
+            "ALTER TABLE {} ADD COLUMN {column} {sql_type}",
+            self.migrations
+        )
+    }
+
+    /// The whole history, oldest first, with the columns every database renders alike.
+    pub fn read_history(&self) -> String {
+        let (order, applied_at) = match self.dialect {
+            Dialect::Postgres => ("CAST(order_executed AS BIGINT)", "CAST(applied_at AS TEXT)"),
+            Dialect::MySql => ("CAST(order_executed AS SIGNED)", "CAST(applied_at AS CHAR)"),
+            _ => (
+                "CAST(order_executed AS INTEGER)",
+                "CAST(applied_at AS TEXT)",
+            ),
+        };
+        format!(
+            "SELECT *, {order} AS jb_order, {applied_at} AS jb_applied_at FROM {} ORDER BY order_executed",
+            self.migrations
+        )
+    }
+
+    /// A new history row: version, description, filename, type, checksum, ms, success.
+    pub fn insert_row(&self) -> String {
+        format!(
+            "INSERT INTO {} (version, description, filename, migration_type, checksum, execution_ms, success) VALUES ({})",
+            self.migrations,
+            self.placeholders(7)
+        )
+    }
+
+    /// A repeatable's row after it ran again: checksum, ms, success, filename, type.
+    pub fn update_repeatable(&self) -> String {
+        format!(
+            "UPDATE {} SET checksum = {}, applied_at = {}, execution_ms = {}, success = {} \
+             WHERE filename = {} AND migration_type = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.now(),
+            self.placeholder(2),
+            self.placeholder(3),
+            self.placeholder(4),
+            self.placeholder(5)
+        )
+    }
+
+    /// Completes a no-transaction migration's row: ms, success, order_executed.
+    pub fn complete_row(&self) -> String {
+        format!(
+            "UPDATE {} SET execution_ms = {}, success = {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3)
+        )
+    }
+
+    /// The order_executed of the newest row for a file name.
+    pub fn find_row(&self) -> String {
+        let order = match self.dialect {
+            Dialect::Postgres => "CAST(MAX(order_executed) AS BIGINT)",
+            Dialect::MySql => "CAST(MAX(order_executed) AS SIGNED)",
+            _ => "MAX(order_executed)",
+        };
+        format!(
+            "SELECT {order} FROM {} WHERE filename = {}",
+            self.migrations,
+            self.placeholder(1)
+        )
+    }
+
+    /// Removes a row by order_executed.
+    pub fn delete_row(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1)
+        )
+    }
+
+    /// Takes the free lock row: process_id.
+    pub fn take_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE id = 1 AND is_locked = FALSE",
+            self.lock,
+            self.now(),
+            self.placeholder(1)
+        )
+    }
+
+    /// Takes the lock row from a dead holder: new process_id, old process_id.
+    pub fn take_over_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE id = 1 AND is_locked = TRUE AND process_id = {}",
+            self.lock,
+            self.now(),
+            self.placeholder(1),
+            self.placeholder(2)
+        )
+    }
+
+    /// Frees the lock row if we hold it: process_id.
+    pub fn release_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL WHERE id = 1 AND process_id = {}",
+            self.lock,
+            self.placeholder(1)
+        )
+    }
+
+    /// Frees the lock row whoever holds it (`jetbase unlock`).
+    pub fn force_release_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL WHERE id = 1",
+            self.lock
+        )
+    }
+
+    /// The lock row: is_locked, locked_at as text, process_id.
+    pub fn read_lock(&self) -> String {
+        let locked_at = match self.dialect {
+            Dialect::MySql => "CAST(locked_at AS CHAR)",
+            _ => "CAST(locked_at AS TEXT)",
+        };
+        format!(
+            "SELECT is_locked, {locked_at}, process_id FROM {} WHERE id = 1",
+            self.lock
+        )
+    }
+
+    /// Makes unqualified names in a PostgreSQL migration resolve in the schema, for one transaction.
+    pub fn set_local_search_path(&self) -> Option<String> {
+        self.schema.as_deref().map(|schema| {
+            format!(
+                "SET LOCAL search_path TO {}",
+                quote_identifier(self.dialect, schema)
+            )
+        })
+    }
+
+    /// The same for a whole session (no-transaction migrations), and its undoing.
+    pub fn set_search_path(&self) -> Option<(String, &'static str)> {
+        self.schema.as_deref().map(|schema| {
+            (
+                format!(
+                    "SET search_path TO {}",
+                    quote_identifier(self.dialect, schema)
+                ),
+                "RESET search_path",
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(
+            quote_identifier(Dialect::Postgres, "we\"ird"),
+            "\"we\"\"ird\""
+        );
+        assert_eq!(quote_identifier(Dialect::MySql, "we`ird"), "`we``ird`");
+        let tables = Tables::new(Dialect::Postgres, Some("app schema"));
+        assert_eq!(tables.migrations, "\"app schema\".jetbase_migrations");
+        assert!(
+            tables
+                .migration_columns()
+                .contains("table_schema = 'app schema'")
+        );
+    }
+
+    #[test]
+    fn placeholders_per_dialect() {
+        assert!(
+            Tables::new(Dialect::Postgres, None)
+                .insert_row()
+                .ends_with("($1, $2, $3, $4, $5, $6, $7)")
+        );
+        assert!(
+            Tables::new(Dialect::MySql, None)
+                .insert_row()
+                .ends_with("(?, ?, ?, ?, ?, ?, ?)")
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! The upgrade and rollback builders, and the apply loop they share.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use jetbase_core::{
+    Dialect, Migration, MigrationKind, Record, RollbackOptions, Statement, UpgradeOptions, Version,
+};
+
+use crate::driver::sql::Tables;
+use crate::driver::{Database, Job, JobFailure, RowWrite};
+use crate::lock::LockGuard;
+use crate::migrator::read_history;
+use crate::{Error, Migrator, Report, ReportEntry};
+
+/// The future an [`Upgrade`] or a [`Rollback`] becomes when awaited.
+pub type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<Report, Error>> + Send + 'a>>;
+
+/// An upgrade, configured by its methods and run by `.await` (see [`Migrator::upgrade`]).
+///
+/// ```no_run
+/// # async fn start(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
+/// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let plan = MIGRATOR.upgrade(&pool).count(2).dry_run(true).await?;
+/// for migration in &plan.migrations {
+///     println!("{} would run {} statements", migration.filename, migration.sql.len());
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// Awaiting it returns [`Error::Validation`] (nothing run), [`Error::LockTimeout`],
+/// [`Error::MigrationFailed`] (earlier migrations of the run stay applied), [`Error::Split`],
+/// [`Error::InvalidVersion`] or [`Error::Database`].
+#[must_use = "an upgrade does nothing until it is awaited"]
+pub struct Upgrade<'a, D: Database> {
+    migrator: &'a Migrator,
+    database: &'a D,
+    options: UpgradeOptions,
+    to_version: Option<String>,
+    dry_run: bool,
+}
+
+impl<'a, D: Database> Upgrade<'a, D> {
+    pub(crate) fn new(migrator: &'a Migrator, database: &'a D) -> Self {
+        Self {
+            migrator,
+            database,
+            options: UpgradeOptions::default(),
+            to_version: None,
+            dry_run: false,
+        }
+    }
+
+    /// Applies at most `count` pending versioned migrations (repeatables still run).
+    pub fn count(mut self, count: usize) -> Self {
+        self.options.count = Some(count);
+        self
+    }
+
+    /// Applies pending versioned migrations up to and including `version`.
+    pub fn to_version(mut self, version: impl Into<String>) -> Self {
+        self.to_version = Some(version.into());
+        self
+    }
+
+    /// Returns the SQL that would run, and changes nothing (not even the history tables).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Skips every validation.
+    pub fn skip_validation(mut self, skip: bool) -> Self {
+        self.options.skip_validation = skip;
+        self
+    }
+
+    /// Skips the check that applied files are unchanged.
+    pub fn skip_checksum_validation(mut self, skip: bool) -> Self {
+        self.options.skip_checksum_validation = skip;
+        self
+    }
+
+    /// Skips the check that applied files still exist.
+    pub fn skip_file_validation(mut self, skip: bool) -> Self {
+        self.options.skip_file_validation = skip;
+        self
+    }
+
+    /// Allows pending versions below the latest applied one.
+    pub fn out_of_order(mut self, allow: bool) -> Self {
+        self.options.out_of_order = allow;
+        self
+    }
+
+    async fn execute(mut self) -> Result<Report, Error> {
+        self.options.to_version = parse_target(self.to_version.as_deref())?;
+        let database = self.database;
+        let dialect = database.dialect();
+        let tables = self.migrator.tables(dialect);
+        let local = self.migrator.migrations();
+        // The fast path: one read-only query, no lock, no DDL.
+        let history = read_history(database, &tables).await?.unwrap_or_default();
+        let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
+            .map_err(|problems| Error::Validation { problems })?;
+        if steps.is_empty() {
+            return Ok(Report::default());
+        }
+        if self.dry_run {
+            return dry_run_report(
+                steps.iter().map(|step| &local[step.index]),
+                dialect,
+                Migration::upgrade_statements,
+            );
+        }
+        let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
+        let result = self.apply_locked(&tables).await;
+        let released = lock.release().await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn apply_locked(&self, tables: &Tables) -> Result<Report, Error> {
+        let local = self.migrator.migrations();
+        let dialect = self.database.dialect();
+        // Another process may have applied some while this one waited for the lock.
+        let history = read_history(self.database, tables)
+            .await?
+            .unwrap_or_default();
+        let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
+            .map_err(|problems| Error::Validation { problems })?;
+        let mut report = Report::default();
+        for step in steps {
+            let migration = &local[step.index];
+            let statements = split(migration, dialect, Migration::upgrade_statements)?;
+            let row = match step.record {
+                Record::Insert => RowWrite::Insert {
+                    version: migration.version().map(Version::as_str),
+                    description: migration.description(),
+                    filename: migration.filename(),
+                    kind: migration.kind(),
+                    checksum: migration.checksum(),
+                },
+                Record::Update => RowWrite::Update {
+                    filename: migration.filename(),
+                    kind: migration.kind(),
+                    checksum: migration.checksum(),
+                },
+            };
+            let duration = run_one(
+                self.database,
+                tables,
+                migration,
+                &statements,
+                row,
+                "upgrade",
+                &report,
+            )
+            .await?;
+            report
+                .migrations
+                .push(ReportEntry::new(migration, duration, Vec::new()));
+        }
+        Ok(report)
+    }
+}
+
+impl<'a, D: Database> IntoFuture for Upgrade<'a, D> {
+    type Output = Result<Report, Error>;
+    type IntoFuture = RunFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// A rollback, configured by its methods and run by `.await` (see [`Migrator::rollback`]).
+///
+/// # Errors
+///
+/// Awaiting it returns [`Error::Validation`] (a `to_version` that is not applied, a migration
+/// whose file is gone; nothing run), [`Error::LockTimeout`], [`Error::MigrationFailed`],
+/// [`Error::Split`], [`Error::InvalidVersion`] or [`Error::Database`].
+#[must_use = "a rollback does nothing until it is awaited"]
+pub struct Rollback<'a, D: Database> {
+    migrator: &'a Migrator,
+    database: &'a D,
+    options: RollbackOptions,
+    to_version: Option<String>,
+    dry_run: bool,
+}
+
+impl<'a, D: Database> Rollback<'a, D> {
+    pub(crate) fn new(migrator: &'a Migrator, database: &'a D) -> Self {
+        Self {
+            migrator,
+            database,
+            options: RollbackOptions::default(),
+            to_version: None,
+            dry_run: false,
+        }
+    }
+
+    /// Rolls back the last `count` applied versioned migrations (default 1).
+    pub fn count(mut self, count: usize) -> Self {
+        self.options.count = Some(count);
+        self
+    }
+
+    /// Rolls back everything applied after `version`; `version` stays applied.
+    pub fn to_version(mut self, version: impl Into<String>) -> Self {
+        self.to_version = Some(version.into());
+        self
+    }
+
+    /// Returns the SQL that would run, and changes nothing.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    async fn execute(mut self) -> Result<Report, Error> {
+        self.options.to_version = parse_target(self.to_version.as_deref())?;
+        let database = self.database;
+        let dialect = database.dialect();
+        let tables = self.migrator.tables(dialect);
+        let local = self.migrator.migrations();
+        let Some(history) = read_history(database, &tables).await? else {
+            return Ok(Report::default());
+        };
+        let steps = jetbase_core::plan_rollback(local, &history, &self.options)
+            .map_err(|problems| Error::Validation { problems })?;
+        if steps.is_empty() {
+            return Ok(Report::default());
+        }
+        if self.dry_run {
+            return dry_run_report(
+                steps.iter().map(|step| &local[step.index]),
+                dialect,
+                Migration::rollback_statements,
+            );
+        }
+        let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
+        let result = self.roll_back_locked(&tables).await;
+        let released = lock.release().await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn roll_back_locked(&self, tables: &Tables) -> Result<Report, Error> {
+        let local = self.migrator.migrations();
+        let dialect = self.database.dialect();
+        let history = read_history(self.database, tables)
+            .await?
+            .unwrap_or_default();
+        let steps = jetbase_core::plan_rollback(local, &history, &self.options)
+            .map_err(|problems| Error::Validation { problems })?;
+        let mut report = Report::default();
+        for step in steps {
+            let migration = &local[step.index];
+            let statements = split(migration, dialect, Migration::rollback_statements)?;
+            let row = RowWrite::Delete {
+                order_executed: step.row.order_executed,
+            };
+            let duration = run_one(
+                self.database,
+                tables,
+                migration,
+                &statements,
+                row,
+                "rollback",
+                &report,
+            )
+            .await?;
+            report
+                .migrations
+                .push(ReportEntry::new(migration, duration, Vec::new()));
+        }
+        Ok(report)
+    }
+}
+
+impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
+    type Output = Result<Report, Error>;
+    type IntoFuture = RunFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error> {
+    text.map(Version::parse)
+        .transpose()
+        .map_err(|source| Error::InvalidVersion { source })
+}
+
+type SplitFn =
+    for<'m> fn(&'m Migration, Dialect) -> Result<Vec<Statement<'m>>, jetbase_core::SplitError>;
+
+fn split(
+    migration: &Migration,
+    dialect: Dialect,
+    section: SplitFn,
+) -> Result<Vec<Statement<'_>>, Error> {
+    section(migration, dialect).map_err(|source| Error::Split {
+        filename: migration.filename().to_owned(),
+        dialect: dialect.to_string(),
+        source,
+    })
+}
+
+fn dry_run_report<'m>(
+    migrations: impl Iterator<Item = &'m Migration>,
+    dialect: Dialect,
+    section: SplitFn,
+) -> Result<Report, Error> {
+    let mut report = Report {
+        dry_run: true,
+        migrations: Vec::new(),
+    };
+    for migration in migrations {
+        let sql = split(migration, dialect, section)?
+            .iter()
+            .map(|statement| statement.sql.to_owned())
+            .collect();
+        report
+            .migrations
+            .push(ReportEntry::new(migration, Duration::ZERO, sql));
+    }
+    Ok(report)
+}
+
+/// Runs one migration's statements with its history write; turns a failure into an error that
+/// names the file, line and statement.
+async fn run_one<D: Database>(
+    database: &D,
+    tables: &Tables,
+    migration: &Migration,
+    statements: &[Statement<'_>],
+    row: RowWrite<'_>,
+    direction: &'static str,
+    report: &Report,
+) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let job = Job {
+        statements,
+        row,
+        transactional: !migration.no_transaction(),
+    };
+    match database.run_job(tables, &job).await {
+        Ok(()) => Ok(started.elapsed()),
+        Err(JobFailure { statement, source }) => {
+            let failed = statement.and_then(|index| statements.get(index));
+            let ran_before = statement.is_some_and(|index| index > 0);
+            let no_transactional_ddl = database.dialect() == Dialect::MySql;
+            Err(Error::MigrationFailed {
+                direction,
+                filename: migration.filename().to_owned(),
+                line: failed.map_or(0, |s| s.line),
+                statement: failed.map_or_else(
+                    || "(writing the history row)".to_owned(),
+                    |s| shorten(s.sql),
+                ),
+                partially_applied: ran_before
+                    && (no_transactional_ddl || migration.no_transaction()),
+                applied_before: report
+                    .migrations
+                    .iter()
+                    .map(|entry| entry.filename.clone())
+                    .collect(),
+                source: Box::new(source),
+            })
+        }
+    }
+}
+
+/// The first 200 characters of a statement, on one line.
+fn shorten(sql: &str) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 200 {
+        format!("{}...", flat.chars().take(200).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// Whether a report entry is a versioned migration (helper for callers counting them).
+impl ReportEntry {
+    /// True for versioned migrations.
+    pub fn is_versioned(&self) -> bool {
+        self.kind == MigrationKind::Versioned
+    }
+}

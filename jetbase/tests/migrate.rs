@@ -1,0 +1,590 @@
+//! Upgrade, rollback, validation and locking against real databases: every test body runs on
+//! SQLite, PostgreSQL and MySQL/MariaDB (see `common::database_test!`).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Files, Query, TestDb};
+use jetbase::{Dialect, Error, PlanError, State};
+
+/// Four versions whose order differs from their file names' order, each recording itself.
+fn ordered_files() -> Files {
+    Files::new(&[
+        (
+            "V10__ten.sql",
+            "INSERT INTO events (id, label) VALUES (3, '10');\n-- rollback\nDELETE FROM events WHERE label = '10';",
+        ),
+        (
+            "V2__two.sql",
+            "INSERT INTO events (id, label) VALUES (2, '2');\n-- rollback\nDELETE FROM events WHERE label = '2';",
+        ),
+        (
+            "V1__create_events.sql",
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, label VARCHAR(20));\n\
+             INSERT INTO events (id, label) VALUES (0, '1');\n-- rollback\nDROP TABLE events;",
+        ),
+        (
+            "sub/V1_1__one_one.sql",
+            "INSERT INTO events (id, label) VALUES (1, '1.1');\n-- rollback\nDELETE FROM events WHERE label = '1.1';",
+        ),
+    ])
+}
+
+async fn versions_apply_in_numeric_order<P: Query>(db: &TestDb<P>) {
+    let migrator = ordered_files().migrator();
+    let report = migrator.run(&db.pool).await.unwrap();
+    let ran: Vec<&str> = report
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            "V1__create_events.sql",
+            "V1_1__one_one.sql",
+            "V2__two.sql",
+            "V10__ten.sql"
+        ]
+    );
+    assert_eq!(
+        db.pool
+            .strings("SELECT label FROM events ORDER BY id")
+            .await,
+        ["1", "1.1", "2", "10"]
+    );
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2", "10"]);
+    // The history holds Python Jetbase's values.
+    let checksums = db
+        .pool
+        .strings("SELECT checksum FROM jetbase_migrations ORDER BY order_executed")
+        .await;
+    let expected: Vec<&str> = migrator.migrations().iter().map(|m| m.checksum()).collect();
+    assert_eq!(checksums, expected);
+    assert_eq!(
+        db.pool
+            .strings("SELECT description FROM jetbase_migrations WHERE version = '1'")
+            .await,
+        ["create events"]
+    );
+    assert!(db.lock_is_free().await);
+    // Nothing left to do.
+    assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
+}
+database_test!(
+    versions_apply_in_numeric_order,
+    versions_apply_in_numeric_order
+);
+
+async fn runs_always_every_time_runs_on_change_when_changed<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__counter.sql", "CREATE TABLE runs (name VARCHAR(10));"),
+        ("RA__always.sql", "INSERT INTO runs (name) VALUES ('ra');"),
+        (
+            "ROC__on_change.sql",
+            "INSERT INTO runs (name) VALUES ('roc');",
+        ),
+    ]);
+    for _ in 0..3 {
+        files.migrator().run(&db.pool).await.unwrap();
+    }
+    let count = |name: &'static str| async move {
+        db.pool
+            .count(&format!("SELECT name FROM runs WHERE name = '{name}'"))
+            .await
+    };
+    assert_eq!((count("ra").await, count("roc").await), (3, 1));
+    files.write("ROC__on_change.sql", "INSERT INTO runs (name) VALUES ('roc');\n-- now changed\nINSERT INTO runs (name) VALUES ('roc');");
+    files.migrator().run(&db.pool).await.unwrap();
+    assert_eq!((count("ra").await, count("roc").await), (4, 3));
+    // One history row per repeatable, with the latest checksum.
+    assert_eq!(
+        db.pool
+            .count("SELECT filename FROM jetbase_migrations WHERE version IS NULL")
+            .await,
+        2
+    );
+    let migrator = files.migrator();
+    let roc = migrator
+        .migrations()
+        .iter()
+        .find(|m| m.filename() == "ROC__on_change.sql")
+        .unwrap();
+    assert_eq!(
+        db.pool
+            .strings(
+                "SELECT checksum FROM jetbase_migrations WHERE filename = 'ROC__on_change.sql'"
+            )
+            .await,
+        [roc.checksum()]
+    );
+}
+database_test!(
+    runs_always_every_time_runs_on_change_when_changed,
+    runs_always_every_time_runs_on_change_when_changed
+);
+
+async fn upgrade_count_and_to_version<P: Query>(db: &TestDb<P>) {
+    let migrator = ordered_files().migrator();
+    migrator.upgrade(&db.pool).count(2).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "1.1"]);
+    migrator.upgrade(&db.pool).to_version("2").await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2"]);
+    let error = migrator
+        .upgrade(&db.pool)
+        .to_version("1.1")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("version 1.1 is already applied"),
+        "{error}"
+    );
+    let error = migrator
+        .upgrade(&db.pool)
+        .to_version("nope")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidVersion { .. }), "{error}");
+    migrator.upgrade(&db.pool).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2", "10"]);
+}
+database_test!(upgrade_count_and_to_version, upgrade_count_and_to_version);
+
+async fn rollback_default_count_and_to_version<P: Query>(db: &TestDb<P>) {
+    let migrator = ordered_files().migrator();
+    migrator.run(&db.pool).await.unwrap();
+    let report = migrator.rollback(&db.pool).await.unwrap();
+    assert_eq!(report.migrations.len(), 1);
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2"]);
+    assert_eq!(
+        db.pool
+            .strings("SELECT label FROM events ORDER BY id")
+            .await,
+        ["1", "1.1", "2"]
+    );
+    migrator.rollback(&db.pool).count(2).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1"]);
+    migrator.run(&db.pool).await.unwrap();
+    let report = migrator.rollback(&db.pool).to_version("1.1").await.unwrap();
+    let undone: Vec<&str> = report
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(undone, ["V10__ten.sql", "V2__two.sql"], "newest first");
+    assert_eq!(db.applied_versions().await, ["1", "1.1"]);
+    migrator.rollback(&db.pool).count(5).await.unwrap();
+    assert!(db.applied_versions().await.is_empty());
+    assert!(!db.table_exists("events").await);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    rollback_default_count_and_to_version,
+    rollback_default_count_and_to_version
+);
+
+async fn repeatables_are_never_rolled_back<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        (
+            "V1__t.sql",
+            "CREATE TABLE t (id INTEGER);\n-- rollback\nDROP TABLE t;",
+        ),
+        ("RA__r.sql", "DELETE FROM t;"),
+    ]);
+    files.migrator().run(&db.pool).await.unwrap();
+    let report = files.migrator().rollback(&db.pool).count(10).await.unwrap();
+    assert_eq!(report.migrations.len(), 1);
+    assert_eq!(
+        db.pool
+            .count("SELECT filename FROM jetbase_migrations")
+            .await,
+        1,
+        "the RA row stays"
+    );
+}
+database_test!(
+    repeatables_are_never_rolled_back,
+    repeatables_are_never_rolled_back
+);
+
+async fn failing_migration_leaves_no_trace<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__good.sql", "CREATE TABLE good (id INTEGER);"),
+        (
+            "V2__bad.sql",
+            "CREATE TABLE half_done (id INTEGER);\nINSERT INTO half_done (id) VALUES (1);\n\nINSERT INTO no_such_table VALUES (1);",
+        ),
+    ]);
+    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    let Error::MigrationFailed {
+        filename,
+        line,
+        statement,
+        partially_applied,
+        applied_before,
+        ..
+    } = &error
+    else {
+        panic!("unexpected error: {error}");
+    };
+    assert_eq!((filename.as_str(), *line), ("V2__bad.sql", 4));
+    assert!(statement.contains("no_such_table"), "{statement}");
+    assert_eq!(applied_before, &["V1__good.sql"]);
+    let message = error.to_string();
+    assert!(
+        message.contains("V2__bad.sql") && message.contains("line 4"),
+        "{message}"
+    );
+    assert_eq!(
+        db.applied_versions().await,
+        ["1"],
+        "earlier migrations stay applied"
+    );
+    assert!(db.table_exists("good").await);
+    if db.dialect == Dialect::MySql {
+        // DDL commits implicitly on MySQL: said, never hidden.
+        assert!(*partially_applied);
+        assert!(message.contains("PARTIALLY APPLIED"), "{message}");
+    } else {
+        assert!(!*partially_applied);
+        assert!(!db.table_exists("half_done").await, "nothing of V2 remains");
+    }
+    assert!(
+        db.lock_is_free().await,
+        "the lock is released after a failure"
+    );
+}
+database_test!(
+    failing_migration_leaves_no_trace,
+    failing_migration_leaves_no_trace
+);
+
+async fn validation_errors_and_their_skips<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
+        ("V3__c.sql", "CREATE TABLE c (id INTEGER);"),
+        ("RA__r.sql", "SELECT 1;"),
+    ]);
+    files.migrator().run(&db.pool).await.unwrap();
+    // Edit an applied file, remove another, add one below the latest applied version.
+    files.write("V1__a.sql", "CREATE TABLE a (id INTEGER, extra INTEGER);");
+    files.remove("V3__c.sql");
+    files.remove("RA__r.sql");
+    files.write("V2__b.sql", "CREATE TABLE b (id INTEGER);");
+    files.write("V4__d.sql", "CREATE TABLE d (id INTEGER);");
+    let migrator = files.migrator();
+    let error = migrator.run(&db.pool).await.unwrap_err();
+    let Error::Validation { problems } = &error else {
+        panic!("{error}")
+    };
+    let has = |f: fn(&PlanError) -> bool| problems.iter().filter(|p| f(p)).count();
+    assert_eq!(
+        has(|p| matches!(p, PlanError::ChecksumMismatch { .. })),
+        1,
+        "{error}"
+    );
+    assert_eq!(
+        has(|p| matches!(p, PlanError::MissingFile { .. })),
+        2,
+        "{error}"
+    );
+    assert_eq!(
+        has(|p| matches!(p, PlanError::OutOfOrder { .. })),
+        1,
+        "{error}"
+    );
+    assert!(!db.table_exists("d").await, "nothing ran");
+    assert_eq!(migrator.validate(&db.pool).await.unwrap().len(), 4);
+
+    // Each skip removes its own kind of problem only.
+    let error = migrator
+        .upgrade(&db.pool)
+        .skip_checksum_validation(true)
+        .await
+        .unwrap_err();
+    assert!(
+        !error
+            .to_string()
+            .contains("was changed after it was applied"),
+        "{error}"
+    );
+    let error = migrator
+        .upgrade(&db.pool)
+        .skip_file_validation(true)
+        .await
+        .unwrap_err();
+    assert!(!error.to_string().contains("file is missing"), "{error}");
+    let error = migrator
+        .upgrade(&db.pool)
+        .out_of_order(true)
+        .await
+        .unwrap_err();
+    assert!(
+        !error.to_string().contains("older than the latest"),
+        "{error}"
+    );
+    migrator
+        .upgrade(&db.pool)
+        .skip_checksum_validation(true)
+        .skip_file_validation(true)
+        .out_of_order(true)
+        .await
+        .unwrap();
+    assert!(db.table_exists("b").await && db.table_exists("d").await);
+    assert_eq!(db.applied_versions().await, ["1", "3", "2", "4"]);
+}
+database_test!(
+    validation_errors_and_their_skips,
+    validation_errors_and_their_skips
+);
+
+async fn skip_validation_skips_everything<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[("V2__b.sql", "CREATE TABLE b (id INTEGER);")]);
+    files.migrator().run(&db.pool).await.unwrap();
+    files.write("V2__b.sql", "CREATE TABLE b (id INTEGER, changed INTEGER);");
+    files.write("V1__a.sql", "CREATE TABLE a (id INTEGER);");
+    assert!(files.migrator().run(&db.pool).await.is_err());
+    files
+        .migrator()
+        .upgrade(&db.pool)
+        .skip_validation(true)
+        .await
+        .unwrap();
+    assert!(db.table_exists("a").await);
+}
+database_test!(
+    skip_validation_skips_everything,
+    skip_validation_skips_everything
+);
+
+async fn dry_run_writes_nothing<P: Query>(db: &TestDb<P>) {
+    let migrator = ordered_files().migrator();
+    let report = migrator.upgrade(&db.pool).dry_run(true).await.unwrap();
+    assert!(report.dry_run);
+    assert_eq!(report.migrations.len(), 4);
+    assert_eq!(
+        report.migrations[0].sql[0],
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, label VARCHAR(20))"
+    );
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "not even the history table"
+    );
+    assert!(!db.table_exists("jetbase_lock").await);
+    assert!(!db.table_exists("events").await);
+
+    migrator.run(&db.pool).await.unwrap();
+    let report = migrator
+        .rollback(&db.pool)
+        .count(2)
+        .dry_run(true)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.migrations[0].sql,
+        ["DELETE FROM events WHERE label = '10'"]
+    );
+    assert_eq!(
+        db.applied_versions().await.len(),
+        4,
+        "a dry rollback changes nothing"
+    );
+}
+database_test!(dry_run_writes_nothing, dry_run_writes_nothing);
+
+async fn read_only_calls_on_an_empty_database<P: Query>(db: &TestDb<P>) {
+    let migrator = ordered_files().migrator();
+    let status = migrator.status(&db.pool).await.unwrap();
+    assert_eq!(status.len(), 4);
+    assert!(status.iter().all(|s| s.state == State::Pending));
+    assert!(migrator.history(&db.pool).await.unwrap().is_empty());
+    assert!(migrator.validate(&db.pool).await.unwrap().is_empty());
+    assert!(
+        migrator
+            .rollback(&db.pool)
+            .await
+            .unwrap()
+            .migrations
+            .is_empty()
+    );
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "reading creates nothing"
+    );
+    migrator.run(&db.pool).await.unwrap();
+    let status = migrator.status(&db.pool).await.unwrap();
+    assert!(
+        status
+            .iter()
+            .all(|s| s.state == State::Applied && s.applied_at.is_some())
+    );
+    assert!(status.iter().all(|s| s.has_rollback_sql));
+}
+database_test!(
+    read_only_calls_on_an_empty_database,
+    read_only_calls_on_an_empty_database
+);
+
+async fn no_transaction_migration_failure_leaves_a_failed_row<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__base.sql", "CREATE TABLE base (id INTEGER);"),
+        (
+            "V2__outside.sql",
+            "-- jetbase: no-transaction\nCREATE TABLE outside (id INTEGER);\nINSERT INTO missing_table VALUES (1);\n-- rollback\nDROP TABLE outside;",
+        ),
+        ("V3__later.sql", "CREATE TABLE later (id INTEGER);"),
+    ]);
+    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::MigrationFailed {
+                line: 3,
+                partially_applied: true,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // Statement by statement: the first one stays, and the row says the migration failed.
+    assert!(db.table_exists("outside").await);
+    let status = files.migrator().status(&db.pool).await.unwrap();
+    assert_eq!(status[1].state, State::Failed);
+    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    assert!(error.to_string().contains("did not finish"), "{error}");
+    assert!(
+        !db.table_exists("later").await,
+        "a failed row blocks later upgrades"
+    );
+    // Rolling it back resolves it; the fixed file then applies.
+    files.migrator().rollback(&db.pool).await.unwrap();
+    assert!(!db.table_exists("outside").await);
+    files.write("V2__outside.sql", "-- jetbase: no-transaction\nCREATE TABLE outside (id INTEGER);\n-- rollback\nDROP TABLE outside;");
+    files.migrator().run(&db.pool).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
+    let successes = db
+        .pool
+        .count("SELECT version FROM jetbase_migrations WHERE success = TRUE")
+        .await;
+    assert_eq!(successes, 3);
+}
+database_test!(
+    no_transaction_migration_failure_leaves_a_failed_row,
+    no_transaction_migration_failure_leaves_a_failed_row
+);
+
+async fn concurrent_runs_apply_each_version_once<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__t.sql", "CREATE TABLE hits (version VARCHAR(10));"),
+        ("V2__a.sql", "INSERT INTO hits VALUES ('2');"),
+        ("V3__b.sql", "INSERT INTO hits VALUES ('3');"),
+        ("V4__c.sql", "INSERT INTO hits VALUES ('4');"),
+    ]);
+    let migrator = files.migrator();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let pool = db.another_pool().await;
+        let migrator = migrator.clone();
+        tasks.push(tokio::spawn(async move {
+            migrator.run(&pool).await.map(|r| r.migrations.len())
+        }));
+    }
+    let mut applied = 0;
+    for task in tasks {
+        applied += task.await.unwrap().unwrap();
+    }
+    assert_eq!(applied, 4, "each version applied by exactly one runner");
+    assert_eq!(db.pool.count("SELECT version FROM hits").await, 3);
+    assert_eq!(db.applied_versions().await, ["1", "2", "3", "4"]);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    concurrent_runs_apply_each_version_once,
+    concurrent_runs_apply_each_version_once
+);
+
+async fn a_cancelled_run_releases_the_lock<P: Query>(db: &TestDb<P>) {
+    let slow = match db.dialect {
+        Dialect::Postgres => "SELECT pg_sleep(3);",
+        Dialect::MySql => "SELECT SLEEP(3);",
+        _ => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT COUNT(*) FROM c;"
+        }
+    };
+    let files = Files::new(&[("V1__slow.sql", slow)]);
+    let migrator = files.migrator().with_lock_timeout(Duration::from_secs(30));
+    let run = migrator.run(&db.pool);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), run)
+            .await
+            .is_err(),
+        "the run was cut short"
+    );
+    // The dropped future's guard releases the lock in the background.
+    let started = std::time::Instant::now();
+    while !db.lock_is_free().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the lock was not released"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fast = Files::new(&[("V1__fast.sql", "SELECT 1;")]);
+    let other = db.another_pool().await;
+    fast.migrator()
+        .with_lock_timeout(Duration::from_secs(5))
+        .run(&other)
+        .await
+        .unwrap();
+}
+database_test!(
+    a_cancelled_run_releases_the_lock,
+    a_cancelled_run_releases_the_lock
+);
+
+async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")]);
+    files.migrator().dry_run_free_prepare(&db.pool).await;
+    // A Python Jetbase holder (a UUID process_id): waited for, never taken over.
+    db.pool
+        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = '3f2504e0-4f89-11d3-9a0c-0305e82c3301' WHERE id = 1")
+        .await;
+    let started = std::time::Instant::now();
+    let error = files
+        .migrator()
+        .with_lock_timeout(Duration::from_millis(700))
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    assert!(matches!(error, Error::LockTimeout { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
+        "{error}"
+    );
+    assert!(!db.table_exists("a").await);
+}
+database_test!(
+    a_held_lock_times_out_naming_the_holder,
+    a_held_lock_times_out_naming_the_holder
+);
+
+/// Creates the jetbase tables through the public API: a migration that does nothing, applied
+/// and rolled back.
+trait Prepare {
+    async fn dry_run_free_prepare<P: Query>(&self, pool: &P);
+}
+
+impl Prepare for jetbase::Migrator {
+    async fn dry_run_free_prepare<P: Query>(&self, pool: &P) {
+        let files = Files::new(&[("V0__nothing.sql", "SELECT 1;")]);
+        files.migrator().run(pool).await.unwrap();
+        files.migrator().rollback(pool).await.unwrap();
+        let _ = self;
+    }
+}
