@@ -89,7 +89,7 @@ start_mariadb() {
     --auth-root-authentication-method=normal --skip-test-db >"$work_dir/mariadb-install.log" 2>&1
   mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300 \
-    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err" &
+    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err" 2>>"$work_dir/mariadb.err" &
   mariadb_pid=$!
   for _ in $(seq 1 120); do
     if mariadb-admin --no-defaults --socket="$socket" -u root ping >/dev/null 2>&1; then
@@ -103,6 +103,22 @@ start_mariadb() {
   export JETBASE_TEST_MYSQL_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
 }
 
+# Python Jetbase 0.18.1 (and psycopg2 for PostgreSQL), for the take-over tests; kept under
+# target/ between runs.
+install_python_jetbase() {
+  local venv="$PWD/target/python-jetbase-0.18.1"
+  if [ ! -x "$venv/bin/jetbase" ]; then
+    log "Python Jetbase 0.18.1 into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      apt_install python3-venv
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check jetbase==0.18.1 psycopg2-binary
+  fi
+  export JETBASE_TEST_PYTHON_JETBASE="$venv/bin/jetbase"
+}
+
+if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
 if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
 

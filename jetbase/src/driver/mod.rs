@@ -154,6 +154,18 @@ pub(crate) fn is_missing_table(error: &sqlx::Error, dialect: Dialect) -> bool {
     }
 }
 
+/// Whether `error` says a column does not exist.
+pub(crate) fn is_missing_column(error: &sqlx::Error, dialect: Dialect) -> bool {
+    let sqlx::Error::Database(database) = error else {
+        return false;
+    };
+    match dialect {
+        Dialect::Postgres => database.code().as_deref() == Some("42703"),
+        Dialect::MySql => database.code().as_deref() == Some("42S22"),
+        _ => database.message().contains("no such column"),
+    }
+}
+
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
@@ -175,7 +187,18 @@ macro_rules! shared_driver {
             tables: &$crate::driver::sql::Tables,
         ) -> Result<Option<Vec<jetbase_core::AppliedMigration>>, sqlx::Error> {
             use sqlx::Row as _;
-            let rows = match sqlx::query(&tables.read_history()).fetch_all(pool).await {
+            let mut rows = sqlx::query(&tables.read_history(true))
+                .fetch_all(pool)
+                .await;
+            if let Err(error) = &rows
+                && $crate::driver::is_missing_column(error, $dialect)
+            {
+                // A table Python Jetbase created, which jetbase has not extended yet.
+                rows = sqlx::query(&tables.read_history(false))
+                    .fetch_all(pool)
+                    .await;
+            }
+            let rows = match rows {
                 Ok(rows) => rows,
                 Err(error) if $crate::driver::is_missing_table(&error, $dialect) => return Ok(None),
                 Err(error) => return Err(error),

@@ -162,8 +162,11 @@ impl Tables {
         )
     }
 
-    /// The whole history, oldest first, with the columns every database renders alike.
-    pub fn read_history(&self) -> String {
+    /// The whole history, oldest first, with the columns every database renders alike. Without
+    /// `own_columns`, only Python Jetbase's columns (for a table jetbase has not extended yet).
+    /// The column list is explicit: a `SELECT *` changes shape when the table is extended, which
+    /// stale prepared statements (and SQLite's re-preparation) do not survive.
+    pub fn read_history(&self, own_columns: bool) -> String {
         let (order, applied_at) = match self.dialect {
             Dialect::Postgres => ("CAST(order_executed AS BIGINT)", "CAST(applied_at AS TEXT)"),
             Dialect::MySql => ("CAST(order_executed AS SIGNED)", "CAST(applied_at AS CHAR)"),
@@ -172,8 +175,14 @@ impl Tables {
                 "CAST(applied_at AS TEXT)",
             ),
         };
+        let own = if own_columns {
+            ", execution_ms, success"
+        } else {
+            ""
+        };
         format!(
-            "SELECT *, {order} AS jb_order, {applied_at} AS jb_applied_at FROM {} ORDER BY order_executed",
+            "SELECT {order} AS jb_order, version, description, filename, migration_type, \
+             {applied_at} AS jb_applied_at, checksum{own} FROM {} ORDER BY order_executed",
             self.migrations
         )
     }
