@@ -588,3 +588,56 @@ impl Prepare for jetbase::Migrator {
         let _ = self;
     }
 }
+
+/// `postgres_schema`: both tables, and the migrations' unqualified names, in that schema.
+#[tokio::test]
+async fn postgres_schema_holds_tables_and_migrations() {
+    let db = common::postgres().await;
+    let files = Files::new(&[
+        (
+            "V1__create.sql",
+            "CREATE TABLE things (id INTEGER);\n-- rollback\nDROP TABLE things;",
+        ),
+        (
+            "V2__no_transaction.sql",
+            "-- jetbase: no-transaction\nCREATE INDEX CONCURRENTLY ix_things ON things (id);\n-- rollback\nDROP INDEX ix_things;",
+        ),
+    ]);
+    let migrator = files.migrator().with_postgres_schema("app \"schema\"");
+    assert!(
+        migrator
+            .status(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.state == State::Pending)
+    );
+    migrator.run(&db.pool).await.unwrap();
+    let in_schema = |table: &'static str| {
+        format!(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'app \"schema\"' AND table_name = '{table}'"
+        )
+    };
+    for table in ["jetbase_migrations", "jetbase_lock", "things"] {
+        assert_eq!(
+            db.pool.count(&in_schema(table)).await,
+            1,
+            "{table} is in the schema"
+        );
+    }
+    assert!(!db.table_exists("things").await, "nothing in public");
+    assert!(!db.table_exists("jetbase_migrations").await);
+    let indexes = db
+        .pool
+        .count("SELECT indexname FROM pg_indexes WHERE schemaname = 'app \"schema\"' AND indexname = 'ix_things'")
+        .await;
+    assert_eq!(indexes, 1, "the no-transaction migration ran in the schema");
+    assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
+    // The public schema's view of the same database: nothing applied there.
+    assert_eq!(
+        files.migrator().status(&db.pool).await.unwrap()[0].state,
+        State::Pending
+    );
+    migrator.rollback(&db.pool).count(2).await.unwrap();
+    assert_eq!(db.pool.count(&in_schema("things")).await, 0);
+}

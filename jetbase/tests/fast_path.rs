@@ -1,0 +1,135 @@
+//! The fast path: on an up-to-date database, `run` issues exactly one statement (the history
+//! read): no lock, no DDL. Counted on the client from sqlx's own statement events on all three
+//! databases, and on the server with `pg_stat_statements` on PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Mutex, OnceLock};
+
+use common::{Files, Query, TestDb};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+/// The statements sqlx reported, while recording is on.
+static STATEMENTS: Mutex<Option<Vec<String>>> = Mutex::new(None);
+/// The tests of this binary share the recorder: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct StatementRecorder;
+
+struct StatementText(String);
+
+impl Visit for StatementText {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+            self.0 = value.to_owned();
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> Layer<S> for StatementRecorder {
+    fn on_event(&self, event: &tracing::Event<'_>, _context: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        let mut text = StatementText(String::new());
+        event.record(&mut text);
+        if let Some(statements) = STATEMENTS.lock().unwrap().as_mut() {
+            statements.push(text.0);
+        }
+    }
+}
+
+fn install_recorder() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(StatementRecorder),
+        )
+        .unwrap();
+    });
+}
+
+/// The statements sqlx runs while `work` runs.
+async fn record<F: std::future::Future<Output = ()>>(work: F) -> Vec<String> {
+    *STATEMENTS.lock().unwrap() = Some(Vec::new());
+    work.await;
+    STATEMENTS.lock().unwrap().take().unwrap()
+}
+
+fn files() -> Files {
+    Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
+        ("V2__b.sql", "CREATE TABLE b (id INTEGER);"),
+        ("ROC__v.sql", "CREATE VIEW v AS SELECT id FROM a;"),
+    ])
+}
+
+async fn up_to_date_run_is_one_statement<P: Query>(db: &TestDb<P>) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    install_recorder();
+    let migrator = files().migrator();
+    // The first run does the work: several statements, including the lock and the DDL.
+    let first =
+        record(async { assert_eq!(migrator.run(&db.pool).await.unwrap().migrations.len(), 3) })
+            .await;
+    assert!(first.len() > 5, "{first:#?}");
+    // The up-to-date run: exactly one read-only statement.
+    let second =
+        record(async { assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty()) })
+            .await;
+    assert_eq!(second.len(), 1, "{second:#?}");
+    assert!(second[0].trim_start().starts_with("SELECT"), "{second:#?}");
+    assert!(second[0].contains("jetbase_migrations"), "{second:#?}");
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    up_to_date_run_is_one_statement,
+    up_to_date_run_is_one_statement
+);
+
+/// The server's own count, on PostgreSQL.
+#[tokio::test]
+async fn postgres_server_counts_one_statement() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let db = common::postgres().await;
+    if db
+        .pool
+        .try_exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .is_err()
+    {
+        panic!(
+            "pg_stat_statements is not available: scripts/test.sh preloads it (shared_preload_libraries)"
+        );
+    }
+    let migrator = files().migrator();
+    migrator.run(&db.pool).await.unwrap();
+    // One connection, so that nothing else runs on the pool between reset and count.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(migrator.run(&pool).await.unwrap().migrations.is_empty());
+    let calls: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT query, calls FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND query NOT LIKE '%pg_stat_statements%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let total: i64 = calls.iter().map(|(_, calls)| calls).sum();
+    assert_eq!(total, 1, "{calls:#?}");
+    assert!(calls[0].0.contains("jetbase_migrations"), "{calls:#?}");
+}

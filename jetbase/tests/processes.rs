@@ -1,0 +1,170 @@
+//! Several processes at once, and a holder killed with SIGKILL, on all three databases, with
+//! real child processes (this test binary started again in a child mode).
+//!
+//! - 8 processes starting at once apply each version exactly once, and all succeed.
+//! - A holder killed while it holds the lock does not block the next run: its liveness lock
+//!   (advisory lock, `GET_LOCK`, or file lock) dies with it, and the next process takes the
+//!   lock row over.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use common::{Files, Query, TestDb};
+use jetbase::Dialect;
+
+const CHILD_ENV: &str = "JETBASE_TEST_KILL_CHILD";
+
+fn slow_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "SELECT pg_sleep(60);",
+        Dialect::MySql => "SELECT SLEEP(60);",
+        _ => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT COUNT(*) FROM c;"
+        }
+    }
+}
+
+/// Starts this test binary again as a child that runs the migrations of `migrations`.
+fn spawn_runner(dialect: Dialect, url: &str, migrations: &std::path::Path) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "runner_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            CHILD_ENV,
+            format!("{}\n{}\n{}", dialect.name(), url, migrations.display()),
+        )
+        .spawn()
+        .unwrap()
+}
+
+/// The child: runs the migrations; exits 0 when they are applied (or were already).
+#[tokio::test]
+#[ignore = "started by the process tests as a child process"]
+async fn runner_child() {
+    let spec = std::env::var(CHILD_ENV).expect("started by a process test");
+    let mut parts = spec.lines();
+    let (dialect, url, dir) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let migrator = jetbase::Migrator::from_dir(dir).unwrap();
+    let report = match dialect {
+        "postgres" => {
+            migrator
+                .run(&sqlx::PgPool::connect(url).await.unwrap())
+                .await
+        }
+        "mysql" => {
+            migrator
+                .run(&sqlx::MySqlPool::connect(url).await.unwrap())
+                .await
+        }
+        _ => {
+            migrator
+                .run(&sqlx::SqlitePool::connect(url).await.unwrap())
+                .await
+        }
+    }
+    .unwrap();
+    println!("\njetbase-applied={}", report.migrations.len());
+}
+
+async fn eight_processes_apply_each_version_once<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__t.sql", "CREATE TABLE hits (version VARCHAR(10));"),
+        ("V2__a.sql", "INSERT INTO hits VALUES ('2');"),
+        ("V3__b.sql", "INSERT INTO hits VALUES ('3');"),
+        ("V4__c.sql", "INSERT INTO hits VALUES ('4');"),
+    ]);
+    let children: Vec<Child> = (0..8)
+        .map(|_| {
+            let mut command = Command::new(std::env::current_exe().unwrap());
+            command
+                .args([
+                    "--exact",
+                    "runner_child",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(
+                    CHILD_ENV,
+                    format!(
+                        "{}\n{}\n{}",
+                        db.dialect.name(),
+                        db.url,
+                        files.dir.path().display()
+                    ),
+                )
+                .stdout(std::process::Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "a process failed:\n{stdout}");
+        applied += stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("jetbase-applied="))
+            .map_or(0, |n| n.trim().parse::<usize>().unwrap());
+    }
+    assert_eq!(applied, 4, "each version applied by exactly one process");
+    assert_eq!(db.pool.count("SELECT version FROM hits").await, 3);
+    assert_eq!(db.applied_versions().await, ["1", "2", "3", "4"]);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    eight_processes_apply_each_version_once,
+    eight_processes_apply_each_version_once
+);
+
+async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
+    let slow = Files::new(&[("V1__slow.sql", slow_sql(db.dialect))]);
+    let mut child = spawn_runner(db.dialect, &db.url, slow.dir.path());
+    let started = Instant::now();
+    while !(db.table_exists("jetbase_lock").await && !db.lock_is_free().await) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the child never took the lock"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !db.lock_is_free().await,
+        "the dead holder's row is still there"
+    );
+
+    let quick = Files::new(&[("V1__quick.sql", "CREATE TABLE after_kill (id INTEGER);")]);
+    let waited = Instant::now();
+    quick
+        .migrator()
+        .with_lock_timeout(Duration::from_secs(30))
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let waited = waited.elapsed();
+    eprintln!(
+        "{}: the next run waited {waited:?} for the killed holder's lock",
+        db.dialect
+    );
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+    assert!(db.table_exists("after_kill").await);
+    assert!(db.lock_is_free().await);
+}
+database_test!(killed_holder_does_not_block, killed_holder_does_not_block);
