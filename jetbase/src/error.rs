@@ -80,6 +80,22 @@ pub enum Error {
         #[source]
         source: Box<sqlx::Error>,
     },
+    /// A database URL whose scheme is unknown, or whose feature is not enabled.
+    #[error(
+        "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite: or mysql:// \
+         (with the crate's `postgres`, `sqlite` or `mysql` feature)"
+    )]
+    UnsupportedUrl {
+        /// The URL, password masked.
+        url: String,
+    },
+    /// The `blocking` API could not start its runtime.
+    #[error("cannot start the runtime of the blocking API")]
+    Runtime {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The lock stayed taken for the whole `lock_timeout`.
     #[error(
         "the migration lock is held by {holder} since {since}; waited {waited:?}. If that process \

@@ -15,6 +15,13 @@
 //! assert_eq!(first.checksum().len(), 64);
 //! ```
 
+#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
+mod any;
+#[cfg(all(
+    feature = "blocking",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub mod blocking;
 pub mod build;
 // Without a database feature the shared driver code has no user.
 #[cfg_attr(
@@ -28,6 +35,8 @@ mod migrator;
 mod report;
 mod run;
 
+#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
+pub use any::{AnyPool, mask_password};
 pub use driver::Database;
 pub use error::Error;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};

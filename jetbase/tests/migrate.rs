@@ -641,3 +641,19 @@ async fn postgres_schema_holds_tables_and_migrations() {
     migrator.rollback(&db.pool).count(2).await.unwrap();
     assert_eq!(db.pool.count(&in_schema("things")).await, 0);
 }
+
+async fn any_pool_migrates_like_the_pool_it_holds<P: Query>(db: &TestDb<P>) {
+    let any = jetbase::AnyPool::connect(&db.url).await.unwrap();
+    assert_eq!(jetbase::Database::dialect(&any), db.dialect);
+    let migrator = ordered_files().migrator();
+    assert_eq!(migrator.run(&any).await.unwrap().migrations.len(), 4);
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2", "10"]);
+    assert!(migrator.run(&any).await.unwrap().migrations.is_empty());
+    migrator.rollback(&any).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "1.1", "2"]);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    any_pool_migrates_like_the_pool_it_holds,
+    any_pool_migrates_like_the_pool_it_holds
+);

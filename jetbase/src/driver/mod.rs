@@ -17,7 +17,7 @@ mod sqlite;
 
 use sql::Tables;
 
-mod private {
+pub(crate) mod private {
     pub trait Sealed {}
 }
 
