@@ -5,7 +5,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 
 use crate::Error;
 use crate::driver::sql::Tables;
-use crate::driver::{Database, Job, JobFailure, LivenessLock, LockRow, LockWrite};
+use crate::driver::{Database, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite};
 
 /// A PostgreSQL, SQLite or MySQL pool, chosen from a URL's scheme. Migrates like the pool it
 /// holds.
@@ -158,6 +158,19 @@ impl Database for AnyPool {
         tables: &Tables,
     ) -> Result<Option<Vec<AppliedMigration>>, sqlx::Error> {
         each_pool!(self, pool => pool.read_history(tables).await)
+    }
+
+    async fn history_digest(&self, tables: &Tables) -> Result<Digest, sqlx::Error> {
+        each_pool!(self, pool => pool.history_digest(tables).await)
+    }
+
+    async fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        each_pool!(self, pool => pool.store_history_digest(tables, digest, process_id).await)
     }
 
     async fn prepare(&self, tables: &Tables) -> Result<(), sqlx::Error> {

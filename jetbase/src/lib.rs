@@ -30,6 +30,7 @@ pub mod build;
 )]
 mod driver;
 mod error;
+mod fast_path;
 mod lock;
 mod migrator;
 mod report;

@@ -106,6 +106,11 @@ impl<D: Database> LockGuard<D> {
         }
     }
 
+    /// The `process_id` this guard wrote into the lock row.
+    pub(crate) fn process_id(&self) -> &str {
+        &self.process_id
+    }
+
     /// Frees the row and the liveness lock.
     pub(crate) async fn release(mut self) -> Result<(), Error> {
         let result = self

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
@@ -22,6 +23,8 @@ pub struct Migrator {
     migrations: Cow<'static, [Migration]>,
     postgres_schema: Option<Cow<'static, str>>,
     lock_timeout: Duration,
+    /// The fast path's expected history digest, computed on first use.
+    expected_digest: OnceLock<Option<String>>,
 }
 
 impl Migrator {
@@ -32,6 +35,7 @@ impl Migrator {
             migrations: Cow::Borrowed(migrations),
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            expected_digest: OnceLock::new(),
         }
     }
 
@@ -56,6 +60,7 @@ impl Migrator {
             migrations: Cow::Owned(migrations),
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            expected_digest: OnceLock::new(),
         })
     }
 
@@ -158,6 +163,12 @@ impl Migrator {
             .as_deref()
             .filter(|_| dialect == Dialect::Postgres);
         Tables::new(dialect, schema)
+    }
+
+    pub(crate) fn expected_digest(&self) -> Option<&str> {
+        self.expected_digest
+            .get_or_init(|| crate::fast_path::expected_digest(&self.migrations))
+            .as_deref()
     }
 
     pub(crate) fn lock_timeout(&self) -> Duration {

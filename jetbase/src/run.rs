@@ -103,6 +103,15 @@ impl<'a, D: Database> Upgrade<'a, D> {
         let tables = self.migrator.tables(dialect);
         let local = self.migrator.migrations();
         // The fast path: one read-only query, no lock, no DDL.
+        let digest = database
+            .history_digest(&tables)
+            .await
+            .map_err(Error::database("reading the migration history"))?;
+        if self.options.to_version.is_none()
+            && crate::fast_path::is_up_to_date(self.migrator.expected_digest(), &digest)
+        {
+            return Ok(Report::default());
+        }
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
@@ -117,7 +126,13 @@ impl<'a, D: Database> Upgrade<'a, D> {
             );
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let result = self.apply_locked(&tables).await;
+        let mut result = self.apply_locked(&tables).await;
+        if result.is_ok() {
+            let process_id = lock.process_id().to_owned();
+            result = store_digest(database, &tables, &process_id)
+                .await
+                .and(result);
+        }
         let released = lock.release().await;
         let report = result?;
         released?;
@@ -245,7 +260,13 @@ impl<'a, D: Database> Rollback<'a, D> {
             );
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let result = self.roll_back_locked(&tables).await;
+        let mut result = self.roll_back_locked(&tables).await;
+        if result.is_ok() {
+            let process_id = lock.process_id().to_owned();
+            result = store_digest(database, &tables, &process_id)
+                .await
+                .and(result);
+        }
         let released = lock.release().await;
         let report = result?;
         released?;
@@ -292,6 +313,20 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
+}
+
+/// Re-reads the history and stores its digest for the fast path (under the lock).
+async fn store_digest<D: Database>(
+    database: &D,
+    tables: &Tables,
+    process_id: &str,
+) -> Result<(), Error> {
+    let history = read_history(database, tables).await?.unwrap_or_default();
+    let digest = crate::fast_path::stored_digest(&history);
+    database
+        .store_history_digest(tables, digest.as_deref(), process_id)
+        .await
+        .map_err(Error::database("storing the history digest"))
 }
 
 fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error> {

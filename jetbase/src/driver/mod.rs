@@ -67,6 +67,19 @@ impl From<sqlx::Error> for JobFailure {
     }
 }
 
+/// What the fast path's query found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Digest {
+    /// No digest to compare (no tables yet, or tables jetbase has not extended): read it all.
+    Unavailable,
+    /// The stored digest, the live row count and the highest `order_executed`.
+    Found {
+        stored: Option<String>,
+        rows: i64,
+        max_order: i64,
+    },
+}
+
 /// The lock row as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockRow {
@@ -108,6 +121,20 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         &self,
         tables: &Tables,
     ) -> impl Future<Output = Result<Option<Vec<AppliedMigration>>, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn history_digest(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Digest, sqlx::Error>> + Send;
+
+    #[doc(hidden)]
+    fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     #[doc(hidden)]
     fn prepare(&self, tables: &Tables) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
@@ -226,6 +253,43 @@ macro_rules! shared_driver {
                 .map(Some)
         }
 
+        async fn history_digest(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+        ) -> Result<$crate::driver::Digest, sqlx::Error> {
+            use $crate::driver::Digest;
+            let sql = tables.history_digest();
+            let query = sqlx::query_as::<_, (Option<String>, i64, i64)>(&sql);
+            match query.fetch_one(pool).await {
+                Ok((stored, rows, max_order)) => Ok(Digest::Found {
+                    stored,
+                    rows,
+                    max_order,
+                }),
+                Err(error)
+                    if $crate::driver::is_missing_table(&error, $dialect)
+                        || $crate::driver::is_missing_column(&error, $dialect) =>
+                {
+                    Ok(Digest::Unavailable)
+                }
+                Err(error) => Err(error),
+            }
+        }
+
+        async fn store_history_digest(
+            pool: &$pool,
+            tables: &$crate::driver::sql::Tables,
+            digest: Option<&str>,
+            process_id: &str,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(&tables.store_history_digest())
+                .bind(digest)
+                .bind(process_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
         async fn prepare(
             pool: &$pool,
             tables: &$crate::driver::sql::Tables,
@@ -234,14 +298,21 @@ macro_rules! shared_driver {
             ddl.push(tables.create_migrations());
             ddl.push(tables.create_lock());
             execute_all(pool, &ddl).await?;
-            let columns: Vec<String> = sqlx::query_scalar(&tables.migration_columns())
-                .fetch_all(pool)
-                .await?;
-            let missing: Vec<String> = $crate::driver::sql::OWN_COLUMNS
-                .iter()
-                .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
-                .map(|own| tables.add_column(own))
-                .collect();
+            let mut missing = Vec::new();
+            for (table, own_columns) in [
+                ("jetbase_migrations", &$crate::driver::sql::OWN_COLUMNS[..]),
+                ("jetbase_lock", &[$crate::driver::sql::OWN_LOCK_COLUMN][..]),
+            ] {
+                let columns: Vec<String> = sqlx::query_scalar(&tables.columns(table))
+                    .fetch_all(pool)
+                    .await?;
+                missing.extend(
+                    own_columns
+                        .iter()
+                        .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
+                        .map(|own| tables.add_column(own)),
+                );
+            }
             execute_all(pool, &missing).await?;
             sqlx::query(&tables.init_lock_row()).execute(pool).await?;
             Ok(())
@@ -473,6 +544,22 @@ macro_rules! forward_database_methods {
             tables: &$crate::driver::sql::Tables,
         ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
             prepare(self, tables)
+        }
+
+        fn history_digest(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+        ) -> impl std::future::Future<Output = Result<$crate::driver::Digest, sqlx::Error>> + Send {
+            history_digest(self, tables)
+        }
+
+        fn store_history_digest(
+            &self,
+            tables: &$crate::driver::sql::Tables,
+            digest: Option<&str>,
+            process_id: &str,
+        ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
+            store_history_digest(self, tables, digest, process_id)
         }
 
         fn read_lock(

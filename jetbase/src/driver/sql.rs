@@ -4,7 +4,10 @@
 use jetbase_core::Dialect;
 
 /// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
-pub(crate) const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
+pub const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
+
+/// jetbase's own nullable column of the lock table: the history digest of the fast path.
+pub const OWN_LOCK_COLUMN: &str = "history_digest";
 
 /// The qualified, quoted names of the two tables.
 #[derive(Debug, Clone)]
@@ -111,7 +114,8 @@ impl Tables {
         };
         format!(
             "CREATE TABLE IF NOT EXISTS {t} (\n    id {id} PRIMARY KEY CHECK (id = 1),\n    \
-             is_locked BOOLEAN NOT NULL DEFAULT FALSE,\n    locked_at {timestamp},\n    process_id VARCHAR(36)\n)"
+             is_locked BOOLEAN NOT NULL DEFAULT FALSE,\n    locked_at {timestamp},\n    process_id VARCHAR(36),\n    \
+             history_digest VARCHAR(100)\n)"
         )
     }
 
@@ -129,18 +133,17 @@ impl Tables {
         }
     }
 
-    /// The names of the history table's columns (to add jetbase's own where missing).
-    pub fn migration_columns(&self) -> String {
+    /// The names of a jetbase table's columns (to add jetbase's own where missing).
+    pub fn columns(&self, table: &str) -> String {
         match self.dialect {
-            Dialect::Sqlite => {
-                "SELECT name FROM pragma_table_info('jetbase_migrations')".to_owned()
-            }
-            Dialect::MySql => "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
-                 WHERE table_schema = DATABASE() AND table_name = 'jetbase_migrations'"
-                .to_owned(),
+            Dialect::Sqlite => format!("SELECT name FROM pragma_table_info('{table}')"),
+            Dialect::MySql => format!(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = '{table}'"
+            ),
             _ => format!(
                 "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
-                 WHERE table_schema = {} AND table_name = 'jetbase_migrations'",
+                 WHERE table_schema = {} AND table_name = '{table}'",
                 match &self.schema {
                     Some(schema) => format!("'{}'", schema.replace('\'', "''")),
                     None => "current_schema()".to_owned(),
@@ -151,15 +154,13 @@ impl Tables {
 
     /// Adds one of jetbase's own columns.
     pub fn add_column(&self, column: &str) -> String {
-        let sql_type = match (column, self.dialect) {
-            ("execution_ms", Dialect::Sqlite) => "INTEGER",
-            ("execution_ms", _) => "BIGINT NULL",
-            (_, _) => "BOOLEAN NULL",
+        let (table, sql_type) = match (column, self.dialect) {
+            ("execution_ms", Dialect::Sqlite) => (&self.migrations, "INTEGER"),
+            ("execution_ms", _) => (&self.migrations, "BIGINT NULL"),
+            ("history_digest", _) => (&self.lock, "VARCHAR(100) NULL"),
+            (_, _) => (&self.migrations, "BOOLEAN NULL"),
         };
-        format!(
-            "ALTER TABLE {} ADD COLUMN {column} {sql_type}",
-            self.migrations
-        )
+        format!("ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
     }
 
     /// The whole history, oldest first, with the columns every database renders alike. Without
@@ -184,6 +185,32 @@ impl Tables {
             "SELECT {order} AS jb_order, version, description, filename, migration_type, \
              {applied_at} AS jb_applied_at, checksum{own} FROM {} ORDER BY order_executed",
             self.migrations
+        )
+    }
+
+    /// The fast path's one query: the history digest jetbase stored in the lock row after its
+    /// last upgrade or rollback, and the live row count and highest `order_executed` that prove
+    /// the history has not changed since.
+    pub fn history_digest(&self) -> String {
+        let int = if self.dialect == Dialect::MySql {
+            "SIGNED"
+        } else {
+            "BIGINT"
+        };
+        format!(
+            "SELECT (SELECT history_digest FROM {} WHERE id = 1), CAST(COUNT(*) AS {int}), \
+             CAST(COALESCE(MAX(order_executed), 0) AS {int}) FROM {}",
+            self.lock, self.migrations
+        )
+    }
+
+    /// Stores the history digest (digest, process_id) under the lock.
+    pub fn store_history_digest(&self) -> String {
+        format!(
+            "UPDATE {} SET history_digest = {} WHERE id = 1 AND process_id = {}",
+            self.lock,
+            self.placeholder(1),
+            self.placeholder(2)
         )
     }
 
@@ -334,7 +361,7 @@ mod tests {
         assert_eq!(tables.migrations, "\"app schema\".jetbase_migrations");
         assert!(
             tables
-                .migration_columns()
+                .columns("jetbase_lock")
                 .contains("table_schema = 'app schema'")
         );
     }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
+# Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
+# installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
+# JETBASE_TEST_MYSQL_URL and JETBASE_TEST_PYTHON_JETBASE. The servers stop when the shell exits.
+# Variables already set are kept, and nothing is started for them.
+
+work_dir=$(mktemp -d /tmp/jetbase-test.XXXXXX)
+chmod 755 "$work_dir"
+cleanup() {
+  if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${mariadb_pid:-}" ]; then
+    kill "$mariadb_pid" 2>/dev/null || true
+    wait "$mariadb_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work_dir"
+}
+trap cleanup EXIT
+
+log() { echo "== $*" >&2; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# PostgreSQL refuses to run as root: run it as the `postgres` user when we are root.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+start_postgres() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    apt_install postgresql
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  local port
+  port=$(free_port)
+  pg_data="$work_dir/postgres"
+  mkdir -p "$pg_data"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_data"; fi
+  log "PostgreSQL ($pg_bin) on 127.0.0.1:$port"
+  as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_data -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+    start >/dev/null
+  export JETBASE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+start_mariadb() {
+  if ! command -v mariadbd >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev/null 2>&1; then
+    apt_install mariadb-server
+  fi
+  local port data socket
+  port=$(free_port)
+  data="$work_dir/mariadb"
+  socket="$work_dir/mariadb.sock"
+  mkdir -p "$data"
+  local user_args=()
+  if [ "$(id -u)" = 0 ]; then
+    chown mysql "$data" "$work_dir" 2>/dev/null || true
+    user_args=(--user=mysql)
+  fi
+  log "MariaDB on 127.0.0.1:$port"
+  mariadb-install-db --no-defaults "${user_args[@]}" --datadir="$data" \
+    --auth-root-authentication-method=normal --skip-test-db >"$work_dir/mariadb-install.log" 2>&1
+  mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket" \
+    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300 \
+    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err" 2>>"$work_dir/mariadb.err" &
+  mariadb_pid=$!
+  for _ in $(seq 1 120); do
+    if mariadb-admin --no-defaults --socket="$socket" -u root ping >/dev/null 2>&1; then
+      break
+    fi
+    sleep 0.5
+  done
+  mariadb --no-defaults --socket="$socket" -u root -e \
+    "CREATE USER 'jetbase'@'127.0.0.1' IDENTIFIED BY 'jetbase-test-pw';
+     GRANT ALL PRIVILEGES ON *.* TO 'jetbase'@'127.0.0.1' WITH GRANT OPTION;"
+  export JETBASE_TEST_MYSQL_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
+}
+
+# Python Jetbase 0.18.1 (and psycopg2 for PostgreSQL), for the take-over tests; kept under
+# target/ between runs.
+install_python_jetbase() {
+  local venv="$PWD/target/python-jetbase-0.18.1"
+  if [ ! -x "$venv/bin/jetbase" ]; then
+    log "Python Jetbase 0.18.1 into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      apt_install python3-venv
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check jetbase==0.18.1 psycopg2-binary
+  fi
+  export JETBASE_TEST_PYTHON_JETBASE="$venv/bin/jetbase"
+}
+
+
+start_services() {
+  if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
+  if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
+  if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
+}
