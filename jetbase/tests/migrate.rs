@@ -71,6 +71,13 @@ async fn versions_apply_in_numeric_order<P: Query>(db: &TestDb<P>) {
         ["create events"]
     );
     assert!(db.lock_is_free().await);
+    let untimed = db
+        .pool
+        .count(
+            "SELECT version FROM jetbase_migrations WHERE execution_ms IS NULL OR execution_ms < 0",
+        )
+        .await;
+    assert_eq!(untimed, 0, "every row has its execution time");
     // Nothing left to do.
     assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
 }
@@ -693,4 +700,51 @@ async fn the_fast_path_never_hides_a_change<P: Query>(db: &TestDb<P>) {
 database_test!(
     the_fast_path_never_hides_a_change,
     the_fast_path_never_hides_a_change
+);
+
+async fn odd_file_names_are_stored_exactly<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        (
+            "V1__it's_$jb$_a_\\_name.sql",
+            "CREATE TABLE odd (id INTEGER);",
+        ),
+        (
+            "ROC__view_$$.sql",
+            "CREATE VIEW odd_view AS SELECT id FROM odd;",
+        ),
+    ]);
+    files.migrator().run(&db.pool).await.unwrap();
+    assert_eq!(
+        db.pool
+            .strings("SELECT description FROM jetbase_migrations ORDER BY order_executed")
+            .await,
+        ["it's $jb$ a \\ name", "view $$"]
+    );
+    assert_eq!(
+        db.pool
+            .strings("SELECT filename FROM jetbase_migrations ORDER BY order_executed")
+            .await,
+        ["V1__it's_$jb$_a_\\_name.sql", "ROC__view_$$.sql"]
+    );
+    assert!(
+        files
+            .migrator()
+            .validate(&db.pool)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        files
+            .migrator()
+            .run(&db.pool)
+            .await
+            .unwrap()
+            .migrations
+            .is_empty()
+    );
+}
+database_test!(
+    odd_file_names_are_stored_exactly,
+    odd_file_names_are_stored_exactly
 );

@@ -431,19 +431,29 @@ macro_rules! shared_driver {
             async move {
                 let started = std::time::Instant::now();
                 let mut transaction = pool.begin().await?;
-                if let Some(set_path) = tables.set_local_search_path() {
-                    sqlx::Executor::execute(&mut *transaction, set_path.as_str()).await?;
-                }
+                // On PostgreSQL the search path and the history write travel with the first
+                // and last statements, so a migration costs no round trip beyond its own.
+                let batched_row = tables.row_write_sql(&job.row);
+                let mut prefix = tables.set_local_search_path();
+                let last = job.statements.len().checked_sub(1);
                 for (index, statement) in job.statements.iter().enumerate() {
-                    sqlx::Executor::execute(&mut *transaction, statement.sql)
+                    let suffix = batched_row.as_deref().filter(|_| Some(index) == last);
+                    let sql =
+                        $crate::driver::sql::batch(prefix.take().as_deref(), statement.sql, suffix);
+                    sqlx::Executor::execute(&mut *transaction, sql.as_ref())
                         .await
                         .map_err(|source| $crate::driver::JobFailure {
                             statement: Some(index),
                             source,
                         })?;
                 }
-                let ms = $crate::driver::elapsed_ms(started);
-                write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
+                if let Some(set_path) = prefix {
+                    sqlx::Executor::execute(&mut *transaction, set_path.as_str()).await?;
+                }
+                if batched_row.is_none() || job.statements.is_empty() {
+                    let ms = $crate::driver::elapsed_ms(started);
+                    write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
+                }
                 transaction.commit().await?;
                 Ok(())
             }

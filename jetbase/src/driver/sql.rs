@@ -3,6 +3,8 @@
 
 use jetbase_core::Dialect;
 
+use super::RowWrite;
+
 /// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
 pub const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
 
@@ -346,6 +348,92 @@ impl Tables {
     }
 }
 
+/// A statement with SQL to run before and after it in the same round trip. The statement may
+/// end in a line comment, so the separators start on new lines.
+pub fn batch<'a>(
+    prefix: Option<&str>,
+    statement: &'a str,
+    suffix: Option<&str>,
+) -> std::borrow::Cow<'a, str> {
+    if prefix.is_none() && suffix.is_none() {
+        return std::borrow::Cow::Borrowed(statement);
+    }
+    let mut sql = String::new();
+    if let Some(prefix) = prefix {
+        sql.push_str(prefix);
+        sql.push_str(";\n");
+    }
+    sql.push_str(statement);
+    if let Some(suffix) = suffix {
+        sql.push_str("\n;\n");
+        sql.push_str(suffix);
+    }
+    std::borrow::Cow::Owned(sql)
+}
+
+/// A PostgreSQL dollar-quoted literal: its content is never interpreted, whatever the server's
+/// string settings.
+fn pg_literal(value: &str) -> String {
+    let mut n = 0;
+    loop {
+        let delimiter = if n == 0 {
+            "$jb$".to_owned()
+        } else {
+            format!("$jb{n}$")
+        };
+        // The first occurrence of the delimiter must be the closing one.
+        let quoted = format!("{delimiter}{value}{delimiter}");
+        if quoted[delimiter.len()..].find(&delimiter) == Some(value.len()) {
+            return quoted;
+        }
+        n += 1;
+    }
+}
+
+impl Tables {
+    /// The history write of a transactional migration as plain SQL, to send with the migration's
+    /// last statement (PostgreSQL only; elsewhere `None`, and the write is a bound statement).
+    /// `execution_ms` is measured by the server from the transaction's start.
+    pub fn row_write_sql(&self, row: &RowWrite<'_>) -> Option<String> {
+        if self.dialect != Dialect::Postgres {
+            return None;
+        }
+        let ms = "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)";
+        let t = &self.migrations;
+        Some(match *row {
+            RowWrite::Insert {
+                version,
+                description,
+                filename,
+                kind,
+                checksum,
+            } => format!(
+                "INSERT INTO {t} (version, description, filename, migration_type, checksum, execution_ms, success) \
+                 VALUES ({}, {}, {}, '{}', {}, {ms}, TRUE)",
+                version.map_or_else(|| "NULL".to_owned(), pg_literal),
+                pg_literal(description),
+                pg_literal(filename),
+                kind.as_str(),
+                pg_literal(checksum)
+            ),
+            RowWrite::Update {
+                filename,
+                kind,
+                checksum,
+            } => format!(
+                "UPDATE {t} SET checksum = {}, applied_at = CURRENT_TIMESTAMP, execution_ms = {ms}, success = TRUE \
+                 WHERE filename = {} AND migration_type = '{}'",
+                pg_literal(checksum),
+                pg_literal(filename),
+                kind.as_str()
+            ),
+            RowWrite::Delete { order_executed } => {
+                format!("DELETE FROM {t} WHERE order_executed = {order_executed}")
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +452,24 @@ mod tests {
                 .columns("jetbase_lock")
                 .contains("table_schema = 'app schema'")
         );
+    }
+
+    #[test]
+    fn dollar_literals_never_end_early() {
+        assert_eq!(pg_literal("it's"), "$jb$it's$jb$");
+        assert_eq!(pg_literal("a$jb$b"), "$jb1$a$jb$b$jb1$");
+        assert_eq!(pg_literal("ends with $"), "$jb$ends with $$jb$");
+        assert_eq!(pg_literal("x$jb"), "$jb1$x$jb$jb1$");
+    }
+
+    #[test]
+    fn batches_start_separators_on_new_lines() {
+        assert_eq!(
+            batch(None, "SELECT 1 -- c", Some("SELECT 2")),
+            "SELECT 1 -- c\n;\nSELECT 2"
+        );
+        assert_eq!(batch(Some("SET x"), "SELECT 1", None), "SET x;\nSELECT 1");
+        assert_eq!(batch(None, "SELECT 1", None), "SELECT 1");
     }
 
     #[test]
