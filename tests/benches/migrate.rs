@@ -16,7 +16,7 @@ use sqlx::{PgPool, SqlitePool};
 
 const MIGRATIONS: usize = 1_000;
 const CHECK_ROUNDS: usize = 31;
-const APPLY_ROUNDS: usize = 5;
+const APPLY_ROUNDS: usize = 3;
 
 fn statement(index: usize) -> String {
     format!("CREATE TABLE bench_{index} (id INTEGER PRIMARY KEY, name VARCHAR(50))")
@@ -213,21 +213,23 @@ async fn main() {
     report("SQLite, up-to-date check", &[("jetbase", j), ("sqlx", s)]);
 
     // ---- apply all to an empty database ----
-    let (mut j, mut s, mut raw) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..APPLY_ROUNDS {
-        let (pool, _) = databases.postgres().await;
-        let started = Instant::now();
-        jetbase.run(&pool).await.expect("jetbase applies");
-        j.push(started.elapsed());
-        let (pool, _) = databases.postgres().await;
-        let started = Instant::now();
-        sqlx_migrator.run(&pool).await.expect("sqlx applies");
-        s.push(started.elapsed());
-        let (pool, _) = databases.postgres().await;
-        let started = Instant::now();
-        raw_apply_postgres(&pool).await;
-        raw.push(started.elapsed());
+    // Each round starts with a different contender, so that none always runs first or last.
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for round in 0..APPLY_ROUNDS * 2 {
+        for turn in 0..3 {
+            let contender = (round + turn) % 3;
+            let (pool, _) = databases.postgres().await;
+            let started = Instant::now();
+            match contender {
+                0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
+                _ => raw_apply_postgres(&pool).await,
+            }
+            samples[contender].push(started.elapsed());
+            pool.close().await;
+        }
     }
+    let [j, s, raw] = samples;
     report(
         "PostgreSQL, apply all to an empty database",
         &[
@@ -237,21 +239,22 @@ async fn main() {
         ],
     );
 
-    let (mut j, mut s, mut raw) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..APPLY_ROUNDS {
-        let pool = databases.sqlite().await;
-        let started = Instant::now();
-        jetbase.run(&pool).await.expect("jetbase applies");
-        j.push(started.elapsed());
-        let pool = databases.sqlite().await;
-        let started = Instant::now();
-        sqlx_migrator.run(&pool).await.expect("sqlx applies");
-        s.push(started.elapsed());
-        let pool = databases.sqlite().await;
-        let started = Instant::now();
-        raw_apply_sqlite(&pool).await;
-        raw.push(started.elapsed());
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for round in 0..APPLY_ROUNDS * 2 {
+        for turn in 0..3 {
+            let contender = (round + turn) % 3;
+            let pool = databases.sqlite().await;
+            let started = Instant::now();
+            match contender {
+                0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
+                _ => raw_apply_sqlite(&pool).await,
+            }
+            samples[contender].push(started.elapsed());
+            pool.close().await;
+        }
     }
+    let [j, s, raw] = samples;
     report(
         "SQLite, apply all to an empty database",
         &[
