@@ -575,6 +575,30 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
         "{error}"
     );
     assert!(!db.table_exists("a").await);
+
+    // A lock taken by hand (`jetbase lock`) whose process is gone: never taken over either.
+    db.pool
+        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = 'jb1:manual:0123456789abcdef' WHERE id = 1")
+        .await;
+    let error = files
+        .migrator()
+        .with_lock_timeout(Duration::from_millis(500))
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("jb1:manual:"), "{error}");
+    // A dead automatic holder is taken over at once.
+    db.pool
+        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = 'jb1:4242:0123456789abcdef' WHERE id = 1")
+        .await;
+    files
+        .migrator()
+        .with_lock_timeout(Duration::from_secs(5))
+        .run(&db.pool)
+        .await
+        .unwrap();
+    assert!(db.table_exists("a").await);
+    assert!(db.lock_is_free().await);
 }
 database_test!(
     a_held_lock_times_out_naming_the_holder,
@@ -748,3 +772,35 @@ database_test!(
     odd_file_names_are_stored_exactly,
     odd_file_names_are_stored_exactly
 );
+
+/// Reading needs no write permission: `status`, `history` and `validate` work for a user who can
+/// only read; an upgrade by that user fails with the database's refusal, and no panic.
+#[tokio::test]
+async fn read_only_user_can_read_status() {
+    let db = common::postgres().await;
+    let files = Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
+        ("V2__b.sql", "CREATE TABLE b (id INTEGER);"),
+    ]);
+    files.migrator().upgrade(&db.pool).count(1).await.unwrap();
+    let role = format!("jb_reader_{}", std::process::id());
+    db.pool
+        .exec(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role}; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}; REVOKE CREATE ON SCHEMA public FROM PUBLIC"
+        ))
+        .await;
+    let reader_url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let reader = sqlx::PgPool::connect(&reader_url).await.unwrap();
+    let migrator = files.migrator();
+    let status = migrator.status(&reader).await.unwrap();
+    assert_eq!(
+        status.iter().map(|s| s.state).collect::<Vec<_>>(),
+        [State::Applied, State::Pending]
+    );
+    assert_eq!(migrator.history(&reader).await.unwrap().len(), 1);
+    assert!(migrator.validate(&reader).await.unwrap().is_empty());
+    let error = migrator.run(&reader).await.unwrap_err();
+    assert!(error.to_string().contains("database error"), "{error}");
+    assert!(!db.table_exists("b").await);
+}
