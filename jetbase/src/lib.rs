@@ -43,6 +43,8 @@ pub use error::Error;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{MigrationStatus, Report, ReportEntry};
 pub use run::{Rollback, RunFuture, Upgrade};
+/// The sqlx this crate is built with (0.8): its pools are the ones `run` accepts.
+pub use sqlx;
 
 pub use jetbase_core::{
     AppliedMigration, Dialect, Migration, MigrationKind, PlanError, ScanError, SourceError,
