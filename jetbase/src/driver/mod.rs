@@ -423,6 +423,27 @@ macro_rules! shared_driver {
             }
         }
 
+        /// Runs a migration's statement text. SQLite gets a statement that is not cached: every
+        /// migration changes the schema, which would expire every cached statement anyway. The
+        /// others get the text protocol (PostgreSQL's simple query, MySQL's COM_QUERY), which
+        /// takes several statements at once and every kind of statement.
+        fn execute_statement<'a>(
+            connection: &'a mut $connection,
+            sql: &'a str,
+        ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+            async move {
+                if $dialect == jetbase_core::Dialect::Sqlite {
+                    sqlx::query(sql)
+                        .persistent(false)
+                        .execute(&mut *connection)
+                        .await?;
+                } else {
+                    sqlx::Executor::execute(&mut *connection, sql).await?;
+                }
+                Ok(())
+            }
+        }
+
         fn run_in_transaction<'a>(
             pool: &'a $pool,
             tables: &'a $crate::driver::sql::Tables,
@@ -440,7 +461,7 @@ macro_rules! shared_driver {
                     let suffix = batched_row.as_deref().filter(|_| Some(index) == last);
                     let sql =
                         $crate::driver::sql::batch(prefix.take().as_deref(), statement.sql, suffix);
-                    sqlx::Executor::execute(&mut *transaction, sql.as_ref())
+                    execute_statement(&mut *transaction, sql.as_ref())
                         .await
                         .map_err(|source| $crate::driver::JobFailure {
                             statement: Some(index),
@@ -495,7 +516,7 @@ macro_rules! shared_driver {
                     RowWrite::Delete { .. } => None,
                 };
                 for (index, statement) in job.statements.iter().enumerate() {
-                    sqlx::Executor::execute(&mut *connection, statement.sql)
+                    execute_statement(&mut *connection, statement.sql)
                         .await
                         .map_err(|source| $crate::driver::JobFailure {
                             statement: Some(index),

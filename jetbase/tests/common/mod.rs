@@ -117,6 +117,7 @@ pub trait Query: Database {
     async fn count(&self, sql: &str) -> i64;
     async fn strings(&self, sql: &str) -> Vec<String>;
     async fn new_pool(&self, url: &str) -> Self;
+    async fn single_connection_pool(&self, url: &str) -> Self;
 }
 
 macro_rules! impl_query {
@@ -149,6 +150,13 @@ macro_rules! impl_query {
             }
             async fn new_pool(&self, url: &str) -> Self {
                 <$pool>::connect(url).await.unwrap()
+            }
+            async fn single_connection_pool(&self, url: &str) -> Self {
+                sqlx::pool::PoolOptions::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await
+                    .unwrap()
             }
         }
     };
