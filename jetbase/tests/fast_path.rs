@@ -72,8 +72,31 @@ fn files() -> Files {
     ])
 }
 
+/// `database_test!` for this binary: each test holds `ONE_AT_A_TIME` from before its database
+/// is created, so that no other test's statements reach the recorder.
+macro_rules! serial_database_test {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let _turn = super::ONE_AT_A_TIME.lock().await;
+                super::$body(&crate::common::sqlite().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let _turn = super::ONE_AT_A_TIME.lock().await;
+                super::$body(&crate::common::postgres().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                let _turn = super::ONE_AT_A_TIME.lock().await;
+                super::$body(&crate::common::mysql().await).await;
+            }
+        }
+    };
+}
+
 async fn up_to_date_run_is_one_statement<P: Query>(db: &TestDb<P>) {
-    let _turn = ONE_AT_A_TIME.lock().await;
     install_recorder();
     let migrator = files().migrator();
     // The first run does the work: several statements, including the lock and the DDL.
@@ -92,7 +115,7 @@ async fn up_to_date_run_is_one_statement<P: Query>(db: &TestDb<P>) {
     assert!(second[0].contains("jetbase_migrations"), "{second:#?}");
     assert!(db.lock_is_free().await);
 }
-database_test!(
+serial_database_test!(
     up_to_date_run_is_one_statement,
     up_to_date_run_is_one_statement
 );
