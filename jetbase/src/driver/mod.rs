@@ -80,6 +80,43 @@ pub enum Digest {
     },
 }
 
+/// A pooled connection inside a transaction that jetbase opened with plain SQL: unless
+/// [`OpenTransaction::finish`] is called (after COMMIT or ROLLBACK), the connection is closed
+/// instead of going back to the pool — on an error, a panic or a cancelled future — and the
+/// server rolls the transaction back.
+pub struct OpenTransaction<DB: sqlx::Database> {
+    connection: Option<sqlx::pool::PoolConnection<DB>>,
+    finished: bool,
+}
+
+impl<DB: sqlx::Database> OpenTransaction<DB> {
+    pub(crate) fn new(connection: sqlx::pool::PoolConnection<DB>) -> Self {
+        Self {
+            connection: Some(connection),
+            finished: false,
+        }
+    }
+
+    pub(crate) fn connection(&mut self) -> Result<&mut DB::Connection, sqlx::Error> {
+        self.connection.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// The transaction ended: the connection may go back to the pool.
+    pub(crate) fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl<DB: sqlx::Database> Drop for OpenTransaction<DB> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take()
+            && !self.finished
+        {
+            drop(connection.detach());
+        }
+    }
+}
+
 /// The lock row as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockRow {
@@ -450,32 +487,77 @@ macro_rules! shared_driver {
             job: &'a $crate::driver::Job<'a>,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
             async move {
+                // On PostgreSQL the whole transaction travels with the migration's statements:
+                // BEGIN (and the search path) with the first, the history write and COMMIT with
+                // the last, so a single-statement migration is one round trip.
+                if let Some(row_sql) = tables.row_write_sql(&job.row) {
+                    return run_batched_transaction(pool, tables, job, row_sql).await;
+                }
                 let started = std::time::Instant::now();
                 let mut transaction = pool.begin().await?;
-                // On PostgreSQL the search path and the history write travel with the first
-                // and last statements, so a migration costs no round trip beyond its own.
-                let batched_row = tables.row_write_sql(&job.row);
-                let mut prefix = tables.set_local_search_path();
-                let last = job.statements.len().checked_sub(1);
                 for (index, statement) in job.statements.iter().enumerate() {
-                    let suffix = batched_row.as_deref().filter(|_| Some(index) == last);
-                    let sql =
-                        $crate::driver::sql::batch(prefix.take().as_deref(), statement.sql, suffix);
-                    execute_statement(&mut *transaction, sql.as_ref())
+                    execute_statement(&mut *transaction, statement.sql)
                         .await
                         .map_err(|source| $crate::driver::JobFailure {
                             statement: Some(index),
                             source,
                         })?;
                 }
-                if let Some(set_path) = prefix {
-                    sqlx::Executor::execute(&mut *transaction, set_path.as_str()).await?;
-                }
-                if batched_row.is_none() || job.statements.is_empty() {
-                    let ms = $crate::driver::elapsed_ms(started);
-                    write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
-                }
+                let ms = $crate::driver::elapsed_ms(started);
+                write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
                 transaction.commit().await?;
+                Ok(())
+            }
+        }
+
+        fn run_batched_transaction<'a>(
+            pool: &'a $pool,
+            tables: &'a $crate::driver::sql::Tables,
+            job: &'a $crate::driver::Job<'a>,
+            row_sql: String,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                let mut open = $crate::driver::OpenTransaction::new(pool.acquire().await?);
+                let mut begin = String::from("BEGIN");
+                if let Some(set_path) = tables.set_local_search_path() {
+                    begin.push_str(";\n");
+                    begin.push_str(&set_path);
+                }
+                let commit = format!("{row_sql};\nCOMMIT");
+                let result = run_batched_statements(open.connection()?, job, &begin, &commit).await;
+                if result.is_ok() {
+                    open.finish();
+                } else if sqlx::Executor::execute(open.connection()?, "ROLLBACK").await.is_ok() {
+                    open.finish();
+                }
+                // Otherwise the connection is closed, and the server rolls back.
+                result
+            }
+        }
+
+        fn run_batched_statements<'a>(
+            connection: &'a mut $connection,
+            job: &'a $crate::driver::Job<'a>,
+            begin: &'a str,
+            commit: &'a str,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                let last = job.statements.len().checked_sub(1);
+                if last.is_none() {
+                    let sql = format!("{begin};\n{commit}");
+                    execute_statement(&mut *connection, &sql).await?;
+                }
+                for (index, statement) in job.statements.iter().enumerate() {
+                    let prefix = (index == 0).then_some(begin);
+                    let suffix = (Some(index) == last).then_some(commit);
+                    let sql = $crate::driver::sql::batch(prefix, statement.sql, suffix);
+                    execute_statement(&mut *connection, sql.as_ref())
+                        .await
+                        .map_err(|source| $crate::driver::JobFailure {
+                            statement: Some(index),
+                            source,
+                        })?;
+                }
                 Ok(())
             }
         }
