@@ -144,10 +144,32 @@ impl LivenessLock for AnyLiveness {
     }
 }
 
+/// The session of whichever pool.
+pub enum AnySession {
+    #[cfg(feature = "postgres")]
+    Postgres(crate::driver::Session<sqlx::Postgres>),
+    #[cfg(feature = "sqlite")]
+    Sqlite(crate::driver::Session<sqlx::Sqlite>),
+    #[cfg(feature = "mysql")]
+    MySql(crate::driver::Session<sqlx::MySql>),
+}
+
 impl crate::driver::private::Sealed for AnyPool {}
 
 impl Database for AnyPool {
     type Liveness = AnyLiveness;
+    type Session = AnySession;
+
+    async fn session(&self) -> Result<AnySession, sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => pool.session().await.map(AnySession::Postgres),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(pool) => pool.session().await.map(AnySession::Sqlite),
+            #[cfg(feature = "mysql")]
+            Self::MySql(pool) => pool.session().await.map(AnySession::MySql),
+        }
+    }
 
     fn dialect(&self) -> Dialect {
         each_pool!(self, pool => pool.dialect())
@@ -196,8 +218,22 @@ impl Database for AnyPool {
         }
     }
 
-    async fn run_job<'a>(&'a self, tables: &'a Tables, job: &'a Job<'a>) -> Result<(), JobFailure> {
-        each_pool!(self, pool => pool.run_job(tables, job).await)
+    async fn run_job<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> Result<(), JobFailure> {
+        match (self, session) {
+            #[cfg(feature = "postgres")]
+            (Self::Postgres(pool), AnySession::Postgres(session)) => pool.run_job(session, tables, job).await,
+            #[cfg(feature = "sqlite")]
+            (Self::Sqlite(pool), AnySession::Sqlite(session)) => pool.run_job(session, tables, job).await,
+            #[cfg(feature = "mysql")]
+            (Self::MySql(pool), AnySession::MySql(session)) => pool.run_job(session, tables, job).await,
+            #[allow(unreachable_patterns)]
+            _ => Err(JobFailure::from(sqlx::Error::PoolClosed)),
+        }
     }
 }
 

@@ -148,6 +148,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             .unwrap_or_default();
         let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
+        let mut session = open_session(self.database).await?;
         let mut report = Report::default();
         for step in steps {
             let migration = &local[step.index];
@@ -168,6 +169,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             };
             let duration = run_one(
                 self.database,
+                &mut session,
                 tables,
                 migration,
                 &statements,
@@ -281,6 +283,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             .unwrap_or_default();
         let steps = jetbase_core::plan_rollback(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
+        let mut session = open_session(self.database).await?;
         let mut report = Report::default();
         for step in steps {
             let migration = &local[step.index];
@@ -290,6 +293,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             };
             let duration = run_one(
                 self.database,
+                &mut session,
                 tables,
                 migration,
                 &statements,
@@ -313,6 +317,14 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
+}
+
+/// The connection the migrations of one run are applied on, one after the other.
+async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
+    database
+        .session()
+        .await
+        .map_err(Error::database("taking a connection for the migrations"))
 }
 
 /// Re-reads the history and stores its digest for the fast path (under the lock).
@@ -373,8 +385,10 @@ fn dry_run_report<'m>(
 
 /// Runs one migration's statements with its history write; turns a failure into an error that
 /// names the file, line and statement.
+#[allow(clippy::too_many_arguments)]
 async fn run_one<D: Database>(
     database: &D,
+    session: &mut D::Session,
     tables: &Tables,
     migration: &Migration,
     statements: &[Statement<'_>],
@@ -388,7 +402,7 @@ async fn run_one<D: Database>(
         row,
         transactional: !migration.no_transaction(),
     };
-    match database.run_job(tables, &job).await {
+    match database.run_job(session, tables, &job).await {
         Ok(()) => Ok(started.elapsed()),
         Err(JobFailure { statement, source }) => {
             let failed = statement.and_then(|index| statements.get(index));

@@ -80,20 +80,20 @@ pub enum Digest {
     },
 }
 
-/// A pooled connection inside a transaction that jetbase opened with plain SQL: unless
-/// [`OpenTransaction::finish`] is called (after COMMIT or ROLLBACK), the connection is closed
-/// instead of going back to the pool — on an error, a panic or a cancelled future — and the
-/// server rolls the transaction back.
-pub struct OpenTransaction<DB: sqlx::Database> {
+/// The pooled connection one upgrade or rollback runs its migrations on. While it is *dirty* —
+/// inside a transaction jetbase opened with plain SQL, or with a changed `search_path` — it is
+/// closed instead of going back to the pool if it is dropped (an error whose clean-up also
+/// failed, a panic, a cancelled future), and the server rolls back whatever was open.
+pub struct Session<DB: sqlx::Database> {
     connection: Option<sqlx::pool::PoolConnection<DB>>,
-    finished: bool,
+    dirty: bool,
 }
 
-impl<DB: sqlx::Database> OpenTransaction<DB> {
+impl<DB: sqlx::Database> Session<DB> {
     pub(crate) fn new(connection: sqlx::pool::PoolConnection<DB>) -> Self {
         Self {
             connection: Some(connection),
-            finished: false,
+            dirty: false,
         }
     }
 
@@ -101,16 +101,15 @@ impl<DB: sqlx::Database> OpenTransaction<DB> {
         self.connection.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
     }
 
-    /// The transaction ended: the connection may go back to the pool.
-    pub(crate) fn finish(&mut self) {
-        self.finished = true;
+    pub(crate) fn set_dirty(&mut self, dirty: bool) {
+        self.dirty = dirty;
     }
 }
 
-impl<DB: sqlx::Database> Drop for OpenTransaction<DB> {
+impl<DB: sqlx::Database> Drop for Session<DB> {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take()
-            && !self.finished
+            && self.dirty
         {
             drop(connection.detach());
         }
@@ -149,6 +148,12 @@ pub trait LivenessLock: Send + Sized + 'static {
 pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
     #[doc(hidden)]
     type Liveness: LivenessLock;
+
+    #[doc(hidden)]
+    type Session: Send;
+
+    #[doc(hidden)]
+    fn session(&self) -> impl Future<Output = Result<Self::Session, sqlx::Error>> + Send;
 
     #[doc(hidden)]
     fn dialect(&self) -> Dialect;
@@ -198,6 +203,7 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
     #[doc(hidden)]
     fn run_job<'a>(
         &'a self,
+        session: &'a mut Self::Session,
         tables: &'a Tables,
         job: &'a Job<'a>,
     ) -> impl Future<Output = Result<(), JobFailure>> + Send + 'a;
@@ -481,8 +487,10 @@ macro_rules! shared_driver {
             }
         }
 
+        type SessionOf = $crate::driver::Session<<$connection as sqlx::Connection>::Database>;
+
         fn run_in_transaction<'a>(
-            pool: &'a $pool,
+            session: &'a mut SessionOf,
             tables: &'a $crate::driver::sql::Tables,
             job: &'a $crate::driver::Job<'a>,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
@@ -491,10 +499,12 @@ macro_rules! shared_driver {
                 // BEGIN (and the search path) with the first, the history write and COMMIT with
                 // the last, so a single-statement migration is one round trip.
                 if let Some(row_sql) = tables.row_write_sql(&job.row) {
-                    return run_batched_transaction(pool, tables, job, row_sql).await;
+                    return run_batched_transaction(session, tables, job, row_sql).await;
                 }
                 let started = std::time::Instant::now();
-                let mut transaction = pool.begin().await?;
+                // Dirty until the commit: a dropped transaction closes the connection.
+                session.set_dirty(true);
+                let mut transaction = sqlx::Connection::begin(session.connection()?).await?;
                 for (index, statement) in job.statements.iter().enumerate() {
                     execute_statement(&mut *transaction, statement.sql)
                         .await
@@ -506,31 +516,31 @@ macro_rules! shared_driver {
                 let ms = $crate::driver::elapsed_ms(started);
                 write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
                 transaction.commit().await?;
+                session.set_dirty(false);
                 Ok(())
             }
         }
 
         fn run_batched_transaction<'a>(
-            pool: &'a $pool,
+            session: &'a mut SessionOf,
             tables: &'a $crate::driver::sql::Tables,
             job: &'a $crate::driver::Job<'a>,
             row_sql: String,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
             async move {
-                let mut open = $crate::driver::OpenTransaction::new(pool.acquire().await?);
                 let mut begin = String::from("BEGIN");
                 if let Some(set_path) = tables.set_local_search_path() {
                     begin.push_str(";\n");
                     begin.push_str(&set_path);
                 }
                 let commit = format!("{row_sql};\nCOMMIT");
-                let result = run_batched_statements(open.connection()?, job, &begin, &commit).await;
-                if result.is_ok() {
-                    open.finish();
-                } else if sqlx::Executor::execute(open.connection()?, "ROLLBACK").await.is_ok() {
-                    open.finish();
+                session.set_dirty(true);
+                let result = run_batched_statements(session.connection()?, job, &begin, &commit).await;
+                if result.is_ok() || sqlx::Executor::execute(session.connection()?, "ROLLBACK").await.is_ok() {
+                    session.set_dirty(false);
                 }
-                // Otherwise the connection is closed, and the server rolls back.
+                // Otherwise the session stays dirty: its connection is closed, and the server
+                // rolls back.
                 result
             }
         }
@@ -563,18 +573,20 @@ macro_rules! shared_driver {
         }
 
         fn run_without_transaction<'a>(
-            pool: &'a $pool,
+            session: &'a mut SessionOf,
             tables: &'a $crate::driver::sql::Tables,
             job: &'a $crate::driver::Job<'a>,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
             async move {
-                use sqlx::Connection as _;
-                let mut connection = pool.acquire().await?.detach();
-                let result = run_on_connection(&mut connection, tables, job).await;
-                // The connection was detached from the pool: it is closed here, whatever its session
-                // state, so a changed search_path never reaches another user of the pool.
-                let _ = connection.close().await;
-                result
+                // Dirty while the search path may be changed and statements run one by one; on
+                // success the search path is reset and the connection is clean again.
+                session.set_dirty(true);
+                run_on_connection(session.connection()?, tables, job).await?;
+                if let Some((_, reset)) = tables.set_search_path() {
+                    sqlx::Executor::execute(session.connection()?, reset).await?;
+                }
+                session.set_dirty(false);
+                Ok(())
             }
         }
 
@@ -626,15 +638,15 @@ macro_rules! shared_driver {
         }
 
         fn run_job<'a>(
-            pool: &'a $pool,
+            session: &'a mut SessionOf,
             tables: &'a $crate::driver::sql::Tables,
             job: &'a $crate::driver::Job<'a>,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
             async move {
                 if job.transactional {
-                    run_in_transaction(pool, tables, job).await
+                    run_in_transaction(session, tables, job).await
                 } else {
-                    run_without_transaction(pool, tables, job).await
+                    run_without_transaction(session, tables, job).await
                 }
             }
         }
@@ -690,12 +702,17 @@ macro_rules! forward_database_methods {
             write_lock(self, tables, write)
         }
 
+        fn session(&self) -> impl std::future::Future<Output = Result<Self::Session, sqlx::Error>> + Send {
+            async move { self.acquire().await.map($crate::driver::Session::new) }
+        }
+
         fn run_job<'a>(
             &'a self,
+            session: &'a mut Self::Session,
             tables: &'a $crate::driver::sql::Tables,
             job: &'a $crate::driver::Job<'a>,
         ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
-            run_job(self, tables, job)
+            run_job(session, tables, job)
         }
     };
 }

@@ -35,6 +35,7 @@ impl LivenessLock for MySqlLiveness {
 }
 
 impl super::Database for MySqlPool {
+    type Session = super::Session<sqlx::MySql>;
     type Liveness = MySqlLiveness;
 
     fn dialect(&self) -> Dialect {

@@ -44,6 +44,7 @@ fn advisory_key(tables: &Tables) -> i64 {
 }
 
 impl super::Database for PgPool {
+    type Session = super::Session<sqlx::Postgres>;
     type Liveness = PgLiveness;
 
     fn dialect(&self) -> Dialect {

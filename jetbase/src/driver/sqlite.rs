@@ -47,6 +47,7 @@ impl LivenessLock for SqliteLiveness {
 }
 
 impl super::Database for SqlitePool {
+    type Session = super::Session<sqlx::Sqlite>;
     type Liveness = SqliteLiveness;
 
     fn dialect(&self) -> Dialect {
