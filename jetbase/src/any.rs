@@ -226,11 +226,17 @@ impl Database for AnyPool {
     ) -> Result<(), JobFailure> {
         match (self, session) {
             #[cfg(feature = "postgres")]
-            (Self::Postgres(pool), AnySession::Postgres(session)) => pool.run_job(session, tables, job).await,
+            (Self::Postgres(pool), AnySession::Postgres(session)) => {
+                pool.run_job(session, tables, job).await
+            }
             #[cfg(feature = "sqlite")]
-            (Self::Sqlite(pool), AnySession::Sqlite(session)) => pool.run_job(session, tables, job).await,
+            (Self::Sqlite(pool), AnySession::Sqlite(session)) => {
+                pool.run_job(session, tables, job).await
+            }
             #[cfg(feature = "mysql")]
-            (Self::MySql(pool), AnySession::MySql(session)) => pool.run_job(session, tables, job).await,
+            (Self::MySql(pool), AnySession::MySql(session)) => {
+                pool.run_job(session, tables, job).await
+            }
             #[allow(unreachable_patterns)]
             _ => Err(JobFailure::from(sqlx::Error::PoolClosed)),
         }

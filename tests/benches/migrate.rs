@@ -4,7 +4,7 @@
 //! - the up-to-date check (every migration applied, nothing to do): jetbase `run` vs
 //!   `sqlx::migrate::Migrator::run` (same SQL) vs refinery's `run_async` (PostgreSQL);
 //! - applying all 1,000 to an empty database: jetbase vs sqlx vs raw execution of the same SQL,
-//!   each statement in its own transaction with no bookkeeping (the floor).
+//!   each statement in its own transaction on one connection, with no bookkeeping (the floor).
 //!
 //! Needs JETBASE_TEST_POSTGRES_URL (an admin URL): `bash scripts/bench.sh` starts a server and
 //! runs this with the other benchmarks.
@@ -91,12 +91,16 @@ impl Databases {
     }
 }
 
-/// The floor: the same statements, each in its own transaction, no bookkeeping.
+/// The floor: the same statements, each in its own transaction, no bookkeeping, on one
+/// connection (as jetbase and sqlx use one connection for a run).
 macro_rules! raw_apply {
     ($name:ident, $pool:ty) => {
         async fn $name(pool: &$pool) {
+            let mut connection = pool.acquire().await.expect("a connection");
             for index in 1..=MIGRATIONS {
-                let mut transaction = pool.begin().await.expect("begin");
+                let mut transaction = sqlx::Connection::begin(&mut *connection)
+                    .await
+                    .expect("begin");
                 sqlx::raw_sql(&statement(index))
                     .execute(&mut *transaction)
                     .await

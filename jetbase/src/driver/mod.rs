@@ -98,7 +98,9 @@ impl<DB: sqlx::Database> Session<DB> {
     }
 
     pub(crate) fn connection(&mut self) -> Result<&mut DB::Connection, sqlx::Error> {
-        self.connection.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
+        self.connection
+            .as_deref_mut()
+            .ok_or(sqlx::Error::PoolClosed)
     }
 
     pub(crate) fn set_dirty(&mut self, dirty: bool) {
@@ -535,8 +537,13 @@ macro_rules! shared_driver {
                 }
                 let commit = format!("{row_sql};\nCOMMIT");
                 session.set_dirty(true);
-                let result = run_batched_statements(session.connection()?, job, &begin, &commit).await;
-                if result.is_ok() || sqlx::Executor::execute(session.connection()?, "ROLLBACK").await.is_ok() {
+                let result =
+                    run_batched_statements(session.connection()?, job, &begin, &commit).await;
+                if result.is_ok()
+                    || sqlx::Executor::execute(session.connection()?, "ROLLBACK")
+                        .await
+                        .is_ok()
+                {
                     session.set_dirty(false);
                 }
                 // Otherwise the session stays dirty: its connection is closed, and the server
