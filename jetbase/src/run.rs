@@ -126,17 +126,8 @@ impl<'a, D: Database> Upgrade<'a, D> {
             );
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let mut result = self.apply_locked(&tables).await;
-        if result.is_ok() {
-            let process_id = lock.process_id().to_owned();
-            result = store_digest(database, &tables, &process_id)
-                .await
-                .and(result);
-        }
-        let released = lock.release().await;
-        let report = result?;
-        released?;
-        Ok(report)
+        let result = self.apply_locked(&tables).await;
+        finish_under_lock(database, &tables, lock, result).await
     }
 
     async fn apply_locked(&self, tables: &Tables) -> Result<Report, Error> {
@@ -262,17 +253,8 @@ impl<'a, D: Database> Rollback<'a, D> {
             );
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let mut result = self.roll_back_locked(&tables).await;
-        if result.is_ok() {
-            let process_id = lock.process_id().to_owned();
-            result = store_digest(database, &tables, &process_id)
-                .await
-                .and(result);
-        }
-        let released = lock.release().await;
-        let report = result?;
-        released?;
-        Ok(report)
+        let result = self.roll_back_locked(&tables).await;
+        finish_under_lock(database, &tables, lock, result).await
     }
 
     async fn roll_back_locked(&self, tables: &Tables) -> Result<Report, Error> {
@@ -317,6 +299,27 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
+}
+
+/// Ends a locked run: stores the history digest for the fast path (after a success), then
+/// releases the lock whatever happened. The run's own error comes first.
+async fn finish_under_lock<D: Database>(
+    database: &D,
+    tables: &Tables,
+    lock: LockGuard<D>,
+    result: Result<Report, Error>,
+) -> Result<Report, Error> {
+    let mut result = result;
+    if result.is_ok() {
+        let process_id = lock.process_id().to_owned();
+        result = store_digest(database, tables, &process_id)
+            .await
+            .and(result);
+    }
+    let released = lock.release().await;
+    let report = result?;
+    released?;
+    Ok(report)
 }
 
 /// The connection the migrations of one run are applied on, one after the other.

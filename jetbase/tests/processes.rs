@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Files, Query, TestDb};
@@ -29,7 +29,7 @@ fn slow_sql(dialect: Dialect) -> &'static str {
 }
 
 /// Starts this test binary again as a child that runs the migrations of `migrations`.
-fn spawn_runner(dialect: Dialect, url: &str, migrations: &std::path::Path) -> Child {
+fn spawn_runner(dialect: Dialect, url: &str, migrations: &std::path::Path, stdout: Stdio) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -42,6 +42,7 @@ fn spawn_runner(dialect: Dialect, url: &str, migrations: &std::path::Path) -> Ch
             CHILD_ENV,
             format!("{}\n{}\n{}", dialect.name(), url, migrations.display()),
         )
+        .stdout(stdout)
         .spawn()
         .unwrap()
 }
@@ -87,28 +88,7 @@ async fn eight_processes_apply_each_version_once<P: Query>(db: &TestDb<P>) {
         ("V4__c.sql", "INSERT INTO hits VALUES ('4');"),
     ]);
     let children: Vec<Child> = (0..8)
-        .map(|_| {
-            let mut command = Command::new(std::env::current_exe().unwrap());
-            command
-                .args([
-                    "--exact",
-                    "runner_child",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(
-                    CHILD_ENV,
-                    format!(
-                        "{}\n{}\n{}",
-                        db.dialect.name(),
-                        db.url,
-                        files.dir.path().display()
-                    ),
-                )
-                .stdout(std::process::Stdio::piped());
-            command.spawn().unwrap()
-        })
+        .map(|_| spawn_runner(db.dialect, &db.url, files.dir.path(), Stdio::piped()))
         .collect();
     let mut applied = 0;
     for child in children {
@@ -132,7 +112,7 @@ database_test!(
 
 async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
     let slow = Files::new(&[("V1__slow.sql", slow_sql(db.dialect))]);
-    let mut child = spawn_runner(db.dialect, &db.url, slow.dir.path());
+    let mut child = spawn_runner(db.dialect, &db.url, slow.dir.path(), Stdio::inherit());
     let started = Instant::now();
     while !db.table_exists("jetbase_lock").await || db.lock_is_free().await {
         assert!(
