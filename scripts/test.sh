@@ -19,5 +19,8 @@ cargo fmt --all --check
 log "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+log "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude jetbase-cli --no-deps --all-features --locked --quiet
+
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked

@@ -98,7 +98,7 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// As for [`Upgrade`].
+    /// As for [`Upgrade`](crate::Upgrade).
     pub fn run<'a, D: Database>(&'a self, database: &'a D) -> crate::Upgrade<'a, D> {
         self.upgrade(database)
     }
