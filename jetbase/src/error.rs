@@ -52,12 +52,7 @@ pub enum Error {
     /// A migration failed. The ones before it in the run stay applied.
     #[error(
         "{direction} of `{filename}` failed at line {line}: {statement}{}{}",
-        if *.partially_applied {
-            "\nthe migration may be PARTIALLY APPLIED: this database commits DDL implicitly, so \
-             statements before the failing one may have taken effect; check them before retrying"
-        } else {
-            "\nthe migration was rolled back; nothing of it remains"
-        },
+        failure_outcome(*.transactional, *.partially_applied),
         if .applied_before.is_empty() { String::new() } else {
             format!("\napplied before it in this run: {}", .applied_before.join(", "))
         }
@@ -74,6 +69,9 @@ pub enum Error {
         /// True on databases without transactional DDL (MySQL/MariaDB) or for no-transaction
         /// migrations, when statements before the failing one ran.
         partially_applied: bool,
+        /// False for a `-- jetbase: no-transaction` migration, whose history row now says
+        /// it failed.
+        transactional: bool,
         /// The migrations this run completed before the failure.
         applied_before: Vec<String>,
         /// The database's error.
@@ -109,6 +107,26 @@ pub enum Error {
         /// How long this process waited.
         waited: Duration,
     },
+}
+
+/// What a failed migration left behind, for its message.
+fn failure_outcome(transactional: bool, partially_applied: bool) -> &'static str {
+    match (transactional, partially_applied) {
+        (false, true) => {
+            "\nit ran outside a transaction (no-transaction): the statements before the failing one \
+             stay applied, and its history row is marked failed; check them, then roll it back \
+             or fix it"
+        }
+        (false, false) => {
+            "\nit ran outside a transaction (no-transaction): nothing of it was applied, and its \
+             history row is marked failed; roll it back or fix it"
+        }
+        (true, true) => {
+            "\nthe migration may be PARTIALLY APPLIED: this database commits DDL implicitly, so \
+             statements before the failing one may have taken effect; check them before retrying"
+        }
+        (true, false) => "\nthe migration was rolled back; nothing of it remains",
+    }
 }
 
 fn list(headline: &str, problems: &[PlanError]) -> String {

@@ -421,6 +421,7 @@ async fn run_one<D: Database>(
                 ),
                 partially_applied: ran_before
                     && (no_transactional_ddl || migration.no_transaction()),
+                transactional: !migration.no_transaction(),
                 applied_before: report
                     .migrations
                     .iter()

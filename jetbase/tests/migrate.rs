@@ -451,9 +451,14 @@ async fn no_transaction_migration_failure_leaves_a_failed_row<P: Query>(db: &Tes
             Error::MigrationFailed {
                 line: 3,
                 partially_applied: true,
+                transactional: false,
                 ..
             }
         ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("history row is marked failed"),
         "{error}"
     );
     // Statement by statement: the first one stays, and the row says the migration failed.
