@@ -489,6 +489,22 @@ macro_rules! shared_driver {
             }
         }
 
+        /// Runs the migration's statement number `index`; a failure names it.
+        fn execute_numbered<'a>(
+            connection: &'a mut $connection,
+            index: usize,
+            sql: &'a str,
+        ) -> impl std::future::Future<Output = Result<(), $crate::driver::JobFailure>> + Send + 'a {
+            async move {
+                execute_statement(connection, sql).await.map_err(|source| {
+                    $crate::driver::JobFailure {
+                        statement: Some(index),
+                        source,
+                    }
+                })
+            }
+        }
+
         type SessionOf = $crate::driver::Session<<$connection as sqlx::Connection>::Database>;
 
         fn run_in_transaction<'a>(
@@ -508,12 +524,7 @@ macro_rules! shared_driver {
                 session.set_dirty(true);
                 let mut transaction = sqlx::Connection::begin(session.connection()?).await?;
                 for (index, statement) in job.statements.iter().enumerate() {
-                    execute_statement(&mut *transaction, statement.sql)
-                        .await
-                        .map_err(|source| $crate::driver::JobFailure {
-                            statement: Some(index),
-                            source,
-                        })?;
+                    execute_numbered(&mut *transaction, index, statement.sql).await?;
                 }
                 let ms = $crate::driver::elapsed_ms(started);
                 write_row(&mut *transaction, tables, &job.row, Some(ms), true).await?;
@@ -568,12 +579,7 @@ macro_rules! shared_driver {
                     let prefix = (index == 0).then_some(begin);
                     let suffix = (Some(index) == last).then_some(commit);
                     let sql = $crate::driver::sql::batch(prefix, statement.sql, suffix);
-                    execute_statement(&mut *connection, sql.as_ref())
-                        .await
-                        .map_err(|source| $crate::driver::JobFailure {
-                            statement: Some(index),
-                            source,
-                        })?;
+                    execute_numbered(&mut *connection, index, sql.as_ref()).await?;
                 }
                 Ok(())
             }
@@ -617,12 +623,7 @@ macro_rules! shared_driver {
                     RowWrite::Delete { .. } => None,
                 };
                 for (index, statement) in job.statements.iter().enumerate() {
-                    execute_statement(&mut *connection, statement.sql)
-                        .await
-                        .map_err(|source| $crate::driver::JobFailure {
-                            statement: Some(index),
-                            source,
-                        })?;
+                    execute_numbered(&mut *connection, index, statement.sql).await?;
                 }
                 let ms = $crate::driver::elapsed_ms(started);
                 match filename {
