@@ -69,44 +69,39 @@ pub async fn sqlite() -> TestDb<SqlitePool> {
     }
 }
 
-pub async fn postgres() -> TestDb<PgPool> {
-    let admin_url = server_url("JETBASE_TEST_POSTGRES_URL");
+/// A fresh database on the server whose admin URL is in `variable`.
+async fn server_database<DB: sqlx::Database>(
+    variable: &str,
+    dialect: Dialect,
+) -> TestDb<sqlx::Pool<DB>>
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let admin_url = server_url(variable);
     let name = unique_name();
-    let admin = PgPool::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    let admin = sqlx::Pool::<DB>::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
         .await
         .unwrap();
     admin.close().await;
     let url = with_database(&admin_url, &name);
-    let pool = PgPool::connect(&url).await.unwrap();
+    let pool = sqlx::Pool::<DB>::connect(&url).await.unwrap();
     TestDb {
         pool,
-        dialect: Dialect::Postgres,
+        dialect,
         url,
         sqlite_path: None,
         _dir: None,
     }
 }
 
+pub async fn postgres() -> TestDb<PgPool> {
+    server_database("JETBASE_TEST_POSTGRES_URL", Dialect::Postgres).await
+}
+
 pub async fn mysql() -> TestDb<MySqlPool> {
-    let admin_url = server_url("JETBASE_TEST_MYSQL_URL");
-    let name = unique_name();
-    let admin = MySqlPool::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let url = with_database(&admin_url, &name);
-    let pool = MySqlPool::connect(&url).await.unwrap();
-    TestDb {
-        pool,
-        dialect: Dialect::MySql,
-        url,
-        sqlite_path: None,
-        _dir: None,
-    }
+    server_database("JETBASE_TEST_MYSQL_URL", Dialect::MySql).await
 }
 
 /// Plain queries for assertions, on any of the three pools.
