@@ -144,7 +144,7 @@ pub enum PlanError {
     /// A no-transaction migration that failed or was interrupted.
     #[error(
         "{label} did not finish (a no-transaction migration that failed or was interrupted); \
-         check what it applied, then roll it back or run `jetbase fix`"
+         check what it applied, undo it by hand if needed, then `jetbase rollback` it"
     )]
     Failed {
         /// Which migration.

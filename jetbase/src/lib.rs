@@ -32,6 +32,7 @@ mod driver;
 mod error;
 mod fast_path;
 mod lock;
+mod maintenance;
 mod migrator;
 mod report;
 mod run;
@@ -40,9 +41,10 @@ mod run;
 pub use any::{AnyPool, mask_password};
 pub use driver::Database;
 pub use error::Error;
+pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{MigrationStatus, Report, ReportEntry};
-pub use run::{Rollback, RunFuture, Upgrade};
+pub use run::{Progress, Rollback, RunFuture, Upgrade};
 /// The sqlx this crate is built with (0.8): its pools are the ones `run` accepts.
 pub use sqlx;
 

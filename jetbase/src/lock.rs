@@ -51,8 +51,17 @@ impl<D: Database> LockGuard<D> {
         tables: &Tables,
         timeout: Duration,
     ) -> Result<Self, Error> {
+        Self::acquire_as(database, tables, timeout, new_process_id(false)).await
+    }
+
+    /// Waits for the lock up to `timeout`, writing `process_id` into the row.
+    async fn acquire_as(
+        database: &D,
+        tables: &Tables,
+        timeout: Duration,
+        process_id: String,
+    ) -> Result<Self, Error> {
         let started = Instant::now();
-        let process_id = new_process_id(false);
         let mut liveness = database
             .liveness(tables)
             .await
@@ -111,6 +120,22 @@ impl<D: Database> LockGuard<D> {
         &self.process_id
     }
 
+    /// Takes the lock by hand (`jetbase lock`): the row says `jb1:manual:...`, outlives this
+    /// process and is never taken over; only [`force_release`] frees it. Returns the
+    /// `process_id` written.
+    pub(crate) async fn acquire_manual(
+        database: &D,
+        tables: &Tables,
+        timeout: Duration,
+    ) -> Result<String, Error> {
+        let mut guard = Self::acquire_as(database, tables, timeout, new_process_id(true)).await?;
+        let process_id = std::mem::take(&mut guard.process_id);
+        if let Some(liveness) = guard.liveness.take() {
+            liveness.unlock().await;
+        }
+        Ok(process_id)
+    }
+
     /// Frees the row and the liveness lock.
     pub(crate) async fn release(mut self) -> Result<(), Error> {
         let result = self
@@ -128,6 +153,22 @@ impl<D: Database> LockGuard<D> {
         }
         result.map(|_| ())
     }
+}
+
+/// Frees the lock row whoever holds it (`jetbase unlock`); true when it was held.
+pub(crate) async fn force_release<D: Database>(
+    database: &D,
+    tables: &Tables,
+) -> Result<bool, Error> {
+    database
+        .write_lock(tables, LockWrite::ForceRelease)
+        .await
+        .map_err(Error::database("releasing the lock"))
+}
+
+/// Whether a `process_id` is a lock taken by hand with `jetbase lock`.
+pub(crate) fn is_manual(process_id: &str) -> bool {
+    process_id.starts_with(MANUAL_PREFIX)
 }
 
 /// With the liveness lock held: takes the free row, or the row of a dead jetbase holder.

@@ -14,6 +14,31 @@ use crate::lock::LockGuard;
 use crate::migrator::read_history;
 use crate::{Error, Migrator, Report, ReportEntry};
 
+/// Where a running upgrade or rollback is, given to the `on_progress` callback before each
+/// migration starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress<'m> {
+    /// How many migrations of this run have finished.
+    pub done: usize,
+    /// How many this run applies (or rolls back) in all.
+    pub total: usize,
+    /// The migration starting now.
+    pub filename: &'m str,
+}
+
+type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
+
+fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize, filename: &str) {
+    if let Some(callback) = callback {
+        callback(Progress {
+            done,
+            total,
+            filename,
+        });
+    }
+}
+
 /// The future an [`Upgrade`] or a [`Rollback`] becomes when awaited.
 pub type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<Report, Error>> + Send + 'a>>;
 
@@ -41,6 +66,7 @@ pub struct Upgrade<'a, D: Database> {
     options: UpgradeOptions,
     to_version: Option<String>,
     dry_run: bool,
+    progress: Option<ProgressFn<'a>>,
 }
 
 impl<'a, D: Database> Upgrade<'a, D> {
@@ -51,6 +77,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             options: UpgradeOptions::default(),
             to_version: None,
             dry_run: false,
+            progress: None,
         }
     }
 
@@ -69,6 +96,12 @@ impl<'a, D: Database> Upgrade<'a, D> {
     /// Returns the SQL that would run, and changes nothing (not even the history tables).
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+
+    /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
+    pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
+        self.progress = Some(Box::new(callback));
         self
     }
 
@@ -141,9 +174,11 @@ impl<'a, D: Database> Upgrade<'a, D> {
             .map_err(|problems| Error::Validation { problems })?;
         let mut session = open_session(self.database).await?;
         let mut report = Report::default();
-        for step in steps {
+        let total = steps.len();
+        for (done, step) in steps.into_iter().enumerate() {
             let migration = &local[step.index];
             let statements = split(migration, dialect, Migration::upgrade_statements)?;
+            report_progress(self.progress.as_ref(), done, total, migration.filename());
             let row = match step.record {
                 Record::Insert => RowWrite::Insert {
                     version: migration.version().map(Version::as_str),
@@ -200,6 +235,7 @@ pub struct Rollback<'a, D: Database> {
     options: RollbackOptions,
     to_version: Option<String>,
     dry_run: bool,
+    progress: Option<ProgressFn<'a>>,
 }
 
 impl<'a, D: Database> Rollback<'a, D> {
@@ -210,6 +246,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             options: RollbackOptions::default(),
             to_version: None,
             dry_run: false,
+            progress: None,
         }
     }
 
@@ -222,6 +259,12 @@ impl<'a, D: Database> Rollback<'a, D> {
     /// Rolls back everything applied after `version`; `version` stays applied.
     pub fn to_version(mut self, version: impl Into<String>) -> Self {
         self.to_version = Some(version.into());
+        self
+    }
+
+    /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
+    pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
+        self.progress = Some(Box::new(callback));
         self
     }
 
@@ -267,9 +310,11 @@ impl<'a, D: Database> Rollback<'a, D> {
             .map_err(|problems| Error::Validation { problems })?;
         let mut session = open_session(self.database).await?;
         let mut report = Report::default();
-        for step in steps {
+        let total = steps.len();
+        for (done, step) in steps.into_iter().enumerate() {
             let migration = &local[step.index];
             let statements = split(migration, dialect, Migration::rollback_statements)?;
+            report_progress(self.progress.as_ref(), done, total, migration.filename());
             let row = RowWrite::Delete {
                 order_executed: step.row.order_executed,
             };
@@ -331,7 +376,7 @@ async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
 }
 
 /// Re-reads the history and stores its digest for the fast path (under the lock).
-async fn store_digest<D: Database>(
+pub(crate) async fn store_digest<D: Database>(
     database: &D,
     tables: &Tables,
     process_id: &str,

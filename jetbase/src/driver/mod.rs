@@ -38,8 +38,13 @@ pub enum RowWrite<'a> {
         kind: MigrationKind,
         checksum: &'a str,
     },
-    /// A rolled-back migration's row goes.
+    /// A rolled-back migration's row goes (also a row whose file is gone, by `repair`).
     Delete { order_executed: i64 },
+    /// An applied file's edit is accepted (`repair`).
+    SetChecksum {
+        order_executed: i64,
+        checksum: &'a str,
+    },
 }
 
 /// What the driver runs for one migration.
@@ -463,6 +468,16 @@ macro_rules! shared_driver {
                             .execute(&mut *executor)
                             .await?;
                     }
+                    RowWrite::SetChecksum {
+                        order_executed,
+                        checksum,
+                    } => {
+                        sqlx::query(&tables.set_checksum())
+                            .bind(checksum)
+                            .bind(order_executed)
+                            .execute(&mut *executor)
+                            .await?;
+                    }
                 }
                 Ok(())
             }
@@ -620,7 +635,7 @@ macro_rules! shared_driver {
                         write_row(connection, tables, &job.row, None, false).await?;
                         Some(filename)
                     }
-                    RowWrite::Delete { .. } => None,
+                    RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
                 };
                 for (index, statement) in job.statements.iter().enumerate() {
                     execute_numbered(&mut *connection, index, statement.sql).await?;

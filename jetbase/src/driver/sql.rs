@@ -307,8 +307,19 @@ impl Tables {
     /// Frees the lock row whoever holds it (`jetbase unlock`).
     pub fn force_release_lock(&self) -> String {
         format!(
-            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL WHERE id = 1",
+            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL \
+             WHERE id = 1 AND is_locked = TRUE",
             self.lock
+        )
+    }
+
+    /// Accepts an applied file's edit: checksum, order_executed.
+    pub fn set_checksum(&self) -> String {
+        format!(
+            "UPDATE {} SET checksum = {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.placeholder(2)
         )
     }
 
@@ -430,6 +441,13 @@ impl Tables {
             RowWrite::Delete { order_executed } => {
                 format!("DELETE FROM {t} WHERE order_executed = {order_executed}")
             }
+            RowWrite::SetChecksum {
+                order_executed,
+                checksum,
+            } => format!(
+                "UPDATE {t} SET checksum = {} WHERE order_executed = {order_executed}",
+                pg_literal(checksum)
+            ),
         })
     }
 }

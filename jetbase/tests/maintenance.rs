@@ -1,0 +1,184 @@
+//! The lock taken by hand, the repair of the history and the progress callback, on SQLite,
+//! PostgreSQL and MySQL/MariaDB (see `common::database_test!`).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::{Files, Query, TestDb};
+use jetbase::{Error, PlanError, State};
+
+fn two_versions() -> Files {
+    Files::new(&[
+        (
+            "V1__create_items.sql",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY);\n-- rollback\nDROP TABLE items;",
+        ),
+        (
+            "V2__first_item.sql",
+            "INSERT INTO items (id) VALUES (1);\n-- rollback\nDELETE FROM items WHERE id = 1;",
+        ),
+    ])
+}
+
+async fn a_manual_lock_holds_until_unlocked<P: Query>(db: &TestDb<P>) {
+    let files = two_versions();
+    let migrator = files
+        .migrator()
+        .with_lock_timeout(Duration::from_millis(300));
+    // Read-only on an empty database: unlocked, nothing created; unlock creates nothing either.
+    assert!(!migrator.lock_status(&db.pool).await.unwrap().locked);
+    assert!(!migrator.unlock(&db.pool).await.unwrap());
+    assert!(!db.table_exists("jetbase_lock").await);
+
+    let process_id = migrator.lock(&db.pool).await.unwrap();
+    assert!(process_id.starts_with("jb1:manual:"), "{process_id}");
+    let status = migrator.lock_status(&db.pool).await.unwrap();
+    assert!(status.locked && status.manual, "{status:?}");
+    assert_eq!(status.process_id.as_deref(), Some(process_id.as_str()));
+    assert!(status.locked_at.is_some());
+
+    // The lock outlives the pool that took it: an upgrade on a new pool waits, then fails.
+    let other = db.another_pool().await;
+    let error = migrator.run(&other).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::LockTimeout { holder, .. } if holder == &process_id),
+        "{error}"
+    );
+    assert!(!db.table_exists("items").await);
+    // A second manual lock waits as well.
+    assert!(matches!(
+        migrator.lock(&other).await,
+        Err(Error::LockTimeout { .. })
+    ));
+
+    assert!(migrator.unlock(&other).await.unwrap());
+    assert!(!migrator.lock_status(&db.pool).await.unwrap().locked);
+    assert!(
+        !migrator.unlock(&other).await.unwrap(),
+        "nothing left to free"
+    );
+    migrator.run(&other).await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    a_manual_lock_holds_until_unlocked,
+    a_manual_lock_holds_until_unlocked
+);
+
+async fn repair_accepts_edits_and_forgets_missing_files<P: Query>(db: &TestDb<P>) {
+    let files = two_versions();
+    files.write("RA__refresh.sql", "SELECT 1;");
+    files.migrator().run(&db.pool).await.unwrap();
+    files.write(
+        "V1__create_items.sql",
+        "CREATE TABLE items (id INTEGER PRIMARY KEY); -- edited\n-- rollback\nDROP TABLE items;",
+    );
+    files.remove("V2__first_item.sql");
+    files.remove("RA__refresh.sql");
+    let migrator = files.migrator();
+    let problems = migrator.validate(&db.pool).await.unwrap();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+
+    // A dry run reports and writes nothing.
+    let planned = migrator.repair(&db.pool).dry_run(true).await.unwrap();
+    assert!(planned.dry_run);
+    assert_eq!(planned.checksums_updated.len(), 1);
+    assert_eq!(planned.rows_removed.len(), 2);
+    assert_eq!(migrator.validate(&db.pool).await.unwrap().len(), 3);
+
+    // Only the checksums.
+    let report = migrator.repair(&db.pool).files(false).await.unwrap();
+    assert_eq!(report.checksums_updated.len(), 1);
+    assert!(report.rows_removed.is_empty());
+    let fixed = &report.checksums_updated[0];
+    assert_eq!(fixed.filename, "V1__create_items.sql");
+    assert_eq!(
+        fixed.new_checksum.as_deref(),
+        Some(migrator.migrations()[0].checksum())
+    );
+    assert_ne!(fixed.old_checksum, fixed.new_checksum);
+    let problems = migrator.validate(&db.pool).await.unwrap();
+    assert!(
+        problems
+            .iter()
+            .all(|p| matches!(p, PlanError::MissingFile { .. })),
+        "{problems:?}"
+    );
+
+    // Then the files: rows go, the schema stays.
+    let report = migrator.repair(&db.pool).checksums(false).await.unwrap();
+    let removed: Vec<&str> = report
+        .rows_removed
+        .iter()
+        .map(|r| r.filename.as_str())
+        .collect();
+    assert_eq!(removed, ["V2__first_item.sql", "RA__refresh.sql"]);
+    assert!(migrator.validate(&db.pool).await.unwrap().is_empty());
+    assert_eq!(db.applied_versions().await, ["1"]);
+    assert_eq!(db.pool.count("SELECT id FROM items").await, 1);
+    assert!(db.lock_is_free().await);
+    let states: Vec<State> = migrator
+        .status(&db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(states, [State::Applied]);
+    // Nothing left: a repair is a no-op, and the fast path still sees an up-to-date database.
+    assert!(migrator.repair(&db.pool).await.unwrap().is_empty());
+    assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
+}
+database_test!(
+    repair_accepts_edits_and_forgets_missing_files,
+    repair_accepts_edits_and_forgets_missing_files
+);
+
+async fn progress_is_reported_before_each_migration<P: Query>(db: &TestDb<P>) {
+    let files = two_versions();
+    let migrator = files.migrator();
+    let seen = Mutex::new(Vec::new());
+    migrator
+        .upgrade(&db.pool)
+        .on_progress(|p| {
+            seen.lock()
+                .unwrap()
+                .push((p.done, p.total, p.filename.to_owned()));
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (0, 2, "V1__create_items.sql".to_owned()),
+            (1, 2, "V2__first_item.sql".to_owned())
+        ]
+    );
+    seen.lock().unwrap().clear();
+    migrator
+        .rollback(&db.pool)
+        .count(2)
+        .on_progress(|p| {
+            seen.lock()
+                .unwrap()
+                .push((p.done, p.total, p.filename.to_owned()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (0, 2, "V2__first_item.sql".to_owned()),
+            (1, 2, "V1__create_items.sql".to_owned())
+        ]
+    );
+}
+database_test!(
+    progress_is_reported_before_each_migration,
+    progress_is_reported_before_each_migration
+);
