@@ -1,6 +1,142 @@
-//! The command line, as clap derive structures.
+//! The command line, as clap derive structures. Nothing here decides anything: `settings`
+//! resolves the configuration, `commands` call the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 /// Database migrations in plain SQL files, compatible with Python Jetbase.
-#[derive(Debug, clap::Parser)]
-#[command(name = "jetbase", version, about, long_about = None)]
-pub struct Cli {}
+///
+/// Exit codes: 0 success; 1 a migration failed, validation found a problem, or the lock is
+/// held; 2 a usage or configuration error.
+#[derive(Debug, Parser)]
+#[command(name = "jetbase", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The `jetbase/` directory (default: found by walking up from the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// The database URL (default: from the environment or jetbase/jetbase.toml).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print machine-readable JSON on stdout (status, history, current, validate, upgrade,
+    /// rollback, lock-status).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Seconds to wait for the migration lock (default 60).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_timeout: Option<f64>,
+    /// Seconds to wait for the database to answer when connecting (default 5).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create jetbase/migrations/ and a commented jetbase/jetbase.toml here.
+    Init,
+    /// Create a new, empty migration file.
+    New(NewArgs),
+    /// Apply pending migrations.
+    #[command(visible_alias = "migrate")]
+    Upgrade(UpgradeArgs),
+    /// Roll back applied versioned migrations (the last one by default).
+    Rollback(RollbackArgs),
+    /// Show every migration: applied or pending, edited, missing or failed.
+    Status,
+    /// Show the history table, oldest first.
+    History,
+    /// Show the latest applied version.
+    Current,
+    /// Check that applied files are unchanged and still present; exit 1 when not.
+    Validate(ValidateArgs),
+    /// Check only the checksums of applied files (Python Jetbase's name).
+    #[command(name = "validate-checksums")]
+    ValidateChecksums(ValidateArgs),
+    /// Check only that applied files still exist (Python Jetbase's name).
+    #[command(name = "validate-files")]
+    ValidateFiles(ValidateArgs),
+    /// Same as `validate-checksums --fix` (Python Jetbase's name).
+    #[command(name = "fix-checksums")]
+    FixChecksums,
+    /// Same as `validate-files --fix` (Python Jetbase's name).
+    #[command(name = "fix-files")]
+    FixFiles,
+    /// Same as `validate --fix` (Python Jetbase's name).
+    Fix,
+    /// Take the migration lock by hand (a maintenance freeze) until `jetbase unlock`.
+    Lock,
+    /// Free the migration lock, whoever holds it.
+    Unlock,
+    /// Show who holds the migration lock.
+    #[command(name = "lock-status")]
+    LockStatus,
+}
+
+/// `jetbase new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the migration does, e.g. "create users table" (spaces become `_`).
+    pub description: String,
+    /// The version (default: the time now, `%Y%m%d.%H%M%S`).
+    #[arg(short, long)]
+    pub version: Option<String>,
+}
+
+/// `jetbase upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Apply at most N pending versioned migrations.
+    #[arg(short, long, value_name = "N", conflicts_with = "to_version")]
+    pub count: Option<usize>,
+    /// Apply pending versioned migrations up to and including VERSION.
+    #[arg(short, long, value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// Print the SQL that would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip every validation.
+    #[arg(long)]
+    pub skip_validation: bool,
+    /// Skip the check that applied files are unchanged.
+    #[arg(long)]
+    pub skip_checksum_validation: bool,
+    /// Skip the check that applied files still exist.
+    #[arg(long)]
+    pub skip_file_validation: bool,
+    /// Allow pending versions below the latest applied one.
+    #[arg(long)]
+    pub out_of_order: bool,
+}
+
+/// `jetbase rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Roll back the last N applied versioned migrations.
+    #[arg(short, long, value_name = "N", conflicts_with = "to_version")]
+    pub count: Option<usize>,
+    /// Roll back everything applied after VERSION (VERSION stays applied).
+    #[arg(short, long, value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// Print the SQL that would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `jetbase validate` and its Python names.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Repair the history: accept edited applied files (store their new checksum) and forget
+    /// rows whose file is gone. The schema is not touched.
+    #[arg(long)]
+    pub fix: bool,
+}

@@ -1,12 +1,56 @@
-//! `jetbase`: the companion command of the jetbase crate.
+//! `jetbase`: the companion command of the jetbase crate. It creates, inspects, applies and
+//! rolls back migrations; every command calls the library.
+//!
+//! Exit codes: 0 success; 1 a migration failed, validation found a problem, or the lock is
+//! held; 2 a usage or configuration error.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 mod cli;
+mod commands;
+mod database;
+mod error;
+mod output;
+mod project;
+mod settings;
 
 fn main() -> ExitCode {
-    use clap::Parser;
-    // Parsing handles `--help` and `--version`; commands come with the migrator.
-    let _cli = cli::Cli::parse();
-    ExitCode::SUCCESS
+    let cli = cli::Cli::parse();
+    let environment: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let no_color = environment.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let result = std::env::current_dir()
+        .map_err(|error| {
+            error::CliError::usage("cannot read the current directory").caused_by(error)
+        })
+        .and_then(|cwd| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error::CliError::run("cannot start the runtime").caused_by(error))
+                .and_then(|runtime| runtime.block_on(commands::run(cli, cwd, environment)))
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error, no_color);
+            error.exit_code()
+        }
+    }
+}
+
+/// The error on stderr: one line, then its causes; the password never appears.
+fn report(error: &error::CliError, no_color: bool) {
+    use std::io::IsTerminal;
+    let colour = !no_color && std::io::stderr().is_terminal();
+    let label = if colour {
+        "\x1b[31merror:\x1b[0m"
+    } else {
+        "error:"
+    };
+    eprintln!("{label} {}", error::scrub(&error.message));
+    for cause in &error.causes {
+        eprintln!("  caused by: {}", error::scrub(cause));
+    }
 }

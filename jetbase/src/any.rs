@@ -55,16 +55,34 @@ impl AnyPool {
     /// [`Error::UnsupportedUrl`] for another scheme or a disabled feature (the password
     /// masked), [`Error::Database`] when the connection fails.
     pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with_timeout(url, std::time::Duration::from_secs(30)).await
+    }
+
+    /// Like [`AnyPool::connect`], giving up after `timeout` when the server cannot be reached.
+    ///
+    /// # Errors
+    ///
+    /// As for [`AnyPool::connect`].
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Self, Error> {
         let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
         let connect_error = Error::database("connecting to the database");
         match scheme.as_str() {
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Ok(Self::Postgres(
-                sqlx::PgPool::connect(url).await.map_err(connect_error)?,
+                sqlx::postgres::PgPoolOptions::new()
+                    .acquire_timeout(timeout)
+                    .connect(url)
+                    .await
+                    .map_err(connect_error)?,
             )),
             #[cfg(feature = "sqlite")]
             "sqlite" => Ok(Self::Sqlite(
-                sqlx::SqlitePool::connect(url)
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .acquire_timeout(timeout)
+                    .connect(url)
                     .await
                     .map_err(connect_error)?,
             )),
@@ -72,7 +90,9 @@ impl AnyPool {
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 Ok(Self::MySql(
-                    sqlx::MySqlPool::connect(&url)
+                    sqlx::mysql::MySqlPoolOptions::new()
+                        .acquire_timeout(timeout)
+                        .connect(&url)
                         .await
                         .map_err(connect_error)?,
                 ))

@@ -1,0 +1,119 @@
+//! `jetbase init`: `jetbase/migrations/` and a commented `jetbase/jetbase.toml`.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+
+/// The configuration `init` writes; `{url_line}` is the database URL line.
+const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overrides every key here: JETBASE_DATABASE_URL,
+# JETBASE_POSTGRES_SCHEMA, JETBASE_<KEY> for the others (also from a .env file in the project
+# root); DATABASE_URL is the last fallback for the URL.
+
+# The database: postgres://, mysql://, mariadb:// or sqlite:// (SQLAlchemy URLs such as
+# postgresql+psycopg2:// work too). A relative SQLite path is relative to this directory.
+# Keep passwords out of this file: put the URL in JETBASE_DATABASE_URL instead.
+{url_line}
+
+# PostgreSQL only: keep the history tables (and unqualified names) in this schema.
+# postgres_schema = "public"
+
+# Skip validations before an upgrade (all of them, or one kind).
+# skip_validation = false
+# skip_checksum_validation = false
+# skip_file_validation = false
+
+# Allow a pending version below the latest applied one.
+# out_of_order = false
+
+# Seconds to wait for the migration lock, and for the database when connecting.
+# lock_timeout = 60
+# connect_timeout = 5
+"#;
+
+/// Creates the project in `./jetbase` (or `--dir`).
+pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
+    let jetbase_dir = match &flags.dir {
+        Some(dir) => crate::settings::absolute(cwd, dir),
+        None => cwd.join("jetbase"),
+    };
+    let config = jetbase_dir.join("jetbase.toml");
+    let migrations = jetbase_dir.join("migrations");
+    let shown = |path: &Path| path.strip_prefix(cwd).unwrap_or(path).display().to_string();
+    if config.exists() {
+        return Err(CliError::usage(format!(
+            "{} already exists; nothing was changed (edit it, or remove it to start again)",
+            shown(&config)
+        )));
+    }
+    std::fs::create_dir_all(&migrations).map_err(|error| {
+        CliError::run(format!("cannot create {}", shown(&migrations))).caused_by(error)
+    })?;
+    let url_line = match &flags.database_url {
+        Some(url) => format!("database_url = {}", toml_string(url)),
+        None => "# database_url = \"sqlite://app.db\"".to_owned(),
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&config)
+        .and_then(|mut file| {
+            file.write_all(CONFIG_TEMPLATE.replace("{url_line}", &url_line).as_bytes())
+        });
+    written.map_err(|error| {
+        CliError::run(format!("cannot write {}", shown(&config))).caused_by(error)
+    })?;
+    println!("Created {}/ and {}", shown(&migrations), shown(&config));
+    if flags.database_url.is_none() {
+        println!(
+            "Next: set database_url in {} (or JETBASE_DATABASE_URL), then `jetbase new \"create users\"`",
+            shown(&config)
+        );
+    }
+    let project_root = jetbase_dir.parent().unwrap_or(cwd);
+    if project_root.join("Cargo.toml").is_file() {
+        println!(
+            "\nThis is a Rust crate. To embed the migrations, add jetbase (`cargo add jetbase \
+             --features sqlite` or postgres/mysql) and:\n  static MIGRATOR: jetbase::Migrator = \
+             jetbase::embed!();\nSo that adding or removing a migration rebuilds the crate, put \
+             this line in build.rs's main (with `cargo add --build jetbase`):\n  \
+             jetbase::build::rerun_if_migrations_change();"
+        );
+    }
+    Ok(())
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_is_valid_toml_with_only_known_keys_commented() {
+        let text = CONFIG_TEMPLATE.replace(
+            "{url_line}",
+            &format!("database_url = {}", toml_string("sqlite://a \"b\".db")),
+        );
+        let table: toml::Table = text.parse().unwrap();
+        assert_eq!(table.len(), 1);
+        assert_eq!(table["database_url"].as_str(), Some("sqlite://a \"b\".db"));
+        let commented =
+            CONFIG_TEMPLATE.replace("{url_line}", "# database_url = \"sqlite://app.db\"");
+        assert!(commented.parse::<toml::Table>().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,164 @@
+//! `jetbase upgrade` (alias `migrate`) and `jetbase rollback`: the library's builders, with a
+//! progress bar on a terminal and the report on stdout.
+
+use jetbase::{Progress, Report};
+use serde_json::json;
+
+use super::Context;
+use crate::cli::{RollbackArgs, UpgradeArgs};
+use crate::database::Access;
+use crate::error::CliError;
+use crate::output::{self, Colour, Table};
+
+pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let access = if args.dry_run {
+        Access::ReadOnly
+    } else {
+        Access::Write
+    };
+    let pool = context.connect(access).await?;
+    let settings = &context.settings;
+    let mut upgrade = migrator
+        .upgrade(&pool)
+        .dry_run(args.dry_run)
+        .skip_validation(args.skip_validation || settings.skip_validation)
+        .skip_checksum_validation(
+            args.skip_checksum_validation || settings.skip_checksum_validation,
+        )
+        .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
+        .out_of_order(args.out_of_order || settings.out_of_order)
+        .on_progress(progress_reporter(context, "upgrade"));
+    if let Some(count) = args.count {
+        upgrade = upgrade.count(count);
+    }
+    if let Some(version) = &args.to_version {
+        upgrade = upgrade.to_version(version.clone());
+    }
+    let result = upgrade.await;
+    finish_progress(context);
+    let report = result?;
+    pool.close().await;
+    print_report(context, &report, "Applied", "The database is up to date.")
+}
+
+pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    // A SQLite file that does not exist has nothing to roll back: it is not created.
+    let pool = context.connect(Access::ReadOnly).await?;
+    let mut rollback = migrator
+        .rollback(&pool)
+        .dry_run(args.dry_run)
+        .on_progress(progress_reporter(context, "rollback"));
+    if let Some(count) = args.count {
+        rollback = rollback.count(count);
+    }
+    if let Some(version) = &args.to_version {
+        rollback = rollback.to_version(version.clone());
+    }
+    let result = rollback.await;
+    finish_progress(context);
+    let report = result?;
+    pool.close().await;
+    print_report(context, &report, "Rolled back", "Nothing to roll back.")
+}
+
+/// A bar on a terminal, a line per migration on stderr otherwise (quiet with `--json`).
+fn progress_reporter(
+    context: &Context,
+    verb: &'static str,
+) -> impl Fn(Progress<'_>) + Send + Sync + 'static {
+    let bar = context.style.progress;
+    let quiet = context.json;
+    move |progress: Progress<'_>| {
+        if bar {
+            output::draw_progress(progress.done, progress.total, progress.filename);
+        } else if !quiet {
+            output::log(&format!(
+                "{verb} {}/{}: {}",
+                progress.done + 1,
+                progress.total,
+                progress.filename
+            ));
+        }
+    }
+}
+
+fn finish_progress(context: &Context) {
+    if context.style.progress {
+        output::clear_progress();
+    }
+}
+
+fn print_report(
+    context: &Context,
+    report: &Report,
+    verb: &str,
+    nothing: &str,
+) -> Result<(), CliError> {
+    if context.json {
+        output::print_json(&report_json(report))?;
+        return Ok(());
+    }
+    if report.migrations.is_empty() {
+        println!("{nothing}");
+        return Ok(());
+    }
+    if report.dry_run {
+        for entry in &report.migrations {
+            println!("-- {}", entry.filename);
+            for statement in &entry.sql {
+                println!("{statement};");
+            }
+            println!();
+        }
+        println!(
+            "-- dry run: {} migration{} would run; nothing was changed",
+            report.migrations.len(),
+            plural(report.migrations.len())
+        );
+        return Ok(());
+    }
+    let mut table = Table::new(vec!["VERSION", "FILE", "TIME"]);
+    for entry in &report.migrations {
+        table.push(vec![
+            (
+                entry.version.clone().unwrap_or_else(|| "-".to_owned()),
+                None,
+            ),
+            (entry.filename.clone(), None),
+            (output::millis(entry.duration), Some(Colour::Dim)),
+        ]);
+    }
+    print!("{}", table.render(context.style));
+    println!(
+        "{}",
+        context.style.paint(
+            &format!(
+                "{verb} {} migration{}.",
+                report.migrations.len(),
+                plural(report.migrations.len())
+            ),
+            Colour::Green
+        )
+    );
+    Ok(())
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// `{"dry_run": bool, "migrations": [{"kind", "version", "filename", "duration_ms", "sql"}]}`.
+fn report_json(report: &Report) -> serde_json::Value {
+    json!({
+        "dry_run": report.dry_run,
+        "migrations": report.migrations.iter().map(|entry| json!({
+            "kind": entry.kind.as_str(),
+            "version": entry.version,
+            "filename": entry.filename,
+            "duration_ms": u64::try_from(entry.duration.as_millis()).unwrap_or(u64::MAX),
+            "sql": entry.sql,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,107 @@
+//! One file per command; each calls the library and prints what it returns.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use jetbase::{AnyPool, Migrator};
+
+use crate::cli::{Cli, Command};
+use crate::database::{Access, Target};
+use crate::error::CliError;
+use crate::output::Style;
+use crate::project::Project;
+use crate::settings::{Settings, Sources};
+
+mod init;
+mod lock;
+mod migrate;
+mod new;
+mod report;
+mod validate;
+
+pub use validate::Scope;
+
+/// What every command that touches the project gets.
+pub struct Context {
+    pub settings: Settings,
+    pub style: Style,
+    pub json: bool,
+}
+
+impl Context {
+    /// The migrations of the project, read now (as `Migrator::from_dir`).
+    pub fn migrator(&self) -> Result<Migrator, CliError> {
+        let mut migrator = Migrator::from_dir(self.settings.project.migrations_dir())?
+            .with_lock_timeout(self.settings.lock_timeout);
+        if let Some(schema) = &self.settings.postgres_schema {
+            migrator = migrator.with_postgres_schema(schema.clone());
+        }
+        Ok(migrator)
+    }
+
+    /// Connects to the configured database. Only `Access::Write` creates a missing SQLite file.
+    pub async fn connect(&self, access: Access) -> Result<AnyPool, CliError> {
+        let Some((url, origin)) = &self.settings.database_url else {
+            return Err(CliError::usage(
+                "no database URL: set `database_url` in jetbase/jetbase.toml, or \
+                 JETBASE_DATABASE_URL or DATABASE_URL in the environment or .env, or pass \
+                 --database-url",
+            ));
+        };
+        let target = Target::parse(url, &self.settings.project.jetbase_dir)
+            .map_err(|error| CliError::usage(format!("{origin}: {}", error.message)))?;
+        target.connect(access, self.settings.connect_timeout).await
+    }
+}
+
+/// Runs the command line.
+pub async fn run(
+    cli: Cli,
+    cwd: PathBuf,
+    environment: HashMap<String, String>,
+) -> Result<(), CliError> {
+    let no_color = environment.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let style = Style::detect(no_color, cli.global.json);
+    match &cli.command {
+        Command::Init => return init::run(&cwd, &cli.global),
+        Command::New(args) => {
+            let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
+            return new::run(&project, &cwd, args);
+        }
+        _ => {}
+    }
+    let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
+    let sources = Sources::read(&project, environment)?;
+    for warning in &sources.warnings {
+        crate::output::log(&format!("warning: {warning}"));
+    }
+    let settings = Settings::resolve(project, &cli.global, &sources)?;
+    if let Some((url, _)) = &settings.database_url {
+        crate::error::hide_password_of(url);
+    }
+    let context = Context {
+        settings,
+        style,
+        json: cli.global.json,
+    };
+    match cli.command {
+        // Handled above, before the configuration is read.
+        Command::Init | Command::New(_) => Ok(()),
+        Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
+        Command::Rollback(args) => migrate::rollback(&context, &args).await,
+        Command::Status => report::status(&context).await,
+        Command::History => report::history(&context).await,
+        Command::Current => report::current(&context).await,
+        Command::Validate(args) => validate::run(&context, Scope::All, args.fix).await,
+        Command::ValidateChecksums(args) => {
+            validate::run(&context, Scope::Checksums, args.fix).await
+        }
+        Command::ValidateFiles(args) => validate::run(&context, Scope::Files, args.fix).await,
+        Command::FixChecksums => validate::run(&context, Scope::Checksums, true).await,
+        Command::FixFiles => validate::run(&context, Scope::Files, true).await,
+        Command::Fix => validate::run(&context, Scope::All, true).await,
+        Command::Lock => lock::lock(&context).await,
+        Command::Unlock => lock::unlock(&context).await,
+        Command::LockStatus => lock::status(&context).await,
+    }
+}

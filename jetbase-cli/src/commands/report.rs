@@ -1,0 +1,208 @@
+//! `jetbase status`, `history` and `current`: read-only, they create nothing.
+
+use jetbase::{AppliedMigration, MigrationStatus, State, Version};
+use serde_json::json;
+
+use super::Context;
+use crate::database::Access;
+use crate::error::CliError;
+use crate::output::{self, Colour, Table};
+
+pub async fn status(context: &Context) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::ReadOnly).await?;
+    let entries = migrator.status(&pool).await?;
+    pool.close().await;
+    if context.json {
+        let migrations: Vec<_> = entries.iter().map(status_json).collect();
+        output::print_json(&json!({ "migrations": migrations }))?;
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("No migrations yet: create one with `jetbase new \"description\"`.");
+        return Ok(());
+    }
+    let mut table = Table::new(vec!["STATE", "VERSION", "FILE", "APPLIED AT", "NOTE"]);
+    for entry in &entries {
+        let (word, colour) = state_word(entry);
+        table.push(vec![
+            (word.to_owned(), Some(colour)),
+            (
+                entry.version.clone().unwrap_or_else(|| "-".to_owned()),
+                None,
+            ),
+            (entry.filename.clone(), None),
+            (
+                entry.applied_at.clone().unwrap_or_default(),
+                Some(Colour::Dim),
+            ),
+            (note(entry), Some(Colour::Yellow)),
+        ]);
+    }
+    print!("{}", table.render(context.style));
+    let count = |state: State| entries.iter().filter(|e| e.state == state).count();
+    println!(
+        "{} applied, {} pending, {} changed, {} missing, {} failed",
+        count(State::Applied),
+        count(State::Pending),
+        count(State::ChecksumDrift),
+        count(State::MissingFile),
+        count(State::Failed)
+    );
+    Ok(())
+}
+
+fn state_word(entry: &MigrationStatus) -> (&'static str, Colour) {
+    match entry.state {
+        State::Applied => ("applied", Colour::Green),
+        State::Pending => ("pending", Colour::Yellow),
+        State::ChecksumDrift => ("changed", Colour::Red),
+        State::MissingFile => ("missing", Colour::Red),
+        State::Failed => ("failed", Colour::Red),
+        _ => ("unknown", Colour::Red),
+    }
+}
+
+fn state_key(state: State) -> &'static str {
+    match state {
+        State::Applied => "applied",
+        State::Pending => "pending",
+        State::ChecksumDrift => "checksum_drift",
+        State::MissingFile => "missing_file",
+        State::Failed => "failed",
+        _ => "unknown",
+    }
+}
+
+/// What a person should know beside the state.
+fn note(entry: &MigrationStatus) -> String {
+    let versioned = entry.kind == Some(jetbase::MigrationKind::Versioned);
+    let mut notes = Vec::new();
+    match entry.state {
+        State::ChecksumDrift => notes.push("file edited after it was applied"),
+        State::MissingFile => notes.push("file is gone"),
+        State::Failed => notes.push("did not finish (no-transaction)"),
+        State::Pending if entry.applied_at.is_some() => notes.push("changed, runs again"),
+        _ => {}
+    }
+    if versioned && !entry.has_rollback_sql && entry.state != State::MissingFile {
+        notes.push("no rollback SQL");
+    }
+    notes.join("; ")
+}
+
+fn status_json(entry: &MigrationStatus) -> serde_json::Value {
+    json!({
+        "kind": entry.kind.map(|kind| kind.as_str()),
+        "version": entry.version,
+        "filename": entry.filename,
+        "description": entry.description,
+        "state": state_key(entry.state),
+        "applied_at": entry.applied_at,
+        "has_rollback_sql": entry.has_rollback_sql,
+    })
+}
+
+pub async fn history(context: &Context) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::ReadOnly).await?;
+    let rows = migrator.history(&pool).await?;
+    pool.close().await;
+    if context.json {
+        let migrations: Vec<_> = rows.iter().map(history_json).collect();
+        output::print_json(&json!({ "migrations": migrations }))?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No migrations have been applied yet.");
+        return Ok(());
+    }
+    let mut table = Table::new(vec![
+        "#",
+        "VERSION",
+        "FILE",
+        "TYPE",
+        "APPLIED AT",
+        "TIME",
+        "CHECKSUM",
+    ]);
+    for row in &rows {
+        let failed = row.success == Some(false);
+        table.push(vec![
+            (row.order_executed.to_string(), None),
+            (row.version.clone().unwrap_or_else(|| "-".to_owned()), None),
+            (row.filename.clone(), failed.then_some(Colour::Red)),
+            (row.migration_type.clone(), None),
+            (row.applied_at.clone(), Some(Colour::Dim)),
+            (
+                match (failed, row.execution_ms) {
+                    (true, _) => "failed".to_owned(),
+                    (false, Some(ms)) => format!("{ms} ms"),
+                    (false, None) => String::new(),
+                },
+                Some(Colour::Dim),
+            ),
+            (
+                row.checksum
+                    .as_deref()
+                    .map(|c| c.chars().take(12).collect())
+                    .unwrap_or_default(),
+                Some(Colour::Dim),
+            ),
+        ]);
+    }
+    print!("{}", table.render(context.style));
+    Ok(())
+}
+
+fn history_json(row: &AppliedMigration) -> serde_json::Value {
+    json!({
+        "order_executed": row.order_executed,
+        "version": row.version,
+        "description": row.description,
+        "filename": row.filename,
+        "migration_type": row.migration_type,
+        "applied_at": row.applied_at,
+        "checksum": row.checksum,
+        "execution_ms": row.execution_ms,
+        "success": row.success,
+    })
+}
+
+pub async fn current(context: &Context) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::ReadOnly).await?;
+    let rows = migrator.history(&pool).await?;
+    pool.close().await;
+    let latest = latest_version(&rows);
+    if context.json {
+        output::print_json(&json!({
+            "version": latest.and_then(|row| row.version.clone()),
+            "filename": latest.map(|row| row.filename.clone()),
+            "applied_at": latest.map(|row| row.applied_at.clone()),
+        }))?;
+        return Ok(());
+    }
+    match latest {
+        Some(row) => println!(
+            "Current version: {} ({}, applied at {})",
+            row.version.as_deref().unwrap_or_default(),
+            row.filename,
+            row.applied_at
+        ),
+        None => println!("No migrations have been applied yet."),
+    }
+    Ok(())
+}
+
+/// The applied versioned row with the highest version (a failed row does not count).
+fn latest_version(rows: &[AppliedMigration]) -> Option<&AppliedMigration> {
+    rows.iter()
+        .filter(|row| row.migration_type == "VERSIONED" && row.success != Some(false))
+        .filter_map(|row| {
+            let version = Version::parse(row.version.as_deref()?).ok()?;
+            Some((version, row))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, row)| row)
+}

@@ -1,0 +1,238 @@
+//! Database URLs in the sqlx and SQLAlchemy forms (SPEC section 7), and connecting to them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jetbase::AnyPool;
+use jetbase::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+use crate::error::CliError;
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite file (`None`: in memory).
+    Sqlite {
+        path: Option<PathBuf>,
+        read_only: bool,
+    },
+    /// A PostgreSQL or MySQL/MariaDB server, as a sqlx URL.
+    Server { url: String },
+}
+
+/// Whether a command writes: only writers create a missing SQLite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    Write,
+}
+
+impl Target {
+    /// Reads a URL: `postgres://`, `postgresql+psycopg2://`, `mysql+pymysql://`, `sqlite://x.db`,
+    /// `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite+aiosqlite:///x.db`... A
+    /// relative SQLite path is relative to `jetbase_dir`.
+    pub fn parse(url: &str, jetbase_dir: &Path) -> Result<Self, CliError> {
+        let Some((scheme, rest)) = url.split_once(':') else {
+            return Err(unsupported(url));
+        };
+        let base_scheme = scheme
+            .split('+')
+            .next()
+            .unwrap_or(scheme)
+            .to_ascii_lowercase();
+        match base_scheme.as_str() {
+            "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(Self::Server {
+                url: format!("{base_scheme}:{rest}"),
+            }),
+            "sqlite" => sqlite_target(rest, jetbase_dir),
+            _ => Err(unsupported(url)),
+        }
+    }
+
+    /// The URL for messages: the password masked, or the SQLite file.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Sqlite {
+                path: Some(path), ..
+            } => format!("SQLite file {}", path.display()),
+            Self::Sqlite { path: None, .. } => "an in-memory SQLite database".to_owned(),
+            Self::Server { url } => jetbase::mask_password(url),
+        }
+    }
+
+    /// Connects, giving up after `timeout`. A read-only command on a SQLite file that does not
+    /// exist gets an empty in-memory database instead, so it creates nothing.
+    pub async fn connect(&self, access: Access, timeout: Duration) -> Result<AnyPool, CliError> {
+        let failed = || {
+            CliError::run(format!(
+                "cannot connect to {}; check the URL and that the database is running",
+                self.display()
+            ))
+        };
+        match self {
+            Self::Server { url } => {
+                AnyPool::connect_with_timeout(url, timeout)
+                    .await
+                    .map_err(|error| match error {
+                        jetbase::Error::Database { source, .. } => failed().caused_by(source),
+                        other => CliError::from(other),
+                    })
+            }
+            Self::Sqlite { path, read_only } => {
+                let options = match path {
+                    Some(path) if access == Access::Write || path.exists() => {
+                        SqliteConnectOptions::new()
+                            .filename(path)
+                            .create_if_missing(access == Access::Write && !read_only)
+                            .read_only(*read_only)
+                    }
+                    _ => SqliteConnectOptions::new().in_memory(true),
+                };
+                let pool = SqlitePoolOptions::new()
+                    .acquire_timeout(timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| failed().caused_by(source))?;
+                Ok(AnyPool::Sqlite(pool))
+            }
+        }
+    }
+}
+
+fn unsupported(url: &str) -> CliError {
+    CliError::usage(format!(
+        "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
+         mysql://, mariadb:// or sqlite: (a `+driver` part, as in postgresql+psycopg2://, is \
+         accepted and ignored)",
+        jetbase::mask_password(url)
+    ))
+}
+
+/// SQLAlchemy's rules: `sqlite:///x.db` is relative, `sqlite:////x.db` absolute; `sqlite://x.db`
+/// and `sqlite:x.db` are relative too; `sqlite://`, `sqlite::memory:` are in memory.
+fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<Target, CliError> {
+    let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut read_only = false;
+    let mut in_memory = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair {
+            "mode=ro" => read_only = true,
+            "mode=rw" | "mode=rwc" => {}
+            "mode=memory" => in_memory = true,
+            other => {
+                return Err(CliError::usage(format!(
+                    "SQLite URL option `{other}` is not supported; use mode=ro, mode=rw, \
+                     mode=rwc or mode=memory"
+                )));
+            }
+        }
+    }
+    let path = if let Some(absolute) = location.strip_prefix("////") {
+        format!("/{absolute}")
+    } else if let Some(relative) = location.strip_prefix("///") {
+        relative.to_owned()
+    } else if let Some(relative) = location.strip_prefix("//") {
+        relative.to_owned()
+    } else {
+        location.to_owned()
+    };
+    if in_memory || path.is_empty() || path == ":memory:" {
+        return Ok(Target::Sqlite {
+            path: None,
+            read_only,
+        });
+    }
+    Ok(Target::Sqlite {
+        path: Some(crate::settings::absolute(jetbase_dir, Path::new(&path))),
+        read_only,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> Target {
+        Target::parse(url, Path::new("/project/jetbase")).unwrap()
+    }
+
+    fn file(path: &str) -> Target {
+        Target::Sqlite {
+            path: Some(PathBuf::from(path)),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn sqlite_paths_follow_sqlalchemy() {
+        assert_eq!(parse("sqlite:///app.db"), file("/project/jetbase/app.db"));
+        assert_eq!(parse("sqlite:////var/app.db"), file("/var/app.db"));
+        assert_eq!(parse("sqlite://app.db"), file("/project/jetbase/app.db"));
+        assert_eq!(parse("sqlite:app.db"), file("/project/jetbase/app.db"));
+        assert_eq!(
+            parse("sqlite+aiosqlite:///data/app.db"),
+            file("/project/jetbase/data/app.db")
+        );
+        assert_eq!(
+            parse("sqlite:///../app.db"),
+            file("/project/jetbase/../app.db")
+        );
+        assert_eq!(
+            parse("sqlite://app.db?mode=ro"),
+            Target::Sqlite {
+                path: Some(PathBuf::from("/project/jetbase/app.db")),
+                read_only: true
+            }
+        );
+        for memory in [
+            "sqlite://",
+            "sqlite::memory:",
+            "sqlite:///:memory:",
+            "sqlite://?mode=memory",
+        ] {
+            assert_eq!(
+                parse(memory),
+                Target::Sqlite {
+                    path: None,
+                    read_only: false
+                },
+                "{memory}"
+            );
+        }
+    }
+
+    #[test]
+    fn drivers_are_dropped_from_server_urls() {
+        for (url, expected) in [
+            (
+                "postgresql+psycopg2://u:p@h:5432/db",
+                "postgresql://u:p@h:5432/db",
+            ),
+            ("postgresql+asyncpg://u@h/db", "postgresql://u@h/db"),
+            (
+                "postgres://u@h/db?sslmode=disable",
+                "postgres://u@h/db?sslmode=disable",
+            ),
+            ("mysql+pymysql://u:p@h/db", "mysql://u:p@h/db"),
+            ("mariadb+mariadbconnector://u@h/db", "mariadb://u@h/db"),
+            ("MySQL://u@h/db", "mysql://u@h/db"),
+        ] {
+            assert_eq!(
+                parse(url),
+                Target::Server {
+                    url: expected.to_owned()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_schemes_and_options_are_usage_errors_without_the_password() {
+        let error = Target::parse("oracle://scott:tiger@h/db", Path::new("/p")).unwrap_err();
+        assert!(!error.message.contains("tiger"), "{}", error.message);
+        assert!(error.message.contains("scott:***@h"), "{}", error.message);
+        assert!(Target::parse("no-scheme", Path::new("/p")).is_err());
+        let error = Target::parse("sqlite://a.db?cache=shared", Path::new("/p")).unwrap_err();
+        assert!(error.message.contains("cache=shared"), "{}", error.message);
+    }
+}

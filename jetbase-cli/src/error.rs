@@ -1,0 +1,141 @@
+//! What a command reports when it fails, and the exit code that goes with it.
+
+use std::error::Error as _;
+use std::fmt;
+use std::process::ExitCode;
+
+/// Why the command failed, which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 1: a migration failed, validation found a problem, the lock is held, the database failed.
+    Run,
+    /// 2: the command line or the configuration is wrong.
+    Usage,
+}
+
+/// A failed command: one line saying what went wrong and what to do, then the causes.
+#[derive(Debug)]
+pub struct CliError {
+    pub failure: Failure,
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+impl CliError {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Usage,
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+
+    /// A failure while running (exit 1).
+    pub fn run(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Run,
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+
+    /// Adds a cause below the message.
+    pub fn caused_by(mut self, cause: impl fmt::Display) -> Self {
+        self.causes.push(cause.to_string());
+        self
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self.failure {
+            Failure::Run => ExitCode::from(1),
+            Failure::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+impl From<jetbase::Error> for CliError {
+    fn from(error: jetbase::Error) -> Self {
+        let failure = match &error {
+            jetbase::Error::UnsupportedUrl { .. } | jetbase::Error::InvalidVersion { .. } => {
+                Failure::Usage
+            }
+            _ => Failure::Run,
+        };
+        let mut causes = Vec::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        Self {
+            failure,
+            message: error.to_string(),
+            causes,
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(error: std::io::Error) -> Self {
+        Self::run("cannot write the output").caused_by(error)
+    }
+}
+
+/// The password of the configured URL (as written and percent-decoded), never to be printed.
+static PASSWORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Remembers the password of `url`, so that [`scrub`] removes it from anything printed.
+pub fn hide_password_of(url: &str) {
+    let Some((_, rest)) = url.split_once("://") else {
+        return;
+    };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let Some((credentials, _)) = authority.rsplit_once('@') else {
+        return;
+    };
+    let Some((_, password)) = credentials.split_once(':') else {
+        return;
+    };
+    if password.is_empty() {
+        return;
+    }
+    let mut passwords = vec![password.to_owned()];
+    let decoded = percent_decode(password);
+    if decoded != password {
+        passwords.push(decoded);
+    }
+    let _ = PASSWORDS.set(passwords);
+}
+
+/// `text` with the configured password replaced by `***`.
+pub fn scrub(text: &str) -> String {
+    let mut text = text.to_owned();
+    for password in PASSWORDS.get().into_iter().flatten() {
+        text = text.replace(password.as_str(), "***");
+    }
+    text
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[index], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

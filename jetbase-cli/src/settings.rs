@@ -1,0 +1,378 @@
+//! Flags, environment, `.env`, `jetbase/jetbase.toml` and `jetbase/env.py` resolved into
+//! [`Settings`]: the one place that decides configuration (SPEC section 7).
+//!
+//! Precedence, first found wins: the command line; the process environment (`JETBASE_<KEY>`);
+//! the `.env` file in the project root (`JETBASE_<KEY>`); `jetbase/jetbase.toml`;
+//! `jetbase/env.py` (plain `name = "literal"` assignments); and, for the database URL only,
+//! `DATABASE_URL` from the environment, then from `.env`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+use crate::project::Project;
+
+mod env_py;
+
+/// Default seconds to wait for the database when connecting.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One configuration key: its names in `jetbase.toml` (and `env.py`) and in the environment.
+struct Key {
+    file_names: &'static [&'static str],
+    env_names: &'static [&'static str],
+}
+
+const DATABASE_URL: Key = Key {
+    file_names: &["database_url", "sqlalchemy_url"],
+    env_names: &["JETBASE_DATABASE_URL", "JETBASE_SQLALCHEMY_URL"],
+};
+const POSTGRES_SCHEMA: Key = Key {
+    file_names: &["postgres_schema"],
+    env_names: &["JETBASE_POSTGRES_SCHEMA"],
+};
+const MODEL_PATHS: Key = Key {
+    file_names: &["model_paths"],
+    env_names: &["JETBASE_MODELS"],
+};
+const SKIP_VALIDATION: Key = Key {
+    file_names: &["skip_validation"],
+    env_names: &["JETBASE_SKIP_VALIDATION"],
+};
+const SKIP_CHECKSUM_VALIDATION: Key = Key {
+    file_names: &["skip_checksum_validation"],
+    env_names: &["JETBASE_SKIP_CHECKSUM_VALIDATION"],
+};
+const SKIP_FILE_VALIDATION: Key = Key {
+    file_names: &["skip_file_validation"],
+    env_names: &["JETBASE_SKIP_FILE_VALIDATION"],
+};
+const OUT_OF_ORDER: Key = Key {
+    file_names: &["out_of_order"],
+    env_names: &["JETBASE_OUT_OF_ORDER"],
+};
+const LOCK_TIMEOUT: Key = Key {
+    file_names: &["lock_timeout"],
+    env_names: &["JETBASE_LOCK_TIMEOUT"],
+};
+const CONNECT_TIMEOUT: Key = Key {
+    file_names: &["connect_timeout"],
+    env_names: &["JETBASE_CONNECT_TIMEOUT"],
+};
+
+const KEYS: &[&Key] = &[
+    &DATABASE_URL,
+    &POSTGRES_SCHEMA,
+    &MODEL_PATHS,
+    &SKIP_VALIDATION,
+    &SKIP_CHECKSUM_VALIDATION,
+    &SKIP_FILE_VALIDATION,
+    &OUT_OF_ORDER,
+    &LOCK_TIMEOUT,
+    &CONNECT_TIMEOUT,
+];
+
+/// A value as a source holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Bool(bool),
+    Number(f64),
+    List(Vec<String>),
+}
+
+/// A value and where it came from ("JETBASE_DATABASE_URL", "jetbase/jetbase.toml", ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub value: Value,
+    pub origin: String,
+}
+
+/// Every source of configuration, read once.
+pub struct Sources {
+    environment: HashMap<String, String>,
+    dotenv: HashMap<String, String>,
+    toml: HashMap<String, Value>,
+    env_py: HashMap<String, Value>,
+    /// Things worth saying on stderr (an `env.py` value that is not a literal...).
+    pub warnings: Vec<String>,
+}
+
+impl Sources {
+    /// Reads `.env`, `jetbase.toml` and `env.py` of `project`, beside `environment`.
+    pub fn read(project: &Project, environment: HashMap<String, String>) -> Result<Self, CliError> {
+        let mut warnings = Vec::new();
+        Ok(Self {
+            dotenv: read_dotenv(&project.root.join(".env"))?,
+            toml: read_toml(&project.jetbase_dir.join("jetbase.toml"))?,
+            env_py: env_py::read(&project.jetbase_dir.join("env.py"), &mut warnings)?,
+            environment,
+            warnings,
+        })
+    }
+
+    fn find(&self, key: &Key) -> Option<Found> {
+        for name in key.env_names {
+            if let Some(value) = self.environment.get(*name).filter(|v| !v.is_empty()) {
+                return Some(found(Value::Text(value.clone()), name));
+            }
+        }
+        for name in key.env_names {
+            if let Some(value) = self.dotenv.get(*name).filter(|v| !v.is_empty()) {
+                return Some(found(
+                    Value::Text(value.clone()),
+                    &format!("{name} in .env"),
+                ));
+            }
+        }
+        for name in key.file_names {
+            if let Some(value) = self.toml.get(*name) {
+                return Some(found(value.clone(), &format!("`{name}` in jetbase.toml")));
+            }
+        }
+        for name in key.file_names {
+            if let Some(value) = self.env_py.get(*name) {
+                return Some(found(value.clone(), &format!("`{name}` in env.py")));
+            }
+        }
+        None
+    }
+
+    fn database_url_fallback(&self) -> Option<Found> {
+        if let Some(value) = self
+            .environment
+            .get("DATABASE_URL")
+            .filter(|v| !v.is_empty())
+        {
+            return Some(found(Value::Text(value.clone()), "DATABASE_URL"));
+        }
+        self.dotenv
+            .get("DATABASE_URL")
+            .filter(|v| !v.is_empty())
+            .map(|value| found(Value::Text(value.clone()), "DATABASE_URL in .env"))
+    }
+}
+
+fn found(value: Value, origin: &str) -> Found {
+    Found {
+        value,
+        origin: origin.to_owned(),
+    }
+}
+
+/// The resolved configuration of one command.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub project: Project,
+    /// The database URL as configured, and where it came from.
+    pub database_url: Option<(String, String)>,
+    pub postgres_schema: Option<String>,
+    pub skip_validation: bool,
+    pub skip_checksum_validation: bool,
+    pub skip_file_validation: bool,
+    pub out_of_order: bool,
+    pub lock_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Settings {
+    /// Resolves every key from the flags and the sources.
+    pub fn resolve(
+        project: Project,
+        flags: &GlobalArgs,
+        sources: &Sources,
+    ) -> Result<Self, CliError> {
+        let database_url = match &flags.database_url {
+            Some(url) => Some((url.clone(), "--database-url".to_owned())),
+            None => sources
+                .find(&DATABASE_URL)
+                .or_else(|| sources.database_url_fallback())
+                .map(|found| text(&found).map(|url| (url, found.origin)))
+                .transpose()?,
+        };
+        let lock_timeout = match flags.lock_timeout {
+            Some(seconds) => seconds_value(seconds, "--lock-timeout")?,
+            None => optional_seconds(sources.find(&LOCK_TIMEOUT))?
+                .unwrap_or(jetbase::DEFAULT_LOCK_TIMEOUT),
+        };
+        let connect_timeout = match flags.connect_timeout {
+            Some(seconds) => seconds_value(seconds, "--connect-timeout")?,
+            None => {
+                optional_seconds(sources.find(&CONNECT_TIMEOUT))?.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+            }
+        };
+        if let Some(found) = sources.find(&MODEL_PATHS) {
+            // Read by make-migrations; checked here so a typo fails early.
+            list(&found)?;
+        }
+        Ok(Self {
+            project,
+            database_url,
+            postgres_schema: sources
+                .find(&POSTGRES_SCHEMA)
+                .map(|found| text(&found))
+                .transpose()?,
+            skip_validation: flag(sources.find(&SKIP_VALIDATION))?,
+            skip_checksum_validation: flag(sources.find(&SKIP_CHECKSUM_VALIDATION))?,
+            skip_file_validation: flag(sources.find(&SKIP_FILE_VALIDATION))?,
+            out_of_order: flag(sources.find(&OUT_OF_ORDER))?,
+            lock_timeout,
+            connect_timeout,
+        })
+    }
+}
+
+fn invalid(found: &Found, expected: &str) -> CliError {
+    CliError::usage(format!(
+        "{} is {}: expected {expected}",
+        found.origin,
+        describe(&found.value)
+    ))
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Text(text) => format!("{text:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::List(items) => format!("{items:?}"),
+    }
+}
+
+fn text(found: &Found) -> Result<String, CliError> {
+    match &found.value {
+        Value::Text(text) => Ok(text.clone()),
+        _ => Err(invalid(found, "a string")),
+    }
+}
+
+fn list(found: &Found) -> Result<Vec<String>, CliError> {
+    match &found.value {
+        Value::Text(text) => Ok(text.split(',').map(|s| s.trim().to_owned()).collect()),
+        Value::List(items) => Ok(items.clone()),
+        _ => Err(invalid(found, "a list of paths")),
+    }
+}
+
+fn flag(found: Option<Found>) -> Result<bool, CliError> {
+    let Some(found) = found else { return Ok(false) };
+    match &found.value {
+        Value::Bool(b) => Ok(*b),
+        Value::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" | "" => Ok(false),
+            _ => Err(invalid(&found, "true or false")),
+        },
+        _ => Err(invalid(&found, "true or false")),
+    }
+}
+
+fn optional_seconds(found: Option<Found>) -> Result<Option<Duration>, CliError> {
+    let Some(found) = found else { return Ok(None) };
+    let seconds = match &found.value {
+        Value::Number(n) => Some(*n),
+        Value::Text(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(seconds) => seconds_value(seconds, &found.origin).map(Some),
+        None => Err(invalid(&found, "a number of seconds")),
+    }
+}
+
+fn seconds_value(seconds: f64, origin: &str) -> Result<Duration, CliError> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        CliError::usage(format!(
+            "{origin} is {seconds}: expected a number of seconds, 0 or more"
+        ))
+    })
+}
+
+fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, CliError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(HashMap::new());
+        }
+        Err(error) => {
+            return Err(CliError::usage(format!("cannot read {}", path.display())).caused_by(error));
+        }
+    };
+    iter.collect::<Result<HashMap<_, _>, _>>().map_err(|error| {
+        CliError::usage(format!(
+            "{} is not a valid .env file; correct the line it names",
+            path.display()
+        ))
+        .caused_by(error)
+    })
+}
+
+fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(error) => {
+            return Err(CliError::usage(format!("cannot read {}", path.display())).caused_by(error));
+        }
+    };
+    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        CliError::usage(format!("{} is not valid TOML", path.display()))
+            .caused_by(error.to_string().trim_end())
+    })?;
+    let known: Vec<&str> = KEYS
+        .iter()
+        .flat_map(|k| k.file_names.iter().copied())
+        .collect();
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        if !known.contains(&key.as_str()) {
+            return Err(CliError::usage(format!(
+                "unknown key `{key}` in {}; the keys are {}",
+                path.display(),
+                known.join(", ")
+            )));
+        }
+        let value = match value {
+            toml::Value::String(s) => Value::Text(s),
+            toml::Value::Boolean(b) => Value::Bool(b),
+            toml::Value::Integer(i) => Value::Number(i as f64),
+            toml::Value::Float(f) => Value::Number(f),
+            toml::Value::Array(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|item| match item {
+                        toml::Value::String(s) => Ok(s),
+                        other => Err(CliError::usage(format!(
+                            "`{key}` in {} holds a {}: expected strings",
+                            path.display(),
+                            other.type_str()
+                        ))),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => {
+                return Err(CliError::usage(format!(
+                    "`{key}` in {} is a {}: expected a string, a boolean or a number",
+                    path.display(),
+                    other.type_str()
+                )));
+            }
+        };
+        values.insert(key, value);
+    }
+    Ok(values)
+}
+
+/// The directory `path` names, made absolute against `base`.
+pub fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests;

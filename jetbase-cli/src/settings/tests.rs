@@ -1,0 +1,258 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::cli::GlobalArgs;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    project: Project,
+}
+
+fn project(toml: Option<&str>, dotenv: Option<&str>, env_py: Option<&str>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let jetbase_dir = dir.path().join("jetbase");
+    std::fs::create_dir_all(jetbase_dir.join("migrations")).unwrap();
+    if let Some(text) = toml {
+        std::fs::write(jetbase_dir.join("jetbase.toml"), text).unwrap();
+    }
+    if let Some(text) = dotenv {
+        std::fs::write(dir.path().join(".env"), text).unwrap();
+    }
+    if let Some(text) = env_py {
+        std::fs::write(jetbase_dir.join("env.py"), text).unwrap();
+    }
+    Fixture {
+        project: Project::at(jetbase_dir),
+        _dir: dir,
+    }
+}
+
+fn no_flags() -> GlobalArgs {
+    GlobalArgs {
+        dir: None,
+        database_url: None,
+        json: false,
+        lock_timeout: None,
+        connect_timeout: None,
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn resolve(
+    fixture: &Fixture,
+    flags: &GlobalArgs,
+    environment: &[(&str, &str)],
+) -> Result<Settings, CliError> {
+    let sources = Sources::read(&fixture.project, env(environment))?;
+    Settings::resolve(fixture.project.clone(), flags, &sources)
+}
+
+fn url_of(settings: &Settings) -> (&str, &str) {
+    let (url, origin) = settings.database_url.as_ref().unwrap();
+    (url.as_str(), origin.as_str())
+}
+
+#[test]
+fn the_database_url_comes_from_the_first_source_that_has_it() {
+    let all = project(
+        Some("database_url = \"sqlite://toml.db\""),
+        Some("JETBASE_DATABASE_URL=sqlite://dotenv.db\nDATABASE_URL=sqlite://dotenv-fallback.db\n"),
+        Some("sqlalchemy_url = \"sqlite:///envpy.db\"\n"),
+    );
+    let flags = GlobalArgs {
+        database_url: Some("sqlite://flag.db".into()),
+        ..no_flags()
+    };
+    let environment = [
+        ("JETBASE_DATABASE_URL", "sqlite://env.db"),
+        ("DATABASE_URL", "sqlite://fallback.db"),
+    ];
+    assert_eq!(
+        url_of(&resolve(&all, &flags, &environment).unwrap()).0,
+        "sqlite://flag.db"
+    );
+    assert_eq!(
+        url_of(&resolve(&all, &no_flags(), &environment).unwrap()),
+        ("sqlite://env.db", "JETBASE_DATABASE_URL")
+    );
+    assert_eq!(
+        url_of(
+            &resolve(
+                &all,
+                &no_flags(),
+                &[("JETBASE_SQLALCHEMY_URL", "sqlite://alias.db")]
+            )
+            .unwrap()
+        )
+        .0,
+        "sqlite://alias.db"
+    );
+    assert_eq!(
+        url_of(
+            &resolve(
+                &all,
+                &no_flags(),
+                &[("DATABASE_URL", "sqlite://fallback.db")]
+            )
+            .unwrap()
+        ),
+        ("sqlite://dotenv.db", "JETBASE_DATABASE_URL in .env")
+    );
+    let no_dotenv = project(
+        Some("database_url = \"sqlite://toml.db\""),
+        None,
+        Some("sqlalchemy_url = \"sqlite:///envpy.db\"\n"),
+    );
+    assert_eq!(
+        url_of(
+            &resolve(
+                &no_dotenv,
+                &no_flags(),
+                &[("DATABASE_URL", "sqlite://fallback.db")]
+            )
+            .unwrap()
+        ),
+        ("sqlite://toml.db", "`database_url` in jetbase.toml")
+    );
+    let env_py_only = project(
+        None,
+        None,
+        Some("sqlalchemy_url = \"sqlite:///envpy.db\"\n"),
+    );
+    assert_eq!(
+        url_of(
+            &resolve(
+                &env_py_only,
+                &no_flags(),
+                &[("DATABASE_URL", "sqlite://fallback.db")]
+            )
+            .unwrap()
+        ),
+        ("sqlite:///envpy.db", "`sqlalchemy_url` in env.py")
+    );
+    let nothing = project(
+        None,
+        Some("DATABASE_URL=sqlite://dotenv-fallback.db\n"),
+        None,
+    );
+    assert_eq!(
+        url_of(
+            &resolve(
+                &nothing,
+                &no_flags(),
+                &[("DATABASE_URL", "sqlite://fallback.db")]
+            )
+            .unwrap()
+        ),
+        ("sqlite://fallback.db", "DATABASE_URL")
+    );
+    assert_eq!(
+        url_of(&resolve(&nothing, &no_flags(), &[]).unwrap()),
+        ("sqlite://dotenv-fallback.db", "DATABASE_URL in .env")
+    );
+    let empty = project(None, None, None);
+    assert!(
+        resolve(&empty, &no_flags(), &[])
+            .unwrap()
+            .database_url
+            .is_none()
+    );
+}
+
+#[test]
+fn switches_and_timeouts_from_each_source() {
+    let fixture = project(
+        Some(
+            "skip_checksum_validation = true\nlock_timeout = 2.5\npostgres_schema = \"app\"\nmodel_paths = [\"src/models\"]",
+        ),
+        None,
+        Some("out_of_order = True\n"),
+    );
+    let settings = resolve(
+        &fixture,
+        &no_flags(),
+        &[("JETBASE_SKIP_FILE_VALIDATION", "yes")],
+    )
+    .unwrap();
+    assert!(
+        settings.skip_checksum_validation && settings.skip_file_validation && settings.out_of_order
+    );
+    assert!(!settings.skip_validation);
+    assert_eq!(settings.lock_timeout, Duration::from_millis(2500));
+    assert_eq!(settings.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+    assert_eq!(settings.postgres_schema.as_deref(), Some("app"));
+    let settings = resolve(
+        &fixture,
+        &GlobalArgs {
+            lock_timeout: Some(0.0),
+            connect_timeout: Some(1.0),
+            ..no_flags()
+        },
+        &[
+            ("JETBASE_LOCK_TIMEOUT", "7"),
+            ("JETBASE_POSTGRES_SCHEMA", "other"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(settings.lock_timeout, Duration::ZERO);
+    assert_eq!(settings.connect_timeout, Duration::from_secs(1));
+    assert_eq!(settings.postgres_schema.as_deref(), Some("other"));
+    let defaults = resolve(&project(None, None, None), &no_flags(), &[]).unwrap();
+    assert_eq!(defaults.lock_timeout, jetbase::DEFAULT_LOCK_TIMEOUT);
+}
+
+#[test]
+fn bad_values_name_their_source() {
+    let fixture = project(None, None, None);
+    let error = resolve(
+        &fixture,
+        &no_flags(),
+        &[("JETBASE_SKIP_VALIDATION", "maybe")],
+    )
+    .unwrap_err();
+    assert_eq!(error.failure, crate::error::Failure::Usage);
+    assert!(
+        error
+            .message
+            .contains("JETBASE_SKIP_VALIDATION is \"maybe\""),
+        "{}",
+        error.message
+    );
+    let error = resolve(&fixture, &no_flags(), &[("JETBASE_LOCK_TIMEOUT", "-1")]).unwrap_err();
+    assert!(
+        error.message.contains("JETBASE_LOCK_TIMEOUT"),
+        "{}",
+        error.message
+    );
+
+    let typo = project(Some("skip_validaton = true"), None, None);
+    let error = resolve(&typo, &no_flags(), &[]).unwrap_err();
+    assert!(
+        error.message.contains("unknown key `skip_validaton`"),
+        "{}",
+        error.message
+    );
+    let wrong_type = project(Some("database_url = 5"), None, None);
+    let error = resolve(&wrong_type, &no_flags(), &[]).unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("`database_url` in jetbase.toml is 5"),
+        "{}",
+        error.message
+    );
+    let broken = project(Some("database_url = "), None, None);
+    let error = resolve(&broken, &no_flags(), &[]).unwrap_err();
+    assert!(
+        error.message.contains("not valid TOML"),
+        "{}",
+        error.message
+    );
+    assert!(!error.causes.is_empty());
+}
