@@ -65,7 +65,14 @@ impl From<jetbase::Error> for CliError {
         let mut causes = Vec::new();
         let mut source = error.source();
         while let Some(cause) = source {
-            causes.push(cause.to_string());
+            let text = cause.to_string();
+            // sqlx repeats a database error's text in its source: say it once.
+            if !causes
+                .last()
+                .is_some_and(|last: &String| last.contains(&text))
+            {
+                causes.push(text);
+            }
             source = cause.source();
         }
         Self {

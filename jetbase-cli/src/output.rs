@@ -118,11 +118,10 @@ pub fn log(message: &str) {
 
 /// The progress line for `done` of `total`, `width` characters of bar.
 pub fn progress_line(done: usize, total: usize, filename: &str, width: usize) -> String {
-    let filled = if total == 0 {
-        width
-    } else {
-        done * width / total
-    };
+    let filled = (done * width)
+        .checked_div(total)
+        .unwrap_or(width)
+        .min(width);
     format!(
         "[{}{}] {done}/{total} {filename}",
         "#".repeat(filled),

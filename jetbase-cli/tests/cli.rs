@@ -1,39 +1,775 @@
-//! The `jetbase` binary answers `--version` and `--help`.
+//! The `jetbase` binary, run in temporary project directories: every command on SQLite, the
+//! whole life cycle on SQLite, PostgreSQL and MariaDB, configuration, output and exit codes.
 
+#![allow(clippy::unwrap_used)]
+
+// The database helpers of the jetbase crate's tests: a fresh database per test, and
+// `database_test!`, which runs one body on SQLite, PostgreSQL and MySQL/MariaDB.
+#[path = "../../jetbase/tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-fn jetbase(args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_jetbase"))
-        .args(args)
-        .output()
-        .expect("run jetbase");
-    let code = output.status.code().expect("an exit code");
-    (
-        code,
-        String::from_utf8(output.stdout).expect("UTF-8 output"),
-    )
+use common::{Query, TestDb};
+use serde_json::Value;
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "{self:#?}");
+        self
+    }
+
+    #[track_caller]
+    fn fails_with(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+
+    #[track_caller]
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    }
+}
+
+/// A project directory (`<root>/jetbase/migrations`) and the database URL its commands get.
+struct Project {
+    root: tempfile::TempDir,
+    url: String,
+}
+
+impl Project {
+    /// A project after `jetbase init`.
+    fn new(url: &str) -> Self {
+        let project = Self::empty(url);
+        project.run(&["init"]).ok();
+        project
+    }
+
+    /// A directory without a project.
+    fn empty(url: &str) -> Self {
+        Self {
+            root: tempfile::tempdir().unwrap(),
+            url: url.to_owned(),
+        }
+    }
+
+    fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.root().join("jetbase/migrations")
+    }
+
+    fn write(&self, name: &str, body: &str) {
+        std::fs::write(self.migrations().join(name), body).unwrap();
+    }
+
+    /// Runs `jetbase args` in the project root, the URL in JETBASE_DATABASE_URL.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.root(), args, &[("JETBASE_DATABASE_URL", &self.url)])
+    }
+
+    /// Runs `jetbase args` in `dir` with only `env` (and PATH) as configuration.
+    fn run_in(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jetbase"));
+        command.args(args).current_dir(dir);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("JETBASE_") || name == "DATABASE_URL" || name == "NO_COLOR" {
+                command.env_remove(name);
+            }
+        }
+        command.envs(env.iter().copied());
+        let output = command.output().unwrap();
+        let run = Run {
+            code: output.status.code().expect("an exit code, not a signal"),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        };
+        // Whatever happened, the password of the URL never shows.
+        if let Some(password) = password_of(&self.url) {
+            assert!(
+                !run.stdout.contains(password) && !run.stderr.contains(password),
+                "the password was printed: {run:#?}"
+            );
+        }
+        run
+    }
+}
+
+/// The URL the CLI gets for a test database. SQLite paths follow SQLAlchemy in the CLI, so an
+/// absolute path takes four slashes.
+fn cli_url<P>(db: &TestDb<P>) -> String {
+    match &db.sqlite_path {
+        Some(path) => format!("sqlite:///{}", path.display()),
+        None => db.url.clone(),
+    }
+}
+
+fn password_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let credentials = rest[..rest.find('/').unwrap_or(rest.len())]
+        .rsplit_once('@')?
+        .0;
+    credentials
+        .split_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty())
+}
+
+const CREATE_ITEMS: &str = "-- upgrade\nCREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50));\n\n-- rollback\nDROP TABLE items;\n";
+const FIRST_ITEM: &str = "-- upgrade\nINSERT INTO items (id, name) VALUES (1, 'one');\n\n-- rollback\nDELETE FROM items WHERE id = 1;\n";
+
+/// init → new → edit → upgrade → status → history → current → rollback → validate →
+/// lock/unlock, on each database.
+async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    assert!(project.root().join("jetbase/jetbase.toml").is_file());
+    let created = project.run(&["new", "create items", "-v", "1"]).ok();
+    assert_eq!(
+        created.stdout.trim(),
+        Path::new("jetbase/migrations/V1__create_items.sql")
+            .display()
+            .to_string()
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.migrations().join("V1__create_items.sql")).unwrap(),
+        "-- upgrade\n\n-- rollback\n"
+    );
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["new", "first item", "-v", "2"]).ok();
+    project.write("V2__first_item.sql", FIRST_ITEM);
+
+    let status = project.run(&["status", "--json"]).ok().json();
+    let states: Vec<&str> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["pending", "pending"]);
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "status creates nothing"
+    );
+
+    let upgrade = project.run(&["upgrade", "--json"]).ok().json();
+    let applied: Vec<&str> = upgrade["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["V1__create_items.sql", "V2__first_item.sql"]);
+    assert_eq!(db.pool.count("SELECT id FROM items").await, 1);
+
+    let status = project.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("2 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+    let history = project.run(&["history", "--json"]).ok().json();
+    let rows = history["migrations"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["version"], "2");
+    assert_eq!(rows[1]["migration_type"], "VERSIONED");
+    assert_eq!(rows[1]["checksum"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "2"
+    );
+
+    let rollback = project.run(&["rollback", "--json"]).ok().json();
+    assert_eq!(rollback["migrations"][0]["filename"], "V2__first_item.sql");
+    assert_eq!(db.pool.count("SELECT id FROM items").await, 0);
+    assert_eq!(db.applied_versions().await, ["1"]);
+    project.run(&["validate"]).ok();
+
+    // A lock taken by hand holds upgrades off until `unlock`.
+    project.run(&["lock"]).ok();
+    let status = project.run(&["lock-status", "--json"]).ok().json();
+    assert_eq!(status["locked"], true);
+    assert_eq!(status["manual"], true);
+    let waited = project
+        .run(&["upgrade", "--lock-timeout", "1"])
+        .fails_with(1);
+    assert!(waited.stderr.contains("jb1:manual:"), "{waited:#?}");
+    assert!(waited.stderr.contains("jetbase unlock"), "{waited:#?}");
+    assert_eq!(db.applied_versions().await, ["1"]);
+    project.run(&["unlock"]).ok();
+    assert_eq!(
+        project.run(&["lock-status", "--json"]).ok().json()["locked"],
+        false
+    );
+    project.run(&["upgrade"]).ok();
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+}
+database_test!(the_life_cycle, the_life_cycle);
+
+/// An applied file edited, another deleted: `validate` and `upgrade` exit 1, `validate --fix`
+/// repairs the history, then both pass.
+async fn drift_fails_validation_until_fixed<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    project.run(&["upgrade"]).ok();
+    project.write(
+        "V1__create_items.sql",
+        &CREATE_ITEMS.replace("VARCHAR(50)", "VARCHAR(60)"),
+    );
+    let validate = project.run(&["validate"]).fails_with(1);
+    assert!(
+        validate.stdout.contains("V1__create_items.sql"),
+        "{validate:#?}"
+    );
+    assert!(
+        validate.stderr.contains("validation found 1 problem"),
+        "{validate:#?}"
+    );
+    let json = project.run(&["validate", "--json"]).fails_with(1).json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["problems"][0]["kind"], "checksum_mismatch");
+    project.write("V3__more.sql", "INSERT INTO items (id) VALUES (3);");
+    project.run(&["upgrade"]).fails_with(1);
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+
+    let fixed = project.run(&["validate", "--fix", "--json"]).ok().json();
+    assert_eq!(fixed["valid"], true);
+    assert_eq!(
+        fixed["repaired"]["checksums_updated"][0]["filename"],
+        "V1__create_items.sql"
+    );
+    project.run(&["validate"]).ok();
+    project.run(&["upgrade"]).ok();
+    assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
+}
+database_test!(
+    drift_fails_validation_until_fixed,
+    drift_fails_validation_until_fixed
+);
+
+fn sqlite_project() -> Project {
+    Project::new("sqlite://app.db")
 }
 
 #[test]
-fn version_names_the_package_version() {
-    let (code, stdout) = jetbase(&["--version"]);
-    assert_eq!(code, 0);
+fn every_python_alias_works_on_sqlite() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    project.run(&["migrate", "--count", "1"]).ok();
     assert_eq!(
-        stdout.trim(),
-        format!("jetbase {}", env!("CARGO_PKG_VERSION"))
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "1"
+    );
+    project.run(&["migrate"]).ok();
+    // The file of version 2 goes, version 1 is edited.
+    std::fs::remove_file(project.migrations().join("V2__first_item.sql")).unwrap();
+    project.write(
+        "V1__create_items.sql",
+        &CREATE_ITEMS.replace("items", "items "),
+    );
+    let checksums = project
+        .run(&["validate-checksums", "--json"])
+        .fails_with(1)
+        .json();
+    assert_eq!(checksums["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(checksums["problems"][0]["kind"], "checksum_mismatch");
+    let files = project
+        .run(&["validate-files", "--json"])
+        .fails_with(1)
+        .json();
+    assert_eq!(files["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(files["problems"][0]["kind"], "missing_file");
+    project.run(&["fix-checksums"]).ok();
+    project.run(&["validate-checksums"]).ok();
+    project.run(&["validate-files"]).fails_with(1);
+    project.run(&["fix-files"]).ok();
+    project.run(&["validate"]).ok();
+
+    // `fix` does both.
+    project.write(
+        "V2__first_item.sql",
+        &FIRST_ITEM.replace("1, 'one'", "2, 'two'"),
+    );
+    project.run(&["upgrade"]).ok();
+    std::fs::remove_file(project.migrations().join("V2__first_item.sql")).unwrap();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["validate"]).fails_with(1);
+    let fixed = project.run(&["fix"]).ok();
+    assert!(
+        fixed
+            .stdout
+            .contains("accepted the edit of V1__create_items.sql"),
+        "{fixed:#?}"
+    );
+    assert!(
+        fixed.stdout.contains("stopped tracking V2__first_item.sql"),
+        "{fixed:#?}"
+    );
+    project.run(&["validate-checksums", "--fix"]).ok();
+    project.run(&["validate-files", "--fix"]).ok();
+    project.run(&["validate"]).ok();
+    assert_eq!(
+        project.run(&["history", "--json"]).ok().json()["migrations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 }
 
 #[test]
-fn help_describes_the_tool() {
-    let (code, stdout) = jetbase(&["--help"]);
-    assert_eq!(code, 0);
-    assert!(stdout.contains("Usage: jetbase"), "{stdout}");
-    assert!(stdout.contains("migrations"), "{stdout}");
+fn upgrade_and_rollback_options_on_sqlite() {
+    let project = sqlite_project();
+    for version in 1..=4 {
+        let body = if version == 1 {
+            CREATE_ITEMS.to_owned()
+        } else {
+            format!(
+                "INSERT INTO items (id) VALUES ({version});\n-- rollback\nDELETE FROM items WHERE id = {version};"
+            )
+        };
+        project.write(&format!("V{version}__step.sql"), &body);
+    }
+    let dry = project.run(&["upgrade", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("CREATE TABLE items"), "{dry:#?}");
+    assert!(dry.stdout.contains("nothing was changed"), "{dry:#?}");
+    assert!(
+        !project.root().join("jetbase/app.db").exists(),
+        "a dry run creates no database file"
+    );
+    let dry_json = project.run(&["upgrade", "--dry-run", "--json"]).ok().json();
+    assert_eq!(dry_json["dry_run"], true);
+    assert_eq!(
+        dry_json["migrations"][0]["sql"][0].as_str().unwrap().trim(),
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50))"
+    );
+    project.run(&["upgrade", "-t", "2"]).ok();
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "2"
+    );
+    project.run(&["upgrade", "-c", "1"]).ok();
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "3"
+    );
+    project.run(&["upgrade"]).ok();
+    let up_to_date = project.run(&["upgrade"]).ok();
+    assert!(up_to_date.stdout.contains("up to date"), "{up_to_date:#?}");
+    let dry = project.run(&["rollback", "-c", "2", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains("DELETE FROM items WHERE id = 4"),
+        "{dry:#?}"
+    );
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "4"
+    );
+    project.run(&["rollback", "-t", "2"]).ok();
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "2"
+    );
+    project.run(&["rollback", "--count", "1"]).ok();
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "1"
+    );
+    // Usage errors: both options, a bad version.
+    project
+        .run(&["rollback", "-c", "1", "-t", "1"])
+        .fails_with(2);
+    project.run(&["upgrade", "-t", "one"]).fails_with(2);
+    // A failing migration exits 1, naming the file and line.
+    project.write(
+        "V5__broken.sql",
+        "INSERT INTO items (id) VALUES (5);\nINSERT INTO nowhere VALUES (1);",
+    );
+    let failed = project.run(&["upgrade"]).fails_with(1);
+    assert!(failed.stderr.contains("V5__broken.sql"), "{failed:#?}");
+    assert!(failed.stderr.contains("line 2"), "{failed:#?}");
+    assert!(failed.stderr.contains("caused by:"), "{failed:#?}");
 }
 
 #[test]
-fn unknown_arguments_are_usage_errors() {
-    let (code, _) = jetbase(&["--no-such-flag"]);
-    assert_eq!(code, 2);
+fn status_shows_every_state_and_missing_rollback_sql() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__no_rollback.sql", "INSERT INTO items (id) VALUES (2);");
+    project.write("V3__gone.sql", FIRST_ITEM);
+    project.run(&["upgrade"]).ok();
+    project.write("V1__create_items.sql", &CREATE_ITEMS.replace("50", "51"));
+    std::fs::remove_file(project.migrations().join("V3__gone.sql")).unwrap();
+    project.write("V4__pending.sql", "SELECT 1;");
+    let json = project.run(&["status", "--json"]).ok().json();
+    let by_file = |name: &str| {
+        json["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["filename"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_file("V1__create_items.sql")["state"], "checksum_drift");
+    assert_eq!(by_file("V2__no_rollback.sql")["state"], "applied");
+    assert_eq!(by_file("V2__no_rollback.sql")["has_rollback_sql"], false);
+    assert_eq!(by_file("V3__gone.sql")["state"], "missing_file");
+    assert_eq!(by_file("V4__pending.sql")["state"], "pending");
+    assert!(by_file("V2__no_rollback.sql")["applied_at"].is_string());
+    assert!(by_file("V4__pending.sql")["applied_at"].is_null());
+    let text = project.run(&["status"]).ok().stdout;
+    for expected in [
+        "changed",
+        "missing",
+        "pending",
+        "no rollback SQL",
+        "file edited after it was applied",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal: {text:?}"
+    );
+}
+
+#[test]
+fn commands_run_from_any_directory_below_the_project() {
+    let project = Project::new("sqlite:///app.db");
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    let deep = project.root().join("src/deep");
+    std::fs::create_dir_all(&deep).unwrap();
+    let env = [("JETBASE_DATABASE_URL", "sqlite:///app.db")];
+    project.run_in(&deep, &["upgrade"], &env).ok();
+    // SQLAlchemy's `sqlite:///app.db` is relative to the jetbase/ directory, wherever we are.
+    assert!(project.root().join("jetbase/app.db").is_file());
+    assert!(!deep.join("app.db").exists());
+    let inside = project.migrations();
+    let status = project
+        .run_in(&inside, &["status", "--json"], &env)
+        .ok()
+        .json();
+    assert_eq!(status["migrations"][0]["state"], "applied");
+    let outside = tempfile::tempdir().unwrap();
+    let dir = project.root().join("jetbase");
+    let status = project
+        .run_in(
+            outside.path(),
+            &["--dir", dir.to_str().unwrap(), "status", "--json"],
+            &env,
+        )
+        .ok()
+        .json();
+    assert_eq!(status["migrations"][0]["state"], "applied");
+    let lost = project
+        .run_in(outside.path(), &["status"], &env)
+        .fails_with(2);
+    assert!(lost.stderr.contains("jetbase init"), "{lost:#?}");
+}
+
+#[test]
+fn each_configuration_source_is_read_in_order() {
+    let project = Project::empty("");
+    project.run_in(project.root(), &["init"], &[]).ok();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    let jetbase_dir = project.root().join("jetbase");
+    let applied_in = |file: &str| jetbase_dir.join(file).is_file();
+    let none: [(&str, &str); 0] = [];
+
+    // No URL anywhere: a configuration error.
+    let missing = project
+        .run_in(project.root(), &["upgrade"], &none)
+        .fails_with(2);
+    assert!(missing.stderr.contains("no database URL"), "{missing:#?}");
+
+    // env.py (Python Jetbase's), then jetbase.toml over it.
+    std::fs::write(
+        jetbase_dir.join("env.py"),
+        "sqlalchemy_url = \"sqlite:///from_env_py.db\"\n",
+    )
+    .unwrap();
+    project.run_in(project.root(), &["upgrade"], &none).ok();
+    assert!(applied_in("from_env_py.db"));
+    std::fs::write(
+        jetbase_dir.join("jetbase.toml"),
+        "database_url = \"sqlite://from_toml.db\"\n",
+    )
+    .unwrap();
+    project.run_in(project.root(), &["upgrade"], &none).ok();
+    assert!(applied_in("from_toml.db"));
+    // DATABASE_URL is only a fallback: the file wins.
+    project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[("DATABASE_URL", "sqlite://from_database_url.db")],
+        )
+        .ok();
+    assert!(!applied_in("from_database_url.db"));
+    // .env in the project root, over the file; the environment over .env; the flag over all.
+    std::fs::write(
+        project.root().join(".env"),
+        "JETBASE_DATABASE_URL=sqlite://from_dotenv.db\n",
+    )
+    .unwrap();
+    project.run_in(project.root(), &["upgrade"], &none).ok();
+    assert!(applied_in("from_dotenv.db"));
+    project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[("JETBASE_SQLALCHEMY_URL", "sqlite+aiosqlite:///from_env.db")],
+        )
+        .ok();
+    assert!(applied_in("from_env.db"));
+    project
+        .run_in(
+            project.root(),
+            &["--database-url", "sqlite://from_flag.db", "upgrade"],
+            &[("JETBASE_DATABASE_URL", "sqlite://not_this.db")],
+        )
+        .ok();
+    assert!(applied_in("from_flag.db") && !applied_in("not_this.db"));
+    // DATABASE_URL when nothing else says.
+    std::fs::remove_file(project.root().join(".env")).unwrap();
+    std::fs::remove_file(jetbase_dir.join("env.py")).unwrap();
+    std::fs::write(jetbase_dir.join("jetbase.toml"), "# nothing\n").unwrap();
+    project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[("DATABASE_URL", "sqlite://from_database_url.db")],
+        )
+        .ok();
+    assert!(applied_in("from_database_url.db"));
+
+    // A typo in the file is a configuration error naming the key.
+    std::fs::write(
+        jetbase_dir.join("jetbase.toml"),
+        "databse_url = \"sqlite://x.db\"\n",
+    )
+    .unwrap();
+    let typo = project
+        .run_in(project.root(), &["status"], &none)
+        .fails_with(2);
+    assert!(
+        typo.stderr.contains("unknown key `databse_url`"),
+        "{typo:#?}"
+    );
+}
+
+#[test]
+fn read_only_commands_never_create_a_sqlite_file() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    for command in [
+        &["status"][..],
+        &["history"],
+        &["current"],
+        &["validate"],
+        &["lock-status"],
+        &["unlock"],
+        &["rollback"],
+        &["upgrade", "--dry-run"],
+    ] {
+        project.run(command).ok();
+        assert!(
+            !project.root().join("jetbase/app.db").exists(),
+            "{command:?} created the database"
+        );
+    }
+    let current = project.run(&["current"]).ok();
+    assert!(
+        current
+            .stdout
+            .contains("No migrations have been applied yet"),
+        "{current:#?}"
+    );
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_offers_the_build_line_in_a_crate() {
+    let project = Project::empty("");
+    std::fs::write(
+        project.root().join("Cargo.toml"),
+        "[package]\nname = \"app\"\n",
+    )
+    .unwrap();
+    let init = project.run_in(project.root(), &["init"], &[]).ok();
+    assert!(
+        init.stdout
+            .contains("jetbase::build::rerun_if_migrations_change();"),
+        "{init:#?}"
+    );
+    assert!(init.stdout.contains("jetbase::embed!()"), "{init:#?}");
+    std::fs::write(project.root().join("jetbase/jetbase.toml"), "# mine\n").unwrap();
+    let again = project.run_in(project.root(), &["init"], &[]).fails_with(2);
+    assert!(again.stderr.contains("already exists"), "{again:#?}");
+    assert_eq!(
+        std::fs::read_to_string(project.root().join("jetbase/jetbase.toml")).unwrap(),
+        "# mine\n"
+    );
+    // --database-url is written into a new configuration.
+    let other = Project::empty("");
+    other
+        .run_in(
+            other.root(),
+            &["--database-url", "sqlite://app.db", "init"],
+            &[],
+        )
+        .ok();
+    let config = std::fs::read_to_string(other.root().join("jetbase/jetbase.toml")).unwrap();
+    assert!(
+        config.contains("\ndatabase_url = \"sqlite://app.db\"\n"),
+        "{config}"
+    );
+    other.run_in(other.root(), &["upgrade"], &[]).ok();
+    assert!(other.root().join("jetbase/app.db").is_file());
+}
+
+#[test]
+fn new_validates_the_description_and_version_and_never_overwrites() {
+    let project = sqlite_project();
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(project.migrations())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for bad in ["", "   ", "../../etc/passwd", "a/b", "a\\b"] {
+        let run = project.run(&["new", bad]).fails_with(2);
+        assert!(run.stderr.contains("description"), "{bad:?}: {run:#?}");
+    }
+    project.run(&["new", "x", "-v", "1.a"]).fails_with(2);
+    assert!(listing().is_empty(), "{:?}", listing());
+    project.run(&["new", "add: users?", "-v", "3_1"]).ok();
+    assert_eq!(listing(), ["V3_1__add_users.sql"]);
+    let twice = project.run(&["new", "again", "-v", "3.1"]).fails_with(2);
+    assert!(
+        twice.stderr.contains("already used by V3_1__add_users.sql"),
+        "{twice:#?}"
+    );
+    let stamped = project.run(&["new", "stamped"]).ok();
+    let name = Path::new(stamped.stdout.trim())
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let version = name.strip_prefix('V').unwrap().split("__").next().unwrap();
+    let (date, time) = version.split_once('.').unwrap();
+    assert!(date.len() == 8 && time.len() == 6, "{name}");
+    assert!(
+        date.chars().chain(time.chars()).all(|c| c.is_ascii_digit()),
+        "{name}"
+    );
+    assert!(name.ends_with("__stamped.sql"), "{name}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let project = sqlite_project();
+    project.run(&["no-such-command"]).fails_with(2);
+    project.run(&["upgrade", "--count", "x"]).fails_with(2);
+    project
+        .run(&["upgrade", "-c", "1", "-t", "2"])
+        .fails_with(2);
+    let bad_url = project
+        .run_in(
+            project.root(),
+            &["status"],
+            &[("JETBASE_DATABASE_URL", "oracle://u:hidden@h/db")],
+        )
+        .fails_with(2);
+    assert!(bad_url.stderr.contains("u:***@h"), "{bad_url:#?}");
+    assert!(!bad_url.stderr.contains("hidden"), "{bad_url:#?}");
+    let help = project.run(&["--help"]).ok();
+    for command in [
+        "init",
+        "new",
+        "upgrade",
+        "rollback",
+        "status",
+        "history",
+        "current",
+        "validate",
+        "lock",
+        "unlock",
+        "lock-status",
+    ] {
+        assert!(help.stdout.contains(command), "{command}");
+    }
+}
+
+#[test]
+fn an_unreachable_server_fails_fast_without_the_password() {
+    // Port 1 on loopback refuses; 192.0.2.1 (TEST-NET-1) never answers.
+    for url in [
+        "postgresql+psycopg2://app:Sup3r-secret@127.0.0.1:1/app",
+        "mysql://app:Sup3r-secret@192.0.2.1:3306/app",
+    ] {
+        let project = Project::new(url);
+        let started = Instant::now();
+        let run = project
+            .run(&["--connect-timeout", "2", "status"])
+            .fails_with(1);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(run.stderr.contains("cannot connect"), "{run:#?}");
+        assert!(run.stderr.contains("app:***@"), "{run:#?}");
+    }
+}
+
+/// SQLAlchemy URL forms reach the servers; a password in the URL never shows.
+#[tokio::test]
+async fn sqlalchemy_urls_reach_postgres_and_mariadb() {
+    let postgres = common::postgres().await;
+    let mysql = common::mysql().await;
+    for (db_url, sqlalchemy_scheme) in [
+        (postgres.url.as_str(), "postgresql+psycopg2"),
+        (mysql.url.as_str(), "mysql+pymysql"),
+    ] {
+        let url = format!("{sqlalchemy_scheme}:{}", db_url.split_once(':').unwrap().1);
+        let project = Project::new(&url);
+        project.write("V1__create_items.sql", CREATE_ITEMS);
+        let run = project.run(&["upgrade"]).ok();
+        assert!(run.stdout.contains("Applied 1 migration"), "{run:#?}");
+        project.run(&["status"]).ok();
+    }
+    assert_eq!(postgres.applied_versions().await, ["1"]);
+    assert_eq!(mysql.applied_versions().await, ["1"]);
+    assert!(
+        password_of(&mysql.url).is_some(),
+        "the MariaDB URL carries a password to hide"
+    );
+}
+
+#[test]
+fn version_names_the_package_version() {
+    let project = Project::empty("");
+    let run = project.run_in(project.root(), &["--version"], &[]).ok();
+    assert_eq!(
+        run.stdout.trim(),
+        format!("jetbase {}", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -14,8 +14,13 @@ const NEW_FILE: &str = "-- upgrade\n\n-- rollback\n";
 
 pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError> {
     let description = safe_description(&args.description)?;
+    // The version as typed (`3_1` stays `3_1`, as Python Jetbase writes it), or the time now.
+    let version_text = match &args.version {
+        Some(version) => version.trim().to_owned(),
+        None => chrono::Local::now().format("%Y%m%d.%H%M%S").to_string(),
+    };
     let version = match &args.version {
-        Some(version) => Version::parse(version).map_err(|error| {
+        Some(version) => Version::parse(version.trim()).map_err(|error| {
             CliError::usage(format!(
                 "-v {version:?} is not a version: use numbers separated by `.` or `_`, such as \
                  1, 1.5 or 2_1"
@@ -26,7 +31,7 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
             |error| CliError::run("cannot make a version from the time").caused_by(error),
         )?,
     };
-    let filename = format!("V{}__{description}.sql", version.as_str());
+    let filename = format!("V{version_text}__{description}.sql");
     if filename.chars().count() > MAX_FILENAME_CHARS {
         return Err(CliError::usage(format!(
             "the file name would be {} characters, above the limit of {MAX_FILENAME_CHARS}; \
