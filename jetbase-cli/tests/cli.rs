@@ -773,3 +773,51 @@ fn version_names_the_package_version() {
         format!("jetbase {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Runs `jetbase args` under `script`, so stdout and stderr are a terminal.
+fn run_on_terminal(project: &Project, args: &str, no_color: bool) -> String {
+    let command_line = format!("{} {args}", env!("CARGO_BIN_EXE_jetbase"));
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", &command_line, "/dev/null"])
+        .current_dir(project.root())
+        .env("JETBASE_DATABASE_URL", &project.url)
+        .env_remove("NO_COLOR");
+    if no_color {
+        command.env("NO_COLOR", "1");
+    }
+    let output = command.output().expect("`script` (util-linux) runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colour_and_a_progress_bar_only_on_a_terminal_and_never_with_no_color() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    project.write("V3__second_item.sql", "INSERT INTO items (id) VALUES (2);");
+    let upgrade = run_on_terminal(&project, "upgrade", false);
+    assert!(upgrade.contains("[----------"), "a bar: {upgrade:?}");
+    assert!(upgrade.contains("1/3 V2__first_item.sql"), "{upgrade:?}");
+    assert!(
+        upgrade.contains("\x1b[32mApplied 3 migrations.\x1b[0m"),
+        "{upgrade:?}"
+    );
+    let status = run_on_terminal(&project, "status", false);
+    assert!(status.contains("\x1b[32mapplied\x1b[0m"), "{status:?}");
+    let plain = run_on_terminal(&project, "status", true);
+    assert!(plain.contains("applied"), "{plain:?}");
+    assert!(!plain.contains("\x1b["), "NO_COLOR: {plain:?}");
+    // Not a terminal: no bar, a line per migration on stderr, nothing but the report on stdout.
+    project.run(&["rollback", "-c", "3"]).ok();
+    let piped = project.run(&["upgrade"]).ok();
+    assert!(
+        piped.stderr.contains("upgrade 2/3: V2__first_item.sql"),
+        "{piped:#?}"
+    );
+    assert!(
+        !piped.stderr.contains('\x1b') && !piped.stdout.contains('\x1b'),
+        "{piped:#?}"
+    );
+}
