@@ -7,9 +7,20 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 start_services
 
+# sqlx-cli 0.8 (SQLite only) for the CLI benchmark, kept under target/ between runs.
+sqlx_root="$PWD/target/sqlx-cli"
+if [ ! -x "$sqlx_root/bin/sqlx" ]; then
+  log "sqlx-cli 0.8.6 into $sqlx_root"
+  CARGO_TARGET_DIR="$PWD/target/sqlx-cli-build" cargo install sqlx-cli --version 0.8.6 \
+    --no-default-features --features sqlite --locked --root "$sqlx_root"
+fi
+export JETBASE_BENCH_SQLX_CLI="$sqlx_root/bin/sqlx"
+
 log "scan and parse (jetbase-core)"
 cargo bench --locked -p jetbase-core --bench scan
 log "embed! build time (jetbase-tests)"
 cargo bench --locked -p jetbase-tests --bench embed_build
 log "up-to-date check and apply-all against sqlx and refinery (jetbase-tests)"
 cargo bench --locked -p jetbase-tests --bench migrate
+log "the jetbase command against Python Jetbase and sqlx-cli (jetbase-cli)"
+cargo bench --locked -p jetbase-cli --bench cli

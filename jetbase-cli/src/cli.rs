@@ -92,18 +92,26 @@ pub struct NewArgs {
     pub version: Option<String>,
 }
 
-/// `jetbase upgrade`.
+/// Which migrations an upgrade or a rollback takes, shared by both.
 #[derive(Debug, Args)]
-pub struct UpgradeArgs {
-    /// Apply at most N pending versioned migrations.
+pub struct Selection {
+    /// At most N versioned migrations (upgrade: pending ones; rollback: the last applied ones).
     #[arg(short, long, value_name = "N", conflicts_with = "to_version")]
     pub count: Option<usize>,
-    /// Apply pending versioned migrations up to and including VERSION.
+    /// Upgrade: pending versioned migrations up to and including VERSION. Rollback: everything
+    /// applied after VERSION (VERSION stays applied).
     #[arg(short, long, value_name = "VERSION")]
     pub to_version: Option<String>,
     /// Print the SQL that would run; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `jetbase upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub selection: Selection,
     /// Skip every validation.
     #[arg(long)]
     pub skip_validation: bool,
@@ -118,18 +126,11 @@ pub struct UpgradeArgs {
     pub out_of_order: bool,
 }
 
-/// `jetbase rollback`.
+/// `jetbase rollback` (the last applied versioned migration by default).
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// Roll back the last N applied versioned migrations.
-    #[arg(short, long, value_name = "N", conflicts_with = "to_version")]
-    pub count: Option<usize>,
-    /// Roll back everything applied after VERSION (VERSION stays applied).
-    #[arg(short, long, value_name = "VERSION")]
-    pub to_version: Option<String>,
-    /// Print the SQL that would run; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 /// `jetbase validate` and its Python names.

@@ -27,6 +27,14 @@ pub struct Migrator {
     expected_digest: OnceLock<Option<String>>,
 }
 
+impl Default for Migrator {
+    /// A migrator without migrations: enough to read the history, the status of the lock, or
+    /// to take and free the lock.
+    fn default() -> Self {
+        Self::from_static(&[])
+    }
+}
+
 impl Migrator {
     /// A migrator over migrations that `embed!()` validated and sorted at compile time.
     #[doc(hidden)]
@@ -137,7 +145,21 @@ impl Migrator {
         database: &D,
     ) -> Result<Vec<crate::MigrationStatus>, Error> {
         let history = self.history(database).await?;
-        Ok(crate::report::status(&self.migrations, &history))
+        Ok(self.status_of(&history))
+    }
+
+    /// Where each migration stands against a history read before (by [`Migrator::history`],
+    /// perhaps of a migrator without migrations, while this one was read from disk): the same
+    /// as [`Migrator::status`], without the query.
+    ///
+    /// ```
+    /// let migrator = jetbase::Migrator::from_dir("tests/fixtures/vectors")?;
+    /// let nothing_applied = migrator.status_of(&[]);
+    /// assert!(nothing_applied.iter().all(|s| s.state == jetbase::State::Pending));
+    /// # Ok::<(), jetbase::Error>(())
+    /// ```
+    pub fn status_of(&self, history: &[AppliedMigration]) -> Vec<crate::MigrationStatus> {
+        crate::report::status(&self.migrations, history)
     }
 
     /// Every validation problem an upgrade would stop on (edited or missing applied files,

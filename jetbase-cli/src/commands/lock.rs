@@ -8,7 +8,7 @@ use crate::error::CliError;
 use crate::output;
 
 pub async fn lock(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let migrator = context.database_only();
     let pool = context.connect(Access::Write).await?;
     let process_id = migrator.lock(&pool).await?;
     pool.close().await;
@@ -17,7 +17,7 @@ pub async fn lock(context: &Context) -> Result<(), CliError> {
 }
 
 pub async fn unlock(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
     let was_locked = migrator.unlock(&pool).await?;
     pool.close().await;
@@ -30,7 +30,7 @@ pub async fn unlock(context: &Context) -> Result<(), CliError> {
 }
 
 pub async fn status(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
     let status = migrator.lock_status(&pool).await?;
     pool.close().await;

@@ -12,7 +12,7 @@ use crate::output::{self, Colour, Table};
 
 pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliError> {
     let migrator = context.migrator()?;
-    let access = if args.dry_run {
+    let access = if args.selection.dry_run {
         Access::ReadOnly
     } else {
         Access::Write
@@ -21,7 +21,7 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
     let settings = &context.settings;
     let mut upgrade = migrator
         .upgrade(&pool)
-        .dry_run(args.dry_run)
+        .dry_run(args.selection.dry_run)
         .skip_validation(args.skip_validation || settings.skip_validation)
         .skip_checksum_validation(
             args.skip_checksum_validation || settings.skip_checksum_validation,
@@ -29,10 +29,10 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
         .out_of_order(args.out_of_order || settings.out_of_order)
         .on_progress(progress_reporter(context, "upgrade"));
-    if let Some(count) = args.count {
+    if let Some(count) = args.selection.count {
         upgrade = upgrade.count(count);
     }
-    if let Some(version) = &args.to_version {
+    if let Some(version) = &args.selection.to_version {
         upgrade = upgrade.to_version(version.clone());
     }
     let result = upgrade.await;
@@ -48,12 +48,12 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let pool = context.connect(Access::ReadOnly).await?;
     let mut rollback = migrator
         .rollback(&pool)
-        .dry_run(args.dry_run)
+        .dry_run(args.selection.dry_run)
         .on_progress(progress_reporter(context, "rollback"));
-    if let Some(count) = args.count {
+    if let Some(count) = args.selection.count {
         rollback = rollback.count(count);
     }
-    if let Some(version) = &args.to_version {
+    if let Some(version) = &args.selection.to_version {
         rollback = rollback.to_version(version.clone());
     }
     let result = rollback.await;

@@ -31,12 +31,36 @@ pub struct Context {
 impl Context {
     /// The migrations of the project, read now (as `Migrator::from_dir`).
     pub fn migrator(&self) -> Result<Migrator, CliError> {
-        let mut migrator = Migrator::from_dir(self.settings.project.migrations_dir())?
-            .with_lock_timeout(self.settings.lock_timeout);
+        Ok(self.configure(Migrator::from_dir(self.settings.project.migrations_dir())?))
+    }
+
+    /// A migrator without migrations, for the commands that read only the database (history,
+    /// current, the lock): they work even while a migration file is broken.
+    pub fn database_only(&self) -> Migrator {
+        self.configure(Migrator::default())
+    }
+
+    /// Reads the migrations on another thread while `database_work` runs, then returns both:
+    /// the scan and the first query overlap instead of adding up.
+    pub async fn migrator_beside<T>(
+        &self,
+        database_work: impl std::future::Future<Output = Result<T, CliError>>,
+    ) -> Result<(Migrator, T), CliError> {
+        let directory = self.settings.project.migrations_dir();
+        let scan = std::thread::spawn(move || Migrator::from_dir(directory));
+        let result = database_work.await;
+        let migrator = scan
+            .join()
+            .map_err(|_| CliError::run("reading the migrations failed unexpectedly"))??;
+        Ok((self.configure(migrator), result?))
+    }
+
+    fn configure(&self, mut migrator: Migrator) -> Migrator {
+        migrator = migrator.with_lock_timeout(self.settings.lock_timeout);
         if let Some(schema) = &self.settings.postgres_schema {
             migrator = migrator.with_postgres_schema(schema.clone());
         }
-        Ok(migrator)
+        migrator
     }
 
     /// Connects to the configured database. Only `Access::Write` creates a missing SQLite file.

@@ -9,10 +9,15 @@ use crate::error::CliError;
 use crate::output::{self, Colour, Table};
 
 pub async fn status(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
-    let pool = context.connect(Access::ReadOnly).await?;
-    let entries = migrator.status(&pool).await?;
-    pool.close().await;
+    let (migrator, history) = context
+        .migrator_beside(async {
+            let pool = context.connect(Access::ReadOnly).await?;
+            let history = context.database_only().history(&pool).await;
+            pool.close().await;
+            Ok(history?)
+        })
+        .await?;
+    let entries = migrator.status_of(&history);
     if context.json {
         let migrations: Vec<_> = entries.iter().map(status_json).collect();
         output::print_json(&json!({ "migrations": migrations }))?;
@@ -104,7 +109,7 @@ fn status_json(entry: &MigrationStatus) -> serde_json::Value {
 }
 
 pub async fn history(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
     let rows = migrator.history(&pool).await?;
     pool.close().await;
@@ -170,7 +175,7 @@ fn history_json(row: &AppliedMigration) -> serde_json::Value {
 }
 
 pub async fn current(context: &Context) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
     let rows = migrator.history(&pool).await?;
     pool.close().await;

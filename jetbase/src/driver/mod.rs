@@ -259,7 +259,10 @@ macro_rules! shared_driver {
             Ok(())
         }
 
-        async fn read_history(
+        /// The history, a row per migration (SQLite reads it as one JSON value instead: see
+        /// `sqlite::read_history`).
+        #[allow(dead_code)]
+        async fn read_history_rows(
             pool: &$pool,
             tables: &$crate::driver::sql::Tables,
         ) -> Result<Option<Vec<jetbase_core::AppliedMigration>>, sqlx::Error> {

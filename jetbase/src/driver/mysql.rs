@@ -7,6 +7,8 @@ use sqlx::{Connection as _, MySqlConnection, MySqlPool};
 use super::sql::Tables;
 use super::{LivenessLock, forward_database_methods, shared_driver};
 
+use self::read_history_rows as read_history;
+
 shared_driver!(MySqlPool, MySqlConnection, Dialect::MySql);
 
 /// A named lock held on a connection that is not returned to the pool.

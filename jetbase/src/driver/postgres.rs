@@ -7,6 +7,8 @@ use sqlx::{Connection as _, PgConnection, PgPool};
 use super::sql::Tables;
 use super::{LivenessLock, forward_database_methods, shared_driver};
 
+use self::read_history_rows as read_history;
+
 shared_driver!(PgPool, PgConnection, Dialect::Postgres);
 
 /// An advisory lock held on a connection that is not returned to the pool.

@@ -190,6 +190,23 @@ impl Tables {
         )
     }
 
+    /// SQLite: the history as one JSON array of arrays, in `read_history`'s column order. One
+    /// value instead of a row per migration: sqlx hands SQLite rows over one at a time from its
+    /// worker thread, which costs more than the query.
+    pub fn read_history_json(&self, own_columns: bool) -> String {
+        let own = if own_columns {
+            ", execution_ms, success"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT json_group_array(json_array(order_executed, version, description, filename, \
+             migration_type, CAST(applied_at AS TEXT), checksum{own})) \
+             FROM (SELECT * FROM {} ORDER BY order_executed)",
+            self.migrations
+        )
+    }
+
     /// The fast path's one query: the history digest jetbase stored in the lock row after its
     /// last upgrade or rollback, and the live row count and highest `order_executed` that prove
     /// the history has not changed since.
