@@ -261,6 +261,22 @@ impl Database for AnyPool {
             _ => Err(JobFailure::from(sqlx::Error::PoolClosed)),
         }
     }
+
+    async fn begin_run(&self, session: &mut AnySession) -> Result<(), sqlx::Error> {
+        match (self, session) {
+            #[cfg(feature = "sqlite")]
+            (Self::Sqlite(pool), AnySession::Sqlite(session)) => pool.begin_run(session).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn commit_run(&self, session: &mut AnySession) -> Result<(), sqlx::Error> {
+        match (self, session) {
+            #[cfg(feature = "sqlite")]
+            (Self::Sqlite(pool), AnySession::Sqlite(session)) => pool.commit_run(session).await,
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

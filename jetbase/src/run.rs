@@ -165,7 +165,6 @@ impl<'a, D: Database> Upgrade<'a, D> {
 
     async fn apply_locked(&self, tables: &Tables) -> Result<Report, Error> {
         let local = self.migrator.migrations();
-        let dialect = self.database.dialect();
         // Another process may have applied some while this one waited for the lock.
         let history = read_history(self.database, tables)
             .await?
@@ -173,7 +172,24 @@ impl<'a, D: Database> Upgrade<'a, D> {
         let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
         let mut session = open_session(self.database).await?;
+        begin_run(self.database, &mut session).await?;
         let mut report = Report::default();
+        let result = self
+            .apply_steps(&mut session, tables, steps, &mut report)
+            .await;
+        commit_run(self.database, &mut session, result).await?;
+        Ok(report)
+    }
+
+    async fn apply_steps(
+        &self,
+        session: &mut D::Session,
+        tables: &Tables,
+        steps: Vec<jetbase_core::Step>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let local = self.migrator.migrations();
+        let dialect = self.database.dialect();
         let total = steps.len();
         for (done, step) in steps.into_iter().enumerate() {
             let migration = &local[step.index];
@@ -195,20 +211,20 @@ impl<'a, D: Database> Upgrade<'a, D> {
             };
             let duration = run_one(
                 self.database,
-                &mut session,
+                session,
                 tables,
                 migration,
                 &statements,
                 row,
                 "upgrade",
-                &report,
+                report,
             )
             .await?;
             report
                 .migrations
                 .push(ReportEntry::new(migration, duration, Vec::new()));
         }
-        Ok(report)
+        Ok(())
     }
 }
 
@@ -302,14 +318,30 @@ impl<'a, D: Database> Rollback<'a, D> {
 
     async fn roll_back_locked(&self, tables: &Tables) -> Result<Report, Error> {
         let local = self.migrator.migrations();
-        let dialect = self.database.dialect();
         let history = read_history(self.database, tables)
             .await?
             .unwrap_or_default();
         let steps = jetbase_core::plan_rollback(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
         let mut session = open_session(self.database).await?;
+        begin_run(self.database, &mut session).await?;
         let mut report = Report::default();
+        let result = self
+            .roll_back_steps(&mut session, tables, steps, &mut report)
+            .await;
+        commit_run(self.database, &mut session, result).await?;
+        Ok(report)
+    }
+
+    async fn roll_back_steps(
+        &self,
+        session: &mut D::Session,
+        tables: &Tables,
+        steps: Vec<jetbase_core::RollbackStep>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let local = self.migrator.migrations();
+        let dialect = self.database.dialect();
         let total = steps.len();
         for (done, step) in steps.into_iter().enumerate() {
             let migration = &local[step.index];
@@ -320,20 +352,20 @@ impl<'a, D: Database> Rollback<'a, D> {
             };
             let duration = run_one(
                 self.database,
-                &mut session,
+                session,
                 tables,
                 migration,
                 &statements,
                 row,
                 "rollback",
-                &report,
+                report,
             )
             .await?;
             report
                 .migrations
                 .push(ReportEntry::new(migration, duration, Vec::new()));
         }
-        Ok(report)
+        Ok(())
     }
 }
 
@@ -373,6 +405,28 @@ async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
         .session()
         .await
         .map_err(Error::database("taking a connection for the migrations"))
+}
+
+/// Opens the run's transaction where the database gains from one (see `Database::begin_run`).
+async fn begin_run<D: Database>(database: &D, session: &mut D::Session) -> Result<(), Error> {
+    database
+        .begin_run(session)
+        .await
+        .map_err(Error::database("starting the run's transaction"))
+}
+
+/// Commits what the run applied, also when a migration failed (the failed one was rolled back
+/// to its savepoint; the ones before it stay applied). A failed commit loses them all, and
+/// says so instead of the migration's error.
+async fn commit_run<D: Database>(
+    database: &D,
+    session: &mut D::Session,
+    result: Result<(), Error>,
+) -> Result<(), Error> {
+    database.commit_run(session).await.map_err(Error::database(
+        "committing this run's migrations (none of them is applied)",
+    ))?;
+    result
 }
 
 /// Re-reads the history and stores its digest for the fast path (under the lock).

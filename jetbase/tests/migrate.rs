@@ -809,3 +809,30 @@ async fn read_only_user_can_read_status() {
     assert!(error.to_string().contains("database error"), "{error}");
     assert!(!db.table_exists("b").await);
 }
+
+/// Python Jetbase finds the latest version with `ORDER BY applied_at DESC LIMIT 1`: the rows of
+/// one run must not tie, however fast the run (SQLite applies a run in one transaction, and its
+/// default timestamp has whole seconds).
+async fn applied_at_orders_the_rows_of_one_run<P: Query>(db: &TestDb<P>) {
+    let bodies: Vec<(String, String)> = (1..=6)
+        .map(|v| (format!("V{v}__step.sql"), format!("SELECT {v};")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = bodies
+        .iter()
+        .map(|(name, body)| (name.as_str(), body.as_str()))
+        .collect();
+    let files = Files::new(&pairs);
+    files.migrator().run(&db.pool).await.unwrap();
+    let newest_first = db
+        .pool
+        .strings(
+            "SELECT version FROM jetbase_migrations WHERE migration_type = 'VERSIONED' \
+             ORDER BY applied_at DESC, order_executed ASC",
+        )
+        .await;
+    assert_eq!(newest_first, ["6", "5", "4", "3", "2", "1"]);
+}
+database_test!(
+    applied_at_orders_the_rows_of_one_run,
+    applied_at_orders_the_rows_of_one_run
+);

@@ -235,6 +235,18 @@ impl Tables {
 
     /// A new history row: version, description, filename, type, checksum, ms, success.
     pub fn insert_row(&self) -> String {
+        if self.dialect == Dialect::Sqlite {
+            // Python Jetbase finds the latest version by `ORDER BY applied_at DESC`, and
+            // SQLite's default timestamp has whole seconds: rows written in the same second
+            // would tie. Each row gets a time after every row before it, in milliseconds.
+            return format!(
+                "INSERT INTO {t} (version, description, filename, migration_type, checksum, execution_ms, success, applied_at) \
+                 VALUES ({}, (SELECT STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), \
+                 COALESCE(JULIANDAY(MAX(applied_at)) + 1.0 / 86400000, 0))) FROM {t}))",
+                self.placeholders(7),
+                t = self.migrations,
+            );
+        }
         format!(
             "INSERT INTO {} (version, description, filename, migration_type, checksum, execution_ms, success) VALUES ({})",
             self.migrations,

@@ -134,4 +134,12 @@ impl super::Database for SqlitePool {
     }
 
     forward_database_methods!();
+
+    async fn begin_run(&self, session: &mut Self::Session) -> Result<(), sqlx::Error> {
+        session.begin_run().await
+    }
+
+    async fn commit_run(&self, session: &mut Self::Session) -> Result<(), sqlx::Error> {
+        session.commit_run().await
+    }
 }
