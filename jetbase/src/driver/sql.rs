@@ -238,11 +238,12 @@ impl Tables {
         if self.dialect == Dialect::Sqlite {
             // Python Jetbase finds the latest version by `ORDER BY applied_at DESC`, and
             // SQLite's default timestamp has whole seconds: rows written in the same second
-            // would tie. Each row gets a time after every row before it, in milliseconds.
+            // would tie. Each row gets a time after the newest row's (by the primary key, so
+            // this costs one lookup), in milliseconds.
             return format!(
                 "INSERT INTO {t} (version, description, filename, migration_type, checksum, execution_ms, success, applied_at) \
-                 VALUES ({}, (SELECT STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), \
-                 COALESCE(JULIANDAY(MAX(applied_at)) + 1.0 / 86400000, 0))) FROM {t}))",
+                 VALUES ({}, STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), COALESCE((SELECT \
+                 JULIANDAY(applied_at) + 1.0 / 86400000 FROM {t} ORDER BY order_executed DESC LIMIT 1), 0))))",
                 self.placeholders(7),
                 t = self.migrations,
             );
