@@ -62,7 +62,14 @@ const CONNECT_TIMEOUT: Key = Key {
     env_names: &["JETBASE_CONNECT_TIMEOUT"],
 };
 
+/// Python Jetbase's `ASYNC`: accepted, no effect (the Rust side is always async inside).
+const ASYNC: Key = Key {
+    file_names: &["async"],
+    env_names: &["JETBASE_ASYNC"],
+};
+
 const KEYS: &[&Key] = &[
+    &ASYNC,
     &DATABASE_URL,
     &POSTGRES_SCHEMA,
     &MODEL_PATHS,

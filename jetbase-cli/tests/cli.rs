@@ -762,6 +762,53 @@ async fn sqlalchemy_urls_reach_postgres_and_mariadb() {
         password_of(&mysql.url).is_some(),
         "the MariaDB URL carries a password to hide"
     );
+
+    // A wrong password: the server refuses, exit 1, and neither password is printed.
+    let wrong = mysql
+        .url
+        .replacen(password_of(&mysql.url).unwrap(), "Wr0ng-pass", 1);
+    let project = Project::new(&wrong);
+    let refused = project.run(&["status"]).fails_with(1);
+    assert!(refused.stderr.contains("cannot connect"), "{refused:#?}");
+    assert!(refused.stderr.contains("Access denied"), "{refused:#?}");
+    assert!(!refused.stderr.contains(password_of(&mysql.url).unwrap()));
+}
+
+/// `postgres_schema` from the environment puts the history tables in that schema.
+#[tokio::test]
+async fn postgres_schema_from_the_environment() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[
+                ("JETBASE_DATABASE_URL", &db.url),
+                ("JETBASE_POSTGRES_SCHEMA", "cli_schema"),
+            ],
+        )
+        .ok();
+    assert_eq!(
+        db.pool
+            .strings("SELECT version FROM cli_schema.jetbase_migrations")
+            .await,
+        ["1"]
+    );
+    assert_eq!(
+        db.pool
+            .count(
+                "SELECT 1 FROM information_schema.tables \
+                 WHERE table_schema = 'cli_schema' AND table_name = 'items'"
+            )
+            .await,
+        1
+    );
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "nothing in public"
+    );
 }
 
 #[test]

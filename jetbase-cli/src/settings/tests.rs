@@ -169,7 +169,7 @@ fn the_database_url_comes_from_the_first_source_that_has_it() {
 fn switches_and_timeouts_from_each_source() {
     let fixture = project(
         Some(
-            "skip_checksum_validation = true\nlock_timeout = 2.5\npostgres_schema = \"app\"\nmodel_paths = [\"src/models\"]",
+            "skip_checksum_validation = true\nlock_timeout = 2.5\npostgres_schema = \"app\"\nmodel_paths = [\"src/models\"]\nasync = true",
         ),
         None,
         Some("out_of_order = True\n"),
