@@ -868,3 +868,116 @@ fn colour_and_a_progress_bar_only_on_a_terminal_and_never_with_no_color() {
         "{piped:#?}"
     );
 }
+
+/// The keys of a JSON object, sorted.
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn json_shapes_are_the_documented_ones() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    let upgrade = project.run(&["upgrade", "--json"]).ok().json();
+    assert_eq!(keys(&upgrade), ["dry_run", "migrations"]);
+    assert_eq!(
+        keys(&upgrade["migrations"][0]),
+        ["duration_ms", "filename", "kind", "sql", "version"]
+    );
+    let status = project.run(&["status", "--json"]).ok().json();
+    assert_eq!(keys(&status), ["migrations"]);
+    assert_eq!(
+        keys(&status["migrations"][0]),
+        [
+            "applied_at",
+            "description",
+            "filename",
+            "has_rollback_sql",
+            "kind",
+            "state",
+            "version"
+        ]
+    );
+    let history = project.run(&["history", "--json"]).ok().json();
+    assert_eq!(keys(&history), ["migrations"]);
+    assert_eq!(
+        keys(&history["migrations"][0]),
+        [
+            "applied_at",
+            "checksum",
+            "description",
+            "execution_ms",
+            "filename",
+            "migration_type",
+            "order_executed",
+            "success",
+            "version"
+        ]
+    );
+    let current = project.run(&["current", "--json"]).ok().json();
+    assert_eq!(keys(&current), ["applied_at", "filename", "version"]);
+    let validate = project.run(&["validate", "--json"]).ok().json();
+    assert_eq!(keys(&validate), ["problems", "repaired", "valid"]);
+    assert!(validate["repaired"].is_null());
+    let fixed = project.run(&["validate", "--fix", "--json"]).ok().json();
+    assert_eq!(
+        keys(&fixed["repaired"]),
+        ["checksums_updated", "rows_removed"]
+    );
+    let lock = project.run(&["lock-status", "--json"]).ok().json();
+    assert_eq!(keys(&lock), ["locked", "locked_at", "manual", "process_id"]);
+    let rollback = project.run(&["rollback", "--json"]).ok().json();
+    assert_eq!(keys(&rollback), ["dry_run", "migrations"]);
+    assert_eq!(rollback["migrations"][0]["kind"], "VERSIONED");
+}
+
+#[test]
+fn a_failed_no_transaction_migration_shows_in_status_until_rolled_back() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write(
+        "V2__backfill.sql",
+        "-- jetbase: no-transaction\nINSERT INTO items (id) VALUES (2);\nINSERT INTO nowhere VALUES (1);\n\
+         -- rollback\nDELETE FROM items WHERE id = 2;",
+    );
+    let failed = project.run(&["upgrade"]).fails_with(1);
+    assert!(failed.stderr.contains("no-transaction"), "{failed:#?}");
+    let status = project.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["state"], "failed");
+    assert!(
+        project
+            .run(&["status"])
+            .ok()
+            .stdout
+            .contains("did not finish")
+    );
+    assert_eq!(
+        project.run(&["history", "--json"]).ok().json()["migrations"][1]["success"],
+        false
+    );
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "1",
+        "a failed row is not the current version"
+    );
+    let blocked = project.run(&["upgrade"]).fails_with(1);
+    assert!(blocked.stderr.contains("did not finish"), "{blocked:#?}");
+    project.run(&["validate"]).fails_with(1);
+    project.run(&["rollback"]).ok();
+    project.write(
+        "V2__backfill.sql",
+        "-- jetbase: no-transaction\nINSERT INTO items (id) VALUES (2);\n-- rollback\nDELETE FROM items WHERE id = 2;",
+    );
+    project.run(&["upgrade"]).ok();
+    assert_eq!(
+        project.run(&["current", "--json"]).ok().json()["version"],
+        "2"
+    );
+}
