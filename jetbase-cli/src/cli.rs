@@ -28,7 +28,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Print machine-readable JSON on stdout (status, history, current, validate, upgrade,
-    /// rollback, lock-status).
+    /// rollback, lock, unlock, lock-status).
     #[arg(long, global = true)]
     pub json: bool,
     /// Seconds to wait for the migration lock (default 60).

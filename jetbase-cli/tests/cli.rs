@@ -933,6 +933,18 @@ fn json_shapes_are_the_documented_ones() {
     );
     let lock = project.run(&["lock-status", "--json"]).ok().json();
     assert_eq!(keys(&lock), ["locked", "locked_at", "manual", "process_id"]);
+    let taken = project.run(&["lock", "--json"]).ok().json();
+    assert_eq!(keys(&taken), ["locked", "process_id"]);
+    assert!(
+        taken["process_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("jb1:manual:")
+    );
+    let freed = project.run(&["unlock", "--json"]).ok().json();
+    assert_eq!(freed, serde_json::json!({ "was_locked": true }));
+    let again = project.run(&["unlock", "--json"]).ok().json();
+    assert_eq!(again, serde_json::json!({ "was_locked": false }));
     let rollback = project.run(&["rollback", "--json"]).ok().json();
     assert_eq!(keys(&rollback), ["dry_run", "migrations"]);
     assert_eq!(rollback["migrations"][0]["kind"], "VERSIONED");

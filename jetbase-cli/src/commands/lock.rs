@@ -12,6 +12,10 @@ pub async fn lock(context: &Context) -> Result<(), CliError> {
     let pool = context.connect(Access::Write).await?;
     let process_id = migrator.lock(&pool).await?;
     pool.close().await;
+    if context.json {
+        output::print_json(&json!({ "locked": true, "process_id": process_id }))?;
+        return Ok(());
+    }
     println!("Locked ({process_id}). Upgrades, rollbacks and fixes wait until `jetbase unlock`.");
     Ok(())
 }
@@ -21,6 +25,10 @@ pub async fn unlock(context: &Context) -> Result<(), CliError> {
     let pool = context.connect(Access::ReadOnly).await?;
     let was_locked = migrator.unlock(&pool).await?;
     pool.close().await;
+    if context.json {
+        output::print_json(&json!({ "was_locked": was_locked }))?;
+        return Ok(());
+    }
     if was_locked {
         println!("Unlocked.");
     } else {
