@@ -121,7 +121,7 @@ impl<D: Database> LockGuard<D> {
     }
 
     /// Takes the lock by hand (`jetbase lock`): the row says `jb1:manual:...`, outlives this
-    /// process and is never taken over; only [`force_release`] frees it. Returns the
+    /// process and is never taken over; only `Migrator::unlock` frees it. Returns the
     /// `process_id` written.
     pub(crate) async fn acquire_manual(
         database: &D,
@@ -153,17 +153,6 @@ impl<D: Database> LockGuard<D> {
         }
         result.map(|_| ())
     }
-}
-
-/// Frees the lock row whoever holds it (`jetbase unlock`); true when it was held.
-pub(crate) async fn force_release<D: Database>(
-    database: &D,
-    tables: &Tables,
-) -> Result<bool, Error> {
-    database
-        .write_lock(tables, LockWrite::ForceRelease)
-        .await
-        .map_err(Error::database("releasing the lock"))
 }
 
 /// Whether a `process_id` is a lock taken by hand with `jetbase lock`.

@@ -6,8 +6,8 @@ use std::pin::Pin;
 
 use jetbase_core::State;
 
-use crate::driver::{Database, Job, JobFailure, RowWrite};
-use crate::lock::{LockGuard, force_release, is_manual};
+use crate::driver::{Database, Job, JobFailure, LockWrite, RowWrite};
+use crate::lock::{LockGuard, is_manual};
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
 
@@ -109,13 +109,10 @@ impl Migrator {
     /// [`Error::Database`] when the lock row cannot be written.
     pub async fn unlock<D: Database>(&self, database: &D) -> Result<bool, Error> {
         let tables = self.tables(database.dialect());
-        match force_release(database, &tables).await {
-            Err(Error::Database { source, .. })
-                if crate::driver::is_missing_table(&source, database.dialect()) =>
-            {
-                Ok(false)
-            }
-            result => result,
+        match database.write_lock(&tables, LockWrite::ForceRelease).await {
+            Ok(released) => Ok(released),
+            Err(error) if crate::driver::is_missing_table(&error, database.dialect()) => Ok(false),
+            Err(error) => Err(Error::database("releasing the lock")(error)),
         }
     }
 
@@ -211,22 +208,13 @@ impl<'a, D: Database> Repair<'a, D> {
                 ..RepairReport::default()
             });
         };
-        if self.dry_run || self.plan(&history).is_empty() {
-            return Ok(self.plan(&history));
+        let planned = self.plan(&history);
+        if self.dry_run || planned.is_empty() {
+            return Ok(planned);
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
         let result = self.repair_locked(&tables).await;
-        let process_id = lock.process_id().to_owned();
-        let result = match result {
-            Ok(report) => crate::run::store_digest(database, &tables, &process_id)
-                .await
-                .map(|()| report),
-            Err(error) => Err(error),
-        };
-        let released = lock.release().await;
-        let report = result?;
-        released?;
-        Ok(report)
+        crate::run::finish_under_lock(database, &tables, lock, result).await
     }
 
     async fn repair_locked(

@@ -171,60 +171,34 @@ impl<'a, D: Database> Upgrade<'a, D> {
             .unwrap_or_default();
         let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
-        let mut session = open_session(self.database).await?;
-        begin_run(self.database, &mut session).await?;
-        let mut report = Report::default();
-        let result = self
-            .apply_steps(&mut session, tables, steps, &mut report)
-            .await;
-        commit_run(self.database, &mut session, result).await?;
-        Ok(report)
-    }
-
-    async fn apply_steps(
-        &self,
-        session: &mut D::Session,
-        tables: &Tables,
-        steps: Vec<jetbase_core::Step>,
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        let local = self.migrator.migrations();
-        let dialect = self.database.dialect();
-        let total = steps.len();
-        for (done, step) in steps.into_iter().enumerate() {
-            let migration = &local[step.index];
-            let statements = split(migration, dialect, Migration::upgrade_statements)?;
-            report_progress(self.progress.as_ref(), done, total, migration.filename());
-            let row = match step.record {
-                Record::Insert => RowWrite::Insert {
-                    version: migration.version().map(Version::as_str),
-                    description: migration.description(),
-                    filename: migration.filename(),
-                    kind: migration.kind(),
-                    checksum: migration.checksum(),
-                },
-                Record::Update => RowWrite::Update {
-                    filename: migration.filename(),
-                    kind: migration.kind(),
-                    checksum: migration.checksum(),
-                },
-            };
-            let duration = run_one(
-                self.database,
-                session,
-                tables,
-                migration,
-                &statements,
-                row,
-                "upgrade",
-                report,
-            )
-            .await?;
-            report
-                .migrations
-                .push(ReportEntry::new(migration, duration, Vec::new()));
-        }
-        Ok(())
+        let jobs = steps
+            .iter()
+            .map(|step| {
+                let migration = &local[step.index];
+                let row = match step.record {
+                    Record::Insert => RowWrite::Insert {
+                        version: migration.version().map(Version::as_str),
+                        description: migration.description(),
+                        filename: migration.filename(),
+                        kind: migration.kind(),
+                        checksum: migration.checksum(),
+                    },
+                    Record::Update => RowWrite::Update {
+                        filename: migration.filename(),
+                        kind: migration.kind(),
+                        checksum: migration.checksum(),
+                    },
+                };
+                (migration, row)
+            })
+            .collect();
+        let run = Run {
+            tables,
+            direction: "upgrade",
+            section: Migration::upgrade_statements,
+            progress: self.progress.as_ref(),
+        };
+        run.apply(self.database, jobs).await
     }
 }
 
@@ -323,49 +297,22 @@ impl<'a, D: Database> Rollback<'a, D> {
             .unwrap_or_default();
         let steps = jetbase_core::plan_rollback(local, &history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
-        let mut session = open_session(self.database).await?;
-        begin_run(self.database, &mut session).await?;
-        let mut report = Report::default();
-        let result = self
-            .roll_back_steps(&mut session, tables, steps, &mut report)
-            .await;
-        commit_run(self.database, &mut session, result).await?;
-        Ok(report)
-    }
-
-    async fn roll_back_steps(
-        &self,
-        session: &mut D::Session,
-        tables: &Tables,
-        steps: Vec<jetbase_core::RollbackStep>,
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        let local = self.migrator.migrations();
-        let dialect = self.database.dialect();
-        let total = steps.len();
-        for (done, step) in steps.into_iter().enumerate() {
-            let migration = &local[step.index];
-            let statements = split(migration, dialect, Migration::rollback_statements)?;
-            report_progress(self.progress.as_ref(), done, total, migration.filename());
-            let row = RowWrite::Delete {
-                order_executed: step.row.order_executed,
-            };
-            let duration = run_one(
-                self.database,
-                session,
-                tables,
-                migration,
-                &statements,
-                row,
-                "rollback",
-                report,
-            )
-            .await?;
-            report
-                .migrations
-                .push(ReportEntry::new(migration, duration, Vec::new()));
-        }
-        Ok(())
+        let jobs = steps
+            .iter()
+            .map(|step| {
+                let row = RowWrite::Delete {
+                    order_executed: step.row.order_executed,
+                };
+                (&local[step.index], row)
+            })
+            .collect();
+        let run = Run {
+            tables,
+            direction: "rollback",
+            section: Migration::rollback_statements,
+            progress: self.progress.as_ref(),
+        };
+        run.apply(self.database, jobs).await
     }
 }
 
@@ -378,14 +325,64 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
     }
 }
 
+/// What an upgrade or a rollback runs its migrations with, under the lock.
+struct Run<'r, 'p> {
+    tables: &'r Tables,
+    /// `upgrade` or `rollback`, for errors.
+    direction: &'static str,
+    /// Which section of each migration runs.
+    section: SplitFn,
+    progress: Option<&'r ProgressFn<'p>>,
+}
+
+impl Run<'_, '_> {
+    /// Runs each migration with its history write, in order, on one session and inside the
+    /// run's transaction where the database has one (see `Database::begin_run`). What ran before
+    /// a failure stays applied.
+    async fn apply<D: Database>(
+        &self,
+        database: &D,
+        jobs: Vec<(&Migration, RowWrite<'_>)>,
+    ) -> Result<Report, Error> {
+        let mut session = open_session(database).await?;
+        begin_run(database, &mut session).await?;
+        let mut report = Report::default();
+        let total = jobs.len();
+        let result = async {
+            for (done, (migration, row)) in jobs.into_iter().enumerate() {
+                let statements = split(migration, database.dialect(), self.section)?;
+                report_progress(self.progress, done, total, migration.filename());
+                let duration = run_one(
+                    database,
+                    &mut session,
+                    self.tables,
+                    migration,
+                    &statements,
+                    row,
+                    self.direction,
+                    &report,
+                )
+                .await?;
+                report
+                    .migrations
+                    .push(ReportEntry::new(migration, duration, Vec::new()));
+            }
+            Ok(())
+        }
+        .await;
+        commit_run(database, &mut session, result).await?;
+        Ok(report)
+    }
+}
+
 /// Ends a locked run: stores the history digest for the fast path (after a success), then
 /// releases the lock whatever happened. The run's own error comes first.
-async fn finish_under_lock<D: Database>(
+pub(crate) async fn finish_under_lock<D: Database, T>(
     database: &D,
     tables: &Tables,
     lock: LockGuard<D>,
-    result: Result<Report, Error>,
-) -> Result<Report, Error> {
+    result: Result<T, Error>,
+) -> Result<T, Error> {
     let mut result = result;
     if result.is_ok() {
         let process_id = lock.process_id().to_owned();
@@ -394,9 +391,9 @@ async fn finish_under_lock<D: Database>(
             .and(result);
     }
     let released = lock.release().await;
-    let report = result?;
+    let outcome = result?;
     released?;
-    Ok(report)
+    Ok(outcome)
 }
 
 /// The connection the migrations of one run are applied on, one after the other.
@@ -430,7 +427,7 @@ async fn commit_run<D: Database>(
 }
 
 /// Re-reads the history and stores its digest for the fast path (under the lock).
-pub(crate) async fn store_digest<D: Database>(
+async fn store_digest<D: Database>(
     database: &D,
     tables: &Tables,
     process_id: &str,

@@ -19,18 +19,13 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
         Some(version) => version.trim().to_owned(),
         None => chrono::Local::now().format("%Y%m%d.%H%M%S").to_string(),
     };
-    let version = match &args.version {
-        Some(version) => Version::parse(version.trim()).map_err(|error| {
-            CliError::usage(format!(
-                "-v {version:?} is not a version: use numbers separated by `.` or `_`, such as \
-                 1, 1.5 or 2_1"
-            ))
-            .caused_by(error)
-        })?,
-        None => Version::parse(&chrono::Local::now().format("%Y%m%d.%H%M%S").to_string()).map_err(
-            |error| CliError::run("cannot make a version from the time").caused_by(error),
-        )?,
-    };
+    let version = Version::parse(&version_text).map_err(|error| {
+        CliError::usage(format!(
+            "-v {version_text:?} is not a version: use numbers separated by `.` or `_`, such as \
+             1, 1.5 or 2_1"
+        ))
+        .caused_by(error)
+    })?;
     let filename = format!("V{version_text}__{description}.sql");
     if filename.chars().count() > MAX_FILENAME_CHARS {
         return Err(CliError::usage(format!(

@@ -203,7 +203,9 @@ pub async fn current(context: &Context) -> Result<(), CliError> {
 /// The applied versioned row with the highest version (a failed row does not count).
 fn latest_version(rows: &[AppliedMigration]) -> Option<&AppliedMigration> {
     rows.iter()
-        .filter(|row| row.migration_type == "VERSIONED" && row.success != Some(false))
+        .filter(|row| {
+            row.kind() == Some(jetbase::MigrationKind::Versioned) && row.success != Some(false)
+        })
         .filter_map(|row| {
             let version = Version::parse(row.version.as_deref()?).ok()?;
             Some((version, row))
