@@ -491,6 +491,7 @@ fn each_configuration_source_is_read_in_order() {
     let jetbase_dir = project.root().join("jetbase");
     let applied_in = |file: &str| jetbase_dir.join(file).is_file();
     let none: [(&str, &str); 0] = [];
+    let upgrade = |env: &[(&str, &str)]| project.run_in(project.root(), &["upgrade"], env).ok();
 
     // No URL anywhere: a configuration error.
     let missing = project
@@ -504,23 +505,17 @@ fn each_configuration_source_is_read_in_order() {
         "sqlalchemy_url = \"sqlite:///from_env_py.db\"\n",
     )
     .unwrap();
-    project.run_in(project.root(), &["upgrade"], &none).ok();
+    upgrade(&none);
     assert!(applied_in("from_env_py.db"));
     std::fs::write(
         jetbase_dir.join("jetbase.toml"),
         "database_url = \"sqlite://from_toml.db\"\n",
     )
     .unwrap();
-    project.run_in(project.root(), &["upgrade"], &none).ok();
+    upgrade(&none);
     assert!(applied_in("from_toml.db"));
     // DATABASE_URL is only a fallback: the file wins.
-    project
-        .run_in(
-            project.root(),
-            &["upgrade"],
-            &[("DATABASE_URL", "sqlite://from_database_url.db")],
-        )
-        .ok();
+    upgrade(&[("DATABASE_URL", "sqlite://from_database_url.db")]);
     assert!(!applied_in("from_database_url.db"));
     // .env in the project root, over the file; the environment over .env; the flag over all.
     std::fs::write(
@@ -528,15 +523,9 @@ fn each_configuration_source_is_read_in_order() {
         "JETBASE_DATABASE_URL=sqlite://from_dotenv.db\n",
     )
     .unwrap();
-    project.run_in(project.root(), &["upgrade"], &none).ok();
+    upgrade(&none);
     assert!(applied_in("from_dotenv.db"));
-    project
-        .run_in(
-            project.root(),
-            &["upgrade"],
-            &[("JETBASE_SQLALCHEMY_URL", "sqlite+aiosqlite:///from_env.db")],
-        )
-        .ok();
+    upgrade(&[("JETBASE_SQLALCHEMY_URL", "sqlite+aiosqlite:///from_env.db")]);
     assert!(applied_in("from_env.db"));
     project
         .run_in(
@@ -550,13 +539,7 @@ fn each_configuration_source_is_read_in_order() {
     std::fs::remove_file(project.root().join(".env")).unwrap();
     std::fs::remove_file(jetbase_dir.join("env.py")).unwrap();
     std::fs::write(jetbase_dir.join("jetbase.toml"), "# nothing\n").unwrap();
-    project
-        .run_in(
-            project.root(),
-            &["upgrade"],
-            &[("DATABASE_URL", "sqlite://from_database_url.db")],
-        )
-        .ok();
+    upgrade(&[("DATABASE_URL", "sqlite://from_database_url.db")]);
     assert!(applied_in("from_database_url.db"));
 
     // A typo in the file is a configuration error naming the key.
