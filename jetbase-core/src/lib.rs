@@ -22,6 +22,7 @@ mod migration;
 mod name;
 mod parse;
 mod plan;
+pub mod schema;
 mod source;
 mod split;
 mod version;

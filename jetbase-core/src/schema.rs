@@ -1,0 +1,247 @@
+//! Schema auto-generation, the pure part: models and database schemas as data ([`Table`]), the
+//! changes between them ([`diff`]) and the SQL that makes them ([`render`], [`generate`]).
+//! Reading the live database is the `jetbase` crate's; reading `#[derive(Model)]` structs is
+//! [`table_from_struct`] (feature `models`).
+//!
+//! ```
+//! use jetbase_core::Dialect;
+//! use jetbase_core::schema::{Column, Schema, SqlType, Table, generate};
+//!
+//! let models = Schema::new(vec![Table::new("users")
+//!     .column(Column::new("id", SqlType::BigInt))
+//!     .column(Column::new("email", SqlType::Varchar(200)))
+//!     .primary_key(["id"])
+//!     .index(["email"], true)]);
+//! let generated = generate(&models, &Schema::default(), Dialect::Postgres)?;
+//! assert_eq!(generated.upgrade[1], r#"CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email")"#);
+//! assert_eq!(generated.rollback, [r#"-- DATA LOSS: drops table users and its rows
+//! DROP TABLE "users""#]);
+//! # Ok::<(), jetbase_core::schema::SchemaError>(())
+//! ```
+
+#[cfg(feature = "models")]
+mod attributes;
+mod default;
+mod diff;
+mod render;
+mod sql_type;
+mod table;
+
+#[cfg(feature = "models")]
+pub use attributes::table_from_struct;
+pub use default::canonical_default;
+pub use diff::{Change, diff, same_column};
+pub use render::{REBUILD_PREFIX, render};
+pub use sql_type::{SqlType, canonical_type, is_narrowing};
+pub use table::{Column, ForeignKey, Index, OnDelete, Schema, Table};
+
+use crate::Dialect;
+
+/// Why models cannot be turned into SQL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// Two models name the same table.
+    #[error(
+        "two models are table `{table}`; give one another name with #[jetbase(table = \"...\")]"
+    )]
+    DuplicateTable {
+        /// The table.
+        table: String,
+    },
+    /// A table has two columns of one name.
+    #[error(
+        "table `{table}` has two columns `{column}`; rename one with #[jetbase(column = \"...\")]"
+    )]
+    DuplicateColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A key or index names a column the table does not have.
+    #[error("{what} of table `{table}` names column `{column}`, which the table does not have")]
+    UnknownColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The index, primary key or foreign key.
+        what: String,
+    },
+    /// A foreign key references a table or column no model has.
+    #[error(
+        "`{table}`.`{column}` references `{target}`, which no model defines; add a model for it \
+         or fix references = \"table.column\""
+    )]
+    UnknownReference {
+        /// The table.
+        table: String,
+        /// The referencing column.
+        column: String,
+        /// `table.column` referenced.
+        target: String,
+    },
+    /// MySQL cannot index TEXT or BLOB columns without a length.
+    #[error(
+        "`{table}`.`{column}` is a key or index column of type {sql_type}, which MySQL cannot index; \
+         give the field max_length = N (a VARCHAR) or an sql_type"
+    )]
+    MySqlTextKey {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        sql_type: String,
+    },
+    /// SQLite would have to rebuild a table whose dropping fires another table's `ON DELETE`.
+    #[error(
+        "SQLite cannot make this change to `{table}` without rebuilding it, and dropping the old \
+         table would fire ON DELETE {on_delete} of `{child}`'s foreign key; write this migration \
+         by hand (with PRAGMA foreign_keys=OFF outside a transaction, `-- jetbase: no-transaction`)"
+    )]
+    UnsafeSqliteRebuild {
+        /// The table to rebuild.
+        table: String,
+        /// The table referencing it.
+        child: String,
+        /// The action.
+        on_delete: &'static str,
+    },
+}
+
+/// A generated migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// What changes, in the order found.
+    pub changes: Vec<Change>,
+    /// The upgrade statements, without `;`.
+    pub upgrade: Vec<String>,
+    /// The rollback statements: they bring the database back to `actual`.
+    pub rollback: Vec<String>,
+    /// What in the upgrade can lose data (drops, narrowing type changes).
+    pub data_loss: Vec<String>,
+}
+
+impl Generated {
+    /// Whether the models and the database already agree.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Checks `models`, then finds the changes from `actual` to `models` and renders them, with the
+/// rollback that returns to `actual`.
+///
+/// # Errors
+///
+/// A [`SchemaError`] for inconsistent models (duplicates, unknown columns or references, keys
+/// MySQL cannot index) or a change SQLite cannot make safely.
+pub fn generate(
+    models: &Schema,
+    actual: &Schema,
+    dialect: Dialect,
+) -> Result<Generated, SchemaError> {
+    validate(models, dialect)?;
+    let changes = diff(models, actual, dialect);
+    let upgrade = render(&changes, models, actual, dialect)?;
+    let rollback = render(&diff(actual, models, dialect), actual, models, dialect)?;
+    let data_loss = changes
+        .iter()
+        .filter_map(|change| change.data_loss(dialect))
+        .collect();
+    Ok(Generated {
+        changes,
+        upgrade,
+        rollback,
+        data_loss,
+    })
+}
+
+/// Checks that the models are consistent with each other.
+///
+/// # Errors
+///
+/// The first [`SchemaError`] found.
+pub fn validate(models: &Schema, dialect: Dialect) -> Result<(), SchemaError> {
+    for (at, table) in models.tables.iter().enumerate() {
+        if models.tables[..at]
+            .iter()
+            .any(|other| other.name == table.name)
+        {
+            return Err(SchemaError::DuplicateTable {
+                table: table.name.clone(),
+            });
+        }
+        for (at, column) in table.columns.iter().enumerate() {
+            if table.columns[..at]
+                .iter()
+                .any(|other| other.name == column.name)
+            {
+                return Err(SchemaError::DuplicateColumn {
+                    table: table.name.clone(),
+                    column: column.name.clone(),
+                });
+            }
+        }
+        let mut keyed: Vec<(&String, String)> = table
+            .primary_key
+            .iter()
+            .map(|column| (column, "the primary key".to_owned()))
+            .collect();
+        for index in &table.indexes {
+            keyed.extend(
+                index
+                    .columns
+                    .iter()
+                    .map(|c| (c, format!("index `{}`", index.name))),
+            );
+        }
+        for key in &table.foreign_keys {
+            keyed.extend(
+                key.columns
+                    .iter()
+                    .map(|c| (c, format!("foreign key `{}`", key.name))),
+            );
+        }
+        for (column, what) in keyed {
+            let Some(found) = table.find_column(column) else {
+                return Err(SchemaError::UnknownColumn {
+                    table: table.name.clone(),
+                    column: column.clone(),
+                    what,
+                });
+            };
+            let sql_type = canonical_type(dialect, &found.sql_type.render(dialect));
+            if dialect == Dialect::MySql && (sql_type.contains("text") || sql_type.contains("blob"))
+            {
+                return Err(SchemaError::MySqlTextKey {
+                    table: table.name.clone(),
+                    column: column.clone(),
+                    sql_type,
+                });
+            }
+        }
+        for key in &table.foreign_keys {
+            let target = models.table(&key.references_table);
+            let known = target.is_some_and(|target| {
+                key.references_columns
+                    .iter()
+                    .all(|column| target.find_column(column).is_some())
+            });
+            if !known {
+                return Err(SchemaError::UnknownReference {
+                    table: table.name.clone(),
+                    column: key.columns.join(", "),
+                    target: format!(
+                        "{}.{}",
+                        key.references_table,
+                        key.references_columns.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,512 @@
+//! Changes -> SQL for one database, in an order that each statement can run in: foreign keys and
+//! indexes that go are dropped first, tables are created parents first, columns added and
+//! altered, indexes and keys added, then columns and tables dropped (children first). SQLite gets
+//! its table-rebuild procedure where its ALTER TABLE cannot make the change.
+
+use std::collections::BTreeSet;
+
+use crate::Dialect;
+
+use super::{Change, Column, ForeignKey, Index, Schema, SchemaError, Table, canonical_type};
+
+/// The prefix of the table a SQLite rebuild fills before it takes the old table's name.
+pub const REBUILD_PREFIX: &str = "_jetbase_new_";
+
+/// The statements that make `changes` (from [`super::diff`]`(desired, actual)`), each a complete
+/// statement without its `;`, a change that can lose data preceded by a `-- DATA LOSS:` comment.
+///
+/// # Errors
+///
+/// [`SchemaError::UnsafeSqliteRebuild`] when SQLite must rebuild a table that another table
+/// references with an `ON DELETE` action (dropping the old table would fire it).
+pub fn render(
+    changes: &[Change],
+    desired: &Schema,
+    actual: &Schema,
+    dialect: Dialect,
+) -> Result<Vec<String>, SchemaError> {
+    let sql = Sql { dialect };
+    let rebuilt = tables_to_rebuild(changes, dialect);
+    for table in &rebuilt {
+        check_rebuild_is_safe(table, actual)?;
+    }
+    let mut out = Vec::new();
+    let dropped: Vec<&Table> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::DropTable(table) => Some(table),
+            _ => None,
+        })
+        .collect();
+    if dialect == Dialect::Sqlite && (!rebuilt.is_empty() || !dropped.is_empty()) {
+        // Lets a referenced table be dropped and recreated within the transaction: the
+        // references are checked at commit, when the new table holds the rows again.
+        out.push("PRAGMA defer_foreign_keys = ON".to_owned());
+    }
+    let kept = |change: &&Change| !rebuilt.contains(change.table());
+
+    // 1, 2: keys and indexes that go.
+    for change in changes.iter().filter(kept) {
+        if let Change::DropForeignKey { table, key } = change {
+            out.extend(sql.drop_foreign_key(table, key, actual.table(table)));
+        }
+    }
+    let (drop_order, drop_cycle_keys) = dependency_order(&dropped);
+    if dialect != Dialect::Sqlite {
+        for (table, key) in &drop_cycle_keys {
+            out.extend(sql.drop_foreign_key(&table.name, key, None));
+        }
+    }
+    for change in changes.iter().filter(kept) {
+        if let Change::DropIndex { table, index } = change {
+            out.extend(sql.drop_index(table, index));
+        }
+    }
+
+    // 3: new tables, parents first; the keys closing a cycle come after (not on SQLite, which
+    // checks references only when rows are written).
+    let created: Vec<&Table> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::CreateTable(table) => Some(table),
+            _ => None,
+        })
+        .collect();
+    let (create_order, mut late_keys) = dependency_order(&created);
+    if dialect == Dialect::Sqlite {
+        late_keys.clear();
+    }
+    for table in &create_order {
+        let inline: Vec<&ForeignKey> = table
+            .foreign_keys
+            .iter()
+            .filter(|key| {
+                !late_keys
+                    .iter()
+                    .any(|(t, k)| t.name == table.name && k.name == key.name)
+            })
+            .collect();
+        out.push(sql.create_table(&table.name, table, &inline));
+        if dialect != Dialect::MySql {
+            out.extend(
+                table
+                    .indexes
+                    .iter()
+                    .map(|index| sql.create_index(&table.name, index)),
+            );
+        }
+    }
+
+    // 4: columns added and changed; SQLite's rebuilds.
+    for change in changes.iter().filter(kept) {
+        match change {
+            Change::AddColumn { table, column } => out.push(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                sql.quote(table),
+                sql.column(column)
+            )),
+            Change::AlterColumn { table, from, to } => {
+                out.push(sql.comment_loss(change, sql.alter_column(table, from, to)));
+            }
+            Change::SetPrimaryKey { table, from, to } => {
+                out.extend(sql.set_primary_key(table, from, to));
+            }
+            _ => {}
+        }
+    }
+    for name in &rebuilt {
+        let (Some(new), Some(old)) = (desired.table(name), actual.table(name)) else {
+            continue;
+        };
+        let losses: Vec<String> = changes
+            .iter()
+            .filter(|change| change.table() == name.as_str())
+            .filter_map(|change| change.data_loss(dialect))
+            .collect();
+        let mut block = sql.rebuild(new, old);
+        if !losses.is_empty() {
+            let comments: String = losses
+                .iter()
+                .map(|loss| format!("-- DATA LOSS: {loss}\n"))
+                .collect();
+            block[0] = format!("{comments}{}", block[0]);
+        }
+        out.extend(block);
+    }
+
+    // 5, 6: indexes and keys that come.
+    for change in changes.iter().filter(kept) {
+        if let Change::AddIndex { table, index } = change {
+            out.push(sql.create_index(table, index));
+        }
+    }
+    for change in changes.iter().filter(kept) {
+        if let Change::AddForeignKey { table, key } = change {
+            out.push(sql.add_foreign_key(table, key));
+        }
+    }
+    for (table, key) in &late_keys {
+        out.push(sql.add_foreign_key(&table.name, key));
+    }
+
+    // 7, 8: columns and tables that go, children first.
+    for change in changes.iter().filter(kept) {
+        if let Change::DropColumn { table, column } = change {
+            let statement = format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                sql.quote(table),
+                sql.quote(&column.name)
+            );
+            out.push(sql.comment_loss(change, statement));
+        }
+    }
+    for table in drop_order.iter().rev() {
+        let change = Change::DropTable((*table).clone());
+        out.push(sql.comment_loss(&change, format!("DROP TABLE {}", sql.quote(&table.name))));
+    }
+    Ok(out)
+}
+
+/// The SQLite tables whose changes ALTER TABLE cannot make.
+fn tables_to_rebuild(changes: &[Change], dialect: Dialect) -> BTreeSet<String> {
+    if dialect != Dialect::Sqlite {
+        return BTreeSet::new();
+    }
+    changes
+        .iter()
+        .filter(|change| match change {
+            Change::AlterColumn { .. }
+            | Change::SetPrimaryKey { .. }
+            | Change::AddForeignKey { .. }
+            | Change::DropForeignKey { .. } => true,
+            Change::AddColumn { column, .. } => {
+                let constant = column.default.as_deref().is_some_and(|default| {
+                    let lowered = default.to_ascii_lowercase();
+                    !lowered.contains('(') && !lowered.contains("current_")
+                });
+                !constant && (!column.nullable || column.default.is_some())
+            }
+            Change::DropIndex { index, .. } => index.name.starts_with("sqlite_autoindex_"),
+            _ => false,
+        })
+        .map(|change| change.table().to_owned())
+        .collect()
+}
+
+/// Dropping the old table deletes its rows first, which fires the `ON DELETE` actions of the
+/// tables referencing it: refused, rather than losing their rows.
+fn check_rebuild_is_safe(table: &str, actual: &Schema) -> Result<(), SchemaError> {
+    for child in actual.tables.iter().filter(|child| child.name != table) {
+        if let Some(key) = child
+            .foreign_keys
+            .iter()
+            .find(|key| key.references_table == table && key.on_delete.acts())
+        {
+            return Err(SchemaError::UnsafeSqliteRebuild {
+                table: table.to_owned(),
+                child: child.name.clone(),
+                on_delete: key.on_delete.as_sql(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `tables` ordered so that each comes after the tables it references among them; the keys that
+/// close a cycle are returned apart (a self-reference is not a cycle).
+fn dependency_order<'t>(
+    tables: &[&'t Table],
+) -> (Vec<&'t Table>, Vec<(&'t Table, &'t ForeignKey)>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Visiting,
+        Done,
+    }
+    fn visit<'t>(
+        at: usize,
+        tables: &[&'t Table],
+        marks: &mut [Mark],
+        order: &mut Vec<&'t Table>,
+        cycle_keys: &mut Vec<(&'t Table, &'t ForeignKey)>,
+    ) {
+        marks[at] = Mark::Visiting;
+        let table = tables[at];
+        for key in &table.foreign_keys {
+            let Some(target) = tables.iter().position(|t| t.name == key.references_table) else {
+                continue;
+            };
+            match marks[target] {
+                _ if target == at => {}
+                Mark::Visiting => cycle_keys.push((table, key)),
+                Mark::New => visit(target, tables, marks, order, cycle_keys),
+                Mark::Done => {}
+            }
+        }
+        marks[at] = Mark::Done;
+        order.push(table);
+    }
+    let mut marks = vec![Mark::New; tables.len()];
+    let mut order = Vec::with_capacity(tables.len());
+    let mut cycle_keys = Vec::new();
+    for at in 0..tables.len() {
+        if marks[at] == Mark::New {
+            visit(at, tables, &mut marks, &mut order, &mut cycle_keys);
+        }
+    }
+    (order, cycle_keys)
+}
+
+/// SQL text for one dialect.
+struct Sql {
+    dialect: Dialect,
+}
+
+impl Sql {
+    fn quote(&self, name: &str) -> String {
+        match self.dialect {
+            Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    fn list(&self, names: &[String]) -> String {
+        names
+            .iter()
+            .map(|name| self.quote(name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn column(&self, column: &Column) -> String {
+        let mut sql = format!(
+            "{} {}",
+            self.quote(&column.name),
+            column.sql_type.render(self.dialect)
+        );
+        if !column.nullable {
+            sql.push_str(" NOT NULL");
+        }
+        if let Some(default) = &column.default {
+            sql.push_str(" DEFAULT ");
+            sql.push_str(default);
+        }
+        sql
+    }
+
+    fn comment_loss(&self, change: &Change, statement: String) -> String {
+        match change.data_loss(self.dialect) {
+            Some(loss) => format!("-- DATA LOSS: {loss}\n{statement}"),
+            None => statement,
+        }
+    }
+
+    fn create_table(&self, name: &str, table: &Table, keys: &[&ForeignKey]) -> String {
+        let mut parts: Vec<String> = table
+            .columns
+            .iter()
+            .map(|column| self.column(column))
+            .collect();
+        if !table.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY ({})", self.list(&table.primary_key)));
+        }
+        if self.dialect == Dialect::MySql {
+            // Inline, so that MySQL sees them before the foreign keys and adds no index of its own.
+            for index in &table.indexes {
+                let kind = if index.unique {
+                    "UNIQUE INDEX"
+                } else {
+                    "INDEX"
+                };
+                parts.push(format!(
+                    "{kind} {} ({})",
+                    self.quote(&index.name),
+                    self.list(&index.columns)
+                ));
+            }
+        }
+        parts.extend(keys.iter().map(|key| self.foreign_key(key)));
+        format!(
+            "CREATE TABLE {} (\n    {}\n)",
+            self.quote(name),
+            parts.join(",\n    ")
+        )
+    }
+
+    fn foreign_key(&self, key: &ForeignKey) -> String {
+        let mut sql = format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+            self.quote(&key.name),
+            self.list(&key.columns),
+            self.quote(&key.references_table),
+            self.list(&key.references_columns)
+        );
+        if key.on_delete != super::OnDelete::NoAction {
+            sql.push_str(" ON DELETE ");
+            sql.push_str(key.on_delete.as_sql());
+        }
+        sql
+    }
+
+    fn create_index(&self, table: &str, index: &Index) -> String {
+        format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            self.quote(&index.name),
+            self.quote(table),
+            self.list(&index.columns)
+        )
+    }
+
+    fn drop_index(&self, table: &str, index: &Index) -> Vec<String> {
+        let name = self.quote(&index.name);
+        match self.dialect {
+            Dialect::MySql => vec![format!("DROP INDEX {name} ON {}", self.quote(table))],
+            // A unique constraint's index goes with the constraint; a plain index by itself.
+            Dialect::Postgres if index.unique => vec![
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {name}",
+                    self.quote(table)
+                ),
+                format!("DROP INDEX IF EXISTS {name}"),
+            ],
+            _ => vec![format!("DROP INDEX {name}")],
+        }
+    }
+
+    fn add_foreign_key(&self, table: &str, key: &ForeignKey) -> String {
+        format!(
+            "ALTER TABLE {} ADD {}",
+            self.quote(table),
+            self.foreign_key(key)
+        )
+    }
+
+    /// `owner` is the table as it is, to tell whether MySQL made an index for the key.
+    fn drop_foreign_key(
+        &self,
+        table: &str,
+        key: &ForeignKey,
+        owner: Option<&Table>,
+    ) -> Vec<String> {
+        let name = self.quote(&key.name);
+        match self.dialect {
+            Dialect::MySql => {
+                let mut out = vec![format!(
+                    "ALTER TABLE {} DROP FOREIGN KEY {name}",
+                    self.quote(table)
+                )];
+                // MySQL indexes a key's columns itself, under the key's name, when no index
+                // starts with them; that index stays behind unless dropped too.
+                let covered = owner.is_some_and(|owner| {
+                    owner.primary_key.starts_with(&key.columns)
+                        || owner
+                            .indexes
+                            .iter()
+                            .any(|index| index.columns.starts_with(&key.columns))
+                });
+                if owner.is_some() && !covered {
+                    out.push(format!("DROP INDEX {name} ON {}", self.quote(table)));
+                }
+                out
+            }
+            _ => vec![format!(
+                "ALTER TABLE {} DROP CONSTRAINT {name}",
+                self.quote(table)
+            )],
+        }
+    }
+
+    fn alter_column(&self, table: &str, from: &Column, to: &Column) -> String {
+        let table_sql = self.quote(table);
+        if self.dialect == Dialect::MySql {
+            return format!("ALTER TABLE {table_sql} MODIFY COLUMN {}", self.column(to));
+        }
+        let column = self.quote(&to.name);
+        let mut actions = Vec::new();
+        let new_type = to.sql_type.render(self.dialect);
+        let type_changes = canonical_type(self.dialect, &from.sql_type.render(self.dialect))
+            != canonical_type(self.dialect, &new_type);
+        let default_changes = from.default != to.default;
+        if type_changes && from.default.is_some() {
+            actions.push(format!("ALTER COLUMN {column} DROP DEFAULT"));
+        }
+        if type_changes {
+            actions.push(format!(
+                "ALTER COLUMN {column} TYPE {new_type} USING {column}::{new_type}"
+            ));
+        }
+        match &to.default {
+            Some(default) if type_changes || default_changes => {
+                actions.push(format!("ALTER COLUMN {column} SET DEFAULT {default}"));
+            }
+            None if default_changes && !type_changes => {
+                actions.push(format!("ALTER COLUMN {column} DROP DEFAULT"));
+            }
+            _ => {}
+        }
+        if from.nullable != to.nullable {
+            let verb = if to.nullable { "DROP" } else { "SET" };
+            actions.push(format!("ALTER COLUMN {column} {verb} NOT NULL"));
+        }
+        format!("ALTER TABLE {table_sql} {}", actions.join(", "))
+    }
+
+    fn set_primary_key(&self, table: &str, from: &[String], to: &[String]) -> Vec<String> {
+        let table_sql = self.quote(table);
+        let mut out = Vec::new();
+        if !from.is_empty() {
+            out.push(match self.dialect {
+                Dialect::MySql => format!("ALTER TABLE {table_sql} DROP PRIMARY KEY"),
+                _ => format!(
+                    "ALTER TABLE {table_sql} DROP CONSTRAINT {}",
+                    self.quote(&format!("{table}_pkey"))
+                ),
+            });
+        }
+        if !to.is_empty() {
+            out.push(format!(
+                "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
+                self.list(to)
+            ));
+        }
+        out
+    }
+
+    /// SQLite's procedure: a new table in the wanted shape, the rows copied, the old table
+    /// dropped, the new one renamed, its indexes created.
+    fn rebuild(&self, new: &Table, old: &Table) -> Vec<String> {
+        let temporary = format!("{REBUILD_PREFIX}{}", new.name);
+        let keys: Vec<&ForeignKey> = new.foreign_keys.iter().collect();
+        let shared: Vec<String> = new
+            .columns
+            .iter()
+            .filter(|column| old.find_column(&column.name).is_some())
+            .map(|column| column.name.clone())
+            .collect();
+        let mut out = vec![self.create_table(&temporary, new, &keys)];
+        if !shared.is_empty() {
+            out.push(format!(
+                "INSERT INTO {} ({columns}) SELECT {columns} FROM {}",
+                self.quote(&temporary),
+                self.quote(&new.name),
+                columns = self.list(&shared)
+            ));
+        }
+        out.push(format!("DROP TABLE {}", self.quote(&new.name)));
+        out.push(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.quote(&temporary),
+            self.quote(&new.name)
+        ));
+        out.extend(
+            new.indexes
+                .iter()
+                .map(|index| self.create_index(&new.name, index)),
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
