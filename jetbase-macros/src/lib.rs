@@ -1,8 +1,10 @@
-//! Procedural macros of Jetbase. Use them through the `jetbase` crate: `jetbase::embed!()`.
+//! Procedural macros of Jetbase. Use them through the `jetbase` crate: `jetbase::embed!()` and
+//! `#[derive(jetbase::Model)]`.
 
 use proc_macro::TokenStream;
 
 mod embed;
+mod model;
 
 /// Compiles a migrations directory into the binary. See `jetbase::embed!` for the documentation.
 #[proc_macro]
@@ -16,5 +18,14 @@ pub fn embed(input: TokenStream) -> TokenStream {
                 ::jetbase::Migrator::from_static(&[])
             })
         })
+        .into()
+}
+
+/// Derives `jetbase::Model`: the table a struct describes, for `jetbase make-migrations` and
+/// `jetbase::schema::verify`. See `jetbase::Model` for the attributes.
+#[proc_macro_derive(Model, attributes(jetbase))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    model::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -279,6 +279,26 @@ impl Database for AnyPool {
     }
 }
 
+impl crate::schema::Introspect for AnyPool {
+    async fn read_schema<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> Result<crate::schema::Schema, sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => pool.read_schema(postgres_schema).await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(pool) => pool.read_schema(postgres_schema).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(pool) => pool.read_schema(postgres_schema).await,
+        }
+    }
+
+    fn schema_dialect(&self) -> Dialect {
+        self.dialect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

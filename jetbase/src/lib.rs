@@ -36,6 +36,7 @@ mod maintenance;
 mod migrator;
 mod report;
 mod run;
+pub mod schema;
 
 #[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
 pub use any::{AnyPool, mask_password};
@@ -45,6 +46,7 @@ pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{MigrationStatus, Report, ReportEntry};
 pub use run::{Progress, Rollback, RunFuture, Upgrade};
+pub use schema::Model;
 /// The sqlx this crate is built with (0.8): its pools are the ones `run` accepts.
 pub use sqlx;
 
@@ -69,3 +71,6 @@ pub use jetbase_core::{
 /// Editing an embedded file rebuilds the crate by itself. So that adding or removing a file does
 /// too, call [`build::rerun_if_migrations_change`] from the crate's `build.rs`.
 pub use jetbase_macros::embed;
+
+/// Derives [`Model`] (the trait of the same name documents the `#[jetbase(...)]` attributes).
+pub use jetbase_macros::Model;

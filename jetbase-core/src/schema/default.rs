@@ -28,7 +28,7 @@ pub fn canonical_default(expression: &str) -> Option<String> {
             break;
         }
     }
-    let text = text
+    let text = drop_precision(&drop_precision(&text, "current_timestamp"), "now")
         .replace("current_timestamp()", "current_timestamp")
         .replace("now()", "current_timestamp");
     let text = match text.as_str() {
@@ -38,6 +38,27 @@ pub fn canonical_default(expression: &str) -> Option<String> {
         _ => text,
     };
     Some(unquote_number(&text).unwrap_or(text))
+}
+
+/// `name(6)` -> `name()`: MariaDB reports a DATETIME(6) column's `CURRENT_TIMESTAMP` with its
+/// precision.
+fn drop_precision(text: &str, name: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(name) {
+        let (before, from) = rest.split_at(at + name.len());
+        out.push_str(before);
+        rest = from;
+        if let Some(inner) = rest.strip_prefix('(')
+            && let Some(close) = inner.find(')')
+            && inner[..close].chars().all(|c| c.is_ascii_digit())
+        {
+            out.push_str("()");
+            rest = &inner[close + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `text` is one parenthesised group: `(a + b)` yes, `(a) + (b)` no.
@@ -150,6 +171,8 @@ mod tests {
             ("false", "false"),
             ("FALSE", "0"),
             ("CURRENT_TIMESTAMP", "current_timestamp()"),
+            ("CURRENT_TIMESTAMP", "current_timestamp(6)"),
+            ("now()", "NOW(3)"),
             ("now()", "now()"),
             ("now()", "CURRENT_TIMESTAMP"),
             ("'{}'", "'{}'::jsonb"),

@@ -38,7 +38,15 @@ pub fn render(
             _ => None,
         })
         .collect();
-    if dialect == Dialect::Sqlite && (!rebuilt.is_empty() || !dropped.is_empty()) {
+    let referenced = |table: &&Table| {
+        actual.tables.iter().any(|other| {
+            other
+                .foreign_keys
+                .iter()
+                .any(|key| key.references_table == table.name)
+        })
+    };
+    if dialect == Dialect::Sqlite && (!rebuilt.is_empty() || dropped.iter().any(referenced)) {
         // Lets a referenced table be dropped and recreated within the transaction: the
         // references are checked at commit, when the new table holds the rows again.
         out.push("PRAGMA defer_foreign_keys = ON".to_owned());

@@ -117,8 +117,9 @@ impl Table {
     }
 }
 
+/// The name jetbase gives an index (`ix`), unique constraint (`uq`) or foreign key (`fk`):
 /// `<prefix>_<table>_<col>_<col>`, cut to 63 bytes (PostgreSQL's limit; MySQL's is 64).
-pub(crate) fn generated_name(prefix: &str, table: &str, columns: &[String]) -> String {
+pub fn generated_name(prefix: &str, table: &str, columns: &[String]) -> String {
     let mut name = format!("{prefix}_{table}_{}", columns.join("_"));
     if name.len() > 63 {
         let mut end = 63;

@@ -1,0 +1,188 @@
+//! Models and the live schema: [`Model`] (derived with `#[derive(jetbase::Model)]`),
+//! [`introspect`] (what the database has) and [`verify`] (how it differs from the models), on
+//! top of the database-free [`diff`] and [`generate`] that `jetbase make-migrations` uses.
+//!
+//! ```no_run
+//! # async fn start(pool: sqlx::PgPool) -> Result<(), jetbase::Error> {
+//! use jetbase::Model as _;
+//!
+//! #[derive(jetbase::Model)]
+//! #[jetbase(table = "users")]
+//! struct User {
+//!     #[jetbase(primary_key)]
+//!     id: i64,
+//!     #[jetbase(max_length = 200, unique)]
+//!     email: String,
+//!     nickname: Option<String>,
+//! }
+//!
+//! let differences = jetbase::schema::verify(&pool, &[User::table()]).await?;
+//! for change in &differences {
+//!     eprintln!("the database differs from the models: {change}");
+//! }
+//! # Ok(()) }
+//! ```
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+pub use jetbase_core::schema::{
+    Change, Column, ForeignKey, Generated, Index, OnDelete, REBUILD_PREFIX, Schema, SchemaError,
+    SqlType, Table, canonical_default, canonical_type, diff, generate, render, validate,
+};
+
+use crate::Error;
+use jetbase_core::Dialect;
+
+/// A struct that describes a table. Derive it:
+///
+/// ```
+/// use jetbase::Model as _;
+///
+/// #[derive(jetbase::Model)]
+/// #[jetbase(table = "posts", index(columns = "author_id, created_at"))]
+/// struct Post {
+///     #[jetbase(primary_key)]
+///     id: i64,
+///     #[jetbase(references = "users.id", on_delete = "cascade")]
+///     author_id: i64,
+///     #[jetbase(max_length = 200)]
+///     title: String,
+///     #[jetbase(sql_type = "TEXT", default = "''")]
+///     body: String,
+///     created_at: i64,
+///     #[jetbase(skip)]
+///     cached_html: Option<std::rc::Rc<str>>,
+/// }
+///
+/// let table = Post::table();
+/// assert_eq!(table.name, "posts");
+/// assert_eq!(table.columns.len(), 5);
+/// assert_eq!(table.foreign_keys[0].references_table, "users");
+/// ```
+///
+/// On the struct: `table = "name"` (default: the struct's name in snake_case),
+/// `index(columns = "a, b")`, `unique(columns = "a, b")`. On a field: `primary_key`, `unique`,
+/// `index`, `max_length = N`, `sql_type = "..."`, `default = "SQL expression"`,
+/// `references = "table.column"`, `on_delete = "cascade" | "set null" | "restrict"`,
+/// `column = "name"`, `skip`. `Option<T>` is nullable.
+pub trait Model {
+    /// The table this struct describes.
+    fn table() -> Table;
+}
+
+/// The jetbase tables, never part of a schema read from the database.
+const OWN_TABLES: [&str; 2] = ["jetbase_migrations", "jetbase_lock"];
+
+/// A pool whose schema can be read: sqlx's `PgPool`, `SqlitePool`, `MySqlPool`, or
+/// [`crate::AnyPool`].
+#[allow(private_bounds)]
+pub trait Introspect: crate::driver::private::Sealed + Sync {
+    /// Reads the tables (PostgreSQL: of `postgres_schema`, else of `current_schema()`).
+    #[doc(hidden)]
+    fn read_schema<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> impl Future<Output = Result<Schema, sqlx::Error>> + Send + 'a;
+
+    /// The pool's SQL dialect.
+    #[doc(hidden)]
+    fn schema_dialect(&self) -> Dialect;
+}
+
+/// The tables, columns, keys and indexes the database has (not jetbase's own tables), with
+/// types and defaults as the database reports them.
+///
+/// # Errors
+///
+/// [`Error::Database`] when a catalog query fails.
+pub async fn introspect<P: Introspect>(pool: &P) -> Result<Schema, Error> {
+    introspect_in(pool, None).await
+}
+
+/// Like [`introspect`], in a PostgreSQL schema (`postgres_schema`) rather than the current one;
+/// `None` is the current one, and other databases ignore it.
+///
+/// # Errors
+///
+/// [`Error::Database`] when a catalog query fails.
+pub async fn introspect_in<P: Introspect>(
+    pool: &P,
+    postgres_schema: Option<&str>,
+) -> Result<Schema, Error> {
+    pool.read_schema(postgres_schema)
+        .await
+        .map_err(Error::database("reading the database schema"))
+}
+
+/// How the database differs from `models`, as the changes that would make it match (empty when
+/// it matches): for a check at startup that the schema is what the code expects.
+///
+/// # Errors
+///
+/// [`Error::Database`] when a catalog query fails.
+pub async fn verify<P: Introspect>(pool: &P, models: &[Table]) -> Result<Vec<Change>, Error> {
+    let actual = introspect(pool).await?;
+    Ok(diff(
+        &Schema::new(models.to_vec()),
+        &actual,
+        pool.schema_dialect(),
+    ))
+}
+
+/// Gathers catalog rows into tables, keeping the order tables are first seen in.
+#[derive(Default)]
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+    allow(dead_code)
+)]
+struct Gather {
+    tables: BTreeMap<String, Table>,
+}
+
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+    allow(dead_code)
+)]
+impl Gather {
+    fn table(&mut self, name: &str) -> Option<&mut Table> {
+        if OWN_TABLES.contains(&name) {
+            return None;
+        }
+        Some(
+            self.tables
+                .entry(name.to_owned())
+                .or_insert_with(|| Table::new(name)),
+        )
+    }
+
+    fn existing(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables.get_mut(name)
+    }
+
+    fn column(
+        &mut self,
+        table: &str,
+        name: String,
+        sql_type: String,
+        nullable: bool,
+        default: Option<String>,
+    ) {
+        if let Some(table) = self.table(table) {
+            let mut column = Column::new(name, SqlType::Raw(sql_type)).nullable(nullable);
+            column.default = default.filter(|default| !default.eq_ignore_ascii_case("null"));
+            table.columns.push(column);
+        }
+    }
+
+    fn finish(self) -> Schema {
+        Schema::new(self.tables.into_values().collect())
+    }
+}

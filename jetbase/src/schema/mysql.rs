@@ -1,0 +1,99 @@
+//! MySQL's and MariaDB's `information_schema`: three queries for the whole database.
+
+use jetbase_core::Dialect;
+use sqlx::MySqlPool;
+
+use super::{Gather, Index, Introspect, OnDelete, Schema};
+use jetbase_core::schema::ForeignKey;
+
+impl Introspect for MySqlPool {
+    async fn read_schema<'a>(
+        &'a self,
+        _postgres_schema: Option<&'a str>,
+    ) -> Result<Schema, sqlx::Error> {
+        let mut gather = Gather::default();
+        let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
+                        CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE AS CHAR), \
+                        CAST(c.COLUMN_DEFAULT AS CHAR) \
+                 FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+                   ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+                 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+                 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+        )
+        .fetch_all(self)
+        .await?;
+        for (table, name, sql_type, nullable, default) in columns {
+            gather.column(&table, name, sql_type, nullable == "YES", default);
+        }
+        let keys: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.CONSTRAINT_NAME AS CHAR), \
+                        CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR), \
+                        CAST(k.REFERENCED_COLUMN_NAME AS CHAR), CAST(r.DELETE_RULE AS CHAR) \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                   ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA \
+                  AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+                 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        )
+        .fetch_all(self)
+        .await?;
+        for (table, name, column, target, referenced, rule) in keys {
+            let Some(table) = gather.existing(&table) else {
+                continue;
+            };
+            match table.foreign_keys.last_mut() {
+                Some(key) if key.name == name => {
+                    key.columns.push(column);
+                    key.references_columns.push(referenced);
+                }
+                _ => table.foreign_keys.push(
+                    ForeignKey::new([column], target, [referenced])
+                        .on_delete(OnDelete::parse(&rule).unwrap_or(OnDelete::NoAction))
+                        .named(name),
+                ),
+            }
+        }
+        let indexes: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), \
+                        CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )
+        .fetch_all(self)
+        .await?;
+        let mut functional = Vec::new();
+        for (table, name, non_unique, column) in indexes {
+            let Some(table) = gather.existing(&table) else {
+                continue;
+            };
+            let Some(column) = column else {
+                functional.push((table.name.clone(), name));
+                continue;
+            };
+            if name == "PRIMARY" {
+                table.primary_key.push(column);
+            } else if let Some(index) = table.indexes.iter_mut().find(|index| index.name == name) {
+                index.columns.push(column);
+            } else if !table.foreign_keys.iter().any(|key| key.name == name) {
+                // (An index named after a foreign key is the one MySQL made for it.)
+                table.indexes.push(Index {
+                    name,
+                    columns: vec![column],
+                    unique: non_unique == 0,
+                });
+            }
+        }
+        for (table, name) in functional {
+            if let Some(table) = gather.existing(&table) {
+                table.indexes.retain(|index| index.name != name);
+            }
+        }
+        Ok(gather.finish())
+    }
+
+    fn schema_dialect(&self) -> Dialect {
+        Dialect::MySql
+    }
+}
