@@ -46,6 +46,8 @@ pub enum Command {
     Init,
     /// Create a new, empty migration file.
     New(NewArgs),
+    /// Write a migration that brings the database to the #[derive(Model)] structs of the code.
+    MakeMigrations(MakeMigrationsArgs),
     /// Apply pending migrations.
     #[command(visible_alias = "migrate")]
     Upgrade(UpgradeArgs),
@@ -90,6 +92,17 @@ pub struct NewArgs {
     /// The version (default: the time now, `%Y%m%d.%H%M%S`).
     #[arg(short, long)]
     pub version: Option<String>,
+}
+
+/// `jetbase make-migrations`.
+#[derive(Debug, Args)]
+pub struct MakeMigrationsArgs {
+    /// What the migration does, part of its file name.
+    #[arg(short, long, default_value = "auto_generated")]
+    pub description: String,
+    /// Write nothing; exit 1 when the models and the database differ (for CI).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Which migrations an upgrade or a rollback takes, shared by both.

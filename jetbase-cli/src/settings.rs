@@ -182,6 +182,8 @@ pub struct Settings {
     pub out_of_order: bool,
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Where the models are (files or directories), and where that came from.
+    pub model_paths: Option<(Vec<String>, String)>,
 }
 
 impl Settings {
@@ -210,10 +212,10 @@ impl Settings {
                 optional_seconds(sources.find(&CONNECT_TIMEOUT))?.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
             }
         };
-        if let Some(found) = sources.find(&MODEL_PATHS) {
-            // Read by make-migrations; checked here so a typo fails early.
-            list(&found)?;
-        }
+        let model_paths = sources
+            .find(&MODEL_PATHS)
+            .map(|found| list(&found).map(|paths| (paths, found.origin)))
+            .transpose()?;
         Ok(Self {
             project,
             database_url,
@@ -227,6 +229,7 @@ impl Settings {
             out_of_order: flag(sources.find(&OUT_OF_ORDER))?,
             lock_timeout,
             connect_timeout,
+            model_paths,
         })
     }
 }
@@ -257,7 +260,11 @@ fn text(found: &Found) -> Result<String, CliError> {
 
 fn list(found: &Found) -> Result<Vec<String>, CliError> {
     match &found.value {
-        Value::Text(text) => Ok(text.split(',').map(|s| s.trim().to_owned()).collect()),
+        Value::Text(text) => Ok(text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()),
         Value::List(items) => Ok(items.clone()),
         _ => Err(invalid(found, "a list of paths")),
     }

@@ -14,6 +14,7 @@ use crate::settings::{Settings, Sources};
 
 mod init;
 mod lock;
+mod make_migrations;
 mod migrate;
 mod new;
 mod report;
@@ -111,6 +112,7 @@ pub async fn run(
     match cli.command {
         // Handled above, before the configuration is read.
         Command::Init | Command::New(_) => Ok(()),
+        Command::MakeMigrations(args) => make_migrations::run(&context, &args, &cwd).await,
         Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
         Command::Rollback(args) => migrate::rollback(&context, &args).await,
         Command::Status => report::status(&context).await,

@@ -59,7 +59,7 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
 
 /// The description as a file name part: spaces become `_`, characters a file name should not
 /// hold become `_`; path separators and an empty result are errors.
-fn safe_description(description: &str) -> Result<String, CliError> {
+pub(super) fn safe_description(description: &str) -> Result<String, CliError> {
     if description.contains(['/', '\\']) {
         return Err(CliError::usage(format!(
             "the description {description:?} holds a path separator; describe the change in \
@@ -85,7 +85,10 @@ fn safe_description(description: &str) -> Result<String, CliError> {
 }
 
 /// A migration file (scanned recursively) whose version equals `version`.
-fn file_with_version(directory: &Path, version: &Version) -> Result<Option<String>, CliError> {
+pub(super) fn file_with_version(
+    directory: &Path,
+    version: &Version,
+) -> Result<Option<String>, CliError> {
     let entries = std::fs::read_dir(directory).map_err(|error| {
         CliError::usage(format!("cannot read {}", directory.display())).caused_by(error)
     })?;

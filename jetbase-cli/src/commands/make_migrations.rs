@@ -1,0 +1,161 @@
+//! `jetbase make-migrations [-d DESCRIPTION] [--check]`: the models read from the source, the
+//! schema read from the database, the difference written as a migration with its rollback.
+
+use std::io::Write;
+use std::path::Path;
+
+use jetbase::schema::{Generated, Introspect, Schema, generate, introspect_in};
+use jetbase::{MigrationStatus, State};
+use serde_json::json;
+
+use super::Context;
+use crate::cli::MakeMigrationsArgs;
+use crate::database::Access;
+use crate::error::CliError;
+use crate::models::{self, Found};
+use crate::output;
+
+pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Result<(), CliError> {
+    let description = super::new::safe_description(&args.description)?;
+    let project = &context.settings.project;
+    let shown = move |path: &Path| display(path, cwd);
+    // The source is parsed on another thread while the database is read.
+    let root = project.root.clone();
+    let configured = context.settings.model_paths.clone();
+    let cwd_owned = cwd.to_owned();
+    let discovery = std::thread::spawn(move || {
+        models::discover(&root, configured.as_ref(), |path| display(path, &cwd_owned))
+    });
+    let (migrator, (actual, statuses, pool)) = context
+        .migrator_beside(async {
+            let pool = context.connect(Access::ReadOnly).await?;
+            let actual = introspect_in(&pool, context.settings.postgres_schema.as_deref()).await?;
+            let history = context.database_only().history(&pool).await?;
+            Ok((actual, history, pool))
+        })
+        .await?;
+    pool.close().await;
+    let found = discovery
+        .join()
+        .map_err(|_| CliError::run("reading the models failed unexpectedly"))??;
+    refuse_pending(&migrator.status_of(&statuses))?;
+    if found.tables.is_empty() {
+        return Err(CliError::usage(format!(
+            "no #[derive(jetbase::Model)] struct found in {} ({} .rs file{} read); set \
+             `model_paths` in jetbase/jetbase.toml or JETBASE_MODELS to where the models are",
+            found.searched,
+            found.files.len(),
+            if found.files.len() == 1 { "" } else { "s" }
+        )));
+    }
+    let dialect = pool.schema_dialect();
+    let generated = generate(&Schema::new(found.tables.clone()), &actual, dialect)
+        .map_err(|error| CliError::usage(error.to_string()))?;
+    if generated.is_empty() {
+        return no_changes(context, &found);
+    }
+    if args.check {
+        report(context, &generated, None)?;
+        return Err(CliError::run(format!(
+            "the models and the database differ ({} change{}); run `jetbase make-migrations` and \
+             apply the migration",
+            generated.changes.len(),
+            if generated.changes.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )));
+    }
+    let path = write_file(&project.migrations_dir(), &description, &generated, &shown)?;
+    report(context, &generated, Some(&shown(&path)))
+}
+
+/// Pending migrations would be generated again: the database must be up to date first.
+fn refuse_pending(statuses: &[MigrationStatus]) -> Result<(), CliError> {
+    let pending: Vec<&str> = statuses
+        .iter()
+        .filter(|status| status.state == State::Pending && status.version.is_some())
+        .map(|status| status.filename.as_str())
+        .collect();
+    match pending.first() {
+        None => Ok(()),
+        Some(first) => Err(CliError::run(format!(
+            "{} migration{} not applied yet (first: {first}); run `jetbase upgrade` first, so \
+             that the new migration does not repeat {}",
+            pending.len(),
+            if pending.len() == 1 { " is" } else { "s are" },
+            if pending.len() == 1 { "it" } else { "them" }
+        ))),
+    }
+}
+
+fn no_changes(context: &Context, found: &Found) -> Result<(), CliError> {
+    if context.json {
+        output::print_json(&json!({ "file": null, "changes": [], "data_loss": [] }))?;
+    } else {
+        println!(
+            "No changes detected ({} model{} in {} file{}).",
+            found.tables.len(),
+            if found.tables.len() == 1 { "" } else { "s" },
+            found.files.len(),
+            if found.files.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+/// The changes (stdout), the data-loss warnings (stderr), and the file written, if any.
+fn report(context: &Context, generated: &Generated, file: Option<&str>) -> Result<(), CliError> {
+    if context.json {
+        let changes: Vec<String> = generated.changes.iter().map(ToString::to_string).collect();
+        return Ok(output::print_json(&json!({
+            "file": file,
+            "changes": changes,
+            "data_loss": generated.data_loss,
+        }))?);
+    }
+    for loss in &generated.data_loss {
+        output::log(&format!("warning: this migration can lose data: it {loss}"));
+    }
+    let mut stdout = std::io::stdout().lock();
+    for change in &generated.changes {
+        writeln!(stdout, "  {change}")?;
+    }
+    if let Some(file) = file {
+        writeln!(stdout, "{file}")?;
+    }
+    Ok(())
+}
+
+/// Writes `V<timestamp>__<description>.sql`, never over another file or version.
+fn write_file(
+    migrations: &Path,
+    description: &str,
+    generated: &Generated,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<std::path::PathBuf, CliError> {
+    let version_text = chrono::Local::now().format("%Y%m%d.%H%M%S").to_string();
+    let version = jetbase::Version::parse(&version_text)
+        .map_err(|error| CliError::run("the timestamp is not a version").caused_by(error))?;
+    if let Some(existing) = super::new::file_with_version(migrations, &version)? {
+        return Err(CliError::run(format!(
+            "version {version_text} is already used by {existing}; run make-migrations again in \
+             a second"
+        )));
+    }
+    let path = migrations.join(format!("V{version_text}__{description}.sql"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(generated.file_body().as_bytes()))
+        .map_err(|error| {
+            CliError::run(format!("cannot create {}", shown(&path))).caused_by(error)
+        })?;
+    Ok(path)
+}
+
+fn display(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+}

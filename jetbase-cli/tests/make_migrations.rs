@@ -1,0 +1,303 @@
+//! `jetbase make-migrations`, the built binary in temporary projects: models found in the
+//! source, the database read, the migration written, applied and rolled back, on SQLite,
+//! PostgreSQL and MariaDB; every place models are found; mistakes in models.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../jetbase/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::path::PathBuf;
+
+use common::{Query, TestDb};
+use support::{Project, cli_url};
+
+const BLOG: &str = r#"
+use jetbase::Model;
+
+#[derive(Debug, Model)]
+#[jetbase(table = "users")]
+pub struct User {
+    #[jetbase(primary_key)]
+    pub id: i64,
+    #[jetbase(max_length = 200, unique)]
+    pub email: String,
+}
+
+#[derive(Debug, jetbase::Model)]
+#[jetbase(table = "posts", index(columns = "user_id, title"))]
+pub struct Post {
+    #[jetbase(primary_key)]
+    pub id: i64,
+    #[jetbase(references = "users.id", on_delete = "cascade")]
+    pub user_id: i64,
+    #[jetbase(max_length = 200)]
+    pub title: String,
+    #[jetbase(default = "0")]
+    pub views: i32,
+}
+"#;
+
+fn write_models(project: &Project, path: &str, text: &str) {
+    let path = project.root().join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// The migration files, sorted.
+fn migration_files(project: &Project) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project.migrations())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Versions are timestamps to the second: two files need two seconds.
+fn next_second() {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+async fn models_to_database_and_back<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    write_models(&project, "src/models/blog.rs", BLOG);
+
+    let check = project.run(&["make-migrations", "--check"]).fails_with(1);
+    assert!(check.stdout.contains("+ table users"), "{check:#?}");
+    assert!(
+        check
+            .stderr
+            .contains("the models and the database differ (2 changes)"),
+        "{check:#?}"
+    );
+    assert!(
+        migration_files(&project).is_empty(),
+        "--check writes nothing"
+    );
+
+    let made = project.run(&["make-migrations", "-d", "create blog"]).ok();
+    let files = migration_files(&project);
+    assert_eq!(files.len(), 1);
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with('V') && name.ends_with("__create_blog.sql"),
+        "{name}"
+    );
+    assert!(
+        made.stdout.contains("+ table posts") && made.stdout.contains(&name),
+        "{made:#?}"
+    );
+    let body = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        body.contains("-- upgrade\n") && body.contains("-- rollback\n"),
+        "{body}"
+    );
+
+    // Not applied yet: a second run would repeat it.
+    let pending = project.run(&["make-migrations"]).fails_with(1);
+    assert!(pending.stderr.contains("not applied yet"), "{pending:#?}");
+    assert!(pending.stderr.contains("jetbase upgrade"), "{pending:#?}");
+
+    project.run(&["upgrade"]).ok();
+    assert!(db.table_exists("posts").await);
+    db.pool
+        .exec("INSERT INTO users (id, email) VALUES (1, 'a@example.com')")
+        .await;
+    db.pool
+        .exec("INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'Hello')")
+        .await;
+    let unchanged = project.run(&["make-migrations"]).ok();
+    assert!(
+        unchanged
+            .stdout
+            .starts_with("No changes detected (2 models in 1 file)."),
+        "{unchanged:#?}"
+    );
+    project.run(&["make-migrations", "--check"]).ok();
+    let json = project.run(&["--json", "make-migrations"]).ok().json();
+    assert_eq!(
+        json,
+        serde_json::json!({ "file": null, "changes": [], "data_loss": [] })
+    );
+    assert_eq!(migration_files(&project).len(), 1);
+
+    // A new column, and a table gone: the loss is announced and marked in the file.
+    next_second();
+    let evolved = BLOG.replace(
+        "pub email: String,",
+        "pub email: String,\n    pub bio: Option<String>,",
+    );
+    let without_posts = &evolved[..evolved.find("#[derive(Debug, jetbase::Model)]").unwrap()];
+    write_models(&project, "src/models/blog.rs", without_posts);
+    let made = project
+        .run(&["--json", "make-migrations", "-d", "drop posts"])
+        .ok()
+        .json();
+    assert_eq!(
+        made["changes"],
+        serde_json::json!(["+ column users.bio text", "- table posts"])
+    );
+    assert_eq!(
+        made["data_loss"],
+        serde_json::json!(["drops table posts and its rows"])
+    );
+    let file = made["file"].as_str().unwrap();
+    let body = std::fs::read_to_string(project.root().join(file)).unwrap();
+    assert!(
+        body.contains("-- DATA LOSS: drops table posts and its rows\nDROP TABLE"),
+        "{body}"
+    );
+    let text = project.run(&["make-migrations", "--check"]).fails_with(1);
+    assert!(
+        text.stderr.contains("1 migration is not applied yet"),
+        "{text:#?}"
+    );
+
+    project.run(&["upgrade"]).ok();
+    assert!(!db.table_exists("posts").await);
+    project.run(&["make-migrations", "--check"]).ok();
+    project.run(&["rollback"]).ok();
+    assert!(db.table_exists("posts").await);
+    assert_eq!(db.pool.count("SELECT id FROM users").await, 1, "rows kept");
+    // Back at the first migration's schema, the models now differ by those two changes again.
+    let check = project.run(&["make-migrations", "--check"]).fails_with(1);
+    assert!(check.stderr.contains("not applied yet"), "{check:#?}");
+}
+database_test!(models_to_database_and_back, models_to_database_and_back);
+
+fn sqlite_project() -> Project {
+    let project = Project::empty("sqlite:///app.db");
+    project.run(&["init"]).ok();
+    project
+}
+
+const ONE_MODEL: &str =
+    "#[derive(jetbase::Model)]\nstruct Thing { #[jetbase(primary_key)] id: i64 }\n";
+
+#[test]
+fn models_are_found_in_each_place() {
+    // The default places.
+    for path in [
+        "models/thing.rs",
+        "model/thing.rs",
+        "src/models/thing.rs",
+        "src/model/thing.rs",
+        "src/models.rs",
+        "crates/app/src/models.rs",
+    ] {
+        let project = sqlite_project();
+        write_models(&project, path, ONE_MODEL);
+        let check = project.run(&["make-migrations", "--check"]).fails_with(1);
+        assert!(check.stdout.contains("+ table thing"), "{path}: {check:#?}");
+    }
+    // Elsewhere, nothing is found by default...
+    let project = sqlite_project();
+    write_models(&project, "schema/tables.rs", ONE_MODEL);
+    write_models(
+        &project,
+        "other/more.rs",
+        &ONE_MODEL.replace("Thing", "More"),
+    );
+    write_models(
+        &project,
+        "target/models/built.rs",
+        &ONE_MODEL.replace("Thing", "Built"),
+    );
+    let none = project.run(&["make-migrations"]).fails_with(2);
+    assert!(
+        none.stderr
+            .contains("no #[derive(jetbase::Model)] struct found in models/, model/ and models.rs"),
+        "{none:#?}"
+    );
+    // ...but model_paths in jetbase.toml...
+    let toml = project.root().join("jetbase/jetbase.toml");
+    let original = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{original}\nmodel_paths = [\"schema\"]\n")).unwrap();
+    let check = project.run(&["make-migrations", "--check"]).fails_with(1);
+    assert_eq!(check.stdout.trim(), "+ table thing", "{check:#?}");
+    // ...and JETBASE_MODELS, a comma-separated list of files and directories, over the file.
+    let env = [
+        ("JETBASE_DATABASE_URL", "sqlite:///app.db"),
+        ("JETBASE_MODELS", "schema/tables.rs, other"),
+    ];
+    let check = project
+        .run_in(project.root(), &["make-migrations", "--check"], &env)
+        .fails_with(1);
+    assert_eq!(
+        check.stdout.trim(),
+        "+ table more\n  + table thing",
+        "{check:#?}"
+    );
+    let env = [
+        ("JETBASE_DATABASE_URL", "sqlite:///app.db"),
+        ("JETBASE_MODELS", "nowhere"),
+    ];
+    let missing = project
+        .run_in(project.root(), &["make-migrations"], &env)
+        .fails_with(2);
+    assert!(
+        missing
+            .stderr
+            .contains("JETBASE_MODELS names nowhere, which does not exist"),
+        "{missing:#?}"
+    );
+    assert!(
+        !project.root().join("jetbase/app.db").exists(),
+        "a failed run creates no database"
+    );
+    assert!(migration_files(&project).is_empty());
+}
+
+#[test]
+fn mistakes_in_models_name_file_and_line_and_write_nothing() {
+    let project = sqlite_project();
+    write_models(
+        &project,
+        "src/models/broken.rs",
+        "#[derive(jetbase::Model)]\nstruct Broken {\n    id: i64,\n    tags: std::collections::HashSet<String>,\n    #[jetbase(max_lenght = 3)]\n    name: String,\n}\n",
+    );
+    let broken = project.run(&["make-migrations"]).fails_with(2);
+    assert!(
+        broken.stderr.contains("2 problems in the models"),
+        "{broken:#?}"
+    );
+    assert!(
+        broken.stderr.contains("src/models/broken.rs:4:11: no SQL type for the type of field `tags`; name one with #[jetbase(sql_type = \"...\")]"),
+        "{broken:#?}"
+    );
+    assert!(
+        broken
+            .stderr
+            .contains("src/models/broken.rs:5:15: unknown jetbase attribute on a field"),
+        "{broken:#?}"
+    );
+    assert!(migration_files(&project).is_empty());
+
+    // A reference to a table no model defines.
+    write_models(
+        &project,
+        "src/models/broken.rs",
+        "#[derive(jetbase::Model)]\nstruct Post { #[jetbase(references = \"users.id\")] user_id: i64 }\n",
+    );
+    let unknown = project.run(&["make-migrations"]).fails_with(2);
+    assert!(
+        unknown
+            .stderr
+            .contains("`post`.`user_id` references `users.id`, which no model defines"),
+        "{unknown:#?}"
+    );
+
+    // An empty models directory: nothing to compare, nothing written (never "drop every table").
+    std::fs::remove_file(project.root().join("src/models/broken.rs")).unwrap();
+    let empty = project.run(&["make-migrations"]).fails_with(2);
+    assert!(
+        empty
+            .stderr
+            .contains("no #[derive(jetbase::Model)] struct found"),
+        "{empty:#?}"
+    );
+    assert!(empty.stderr.contains("(0 .rs files read)"), "{empty:#?}");
+    assert!(migration_files(&project).is_empty());
+}
