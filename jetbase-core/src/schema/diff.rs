@@ -223,16 +223,28 @@ pub fn diff(desired: &Schema, actual: &Schema, dialect: Dialect) -> Vec<Change> 
 fn diff_table(desired: &Table, actual: &Table, dialect: Dialect, changes: &mut Vec<Change>) {
     let name = || desired.name.clone();
     for column in &desired.columns {
+        // The wanted column in the database's spelling, and what does not change kept as it is,
+        // so that a change describes itself in the database's terms.
+        let mut wanted = column.clone();
+        wanted.sql_type = SqlType::Raw(column.sql_type.render(dialect));
         match actual.find_column(&column.name) {
             None => changes.push(Change::AddColumn {
                 table: name(),
-                column: column.clone(),
+                column: wanted,
             }),
             Some(existing) if !same_column(column, existing, dialect) => {
+                if same_type(&column.sql_type, &existing.sql_type, dialect) {
+                    wanted.sql_type = existing.sql_type.clone();
+                }
+                if column.default.as_deref().and_then(canonical_default)
+                    == existing.default.as_deref().and_then(canonical_default)
+                {
+                    wanted.default = existing.default.clone();
+                }
                 changes.push(Change::AlterColumn {
                     table: name(),
                     from: existing.clone(),
-                    to: column.clone(),
+                    to: wanted,
                 });
             }
             Some(_) => {}
@@ -428,6 +440,25 @@ mod tests {
         );
         assert!(changes[3].data_loss(Dialect::Postgres).is_some());
         assert!(changes[8].data_loss(Dialect::Postgres).is_some());
+    }
+
+    #[test]
+    fn a_change_speaks_the_database_spelling_and_names_only_what_changes() {
+        let actual =
+            Table::new("t").column(Column::new("n", SqlType::Raw("REAL".into())).default("0"));
+        let desired = Table::new("t")
+            .column(Column::new("n", SqlType::Double).default("1"))
+            .column(Column::new("m", SqlType::Text).nullable(true));
+        let changes = diff(
+            &Schema::new(vec![desired]),
+            &Schema::new(vec![actual]),
+            Dialect::Sqlite,
+        );
+        let described: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            described,
+            ["~ column t.n: default 0 -> 1", "+ column t.m TEXT"]
+        );
     }
 
     #[test]

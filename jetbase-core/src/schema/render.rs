@@ -9,8 +9,8 @@ use crate::Dialect;
 
 use super::{Change, Column, ForeignKey, Index, Schema, SchemaError, Table, canonical_type};
 
-/// The prefix of the table a SQLite rebuild fills before it takes the old table's name.
-pub const REBUILD_PREFIX: &str = "_jetbase_new_";
+/// The prefix of the table a SQLite rebuild keeps the rows in while it recreates a table.
+pub const REBUILD_PREFIX: &str = "_jetbase_copy_";
 
 /// The statements that make `changes` (from [`super::diff`]`(desired, actual)`), each a complete
 /// statement without its `;`, a change that can lose data preceded by a `-- DATA LOSS:` comment.
@@ -481,10 +481,14 @@ impl Sql {
         out
     }
 
-    /// SQLite's procedure: a new table in the wanted shape, the rows copied, the old table
-    /// dropped, the new one renamed, its indexes created.
+    /// SQLite's rebuild: the rows copied aside, the old table dropped, the new one created under
+    /// its name and filled from the copy, the copy dropped, the indexes created. (Not SQLite's
+    /// create-then-rename order: there, with the references to the table deferred, dropping it
+    /// counts its children as orphans and a renamed table never uncounts them; inserting into a
+    /// table of the right name does.)
     fn rebuild(&self, new: &Table, old: &Table) -> Vec<String> {
-        let temporary = format!("{REBUILD_PREFIX}{}", new.name);
+        let name = self.quote(&new.name);
+        let copy = self.quote(&format!("{REBUILD_PREFIX}{}", new.name));
         let keys: Vec<&ForeignKey> = new.foreign_keys.iter().collect();
         let shared: Vec<String> = new
             .columns
@@ -492,21 +496,18 @@ impl Sql {
             .filter(|column| old.find_column(&column.name).is_some())
             .map(|column| column.name.clone())
             .collect();
-        let mut out = vec![self.create_table(&temporary, new, &keys)];
+        let mut out = vec![
+            format!("CREATE TABLE {copy} AS SELECT * FROM {name}"),
+            format!("DROP TABLE {name}"),
+            self.create_table(&new.name, new, &keys),
+        ];
         if !shared.is_empty() {
             out.push(format!(
-                "INSERT INTO {} ({columns}) SELECT {columns} FROM {}",
-                self.quote(&temporary),
-                self.quote(&new.name),
+                "INSERT INTO {name} ({columns}) SELECT {columns} FROM {copy}",
                 columns = self.list(&shared)
             ));
         }
-        out.push(format!("DROP TABLE {}", self.quote(&new.name)));
-        out.push(format!(
-            "ALTER TABLE {} RENAME TO {}",
-            self.quote(&temporary),
-            self.quote(&new.name)
-        ));
+        out.push(format!("DROP TABLE {copy}"));
         out.extend(
             new.indexes
                 .iter()

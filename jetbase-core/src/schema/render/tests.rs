@@ -118,10 +118,11 @@ fn sqlite_rebuilds_what_alter_table_cannot_do() {
         generated.upgrade,
         [
             "PRAGMA defer_foreign_keys = ON",
-            "CREATE TABLE \"_jetbase_new_users\" (\n    \"id\" INTEGER NOT NULL,\n    \"email\" VARCHAR(200),\n    \"team_id\" INTEGER,\n    PRIMARY KEY (\"id\")\n)",
-            "INSERT INTO \"_jetbase_new_users\" (\"id\", \"email\", \"team_id\") SELECT \"id\", \"email\", \"team_id\" FROM \"users\"",
+            "CREATE TABLE \"_jetbase_copy_users\" AS SELECT * FROM \"users\"",
             "DROP TABLE \"users\"",
-            "ALTER TABLE \"_jetbase_new_users\" RENAME TO \"users\"",
+            "CREATE TABLE \"users\" (\n    \"id\" INTEGER NOT NULL,\n    \"email\" VARCHAR(200),\n    \"team_id\" INTEGER,\n    PRIMARY KEY (\"id\")\n)",
+            "INSERT INTO \"users\" (\"id\", \"email\", \"team_id\") SELECT \"id\", \"email\", \"team_id\" FROM \"_jetbase_copy_users\"",
+            "DROP TABLE \"_jetbase_copy_users\"",
             "CREATE UNIQUE INDEX \"uq_users_email\" ON \"users\" (\"email\")",
         ]
     );
