@@ -43,4 +43,6 @@ fn trybuild_cases() {
     cases.compile_fail("tests/ui/unknown_directive.rs");
     cases.compile_fail("tests/ui/missing_directory.rs");
     cases.compile_fail("tests/ui/several_problems.rs");
+    cases.pass("tests/ui/model_valid.rs");
+    cases.compile_fail("tests/ui/model_mistakes.rs");
 }

@@ -214,6 +214,7 @@ struct FieldOptions {
 fn read_field_options(attributes: &[Attribute], errors: &mut Errors) -> FieldOptions {
     let mut options = FieldOptions::default();
     for attribute in attributes.iter().filter(|a| a.path().is_ident("jetbase")) {
+        let mut late = Vec::new();
         let parsed = attribute.parse_nested_meta(|meta| {
             let key = meta
                 .path
@@ -252,15 +253,17 @@ fn read_field_options(attributes: &[Attribute], errors: &mut Errors) -> FieldOpt
                         "column" => options.column = Some(value),
                         _ => {
                             options.on_delete_span = Some(text.span());
-                            options.on_delete = Some(OnDelete::parse(&value).ok_or_else(|| {
-                                syn::Error::new(
+                            // A bad value is reported, and the attribute read on.
+                            match OnDelete::parse(&value) {
+                                Some(on_delete) => options.on_delete = Some(on_delete),
+                                None => late.push(syn::Error::new(
                                     text.span(),
                                     format!(
                                         "on_delete = \"{value}\" is not one of \"cascade\", \
                                          \"set null\", \"restrict\", \"no action\", \"set default\""
                                     ),
-                                )
-                            })?);
+                                )),
+                            }
                         }
                     }
                 }
@@ -273,6 +276,9 @@ fn read_field_options(attributes: &[Attribute], errors: &mut Errors) -> FieldOpt
             Ok(())
         });
         errors.keep(parsed);
+        for error in late {
+            errors.push(error);
+        }
     }
     options
 }
