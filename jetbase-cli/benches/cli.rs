@@ -11,21 +11,16 @@
 //! JETBASE_BENCH_SQLX_CLI (the `sqlx` binary of sqlx-cli 0.8): `bash scripts/bench.sh` installs
 //! both and runs this with the other benchmarks.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use support::{report, required, run};
 
 const MIGRATIONS: usize = 1_000;
 const STATUS_ROUNDS: usize = 11;
 const UPGRADE_ROUNDS: usize = 3;
-
-fn required(variable: &str) -> PathBuf {
-    std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!("{variable} is not set: run this benchmark through `bash scripts/bench.sh`")
-        })
-}
 
 /// `<root>/jetbase/migrations` for jetbase and Python Jetbase, `<root>/sqlx` for sqlx.
 fn write_projects(root: &Path) {
@@ -47,23 +42,6 @@ fn write_projects(root: &Path) {
         )
         .expect("write a sqlx file");
     }
-}
-
-/// Runs a command to completion, output discarded; panics when it fails.
-fn run(command: &mut Command) -> Duration {
-    let started = Instant::now();
-    let output = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("start the command");
-    let elapsed = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
 }
 
 struct Tools {
@@ -107,24 +85,6 @@ impl Tools {
             ))
             .current_dir(&self.root);
         command
-    }
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn report(title: &str, rows: &[(&str, Vec<Duration>)]) {
-    println!("\n{title}");
-    let base = median(rows[0].1.clone());
-    for (name, samples) in rows {
-        let time = median(samples.clone());
-        println!(
-            "  {name:<28} {:>10.1} ms   {name} / jetbase = {:.2}x",
-            time.as_secs_f64() * 1000.0,
-            time.as_secs_f64() / base.as_secs_f64()
-        );
     }
 }
 

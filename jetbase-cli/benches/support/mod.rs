@@ -1,0 +1,59 @@
+//! What the benchmarks of the `jetbase` command share: running a command and timing it, medians
+//! and ratios.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The path in environment variable `variable`; panics naming the script that sets it.
+pub fn required(variable: &str) -> PathBuf {
+    std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("{variable} is not set: run this benchmark through `bash scripts/bench.sh`")
+        })
+}
+
+/// Runs a command to completion, output discarded; panics when it fails.
+pub fn run(command: &mut Command) -> Duration {
+    run_expecting(command, 0)
+}
+
+/// Runs a command to completion, output discarded; panics unless it exits with `code`.
+pub fn run_expecting(command: &mut Command, code: i32) -> Duration {
+    let started = Instant::now();
+    let output = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("start the command");
+    let elapsed = started.elapsed();
+    assert!(
+        output.status.code() == Some(code),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    elapsed
+}
+
+/// The middle sample.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// The medians of each row, and each row's ratio to the first (jetbase's).
+pub fn report(title: &str, rows: &[(&str, Vec<Duration>)]) {
+    println!("\n{title}");
+    let base = median(rows[0].1.clone());
+    for (name, samples) in rows {
+        let time = median(samples.clone());
+        println!(
+            "  {name:<28} {:>10.1} ms   {name} / jetbase = {:.2}x",
+            time.as_secs_f64() * 1000.0,
+            time.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+}
