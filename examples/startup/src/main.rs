@@ -7,6 +7,10 @@
 
 use std::process::ExitCode;
 
+use jetbase::Model as _;
+
+mod models;
+
 /// `jetbase/migrations`, checked and checksummed at build time.
 static MIGRATOR: jetbase::Migrator = jetbase::embed!();
 
@@ -36,6 +40,14 @@ async fn start(url: &str) -> Result<(), jetbase::Error> {
     }
     for migration in &report.migrations {
         println!("applied {} in {:?}", migration.filename, migration.duration);
+    }
+    // The schema the code expects: what differs is reported (a deployment could refuse to start).
+    let differences = jetbase::schema::verify(&pool, &[models::Note::table()]).await?;
+    if differences.is_empty() {
+        println!("schema matches the models");
+    }
+    for change in &differences {
+        println!("schema differs from the models: {change}");
     }
     // ... the application starts serving here.
     pool.close().await;

@@ -1,4 +1,5 @@
-//! The example applies its migrations on the first start and nothing on the second.
+//! The example applies its migrations on the first start and nothing on the second, and its
+//! schema matches its models.
 
 use std::process::Command;
 
@@ -19,5 +20,9 @@ fn migrates_on_first_start_only() {
     let first = run();
     assert!(first.contains("applied V1__create_notes.sql"), "{first}");
     assert!(first.contains("applied V2__first_note.sql"), "{first}");
-    assert_eq!(run().trim(), "database up to date");
+    assert!(first.contains("schema matches the models"), "{first}");
+    assert_eq!(
+        run().trim(),
+        "database up to date\nschema matches the models"
+    );
 }
