@@ -304,3 +304,50 @@ fn mistakes_in_models_name_file_and_line_and_write_nothing() {
     assert!(empty.stderr.contains("(0 .rs files read)"), "{empty:#?}");
     assert!(migration_files(&project).is_empty());
 }
+
+/// With `postgres_schema`, the models are compared with that schema and created in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_schema_holds_the_models() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    write_models(&project, "src/models/blog.rs", BLOG);
+    // A table of the same name in public is not the schema's.
+    db.pool.exec("CREATE TABLE users (other INTEGER)").await;
+    let env = [
+        ("JETBASE_DATABASE_URL", db.url.as_str()),
+        ("JETBASE_POSTGRES_SCHEMA", "app"),
+    ];
+    let made = project
+        .run_in(project.root(), &["make-migrations"], &env)
+        .ok();
+    assert!(made.stdout.contains("+ table users"), "{made:#?}");
+    project.run_in(project.root(), &["upgrade"], &env).ok();
+    let in_app = db
+        .pool
+        .strings(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'app' ORDER BY table_name",
+        )
+        .await;
+    assert_eq!(
+        in_app,
+        ["jetbase_lock", "jetbase_migrations", "posts", "users"]
+    );
+    let again = project
+        .run_in(project.root(), &["make-migrations"], &env)
+        .ok();
+    assert!(
+        again.stdout.starts_with("No changes detected"),
+        "{again:#?}"
+    );
+    // public's own users table was neither read nor touched.
+    assert_eq!(
+        db.pool
+            .strings(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = 'users'"
+            )
+            .await,
+        ["other"]
+    );
+}
