@@ -24,7 +24,7 @@ const ROUNDS: usize = 11;
 /// composite index.
 fn model(n: usize) -> String {
     let mut text = String::from("#[derive(Debug, jetbase::Model)]\n");
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         text.push_str("#[jetbase(index(columns = \"name, count\"))]\n");
     }
     let _ = write!(
@@ -32,9 +32,9 @@ fn model(n: usize) -> String {
         "pub struct Table{n} {{\n    #[jetbase(primary_key)]\n    pub id: i64,\n"
     );
     if n > 0 {
-        let _ = write!(
+        let _ = writeln!(
             text,
-            "    #[jetbase(references = \"table{}.id\", on_delete = \"cascade\", index)]\n",
+            "    #[jetbase(references = \"table{}.id\", on_delete = \"cascade\", index)]",
             n - 1
         );
     } else {
@@ -170,7 +170,7 @@ fn main() {
             generate_times.push(took);
             let (took, generated) =
                 time(|| generate(&target, &Schema::default(), jetbase::Dialect::Postgres));
-            assert_eq!(generated.expect("generate").upgrade.len() > models, true);
+            assert!(generated.expect("generate").upgrade.len() > models);
             create_times.push(took);
         }
         pool.close().await;

@@ -197,25 +197,18 @@ pub fn generate(
 ///
 /// The first [`SchemaError`] found.
 pub fn validate(models: &Schema, dialect: Dialect) -> Result<(), SchemaError> {
-    for (at, table) in models.tables.iter().enumerate() {
-        if models.tables[..at]
-            .iter()
-            .any(|other| other.name == table.name)
+    if let Some(table) = first_repeat(models.tables.iter().map(|table| table.name.as_str())) {
+        return Err(SchemaError::DuplicateTable {
+            table: table.to_owned(),
+        });
+    }
+    for table in &models.tables {
+        if let Some(column) = first_repeat(table.columns.iter().map(|column| column.name.as_str()))
         {
-            return Err(SchemaError::DuplicateTable {
+            return Err(SchemaError::DuplicateColumn {
                 table: table.name.clone(),
+                column: column.to_owned(),
             });
-        }
-        for (at, column) in table.columns.iter().enumerate() {
-            if table.columns[..at]
-                .iter()
-                .any(|other| other.name == column.name)
-            {
-                return Err(SchemaError::DuplicateColumn {
-                    table: table.name.clone(),
-                    column: column.name.clone(),
-                });
-            }
         }
         let mut keyed: Vec<(&String, String)> = table
             .primary_key
@@ -276,4 +269,10 @@ pub fn validate(models: &Schema, dialect: Dialect) -> Result<(), SchemaError> {
         }
     }
     Ok(())
+}
+
+/// The first name that comes twice.
+fn first_repeat<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().find(|name| !seen.insert(*name))
 }

@@ -249,25 +249,7 @@ database_test!(verify_reports_what_differs, verify_reports_what_differs);
 
 async fn types_and_defaults_round_trip<P: Query + Introspect>(db: &TestDb<P>) {
     let mut table = Table::new("everything").column(Column::new("id", SqlType::Integer));
-    let types = [
-        SqlType::TinyInt,
-        SqlType::SmallInt,
-        SqlType::BigInt,
-        SqlType::Boolean,
-        SqlType::Real,
-        SqlType::Double,
-        SqlType::Text,
-        SqlType::Varchar(7),
-        SqlType::Bytes,
-        SqlType::Date,
-        SqlType::Time,
-        SqlType::Timestamp,
-        SqlType::TimestampTz,
-        SqlType::Uuid,
-        SqlType::Json,
-        SqlType::Decimal,
-    ];
-    for (at, sql_type) in types.into_iter().enumerate() {
+    for (at, sql_type) in SqlType::PORTABLE.into_iter().enumerate() {
         table = table.column(Column::new(format!("c{at}"), sql_type).nullable(at % 2 == 0));
     }
     let table = table

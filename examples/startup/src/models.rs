@@ -3,6 +3,7 @@
 
 /// A note.
 #[derive(Debug, jetbase::Model)]
+#[allow(dead_code)] // The application would read rows into it; this example checks the schema.
 #[jetbase(table = "notes")]
 pub struct Note {
     /// Its number.

@@ -265,50 +265,43 @@ fn diff_table(desired: &Table, actual: &Table, dialect: Dialect, changes: &mut V
             to: desired.primary_key.clone(),
         });
     }
-    let index_in = |index: &Index, table: &Table| {
-        table
-            .indexes
-            .iter()
-            .any(|other| other.columns == index.columns && other.unique == index.unique)
-    };
-    for index in &actual.indexes {
-        if !index_in(index, desired) {
-            changes.push(Change::DropIndex {
-                table: name(),
-                index: index.clone(),
-            });
-        }
+    let same_index = |a: &Index, b: &Index| a.columns == b.columns && a.unique == b.unique;
+    for index in unmatched(&actual.indexes, &desired.indexes, same_index) {
+        changes.push(Change::DropIndex {
+            table: name(),
+            index: index.clone(),
+        });
     }
-    for index in &desired.indexes {
-        if !index_in(index, actual) {
-            changes.push(Change::AddIndex {
-                table: name(),
-                index: index.clone(),
-            });
-        }
+    for index in unmatched(&desired.indexes, &actual.indexes, same_index) {
+        changes.push(Change::AddIndex {
+            table: name(),
+            index: index.clone(),
+        });
     }
-    let key_in = |key: &ForeignKey, table: &Table| {
-        table
-            .foreign_keys
-            .iter()
-            .any(|other| same_key(key, other, dialect))
-    };
-    for key in &actual.foreign_keys {
-        if !key_in(key, desired) {
-            changes.push(Change::DropForeignKey {
-                table: name(),
-                key: key.clone(),
-            });
-        }
+    let same_key = |a: &ForeignKey, b: &ForeignKey| same_key(a, b, dialect);
+    for key in unmatched(&actual.foreign_keys, &desired.foreign_keys, same_key) {
+        changes.push(Change::DropForeignKey {
+            table: name(),
+            key: key.clone(),
+        });
     }
-    for key in &desired.foreign_keys {
-        if !key_in(key, actual) {
-            changes.push(Change::AddForeignKey {
-                table: name(),
-                key: key.clone(),
-            });
-        }
+    for key in unmatched(&desired.foreign_keys, &actual.foreign_keys, same_key) {
+        changes.push(Change::AddForeignKey {
+            table: name(),
+            key: key.clone(),
+        });
     }
+}
+
+/// The items of `these` that `same` matches with none of `those`.
+fn unmatched<'a, T>(
+    these: &'a [T],
+    those: &'a [T],
+    same: impl Fn(&T, &T) -> bool + 'a,
+) -> impl Iterator<Item = &'a T> + 'a {
+    these
+        .iter()
+        .filter(move |item| !those.iter().any(|other| same(item, other)))
 }
 
 /// Whether two columns are the same once spelled canonically.

@@ -25,154 +25,206 @@ pub fn render(
     actual: &Schema,
     dialect: Dialect,
 ) -> Result<Vec<String>, SchemaError> {
-    let sql = Sql { dialect };
     let rebuilt = tables_to_rebuild(changes, dialect);
     for table in &rebuilt {
         check_rebuild_is_safe(table, actual)?;
     }
-    let mut out = Vec::new();
-    let dropped: Vec<&Table> = changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::DropTable(table) => Some(table),
-            _ => None,
-        })
-        .collect();
-    let referenced = |table: &&Table| {
-        actual.tables.iter().any(|other| {
-            other
+    let mut plan = Phases {
+        sql: Sql { dialect },
+        changes,
+        desired,
+        actual,
+        rebuilt,
+        out: Vec::new(),
+    };
+    let dropped = plan.tables_of(|change| match change {
+        Change::DropTable(table) => Some(table),
+        _ => None,
+    });
+    let created = plan.tables_of(|change| match change {
+        Change::CreateTable(table) => Some(table),
+        _ => None,
+    });
+    plan.defer_references(&dropped);
+    plan.drop_keys_and_indexes(&dropped);
+    let late_keys = plan.create_tables(&created);
+    plan.change_columns();
+    plan.rebuild_tables();
+    plan.add_indexes_and_keys(&late_keys);
+    plan.drop_columns_and_tables(&dropped);
+    Ok(plan.out)
+}
+
+/// The statements, phase by phase.
+struct Phases<'a> {
+    sql: Sql,
+    changes: &'a [Change],
+    desired: &'a Schema,
+    actual: &'a Schema,
+    /// The SQLite tables rebuilt (their other changes are part of the rebuild).
+    rebuilt: BTreeSet<String>,
+    out: Vec<String>,
+}
+
+impl<'a> Phases<'a> {
+    fn tables_of(&self, pick: impl Fn(&'a Change) -> Option<&'a Table>) -> Vec<&'a Table> {
+        self.changes.iter().filter_map(pick).collect()
+    }
+
+    /// The changes made by ALTER statements (not by a rebuild).
+    fn altered(&self) -> Vec<&'a Change> {
+        let changes: &'a [Change] = self.changes;
+        changes
+            .iter()
+            .filter(|change| !self.rebuilt.contains(change.table()))
+            .collect()
+    }
+
+    /// SQLite: lets a referenced table be dropped and recreated within the transaction; the
+    /// references are checked at commit, when the table holds its rows again.
+    fn defer_references(&mut self, dropped: &[&Table]) {
+        let referenced = |table: &&Table| {
+            self.actual.tables.iter().any(|other| {
+                other
+                    .foreign_keys
+                    .iter()
+                    .any(|key| key.references_table == table.name)
+            })
+        };
+        if self.sql.dialect == Dialect::Sqlite
+            && (!self.rebuilt.is_empty() || dropped.iter().any(referenced))
+        {
+            self.out.push("PRAGMA defer_foreign_keys = ON".to_owned());
+        }
+    }
+
+    /// 1, 2: the keys and indexes that go (and the keys tying dropped tables in a cycle).
+    fn drop_keys_and_indexes(&mut self, dropped: &[&Table]) {
+        for change in self.altered() {
+            if let Change::DropForeignKey { table, key } = change {
+                let owner = self.actual.table(table);
+                self.out
+                    .extend(self.sql.drop_foreign_key(table, key, owner));
+            }
+        }
+        if self.sql.dialect != Dialect::Sqlite {
+            for (table, key) in dependency_order(dropped).1 {
+                self.out
+                    .extend(self.sql.drop_foreign_key(&table.name, key, None));
+            }
+        }
+        for change in self.altered() {
+            if let Change::DropIndex { table, index } = change {
+                self.out.extend(self.sql.drop_index(table, index));
+            }
+        }
+    }
+
+    /// 3: new tables, parents first. Returns the keys that close a cycle, added afterwards
+    /// (none on SQLite, which checks references only when rows are written).
+    fn create_tables(&mut self, created: &[&'a Table]) -> Vec<(&'a Table, &'a ForeignKey)> {
+        let (order, mut late_keys) = dependency_order(created);
+        if self.sql.dialect == Dialect::Sqlite {
+            late_keys.clear();
+        }
+        for table in order {
+            let inline: Vec<&ForeignKey> = table
                 .foreign_keys
                 .iter()
-                .any(|key| key.references_table == table.name)
-        })
-    };
-    if dialect == Dialect::Sqlite && (!rebuilt.is_empty() || dropped.iter().any(referenced)) {
-        // Lets a referenced table be dropped and recreated within the transaction: the
-        // references are checked at commit, when the new table holds the rows again.
-        out.push("PRAGMA defer_foreign_keys = ON".to_owned());
-    }
-    let kept = |change: &&Change| !rebuilt.contains(change.table());
-
-    // 1, 2: keys and indexes that go.
-    for change in changes.iter().filter(kept) {
-        if let Change::DropForeignKey { table, key } = change {
-            out.extend(sql.drop_foreign_key(table, key, actual.table(table)));
-        }
-    }
-    let (drop_order, drop_cycle_keys) = dependency_order(&dropped);
-    if dialect != Dialect::Sqlite {
-        for (table, key) in &drop_cycle_keys {
-            out.extend(sql.drop_foreign_key(&table.name, key, None));
-        }
-    }
-    for change in changes.iter().filter(kept) {
-        if let Change::DropIndex { table, index } = change {
-            out.extend(sql.drop_index(table, index));
-        }
-    }
-
-    // 3: new tables, parents first; the keys closing a cycle come after (not on SQLite, which
-    // checks references only when rows are written).
-    let created: Vec<&Table> = changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::CreateTable(table) => Some(table),
-            _ => None,
-        })
-        .collect();
-    let (create_order, mut late_keys) = dependency_order(&created);
-    if dialect == Dialect::Sqlite {
-        late_keys.clear();
-    }
-    for table in &create_order {
-        let inline: Vec<&ForeignKey> = table
-            .foreign_keys
-            .iter()
-            .filter(|key| {
-                !late_keys
-                    .iter()
-                    .any(|(t, k)| t.name == table.name && k.name == key.name)
-            })
-            .collect();
-        out.push(sql.create_table(&table.name, table, &inline));
-        if dialect != Dialect::MySql {
-            out.extend(
-                table
+                .filter(|key| {
+                    !late_keys
+                        .iter()
+                        .any(|(t, k)| t.name == table.name && k.name == key.name)
+                })
+                .collect();
+            self.out
+                .push(self.sql.create_table(&table.name, table, &inline));
+            if self.sql.dialect != Dialect::MySql {
+                let indexes = table
                     .indexes
                     .iter()
-                    .map(|index| sql.create_index(&table.name, index)),
-            );
+                    .map(|index| self.sql.create_index(&table.name, index));
+                self.out.extend(indexes);
+            }
+        }
+        late_keys
+    }
+
+    /// 4: columns added and changed, primary keys.
+    fn change_columns(&mut self) {
+        for change in self.altered() {
+            match change {
+                Change::AddColumn { table, column } => self.out.push(format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    self.sql.quote(table),
+                    self.sql.column(column)
+                )),
+                Change::AlterColumn { table, from, to } => {
+                    let statement = self.sql.alter_column(table, from, to);
+                    self.out.push(self.sql.comment_loss(change, statement));
+                }
+                Change::SetPrimaryKey { table, from, to } => {
+                    self.out.extend(self.sql.set_primary_key(table, from, to));
+                }
+                _ => {}
+            }
         }
     }
 
-    // 4: columns added and changed; SQLite's rebuilds.
-    for change in changes.iter().filter(kept) {
-        match change {
-            Change::AddColumn { table, column } => out.push(format!(
-                "ALTER TABLE {} ADD COLUMN {}",
-                sql.quote(table),
-                sql.column(column)
-            )),
-            Change::AlterColumn { table, from, to } => {
-                out.push(sql.comment_loss(change, sql.alter_column(table, from, to)));
-            }
-            Change::SetPrimaryKey { table, from, to } => {
-                out.extend(sql.set_primary_key(table, from, to));
-            }
-            _ => {}
-        }
-    }
-    for name in &rebuilt {
-        let (Some(new), Some(old)) = (desired.table(name), actual.table(name)) else {
-            continue;
-        };
-        let losses: Vec<String> = changes
-            .iter()
-            .filter(|change| change.table() == name.as_str())
-            .filter_map(|change| change.data_loss(dialect))
-            .collect();
-        let mut block = sql.rebuild(new, old);
-        if !losses.is_empty() {
-            let comments: String = losses
+    /// 4 on SQLite: the tables rebuilt, each in its wanted shape.
+    fn rebuild_tables(&mut self) {
+        for name in &self.rebuilt {
+            let (Some(new), Some(old)) = (self.desired.table(name), self.actual.table(name)) else {
+                continue;
+            };
+            let losses: String = self
+                .changes
                 .iter()
+                .filter(|change| change.table() == name.as_str())
+                .filter_map(|change| change.data_loss(self.sql.dialect))
                 .map(|loss| format!("-- DATA LOSS: {loss}\n"))
                 .collect();
-            block[0] = format!("{comments}{}", block[0]);
+            let mut block = self.sql.rebuild(new, old);
+            block[0] = format!("{losses}{}", block[0]);
+            self.out.extend(block);
         }
-        out.extend(block);
     }
 
-    // 5, 6: indexes and keys that come.
-    for change in changes.iter().filter(kept) {
-        if let Change::AddIndex { table, index } = change {
-            out.push(sql.create_index(table, index));
+    /// 5, 6: the indexes and keys that come.
+    fn add_indexes_and_keys(&mut self, late_keys: &[(&Table, &ForeignKey)]) {
+        for change in self.altered() {
+            if let Change::AddIndex { table, index } = change {
+                self.out.push(self.sql.create_index(table, index));
+            }
         }
-    }
-    for change in changes.iter().filter(kept) {
-        if let Change::AddForeignKey { table, key } = change {
-            out.push(sql.add_foreign_key(table, key));
+        for change in self.altered() {
+            if let Change::AddForeignKey { table, key } = change {
+                self.out.push(self.sql.add_foreign_key(table, key));
+            }
         }
-    }
-    for (table, key) in &late_keys {
-        out.push(sql.add_foreign_key(&table.name, key));
+        for (table, key) in late_keys {
+            self.out.push(self.sql.add_foreign_key(&table.name, key));
+        }
     }
 
-    // 7, 8: columns and tables that go, children first.
-    for change in changes.iter().filter(kept) {
-        if let Change::DropColumn { table, column } = change {
-            let statement = format!(
-                "ALTER TABLE {} DROP COLUMN {}",
-                sql.quote(table),
-                sql.quote(&column.name)
-            );
-            out.push(sql.comment_loss(change, statement));
+    /// 7, 8: the columns and tables that go, children first.
+    fn drop_columns_and_tables(&mut self, dropped: &[&Table]) {
+        for change in self.altered() {
+            if let Change::DropColumn { table, column } = change {
+                let statement = format!(
+                    "ALTER TABLE {} DROP COLUMN {}",
+                    self.sql.quote(table),
+                    self.sql.quote(&column.name)
+                );
+                self.out.push(self.sql.comment_loss(change, statement));
+            }
+        }
+        for table in dependency_order(dropped).0.iter().rev() {
+            let change = Change::DropTable((*table).clone());
+            let statement = format!("DROP TABLE {}", self.sql.quote(&table.name));
+            self.out.push(self.sql.comment_loss(&change, statement));
         }
     }
-    for table in drop_order.iter().rev() {
-        let change = Change::DropTable((*table).clone());
-        out.push(sql.comment_loss(&change, format!("DROP TABLE {}", sql.quote(&table.name))));
-    }
-    Ok(out)
 }
 
 /// The SQLite tables whose changes ALTER TABLE cannot make.

@@ -145,6 +145,8 @@ pub async fn verify<P: Introspect>(pool: &P, models: &[Table]) -> Result<Vec<Cha
 )]
 struct Gather {
     tables: BTreeMap<String, Table>,
+    /// Indexes on expressions (a column without a name): not modelled, left out.
+    on_expressions: Vec<(String, String)>,
 }
 
 #[cfg_attr(
@@ -182,7 +184,31 @@ impl Gather {
         }
     }
 
-    fn finish(self) -> Schema {
+    /// One column of an index, in order; `column` is `None` for an expression.
+    fn index_column(&mut self, table: &str, index: String, unique: bool, column: Option<String>) {
+        let Some(found) = self.tables.get_mut(table) else {
+            return;
+        };
+        let Some(column) = column else {
+            self.on_expressions.push((table.to_owned(), index));
+            return;
+        };
+        match found.indexes.iter_mut().find(|known| known.name == index) {
+            Some(known) => known.columns.push(column),
+            None => found.indexes.push(Index {
+                name: index,
+                columns: vec![column],
+                unique,
+            }),
+        }
+    }
+
+    fn finish(mut self) -> Schema {
+        for (table, index) in &self.on_expressions {
+            if let Some(table) = self.tables.get_mut(table) {
+                table.indexes.retain(|known| &known.name != index);
+            }
+        }
         Schema::new(self.tables.into_values().collect())
     }
 }

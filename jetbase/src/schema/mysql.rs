@@ -3,7 +3,7 @@
 use jetbase_core::Dialect;
 use sqlx::MySqlPool;
 
-use super::{Gather, Index, Introspect, OnDelete, Schema};
+use super::{Gather, Introspect, OnDelete, Schema};
 use jetbase_core::schema::ForeignKey;
 
 impl Introspect for MySqlPool {
@@ -63,31 +63,15 @@ impl Introspect for MySqlPool {
         )
         .fetch_all(self)
         .await?;
-        let mut functional = Vec::new();
         for (table, name, non_unique, column) in indexes {
-            let Some(table) = gather.existing(&table) else {
-                continue;
-            };
-            let Some(column) = column else {
-                functional.push((table.name.clone(), name));
+            let Some(found) = gather.existing(&table) else {
                 continue;
             };
             if name == "PRIMARY" {
-                table.primary_key.push(column);
-            } else if let Some(index) = table.indexes.iter_mut().find(|index| index.name == name) {
-                index.columns.push(column);
-            } else if !table.foreign_keys.iter().any(|key| key.name == name) {
+                found.primary_key.extend(column);
+            } else if !found.foreign_keys.iter().any(|key| key.name == name) {
                 // (An index named after a foreign key is the one MySQL made for it.)
-                table.indexes.push(Index {
-                    name,
-                    columns: vec![column],
-                    unique: non_unique == 0,
-                });
-            }
-        }
-        for (table, name) in functional {
-            if let Some(table) = gather.existing(&table) {
-                table.indexes.retain(|index| index.name != name);
+                gather.index_column(&table, name, non_unique == 0, column);
             }
         }
         Ok(gather.finish())

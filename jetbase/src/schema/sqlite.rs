@@ -4,7 +4,7 @@
 use jetbase_core::Dialect;
 use sqlx::SqlitePool;
 
-use super::{Gather, Index, Introspect, OnDelete, REBUILD_PREFIX, Schema};
+use super::{Gather, Introspect, OnDelete, REBUILD_PREFIX, Schema};
 use jetbase_core::schema::{ForeignKey, generated_name};
 
 /// A foreign key column: table, key id, referenced table, column, referenced column, action.
@@ -53,28 +53,8 @@ impl Introspect for SqlitePool {
         ))
         .fetch_all(self)
         .await?;
-        let mut expression_indexes = Vec::new();
         for (table, name, unique, column) in indexes {
-            let Some(table) = gather.existing(&table) else {
-                continue;
-            };
-            let Some(column) = column else {
-                expression_indexes.push((table.name.clone(), name));
-                continue;
-            };
-            match table.indexes.iter_mut().find(|index| index.name == name) {
-                Some(index) => index.columns.push(column),
-                None => table.indexes.push(Index {
-                    name,
-                    columns: vec![column],
-                    unique,
-                }),
-            }
-        }
-        for (table, name) in expression_indexes {
-            if let Some(table) = gather.existing(&table) {
-                table.indexes.retain(|index| index.name != name);
-            }
+            gather.index_column(&table, name, unique, column);
         }
         let keys: Vec<KeyRow> = sqlx::query_as(&format!(
             "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete \
