@@ -24,3 +24,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude jetbase-cli --no-deps
 
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked
+
+# A short bounded fuzzing pass (longer: `bash scripts/fuzz.sh 600`).
+log "fuzzing, ${JETBASE_FUZZ_SECONDS:-15}s per target"
+bash scripts/fuzz.sh "${JETBASE_FUZZ_SECONDS:-15}"

@@ -129,7 +129,11 @@ pub fn parse_filename(filename: &str) -> Result<MigrationName, NameError> {
     let pattern_error = || NameError::Pattern {
         filename: filename.to_owned(),
     };
-    let stem = filename.strip_suffix(".sql").ok_or_else(pattern_error)?;
+    if !filename.ends_with(".sql") {
+        return Err(pattern_error());
+    }
+    // As Python Jetbase: the description ends at the first `.sql` (`V1__a.sql.sql` is "a").
+    let stem = &filename[..filename.find(".sql").unwrap_or(filename.len())];
     let (kind, version, raw_description) = if let Some(rest) = stem.strip_prefix("RA__") {
         (MigrationKind::RunsAlways, None, rest)
     } else if let Some(rest) = stem.strip_prefix("ROC__") {
@@ -163,6 +167,16 @@ pub fn parse_filename(filename: &str) -> Result<MigrationName, NameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_description_ends_at_the_first_sql_as_in_python() {
+        // Found by the file_name fuzz target's comparison with Python's slicing.
+        let parsed = parse_filename("V1__a.sql.sql").unwrap();
+        assert_eq!(parsed.description, "a");
+        // Python strips the raw text, then turns `_` into spaces: "__" is a description.
+        assert_eq!(parse_filename("ROC__ __ .sql").unwrap().description, "  ");
+        assert!(parse_filename("V1__.sql.sql").is_err());
+    }
 
     #[test]
     fn valid_names() {
