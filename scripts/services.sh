@@ -2,7 +2,9 @@
 # Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
-# JETBASE_TEST_MYSQL_URL and JETBASE_TEST_PYTHON_JETBASE. The servers stop when the shell exits.
+# JETBASE_TEST_MYSQL_URL and JETBASE_TEST_PYTHON_JETBASE, and JETBASE_TEST_POSTGRES_RESTART and
+# JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
+# tests). The servers stop when the shell exits.
 # Variables already set are kept, and nothing is started for them.
 
 work_dir=$(mktemp -d /tmp/jetbase-test.XXXXXX)
@@ -12,6 +14,8 @@ cleanup() {
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -n "${mariadb_pid:-}" ]; then
+    # (A restart by the tests leaves a new server process: its pid is in the pid file.)
+    if [ -f "$work_dir/mariadb.pid" ]; then kill "$(cat "$work_dir/mariadb.pid")" 2>/dev/null || true; fi
     kill "$mariadb_pid" 2>/dev/null || true
     wait "$mariadb_pid" 2>/dev/null || true
   fi
@@ -62,6 +66,13 @@ start_postgres() {
     -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_data -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null
   export JETBASE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  local restart="$work_dir/restart-postgres.sh"
+  local as_user=""
+  if [ "$(id -u)" = 0 ]; then as_user="runuser -u postgres --"; fi
+  printf '#!/usr/bin/env bash\nexec %s "%s/pg_ctl" -D "%s" -m fast -w restart >/dev/null\n' \
+    "$as_user" "$pg_bin" "$pg_data" >"$restart"
+  chmod 755 "$restart"
+  export JETBASE_TEST_POSTGRES_RESTART="$restart"
 }
 
 start_mariadb() {
@@ -81,9 +92,11 @@ start_mariadb() {
   log "MariaDB on 127.0.0.1:$port"
   mariadb-install-db --no-defaults "${user_args[@]}" --datadir="$data" \
     --auth-root-authentication-method=normal --skip-test-db >"$work_dir/mariadb-install.log" 2>&1
-  mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket" \
-    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300 \
-    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err" 2>>"$work_dir/mariadb.err" &
+  local server=(mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket"
+    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300
+    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err"
+    --pid-file="$work_dir/mariadb.pid")
+  "${server[@]}" 2>>"$work_dir/mariadb.err" &
   mariadb_pid=$!
   for _ in $(seq 1 120); do
     if mariadb-admin --no-defaults --socket="$socket" -u root ping >/dev/null 2>&1; then
@@ -95,6 +108,20 @@ start_mariadb() {
     "CREATE USER 'jetbase'@'127.0.0.1' IDENTIFIED BY 'jetbase-test-pw';
      GRANT ALL PRIVILEGES ON *.* TO 'jetbase'@'127.0.0.1' WITH GRANT OPTION;"
   export JETBASE_TEST_MYSQL_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
+  local restart="$work_dir/restart-mariadb.sh"
+  {
+    echo '#!/usr/bin/env bash'
+    echo "mariadb-admin --no-defaults --socket='$socket' -u root shutdown"
+    echo "while [ -e '$socket' ]; do sleep 0.1; done"
+    printf 'setsid'; printf " '%s'" "${server[@]}"; echo " </dev/null >/dev/null 2>>'$work_dir/mariadb.err' &"
+    echo "for _ in \$(seq 1 120); do"
+    echo "  mariadb-admin --no-defaults --socket='$socket' -u root ping >/dev/null 2>&1 && exit 0"
+    echo "  sleep 0.25"
+    echo "done"
+    echo "exit 1"
+  } >"$restart"
+  chmod 755 "$restart"
+  export JETBASE_TEST_MYSQL_RESTART="$restart"
 }
 
 # Python Jetbase 0.18.1 (and psycopg2 for PostgreSQL), for the take-over tests; kept under

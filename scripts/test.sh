@@ -25,6 +25,16 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude jetbase-cli --no-deps
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked
 
+# Connection loss: these restart the test servers, so they run on their own (ignored in a plain
+# `cargo test`). With servers of your own, set JETBASE_TEST_POSTGRES_RESTART and
+# JETBASE_TEST_MYSQL_RESTART to scripts that restart them, or they are skipped (never under CI).
+if [ -n "${JETBASE_TEST_POSTGRES_RESTART:-}${JETBASE_TEST_MYSQL_RESTART:-}" ] || [ "${CI:-}" = true ]; then
+  log "cargo test: the servers restarted in the middle of an upgrade"
+  cargo test --all-features --locked -p jetbase-cli --test server_restart -- --ignored --test-threads=1
+else
+  log "skipping the server-restart tests: no restart scripts for servers of your own"
+fi
+
 # A short bounded fuzzing pass (longer: `bash scripts/fuzz.sh 600`).
 log "fuzzing, ${JETBASE_FUZZ_SECONDS:-15}s per target"
 bash scripts/fuzz.sh "${JETBASE_FUZZ_SECONDS:-15}"
