@@ -1,0 +1,411 @@
+//! The bad-input catalogue: one test per kind of mistake a user can make, each checked for a
+//! clear message, the documented exit code (1: a problem found while running; 2: usage or
+//! configuration), no panic, and nothing written. (The unreachable host, the wrong password and a
+//! `new` description that would leave `migrations/` are in `cli.rs`.)
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../jetbase/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use common::Query;
+use support::{Project, Run};
+
+/// A SQLite project whose database would be `jetbase/app.db`.
+fn project() -> Project {
+    let project = Project::empty("sqlite:///app.db");
+    project.run(&["init"]).ok();
+    project
+}
+
+/// The run failed with `code`, said each of `fragments` on stderr, and did not panic.
+#[track_caller]
+fn refused(run: Run, code: i32, fragments: &[&str]) -> Run {
+    assert_eq!(run.code, code, "{run:#?}");
+    assert!(!run.stderr.contains("panicked"), "{run:#?}");
+    for fragment in fragments {
+        assert!(
+            run.stderr.contains(fragment),
+            "missing {fragment:?}: {run:#?}"
+        );
+    }
+    run
+}
+
+/// `files` in `migrations/` make `upgrade` fail with `fragments`, before any database exists.
+#[track_caller]
+fn bad_files(files: &[(&str, &[u8])], fragments: &[&str]) {
+    let project = project();
+    for (name, bytes) in files {
+        std::fs::write(project.migrations().join(name), bytes).unwrap();
+    }
+    for command in ["upgrade", "status", "validate"] {
+        refused(project.run(&[command]), 1, fragments);
+    }
+    assert!(
+        !project.root().join("jetbase/app.db").exists(),
+        "nothing written"
+    );
+}
+
+macro_rules! bad_file {
+    ($name:ident, $files:expr, $fragments:expr) => {
+        #[test]
+        fn $name() {
+            bad_files($files, $fragments);
+        }
+    };
+}
+
+const OK: &[u8] = b"CREATE TABLE t (id INTEGER);\n";
+
+bad_file!(
+    name_without_a_prefix,
+    &[("1__a.sql", OK)],
+    &[
+        "`1__a.sql` does not match a migration name",
+        "V<version>__<description>.sql"
+    ]
+);
+bad_file!(
+    name_with_a_bad_version,
+    &[("V1a__a.sql", OK)],
+    &["`V1a__a.sql` has an invalid version `1a`"]
+);
+bad_file!(
+    name_without_a_double_underscore,
+    &[("V1_a.sql", OK)],
+    &["`V1_a.sql` does not match a migration name"]
+);
+bad_file!(
+    name_with_an_empty_description,
+    &[("V1__.sql", OK)],
+    &["`V1__.sql` has an empty description"]
+);
+bad_file!(
+    unknown_directive,
+    &[("V1__a.sql", b"-- jetbase: transactional\nSELECT 1;\n")],
+    &[
+        "V1__a.sql",
+        "line 1: unknown directive `-- jetbase: transactional`"
+    ]
+);
+bad_file!(
+    directive_after_the_first_sql_line,
+    &[("V1__a.sql", b"SELECT 1;\n-- jetbase: no-transaction\n")],
+    &["line 2: directive `-- jetbase: no-transaction` comes after the first SQL line"]
+);
+bad_file!(
+    directive_given_twice,
+    &[(
+        "V1__a.sql",
+        b"-- jetbase: no-transaction\n-- jetbase: no-transaction\nSELECT 1;\n"
+    )],
+    &["line 2: directive `-- jetbase: no-transaction` is given twice"]
+);
+bad_file!(
+    empty_delimiter,
+    &[("V1__a.sql", b"-- jetbase: delimiter=\nSELECT 1;\n")],
+    &["line 1: `delimiter=` names no delimiter"]
+);
+bad_file!(
+    duplicate_version,
+    &[("V1__a.sql", OK), ("V1.0__b.sql", OK)],
+    &["V1__a.sql", "V1.0__b.sql", "version 1"]
+);
+bad_file!(
+    not_utf8,
+    &[("V1__a.sql", b"SELECT 'caf\xe9';\n")],
+    &["`V1__a.sql`: not valid UTF-8 (first invalid byte on line 1)"]
+);
+bad_file!(
+    unterminated_quote,
+    &[("V1__a.sql", b"SELECT 1;\nSELECT 'abc;\n")],
+    &["`V1__a.sql`: unterminated single-quoted string (') starting on line 2"]
+);
+bad_file!(
+    unterminated_block_comment,
+    &[("V1__a.sql", b"SELECT 1; /* never closed\n")],
+    &["`V1__a.sql`: unterminated block comment (/*) starting on line 1"]
+);
+bad_file!(
+    empty_file,
+    &[("V1__a.sql", b"  \n")],
+    &["`V1__a.sql`: the file is empty"]
+);
+
+/// A dollar quote is PostgreSQL's: other dialects read `$x$` as text, so the file scans, and
+/// PostgreSQL's splitter refuses it before anything runs.
+#[tokio::test]
+async fn unterminated_dollar_quote() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    project.write(
+        "V1__f.sql",
+        "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1;\n",
+    );
+    refused(
+        project.run(&["upgrade"]),
+        1,
+        &["V1__f.sql", "dollar", "line 1"],
+    );
+    assert!(!db.table_exists("jetbase_migrations").await || db.applied_versions().await.is_empty());
+}
+
+/// Python Jetbase applies a file whose upgrade section is empty (a `jetbase new` file never
+/// filled in), and the shared checksum vectors hold one (V11): jetbase applies it too, and warns.
+#[test]
+fn empty_upgrade_section_is_applied_with_a_warning() {
+    let project = project();
+    project.write("V1__todo.sql", "-- upgrade\n\n-- rollback\n");
+    let run = project.run(&["upgrade"]).ok();
+    assert!(
+        run.stderr.contains(
+            "warning: V1__todo.sql has no upgrade SQL: it is recorded as applied and ran nothing"
+        ),
+        "{run:#?}"
+    );
+}
+
+/// Rolling back a migration whose file is gone: its rollback SQL is unknown.
+#[test]
+fn rollback_of_a_migration_whose_file_is_gone() {
+    let project = project();
+    project.write(
+        "V1__a.sql",
+        "CREATE TABLE a (id INTEGER);\n-- rollback\nDROP TABLE a;\n",
+    );
+    project.run(&["upgrade"]).ok();
+    std::fs::remove_file(project.migrations().join("V1__a.sql")).unwrap();
+    refused(
+        project.run(&["rollback"]),
+        1,
+        &["V1__a.sql", "cannot be rolled back: its file is missing"],
+    );
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().unwrap().len(),
+        1,
+        "nothing removed"
+    );
+}
+
+/// `jetbase/jetbase.toml` replaced by `text` makes every command a configuration error.
+#[track_caller]
+fn bad_configuration(text: &str, fragments: &[&str]) {
+    let project = project();
+    std::fs::write(project.root().join("jetbase/jetbase.toml"), text).unwrap();
+    std::fs::write(project.migrations().join("V1__a.sql"), OK).unwrap();
+    let run = project.run_in(project.root(), &["upgrade"], &[]);
+    refused(run, 2, fragments);
+    assert!(
+        !project.root().join("jetbase/app.db").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn malformed_jetbase_toml() {
+    bad_configuration(
+        "database_url = \"sqlite:///app.db\n",
+        &["jetbase.toml is not valid TOML", "line 1"],
+    );
+}
+
+#[test]
+fn unknown_key_in_jetbase_toml() {
+    bad_configuration(
+        "database_url = \"sqlite:///app.db\"\nlock_timeot = 5\n",
+        &["lock_timeot"],
+    );
+}
+
+#[test]
+fn wrong_type_in_jetbase_toml() {
+    bad_configuration(
+        "database_url = \"sqlite:///app.db\"\nlock_timeout = \"soon\"\n",
+        &["`lock_timeout` in jetbase.toml is \"soon\": expected a number of seconds"],
+    );
+}
+
+#[test]
+fn malformed_dotenv() {
+    let project = project();
+    std::fs::write(
+        project.root().join(".env"),
+        "JETBASE_DATABASE_URL='unterminated\n",
+    )
+    .unwrap();
+    refused(
+        project.run_in(project.root(), &["status"], &[]),
+        2,
+        &[".env is not a valid .env file"],
+    );
+}
+
+#[test]
+fn url_of_an_unknown_database() {
+    let project = Project::empty("oracle://scott:tiger-secret@db.example/orcl");
+    project.run(&["init"]).ok();
+    let run = refused(
+        project.run(&["status"]),
+        2,
+        &["oracle://scott:***@db.example/orcl"],
+    );
+    assert!(!run.stderr.contains("tiger-secret"));
+}
+
+#[test]
+fn no_database_url_at_all() {
+    let project = project();
+    std::fs::write(project.root().join("jetbase/jetbase.toml"), "").unwrap();
+    refused(
+        project.run_in(project.root(), &["status"], &[]),
+        2,
+        &["no database URL"],
+    );
+}
+
+/// A role name of this test's own (roles are server-wide; the database name is unique).
+fn role_for(url: &str, what: &str) -> String {
+    let database = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    format!("{what}_{database}")
+}
+
+/// A user whose transactions are read-only: the history tables cannot be created; nothing is.
+#[tokio::test]
+async fn read_only_database_user() {
+    let db = common::postgres().await;
+    let reader = role_for(&db.url, "reader");
+    db.pool.exec(&format!("CREATE ROLE {reader} LOGIN")).await;
+    db.pool
+        .exec(&format!(
+            "ALTER ROLE {reader} SET default_transaction_read_only = on"
+        ))
+        .await;
+    db.pool
+        .exec(&format!("GRANT CREATE ON SCHEMA public TO {reader}"))
+        .await;
+    let reader_url = db.url.replacen("postgres@", &format!("{reader}@"), 1);
+    let project = Project::new(&reader_url);
+    project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    refused(project.run(&["upgrade"]), 1, &["read-only transaction"]);
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "nothing written"
+    );
+    assert!(!db.table_exists("a").await);
+}
+
+/// A user without the right to create tables (PostgreSQL 15 gives none in `public`).
+#[tokio::test]
+async fn no_permission_to_create_tables() {
+    let db = common::postgres().await;
+    let visitor = role_for(&db.url, "visitor");
+    db.pool.exec(&format!("CREATE ROLE {visitor} LOGIN")).await;
+    let visitor_url = db.url.replacen("postgres@", &format!("{visitor}@"), 1);
+    let project = Project::new(&visitor_url);
+    project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    refused(
+        project.run(&["upgrade"]),
+        1,
+        &["permission denied for schema public"],
+    );
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "nothing written"
+    );
+}
+
+/// A project with `V1__a.sql` applied, on SQLite, and its pool.
+async fn applied_project() -> (Project, common::TestDb<sqlx::SqlitePool>) {
+    let db = common::sqlite().await;
+    let project = Project::new(&support::cli_url(&db));
+    project.write(
+        "V1__a.sql",
+        "CREATE TABLE a (id INTEGER);\n-- rollback\nDROP TABLE a;\n",
+    );
+    project.run(&["upgrade"]).ok();
+    (project, db)
+}
+
+/// A history row for a version no file has (edited by hand, or a file deleted).
+#[tokio::test]
+async fn history_names_an_unknown_version() {
+    let (project, db) = applied_project().await;
+    db.pool
+        .exec("INSERT INTO jetbase_migrations (order_executed, version, description, filename, migration_type, checksum) VALUES (2, '7', 'ghost', 'V7__ghost.sql', 'VERSIONED', 'x')")
+        .await;
+    project.write("V2__b.sql", "CREATE TABLE b (id INTEGER);\n");
+    refused(
+        project.run(&["upgrade"]),
+        1,
+        &["V7__ghost.sql", "validate --fix"],
+    );
+    assert!(!db.table_exists("b").await, "nothing written");
+}
+
+/// A history row of a type jetbase (and Python Jetbase) does not know.
+#[tokio::test]
+async fn history_row_of_an_unknown_type() {
+    let (project, db) = applied_project().await;
+    db.pool
+        .exec("UPDATE jetbase_migrations SET migration_type = 'SOMETIMES' WHERE version = '1'")
+        .await;
+    project.write("V2__b.sql", "CREATE TABLE b (id INTEGER);\n");
+    refused(
+        project.run(&["upgrade"]),
+        1,
+        &["unknown migration_type `SOMETIMES`", "correct or delete it"],
+    );
+    assert!(!db.table_exists("b").await, "nothing written");
+    let validate = refused(
+        project.run(&["validate"]),
+        1,
+        &["validation found 1 problem"],
+    );
+    assert!(
+        validate
+            .stdout
+            .contains("unknown migration_type `SOMETIMES`"),
+        "{validate:#?}"
+    );
+}
+
+/// The lock table without its row: the next command puts it back and carries on.
+#[tokio::test]
+async fn lock_row_missing() {
+    let (project, db) = applied_project().await;
+    db.pool.exec("DELETE FROM jetbase_lock").await;
+    let status = project.run(&["--json", "lock-status"]).ok().json();
+    assert_eq!(status["locked"], false);
+    project.write("V2__b.sql", "CREATE TABLE b (id INTEGER);\n");
+    project.run(&["upgrade"]).ok();
+    assert!(db.table_exists("b").await);
+    assert!(db.lock_is_free().await);
+    assert_eq!(
+        db.pool.count("SELECT id FROM jetbase_lock").await,
+        1,
+        "the row is back"
+    );
+}
+
+/// Schema names are quoted wherever they are built into SQL: a quote in one is harmless.
+#[tokio::test]
+async fn schema_name_with_quotes_and_spaces() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    let env = [
+        ("JETBASE_DATABASE_URL", db.url.as_str()),
+        ("JETBASE_POSTGRES_SCHEMA", "we\"ird; DROP TABLE x; --"),
+    ];
+    project.run_in(project.root(), &["upgrade"], &env).ok();
+    project.run_in(project.root(), &["status"], &env).ok();
+    let tables = db
+        .pool
+        .strings("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'we\"ird; DROP TABLE x; --' ORDER BY 1")
+        .await;
+    assert_eq!(tables, ["a", "jetbase_lock", "jetbase_migrations"]);
+}
