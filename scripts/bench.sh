@@ -7,14 +7,18 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 start_services
 
-# sqlx-cli 0.8 (SQLite only) for the CLI benchmark, kept under target/ between runs.
-sqlx_root="$PWD/target/sqlx-cli"
+# sqlx-cli 0.8 (SQLite and PostgreSQL) for the CLI benchmark, kept under target/ between runs.
+sqlx_root="$PWD/target/sqlx-cli-0.8.6-sqlite-postgres"
 if [ ! -x "$sqlx_root/bin/sqlx" ]; then
   log "sqlx-cli 0.8.6 into $sqlx_root"
   CARGO_TARGET_DIR="$PWD/target/sqlx-cli-build" cargo install sqlx-cli --version 0.8.6 \
-    --no-default-features --features sqlite --locked --root "$sqlx_root"
+    --no-default-features --features sqlite,postgres --locked --root "$sqlx_root"
 fi
 export JETBASE_BENCH_SQLX_CLI="$sqlx_root/bin/sqlx"
+# GNU time, for the peak memory of the commands.
+if [ ! -x /usr/bin/time ]; then
+  apt_install time
+fi
 
 log "scan and parse (jetbase-core)"
 cargo bench --locked -p jetbase-core --bench scan

@@ -1,150 +1,377 @@
-//! The `jetbase` command against its peers on 1,000 migrations on SQLite, in one run, contenders
-//! alternated and repeated, medians and ratios (whole commands, process start included):
+//! The `jetbase` command against its peers, on SQLite and PostgreSQL, with 100, 1,000 and 10,000
+//! migrations, in one run, contenders alternated and repeated, medians and ratios (whole
+//! commands, process start included):
 //!
-//! - `status` with all 1,000 applied: `jetbase status` vs Python Jetbase 0.18.1's `jetbase
+//! - `status` with every migration applied: `jetbase status` vs Python Jetbase 0.18.1's `jetbase
 //!   status` (same database) vs `sqlx migrate info` (the same SQL as sqlx files, applied by
 //!   `sqlx migrate run`);
-//! - `upgrade` of all 1,000 into a new database: `jetbase upgrade` vs Python Jetbase's vs
-//!   `sqlx migrate run`.
+//! - `upgrade` of all of them into a new database: `jetbase upgrade` vs Python Jetbase's vs
+//!   `sqlx migrate run`;
+//! - how each grows with the number of migrations, and the peak memory (maximum resident set, from
+//!   `/usr/bin/time`) of each command at the largest size.
 //!
-//! Needs JETBASE_TEST_PYTHON_JETBASE (Python Jetbase's `jetbase` script) and
-//! JETBASE_BENCH_SQLX_CLI (the `sqlx` binary of sqlx-cli 0.8): `bash scripts/bench.sh` installs
-//! both and runs this with the other benchmarks.
+//! Needs JETBASE_TEST_PYTHON_JETBASE (Python Jetbase's `jetbase` script), JETBASE_BENCH_SQLX_CLI
+//! (sqlx-cli 0.8 with SQLite and PostgreSQL) and JETBASE_TEST_POSTGRES_URL (an admin URL):
+//! `bash scripts/bench.sh` provides them. JETBASE_BENCH_SIZES (default `100,1000,10000`) and
+//! JETBASE_BENCH_DATABASES (default `sqlite,postgres`) narrow a run.
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use support::{report, required, run};
+use support::{median, report, required, run};
 
-const MIGRATIONS: usize = 1_000;
-const STATUS_ROUNDS: usize = 11;
-const UPGRADE_ROUNDS: usize = 3;
-
-/// `<root>/jetbase/migrations` for jetbase and Python Jetbase, `<root>/sqlx` for sqlx.
-fn write_projects(root: &Path) {
-    let jetbase = root.join("jetbase/migrations");
-    let sqlx = root.join("sqlx");
-    std::fs::create_dir_all(&jetbase).expect("create the jetbase directory");
-    std::fs::create_dir_all(&sqlx).expect("create the sqlx directory");
-    for index in 1..=MIGRATIONS {
-        let create =
-            format!("CREATE TABLE bench_{index} (id INTEGER PRIMARY KEY, name VARCHAR(50));");
-        std::fs::write(
-            jetbase.join(format!("V{index}__create_bench_{index}.sql")),
-            format!("-- upgrade\n{create}\n\n-- rollback\nDROP TABLE bench_{index};\n"),
-        )
-        .expect("write a jetbase file");
-        std::fs::write(
-            sqlx.join(format!("{index}_create_bench_{index}.sql")),
-            format!("{create}\n"),
-        )
-        .expect("write a sqlx file");
-    }
+/// Where one contender's database is.
+#[derive(Clone, Copy, PartialEq)]
+enum Engine {
+    Sqlite,
+    Postgres,
 }
 
-struct Tools {
+struct Bench {
     jetbase: PathBuf,
     python: PathBuf,
     sqlx: PathBuf,
+    /// `<root>/jetbase/migrations` for jetbase and Python Jetbase, `<root>/sqlx` for sqlx.
     root: PathBuf,
+    admin_url: String,
+    runtime: tokio::runtime::Runtime,
+    next: usize,
 }
 
-impl Tools {
-    /// `jetbase args` in the project root, on `jetbase/<database>`.
-    fn jetbase(&self, args: &[&str], database: &str) -> Command {
+/// A database for one contender: its URL as jetbase, Python Jetbase and sqlx-cli spell it.
+struct Database {
+    jetbase: String,
+    python: String,
+    sqlx: String,
+}
+
+impl Bench {
+    fn write_project(&self, migrations: usize) {
+        let jetbase = self.root.join("jetbase/migrations");
+        let sqlx = self.root.join("sqlx");
+        for directory in [&jetbase, &sqlx] {
+            let _ = std::fs::remove_dir_all(directory);
+            std::fs::create_dir_all(directory).expect("create a migrations directory");
+        }
+        for index in 1..=migrations {
+            let create =
+                format!("CREATE TABLE bench_{index} (id INTEGER PRIMARY KEY, name VARCHAR(50));");
+            std::fs::write(
+                jetbase.join(format!("V{index}__create_bench_{index}.sql")),
+                format!("-- upgrade\n{create}\n\n-- rollback\nDROP TABLE bench_{index};\n"),
+            )
+            .expect("write a jetbase file");
+            std::fs::write(
+                sqlx.join(format!("{index}_create_bench_{index}.sql")),
+                format!("{create}\n"),
+            )
+            .expect("write a sqlx file");
+        }
+    }
+
+    /// A new, empty database.
+    fn database(&mut self, engine: Engine) -> Database {
+        self.next += 1;
+        let name = format!("jb_cli_bench_{}_{}", std::process::id(), self.next);
+        match engine {
+            Engine::Sqlite => Database {
+                // jetbase and Python Jetbase resolve `sqlite:///x` against `jetbase/`.
+                jetbase: format!("sqlite:///{name}.db"),
+                python: format!("sqlite:///{name}.db"),
+                sqlx: format!("sqlite://{}/{name}.db?mode=rwc", self.root.display()),
+            },
+            Engine::Postgres => {
+                let admin = self.admin_url.clone();
+                self.runtime.block_on(async {
+                    let pool = sqlx::PgPool::connect(&admin)
+                        .await
+                        .expect("connect as admin");
+                    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                        .execute(&pool)
+                        .await
+                        .expect("create a database");
+                    pool.close().await;
+                });
+                let url = format!("{}/{name}", &admin[..admin.rfind('/').expect("a URL")]);
+                Database {
+                    jetbase: url.clone(),
+                    python: url.replacen("postgres://", "postgresql://", 1),
+                    sqlx: url,
+                }
+            }
+        }
+    }
+
+    fn jetbase(&self, args: &[&str], database: &Database) -> Command {
         let mut command = Command::new(&self.jetbase);
         command
             .args(args)
             .current_dir(&self.root)
-            .env("JETBASE_DATABASE_URL", format!("sqlite:///{database}"))
+            .env("JETBASE_DATABASE_URL", &database.jetbase)
             .env("NO_COLOR", "1");
         command
     }
 
-    /// Python Jetbase, run from the `jetbase/` directory as it expects, on `jetbase/<database>`.
-    fn python(&self, args: &[&str], database: &str) -> Command {
+    /// Python Jetbase, run from the `jetbase/` directory as it expects.
+    fn python(&self, args: &[&str], database: &Database) -> Command {
         let mut command = Command::new(&self.python);
         command
             .args(args)
             .current_dir(self.root.join("jetbase"))
-            .env("JETBASE_SQLALCHEMY_URL", format!("sqlite:///{database}"))
+            .env("JETBASE_SQLALCHEMY_URL", &database.python)
             .env("NO_COLOR", "1");
         command
     }
 
-    /// `sqlx migrate <subcommand>` on `<root>/<database>`.
-    fn sqlx(&self, subcommand: &str, database: &str) -> Command {
+    fn sqlx(&self, subcommand: &str, database: &Database) -> Command {
         let mut command = Command::new(&self.sqlx);
         command
             .args(["migrate", subcommand, "--source", "sqlx", "--database-url"])
-            .arg(format!(
-                "sqlite://{}?mode=rwc",
-                self.root.join(database).display()
-            ))
+            .arg(&database.sqlx)
             .current_dir(&self.root);
         command
     }
 }
 
+/// The peak resident memory of a command, in MiB, from `/usr/bin/time -f %M` (KiB).
+fn peak_memory_mib(command: &Command) -> f64 {
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "--"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(directory) = command.get_current_dir() {
+        timed.current_dir(directory);
+    }
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            timed.env(key, value);
+        }
+    }
+    let output = timed
+        .stdout(Stdio::null())
+        .output()
+        .expect("run /usr/bin/time");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kib: f64 = stderr
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .expect("a maximum resident set size");
+    kib / 1024.0
+}
+
+fn rounds(migrations: usize, small: usize) -> usize {
+    if migrations >= 10_000 {
+        small.div_ceil(3).max(1)
+    } else {
+        small
+    }
+}
+
+fn list(variable: &str, default: &str) -> Vec<String> {
+    std::env::var(variable)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// Medians of one size, for the growth table.
+type Medians = Vec<(String, Duration)>;
+
 fn main() {
     // `cargo bench` passes `--bench`; this binary takes no options.
-    let tools = Tools {
+    let sizes: Vec<usize> = list("JETBASE_BENCH_SIZES", "100,1000,10000")
+        .iter()
+        .map(|size| size.parse().expect("JETBASE_BENCH_SIZES: numbers"))
+        .collect();
+    let engines: Vec<Engine> = list("JETBASE_BENCH_DATABASES", "sqlite,postgres")
+        .iter()
+        .map(|name| match name.as_str() {
+            "postgres" => Engine::Postgres,
+            _ => Engine::Sqlite,
+        })
+        .collect();
+    let mut bench = Bench {
         jetbase: PathBuf::from(env!("CARGO_BIN_EXE_jetbase")),
         python: required("JETBASE_TEST_PYTHON_JETBASE"),
         sqlx: required("JETBASE_BENCH_SQLX_CLI"),
         root: tempfile::tempdir().expect("a temporary directory").keep(),
+        admin_url: std::env::var("JETBASE_TEST_POSTGRES_URL").unwrap_or_default(),
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime"),
+        next: 0,
     };
-    write_projects(&tools.root);
+    std::fs::create_dir_all(bench.root.join("jetbase")).expect("create jetbase/");
+    let mut growth: Vec<(String, usize, Medians)> = Vec::new();
+    for &migrations in &sizes {
+        bench.write_project(migrations);
+        for &engine in &engines {
+            let label = if engine == Engine::Sqlite {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            };
+            let status = measure_status(&mut bench, engine, migrations);
+            let title = format!("status, {migrations} applied migrations, {label}");
+            report(&title, &status);
+            growth.push((format!("status, {label}"), migrations, medians(&status)));
+            let upgrade = measure_upgrade(&mut bench, engine, migrations);
+            let title = format!("upgrade of {migrations} migrations into a new database, {label}");
+            report(&title, &upgrade);
+            growth.push((format!("upgrade, {label}"), migrations, medians(&upgrade)));
+        }
+    }
+    print_growth(&growth);
+    if let Some(&largest) = sizes.iter().max() {
+        print_peak_memory(&mut bench, &engines, largest);
+    }
+    let _ = std::fs::remove_dir_all(&bench.root);
+}
 
-    // status: 1,000 applied (by jetbase for jetbase and Python Jetbase, by sqlx for sqlx).
-    run(&mut tools.jetbase(&["upgrade"], "status.db"));
-    run(&mut tools.sqlx("run", "status-sqlx.db"));
-    let mut status = [
+fn medians(rows: &[(&str, Vec<Duration>)]) -> Medians {
+    rows.iter()
+        .map(|(name, samples)| ((*name).to_owned(), median(samples.clone())))
+        .collect()
+}
+
+fn measure_status(
+    bench: &mut Bench,
+    engine: Engine,
+    migrations: usize,
+) -> Vec<(&'static str, Vec<Duration>)> {
+    // All applied: by jetbase for jetbase and Python Jetbase, by sqlx for sqlx.
+    let shared = bench.database(engine);
+    let sqlx_database = bench.database(engine);
+    run(&mut bench.jetbase(&["upgrade"], &shared));
+    run(&mut bench.sqlx("run", &sqlx_database));
+    let mut rows = [
         ("jetbase status", Vec::new()),
         ("Python Jetbase status", Vec::new()),
         ("sqlx migrate info", Vec::new()),
     ];
-    for _ in 0..STATUS_ROUNDS {
-        status[0]
+    for _ in 0..rounds(migrations, 11) {
+        rows[0]
             .1
-            .push(run(&mut tools.jetbase(&["status"], "status.db")));
-        status[1]
-            .1
-            .push(run(&mut tools.python(&["status"], "status.db")));
-        status[2]
-            .1
-            .push(run(&mut tools.sqlx("info", "status-sqlx.db")));
+            .push(run(&mut bench.jetbase(&["status"], &shared)));
+        rows[1].1.push(run(&mut bench.python(&["status"], &shared)));
+        rows[2].1.push(run(&mut bench.sqlx("info", &sqlx_database)));
     }
-    report(
-        &format!("status, {MIGRATIONS} applied migrations, SQLite (median of {STATUS_ROUNDS})"),
-        &status,
-    );
+    // The same history either way: Python Jetbase agrees the jetbase-applied database is valid.
+    run(&mut bench.python(&["validate-checksums"], &shared));
+    rows.to_vec()
+}
 
-    let mut upgrade = [
+fn measure_upgrade(
+    bench: &mut Bench,
+    engine: Engine,
+    migrations: usize,
+) -> Vec<(&'static str, Vec<Duration>)> {
+    let mut rows = [
         ("jetbase upgrade", Vec::new()),
         ("Python Jetbase upgrade", Vec::new()),
         ("sqlx migrate run", Vec::new()),
     ];
-    for round in 0..UPGRADE_ROUNDS {
-        upgrade[0].1.push(run(
-            &mut tools.jetbase(&["upgrade"], &format!("up-jetbase-{round}.db"))
-        ));
-        upgrade[1].1.push(run(
-            &mut tools.python(&["upgrade"], &format!("up-python-{round}.db"))
-        ));
-        upgrade[2]
-            .1
-            .push(run(&mut tools.sqlx("run", &format!("up-sqlx-{round}.db"))));
+    for round in 0..rounds(migrations, 3) {
+        // Each round starts with a different contender.
+        for turn in 0..3 {
+            let contender = (round + turn) % 3;
+            let database = bench.database(engine);
+            let mut command = match contender {
+                0 => bench.jetbase(&["upgrade"], &database),
+                1 => bench.python(&["upgrade"], &database),
+                _ => bench.sqlx("run", &database),
+            };
+            rows[contender].1.push(run(&mut command));
+        }
     }
-    report(
-        &format!(
-            "upgrade of {MIGRATIONS} migrations into a new SQLite database (median of {UPGRADE_ROUNDS})"
-        ),
-        &upgrade,
-    );
-    // The same history either way: Python Jetbase agrees the jetbase-applied database is valid.
-    run(&mut tools.python(&["validate-checksums"], "up-jetbase-0.db"));
-    let _ = std::fs::remove_dir_all(&tools.root);
+    rows.to_vec()
+}
+
+/// Each command's time at each size, and the factor from one size to the next (10× the
+/// migrations: linear growth is about 10×).
+fn print_growth(growth: &[(String, usize, Medians)]) {
+    println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
+    let mut titles: Vec<&String> = growth.iter().map(|(title, _, _)| title).collect();
+    titles.dedup();
+    for title in titles {
+        let rows: Vec<&(String, usize, Medians)> =
+            growth.iter().filter(|(t, _, _)| t == title).collect();
+        println!("  {title}");
+        for contender in 0..rows[0].2.len() {
+            let mut line = format!("    {:<28}", rows[0].2[contender].0);
+            let mut previous: Option<Duration> = None;
+            for (_, size, medians) in &rows {
+                let time = medians[contender].1;
+                line.push_str(&format!(
+                    " {size:>6}: {:>9.1} ms",
+                    time.as_secs_f64() * 1000.0
+                ));
+                if let Some(previous) = previous {
+                    line.push_str(&format!(
+                        " (×{:.1})",
+                        time.as_secs_f64() / previous.as_secs_f64()
+                    ));
+                }
+                previous = Some(time);
+            }
+            println!("{line}");
+        }
+    }
+}
+
+fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
+    println!("\npeak memory (maximum resident set), {migrations} migrations");
+    for &engine in engines {
+        let label = if engine == Engine::Sqlite {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        let shared = bench.database(engine);
+        let sqlx_database = bench.database(engine);
+        let python_database = bench.database(engine);
+        let rows = [
+            (
+                "jetbase upgrade",
+                peak_memory_mib(&bench.jetbase(&["upgrade"], &shared)),
+            ),
+            (
+                "jetbase status",
+                peak_memory_mib(&bench.jetbase(&["status"], &shared)),
+            ),
+            (
+                "Python Jetbase upgrade",
+                peak_memory_mib(&bench.python(&["upgrade"], &python_database)),
+            ),
+            (
+                "Python Jetbase status",
+                peak_memory_mib(&bench.python(&["status"], &shared)),
+            ),
+            (
+                "sqlx migrate run",
+                peak_memory_mib(&bench.sqlx("run", &sqlx_database)),
+            ),
+            (
+                "sqlx migrate info",
+                peak_memory_mib(&bench.sqlx("info", &sqlx_database)),
+            ),
+        ];
+        println!("  {label}");
+        for (name, mib) in rows {
+            println!("    {name:<28} {mib:>8.1} MiB");
+        }
+    }
 }

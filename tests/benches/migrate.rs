@@ -1,5 +1,6 @@
-//! jetbase against its peers on 1,000 single-statement migrations, on SQLite and PostgreSQL, in
-//! one run, contenders alternated and repeated, medians and ratios:
+//! jetbase against its peers on 100, 1,000 and 10,000 single-statement migrations, on SQLite and
+//! PostgreSQL, in one run, contenders alternated and repeated, medians and ratios, and how each
+//! grows with the number of migrations:
 //!
 //! - the up-to-date check (every migration applied, nothing to do): jetbase `run` vs
 //!   `sqlx::migrate::Migrator::run` (same SQL) vs refinery's `run_async` (PostgreSQL);
@@ -7,24 +8,33 @@
 //!   each statement in its own transaction on one connection, with no bookkeeping (the floor).
 //!
 //! Needs JETBASE_TEST_POSTGRES_URL (an admin URL): `bash scripts/bench.sh` starts a server and
-//! runs this with the other benchmarks.
+//! runs this with the other benchmarks. JETBASE_BENCH_SIZES (default `100,1000,10000`) narrows a
+//! run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sqlx::{PgPool, SqlitePool};
 
-const MIGRATIONS: usize = 1_000;
 const CHECK_ROUNDS: usize = 31;
 const APPLY_ROUNDS: usize = 3;
+
+/// Fewer rounds for the largest runs.
+fn rounds(migrations: usize, rounds: usize) -> usize {
+    if migrations >= 10_000 {
+        rounds.div_ceil(3).max(1)
+    } else {
+        rounds
+    }
+}
 
 fn statement(index: usize) -> String {
     format!("CREATE TABLE bench_{index} (id INTEGER PRIMARY KEY, name VARCHAR(50))")
 }
 
 /// The same SQL as jetbase files (`V<n>__...`) and as sqlx files (`<n>_....sql`).
-fn write_files(jetbase: &Path, sqlx: &Path) {
-    for index in 1..=MIGRATIONS {
+fn write_files(jetbase: &Path, sqlx: &Path, migrations: usize) {
+    for index in 1..=migrations {
         let sql = format!("{};\n", statement(index));
         std::fs::write(
             jetbase.join(format!("V{index}__create_bench_{index}.sql")),
@@ -45,8 +55,9 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Prints the medians of one comparison, each with its ratio to the first contender.
-fn report(title: &str, rows: &[(&str, Vec<Duration>)]) {
+/// Prints the medians of one comparison, each with its ratio to the first contender, and returns
+/// the medians.
+fn report(title: &str, rows: &[(&str, Vec<Duration>)]) -> Medians {
     println!("\n{title}");
     let base = median(rows[0].1.clone());
     for (name, samples) in rows {
@@ -57,6 +68,9 @@ fn report(title: &str, rows: &[(&str, Vec<Duration>)]) {
             base.as_secs_f64() / time.as_secs_f64()
         );
     }
+    rows.iter()
+        .map(|(name, samples)| ((*name).to_owned(), median(samples.clone())))
+        .collect()
 }
 
 struct Databases {
@@ -95,9 +109,9 @@ impl Databases {
 /// connection (as jetbase and sqlx use one connection for a run).
 macro_rules! raw_apply {
     ($name:ident, $pool:ty) => {
-        async fn $name(pool: &$pool) {
+        async fn $name(pool: &$pool, migrations: usize) {
             let mut connection = pool.acquire().await.expect("a connection");
-            for index in 1..=MIGRATIONS {
+            for index in 1..=migrations {
                 let mut transaction = sqlx::Connection::begin(&mut *connection)
                     .await
                     .expect("begin");
@@ -115,9 +129,9 @@ raw_apply!(raw_apply_sqlite, SqlitePool);
 
 /// SQLite's floor for jetbase, which applies a run in one transaction (a savepoint per
 /// migration): the same statements in one transaction, no bookkeeping.
-async fn raw_apply_sqlite_one_transaction(pool: &SqlitePool) {
+async fn raw_apply_sqlite_one_transaction(pool: &SqlitePool, migrations: usize) {
     let mut transaction = pool.begin().await.expect("begin");
-    for index in 1..=MIGRATIONS {
+    for index in 1..=migrations {
         sqlx::raw_sql(&statement(index))
             .execute(&mut *transaction)
             .await
@@ -134,22 +148,73 @@ async fn refinery_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// Each contender's median.
+type Medians = Vec<(String, Duration)>;
+
 #[tokio::main]
 async fn main() {
     let Ok(admin_url) = std::env::var("JETBASE_TEST_POSTGRES_URL") else {
         eprintln!("JETBASE_TEST_POSTGRES_URL is not set: run `bash scripts/bench.sh`");
         std::process::exit(1);
     };
+    let sizes: Vec<usize> = std::env::var("JETBASE_BENCH_SIZES")
+        .unwrap_or_else(|_| "100,1000,10000".to_owned())
+        .split(',')
+        .map(|size| size.trim().parse().expect("JETBASE_BENCH_SIZES: numbers"))
+        .collect();
+    let mut databases = Databases {
+        admin: PgPool::connect(&admin_url)
+            .await
+            .expect("connect to the admin database"),
+        admin_url,
+        sqlite_dir: tempfile::tempdir().expect("a temporary directory"),
+        next: 0,
+    };
+    let mut growth: Vec<(&'static str, usize, Medians)> = Vec::new();
+    for &migrations in &sizes {
+        for (title, medians) in compare(&mut databases, migrations).await {
+            growth.push((title, migrations, medians));
+        }
+    }
+    println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
+    let mut titles: Vec<&str> = growth.iter().map(|(title, _, _)| *title).collect();
+    titles.dedup();
+    titles.sort_unstable();
+    titles.dedup();
+    for title in titles {
+        println!("  {title}");
+        let rows: Vec<_> = growth.iter().filter(|(t, _, _)| *t == title).collect();
+        for contender in 0..rows[0].2.len() {
+            let mut line = format!("    {:<32}", rows[0].2[contender].0);
+            let mut previous: Option<Duration> = None;
+            for (_, size, medians) in &rows {
+                let time = medians[contender].1;
+                line.push_str(&format!(" {size:>6}: {:>10.3} ms", ms(time)));
+                if let Some(previous) = previous {
+                    line.push_str(&format!(
+                        " (×{:.1})",
+                        time.as_secs_f64() / previous.as_secs_f64()
+                    ));
+                }
+                previous = Some(time);
+            }
+            println!("{line}");
+        }
+    }
+}
+
+/// Every comparison at one size; returns each one's title and medians.
+async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static str, Medians)> {
     let files = tempfile::tempdir().expect("a temporary directory");
     let (jetbase_dir, sqlx_dir) = (files.path().join("jetbase"), files.path().join("sqlx"));
     std::fs::create_dir_all(&jetbase_dir).expect("mkdir");
     std::fs::create_dir_all(&sqlx_dir).expect("mkdir");
-    write_files(&jetbase_dir, &sqlx_dir);
+    write_files(&jetbase_dir, &sqlx_dir, migrations);
     let jetbase = jetbase::Migrator::from_dir(&jetbase_dir).expect("jetbase migrations");
     let sqlx_migrator = sqlx::migrate::Migrator::new(sqlx_dir.as_path())
         .await
         .expect("sqlx migrations");
-    let refinery_migrations: Vec<refinery::Migration> = (1..=MIGRATIONS)
+    let refinery_migrations: Vec<refinery::Migration> = (1..=migrations)
         .map(|index| {
             refinery::Migration::unapplied(
                 &format!("V{index}__create_bench_{index}"),
@@ -159,16 +224,8 @@ async fn main() {
         })
         .collect();
     let refinery_runner = refinery::Runner::new(&refinery_migrations);
-    let mut databases = Databases {
-        admin: PgPool::connect(&admin_url)
-            .await
-            .expect("connect to the admin database"),
-        admin_url,
-        sqlite_dir: tempfile::tempdir().expect("a temporary directory"),
-        next: 0,
-    };
-    println!("{MIGRATIONS} single-statement migrations; medians of alternated rounds");
-
+    println!("\n==== {migrations} single-statement migrations; medians of alternated rounds");
+    let mut results = Vec::new();
     // ---- up-to-date check ----
     let (jetbase_pg, _) = databases.postgres().await;
     let (sqlx_pg, _) = databases.postgres().await;
@@ -181,7 +238,7 @@ async fn main() {
         .await
         .expect("refinery applies");
     let (mut j, mut s, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..CHECK_ROUNDS {
+    for _ in 0..rounds(migrations, CHECK_ROUNDS) {
         let started = Instant::now();
         assert!(
             jetbase
@@ -202,17 +259,18 @@ async fn main() {
             .expect("refinery check");
         r.push(started.elapsed());
     }
-    report(
+    let medians = report(
         "PostgreSQL, up-to-date check",
         &[("jetbase", j), ("sqlx", s), ("refinery", r)],
     );
+    results.push(("PostgreSQL, up-to-date check", medians));
 
     let jetbase_sqlite = databases.sqlite().await;
     let sqlx_sqlite = databases.sqlite().await;
     jetbase.run(&jetbase_sqlite).await.expect("jetbase applies");
     sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx applies");
     let (mut j, mut s) = (Vec::new(), Vec::new());
-    for _ in 0..CHECK_ROUNDS {
+    for _ in 0..rounds(migrations, CHECK_ROUNDS) {
         let started = Instant::now();
         assert!(
             jetbase
@@ -227,12 +285,13 @@ async fn main() {
         sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx check");
         s.push(started.elapsed());
     }
-    report("SQLite, up-to-date check", &[("jetbase", j), ("sqlx", s)]);
+    let medians = report("SQLite, up-to-date check", &[("jetbase", j), ("sqlx", s)]);
+    results.push(("SQLite, up-to-date check", medians));
 
     // ---- apply all to an empty database ----
     // Each round starts with a different contender, so that none always runs first or last.
     let mut samples: [Vec<Duration>; 3] = Default::default();
-    for round in 0..APPLY_ROUNDS * 2 {
+    for round in 0..rounds(migrations, APPLY_ROUNDS) * 2 {
         for turn in 0..3 {
             let contender = (round + turn) % 3;
             let (pool, _) = databases.postgres().await;
@@ -240,14 +299,14 @@ async fn main() {
             match contender {
                 0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
                 1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
-                _ => raw_apply_postgres(&pool).await,
+                _ => raw_apply_postgres(&pool, migrations).await,
             }
             samples[contender].push(started.elapsed());
             pool.close().await;
         }
     }
     let [j, s, raw] = samples;
-    report(
+    let medians = report(
         "PostgreSQL, apply all to an empty database",
         &[
             ("jetbase", j),
@@ -255,9 +314,10 @@ async fn main() {
             ("raw (one transaction each)", raw),
         ],
     );
+    results.push(("PostgreSQL, apply all to an empty database", medians));
 
     let mut samples: [Vec<Duration>; 4] = Default::default();
-    for round in 0..APPLY_ROUNDS * 2 {
+    for round in 0..rounds(migrations, APPLY_ROUNDS) * 2 {
         for turn in 0..4 {
             let contender = (round + turn) % 4;
             let pool = databases.sqlite().await;
@@ -265,15 +325,15 @@ async fn main() {
             match contender {
                 0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
                 1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
-                2 => raw_apply_sqlite(&pool).await,
-                _ => raw_apply_sqlite_one_transaction(&pool).await,
+                2 => raw_apply_sqlite(&pool, migrations).await,
+                _ => raw_apply_sqlite_one_transaction(&pool, migrations).await,
             }
             samples[contender].push(started.elapsed());
             pool.close().await;
         }
     }
     let [j, s, raw, raw_one] = samples;
-    report(
+    let medians = report(
         "SQLite, apply all to an empty database",
         &[
             ("jetbase", j),
@@ -282,4 +342,6 @@ async fn main() {
             ("raw (one transaction for all)", raw_one),
         ],
     );
+    results.push(("SQLite, apply all to an empty database", medians));
+    results
 }
