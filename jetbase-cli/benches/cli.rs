@@ -98,7 +98,7 @@ impl Bench {
                 let url = format!("{}/{name}", &admin[..admin.rfind('/').expect("a URL")]);
                 Database {
                     jetbase: url.clone(),
-                    python: url.replacen("postgres://", "postgresql://", 1),
+                    python: url.replacen("postgres://", "postgresql+psycopg2://", 1),
                     sqlx: url,
                 }
             }
