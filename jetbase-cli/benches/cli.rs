@@ -304,8 +304,12 @@ fn measure_upgrade(
 /// migrations: linear growth is about 10×).
 fn print_growth(growth: &[(String, usize, Medians)]) {
     println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
-    let mut titles: Vec<&String> = growth.iter().map(|(title, _, _)| title).collect();
-    titles.dedup();
+    let mut titles: Vec<&String> = Vec::new();
+    for (title, _, _) in growth {
+        if !titles.contains(&title) {
+            titles.push(title);
+        }
+    }
     for title in titles {
         let rows: Vec<&(String, usize, Medians)> =
             growth.iter().filter(|(t, _, _)| t == title).collect();

@@ -177,10 +177,12 @@ async fn main() {
         }
     }
     println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
-    let mut titles: Vec<&str> = growth.iter().map(|(title, _, _)| *title).collect();
-    titles.dedup();
-    titles.sort_unstable();
-    titles.dedup();
+    let mut titles: Vec<&str> = Vec::new();
+    for (title, _, _) in &growth {
+        if !titles.contains(title) {
+            titles.push(title);
+        }
+    }
     for title in titles {
         println!("  {title}");
         let rows: Vec<_> = growth.iter().filter(|(t, _, _)| *t == title).collect();
