@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{median, report, required, run};
+use support::{Growth, report, required, run, sizes};
 
 /// Where one contender's database is.
 #[derive(Clone, Copy, PartialEq)]
@@ -186,15 +186,9 @@ fn list(variable: &str, default: &str) -> Vec<String> {
         .collect()
 }
 
-/// Medians of one size, for the growth table.
-type Medians = Vec<(String, Duration)>;
-
 fn main() {
     // `cargo bench` passes `--bench`; this binary takes no options.
-    let sizes: Vec<usize> = list("JETBASE_BENCH_SIZES", "100,1000,10000")
-        .iter()
-        .map(|size| size.parse().expect("JETBASE_BENCH_SIZES: numbers"))
-        .collect();
+    let sizes = sizes("JETBASE_BENCH_SIZES", "100,1000,10000");
     let engines: Vec<Engine> = list("JETBASE_BENCH_DATABASES", "sqlite,postgres")
         .iter()
         .map(|name| match name.as_str() {
@@ -215,7 +209,7 @@ fn main() {
         next: 0,
     };
     std::fs::create_dir_all(bench.root.join("jetbase")).expect("create jetbase/");
-    let mut growth: Vec<(String, usize, Medians)> = Vec::new();
+    let mut growth = Growth::default();
     for &migrations in &sizes {
         bench.write_project(migrations);
         for &engine in &engines {
@@ -227,24 +221,18 @@ fn main() {
             let status = measure_status(&mut bench, engine, migrations);
             let title = format!("status, {migrations} applied migrations, {label}");
             report(&title, &status);
-            growth.push((format!("status, {label}"), migrations, medians(&status)));
+            growth.record(&format!("status, {label}"), migrations, &status);
             let upgrade = measure_upgrade(&mut bench, engine, migrations);
             let title = format!("upgrade of {migrations} migrations into a new database, {label}");
             report(&title, &upgrade);
-            growth.push((format!("upgrade, {label}"), migrations, medians(&upgrade)));
+            growth.record(&format!("upgrade, {label}"), migrations, &upgrade);
         }
     }
-    print_growth(&growth);
+    growth.print();
     if let Some(&largest) = sizes.iter().max() {
         print_peak_memory(&mut bench, &engines, largest);
     }
     let _ = std::fs::remove_dir_all(&bench.root);
-}
-
-fn medians(rows: &[(&str, Vec<Duration>)]) -> Medians {
-    rows.iter()
-        .map(|(name, samples)| ((*name).to_owned(), median(samples.clone())))
-        .collect()
 }
 
 fn measure_status(
@@ -298,42 +286,6 @@ fn measure_upgrade(
         }
     }
     rows.to_vec()
-}
-
-/// Each command's time at each size, and the factor from one size to the next (10× the
-/// migrations: linear growth is about 10×).
-fn print_growth(growth: &[(String, usize, Medians)]) {
-    println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
-    let mut titles: Vec<&String> = Vec::new();
-    for (title, _, _) in growth {
-        if !titles.contains(&title) {
-            titles.push(title);
-        }
-    }
-    for title in titles {
-        let rows: Vec<&(String, usize, Medians)> =
-            growth.iter().filter(|(t, _, _)| t == title).collect();
-        println!("  {title}");
-        for contender in 0..rows[0].2.len() {
-            let mut line = format!("    {:<28}", rows[0].2[contender].0);
-            let mut previous: Option<Duration> = None;
-            for (_, size, medians) in &rows {
-                let time = medians[contender].1;
-                line.push_str(&format!(
-                    " {size:>6}: {:>9.1} ms",
-                    time.as_secs_f64() * 1000.0
-                ));
-                if let Some(previous) = previous {
-                    line.push_str(&format!(
-                        " (×{:.1})",
-                        time.as_secs_f64() / previous.as_secs_f64()
-                    ));
-                }
-                previous = Some(time);
-            }
-            println!("{line}");
-        }
-    }
 }
 
 fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {

@@ -14,6 +14,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use jetbase_tests::bench::{Growth, median, sizes};
 use sqlx::{PgPool, SqlitePool};
 
 const CHECK_ROUNDS: usize = 31;
@@ -46,18 +47,14 @@ fn write_files(jetbase: &Path, sqlx: &Path, migrations: usize) {
     }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Prints the medians of one comparison, each with its ratio to the first contender, and returns
-/// the medians.
-fn report(title: &str, rows: &[(&str, Vec<Duration>)]) -> Medians {
+/// Prints the medians of one comparison, each with its ratio to the first contender, and records
+/// them in `growth`.
+fn report(growth: &mut Growth, size: usize, title: &str, rows: &[(&str, Vec<Duration>)]) {
+    growth.record(title, size, rows);
     println!("\n{title}");
     let base = median(rows[0].1.clone());
     for (name, samples) in rows {
@@ -68,9 +65,6 @@ fn report(title: &str, rows: &[(&str, Vec<Duration>)]) -> Medians {
             base.as_secs_f64() / time.as_secs_f64()
         );
     }
-    rows.iter()
-        .map(|(name, samples)| ((*name).to_owned(), median(samples.clone())))
-        .collect()
 }
 
 struct Databases {
@@ -148,20 +142,12 @@ async fn refinery_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// Each contender's median.
-type Medians = Vec<(String, Duration)>;
-
 #[tokio::main]
 async fn main() {
     let Ok(admin_url) = std::env::var("JETBASE_TEST_POSTGRES_URL") else {
         eprintln!("JETBASE_TEST_POSTGRES_URL is not set: run `bash scripts/bench.sh`");
         std::process::exit(1);
     };
-    let sizes: Vec<usize> = std::env::var("JETBASE_BENCH_SIZES")
-        .unwrap_or_else(|_| "100,1000,10000".to_owned())
-        .split(',')
-        .map(|size| size.trim().parse().expect("JETBASE_BENCH_SIZES: numbers"))
-        .collect();
     let mut databases = Databases {
         admin: PgPool::connect(&admin_url)
             .await
@@ -170,43 +156,15 @@ async fn main() {
         sqlite_dir: tempfile::tempdir().expect("a temporary directory"),
         next: 0,
     };
-    let mut growth: Vec<(&'static str, usize, Medians)> = Vec::new();
-    for &migrations in &sizes {
-        for (title, medians) in compare(&mut databases, migrations).await {
-            growth.push((title, migrations, medians));
-        }
+    let mut growth = Growth::default();
+    for migrations in sizes("JETBASE_BENCH_SIZES", "100,1000,10000") {
+        compare(&mut databases, migrations, &mut growth).await;
     }
-    println!("\ngrowth with the number of migrations (median ms; factor to the previous size)");
-    let mut titles: Vec<&str> = Vec::new();
-    for (title, _, _) in &growth {
-        if !titles.contains(title) {
-            titles.push(title);
-        }
-    }
-    for title in titles {
-        println!("  {title}");
-        let rows: Vec<_> = growth.iter().filter(|(t, _, _)| *t == title).collect();
-        for contender in 0..rows[0].2.len() {
-            let mut line = format!("    {:<32}", rows[0].2[contender].0);
-            let mut previous: Option<Duration> = None;
-            for (_, size, medians) in &rows {
-                let time = medians[contender].1;
-                line.push_str(&format!(" {size:>6}: {:>10.3} ms", ms(time)));
-                if let Some(previous) = previous {
-                    line.push_str(&format!(
-                        " (×{:.1})",
-                        time.as_secs_f64() / previous.as_secs_f64()
-                    ));
-                }
-                previous = Some(time);
-            }
-            println!("{line}");
-        }
-    }
+    growth.print();
 }
 
-/// Every comparison at one size; returns each one's title and medians.
-async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static str, Medians)> {
+/// Every comparison at one size, printed and recorded in `growth`.
+async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Growth) {
     let files = tempfile::tempdir().expect("a temporary directory");
     let (jetbase_dir, sqlx_dir) = (files.path().join("jetbase"), files.path().join("sqlx"));
     std::fs::create_dir_all(&jetbase_dir).expect("mkdir");
@@ -227,7 +185,6 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
         .collect();
     let refinery_runner = refinery::Runner::new(&refinery_migrations);
     println!("\n==== {migrations} single-statement migrations; medians of alternated rounds");
-    let mut results = Vec::new();
     // ---- up-to-date check ----
     let (jetbase_pg, _) = databases.postgres().await;
     let (sqlx_pg, _) = databases.postgres().await;
@@ -261,11 +218,12 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
             .expect("refinery check");
         r.push(started.elapsed());
     }
-    let medians = report(
+    report(
+        growth,
+        migrations,
         "PostgreSQL, up-to-date check",
         &[("jetbase", j), ("sqlx", s), ("refinery", r)],
     );
-    results.push(("PostgreSQL, up-to-date check", medians));
 
     let jetbase_sqlite = databases.sqlite().await;
     let sqlx_sqlite = databases.sqlite().await;
@@ -287,8 +245,12 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
         sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx check");
         s.push(started.elapsed());
     }
-    let medians = report("SQLite, up-to-date check", &[("jetbase", j), ("sqlx", s)]);
-    results.push(("SQLite, up-to-date check", medians));
+    report(
+        growth,
+        migrations,
+        "SQLite, up-to-date check",
+        &[("jetbase", j), ("sqlx", s)],
+    );
 
     // ---- apply all to an empty database ----
     // Each round starts with a different contender, so that none always runs first or last.
@@ -308,7 +270,9 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
         }
     }
     let [j, s, raw] = samples;
-    let medians = report(
+    report(
+        growth,
+        migrations,
         "PostgreSQL, apply all to an empty database",
         &[
             ("jetbase", j),
@@ -316,7 +280,6 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
             ("raw (one transaction each)", raw),
         ],
     );
-    results.push(("PostgreSQL, apply all to an empty database", medians));
 
     let mut samples: [Vec<Duration>; 4] = Default::default();
     for round in 0..rounds(migrations, APPLY_ROUNDS) * 2 {
@@ -335,7 +298,9 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
         }
     }
     let [j, s, raw, raw_one] = samples;
-    let medians = report(
+    report(
+        growth,
+        migrations,
         "SQLite, apply all to an empty database",
         &[
             ("jetbase", j),
@@ -344,6 +309,4 @@ async fn compare(databases: &mut Databases, migrations: usize) -> Vec<(&'static 
             ("raw (one transaction for all)", raw_one),
         ],
     );
-    results.push(("SQLite, apply all to an empty database", medians));
-    results
 }

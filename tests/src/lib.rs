@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests and benchmarks: a throw-away crate that depends on this
 //! workspace's `jetbase`, built with the real `cargo`.
 
+pub mod bench;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+// (Each benchmark uses some of these.)
+#[allow(unused_imports)]
+pub use jetbase_tests::bench::{Growth, median, sizes};
+
 /// The path in environment variable `variable`; panics naming the script that sets it.
 pub fn required(variable: &str) -> PathBuf {
     std::env::var_os(variable)
@@ -36,12 +40,6 @@ pub fn run_expecting(command: &mut Command, code: i32) -> Duration {
         String::from_utf8_lossy(&output.stderr)
     );
     elapsed
-}
-
-/// The middle sample.
-pub fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 /// The medians of each row, and each row's ratio to the first (jetbase's).
