@@ -78,52 +78,76 @@ pub fn table_from_struct(
         if options.unique || options.index {
             table = table.index([column_name.clone()], options.unique);
         }
-        if let Some((target, span)) = &options.references {
-            match target.split_once('.') {
-                Some((to_table, to_column)) if !to_table.is_empty() && !to_column.is_empty() => {
-                    let key = ForeignKey::new([column_name.clone()], to_table, [to_column])
-                        .on_delete(options.on_delete.unwrap_or(OnDelete::NoAction));
-                    table = table.foreign_key(key);
-                }
-                _ => errors.push(syn::Error::new(
-                    *span,
-                    format!(
-                        "references = \"{target}\" must be \"table.column\", for example \
-                         references = \"users.id\""
-                    ),
-                )),
-            }
-        } else if let Some(span) = options.on_delete_span {
-            errors.push(syn::Error::new(
-                span,
-                "on_delete needs references = \"table.column\" on the same field",
-            ));
+        if let Some(key) = foreign_key_of(&options, &column_name, &mut errors) {
+            table = table.foreign_key(key);
         }
     }
     if !primary_key.is_empty() {
         table = table.primary_key(primary_key);
     }
     for (columns, unique, span) in options.composite {
-        let mut resolved = Vec::new();
-        for wanted in columns.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            match field_names
-                .iter()
-                .find(|(field, column)| field == wanted || column == wanted)
-            {
-                Some((_, column)) => resolved.push(column.clone()),
-                None => errors.push(syn::Error::new(
-                    span,
-                    format!("`{wanted}` is not a column of this model (columns = \"{columns}\")"),
-                )),
-            }
-        }
-        if resolved.is_empty() {
-            errors.push(syn::Error::new(span, "columns = \"...\" names no column"));
-        } else {
+        if let Some(resolved) = composite_columns(&columns, span, &field_names, &mut errors) {
             table = table.index(resolved, unique);
         }
     }
     errors.finish(table)
+}
+
+/// The foreign key of a field with `references = "table.column"`; its mistakes go to `errors`.
+fn foreign_key_of(options: &FieldOptions, column: &str, errors: &mut Errors) -> Option<ForeignKey> {
+    let Some((target, span)) = &options.references else {
+        if let Some(span) = options.on_delete_span {
+            errors.push(syn::Error::new(
+                span,
+                "on_delete needs references = \"table.column\" on the same field",
+            ));
+        }
+        return None;
+    };
+    match target.split_once('.') {
+        Some((to_table, to_column)) if !to_table.is_empty() && !to_column.is_empty() => Some(
+            ForeignKey::new([column], to_table, [to_column])
+                .on_delete(options.on_delete.unwrap_or(OnDelete::NoAction)),
+        ),
+        _ => {
+            errors.push(syn::Error::new(
+                *span,
+                format!(
+                    "references = \"{target}\" must be \"table.column\", for example \
+                     references = \"users.id\""
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The columns of `index(columns = "a, b")`, each named by its field or its column; unknown names
+/// go to `errors`.
+fn composite_columns(
+    columns: &str,
+    span: proc_macro2::Span,
+    field_names: &[(String, String)],
+    errors: &mut Errors,
+) -> Option<Vec<String>> {
+    let mut resolved = Vec::new();
+    for wanted in columns.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match field_names
+            .iter()
+            .find(|(field, column)| field == wanted || column == wanted)
+        {
+            Some((_, column)) => resolved.push(column.clone()),
+            None => errors.push(syn::Error::new(
+                span,
+                format!("`{wanted}` is not a column of this model (columns = \"{columns}\")"),
+            )),
+        }
+    }
+    if resolved.is_empty() {
+        errors.push(syn::Error::new(span, "columns = \"...\" names no column"));
+        return None;
+    }
+    Some(resolved)
 }
 
 /// Collects errors so that all of them are reported together.
