@@ -7,7 +7,9 @@
 #
 # cargo-fuzz is installed under target/ if missing; libFuzzer needs nightly flags, which
 # RUSTC_BOOTSTRAP=1 allows on the stable toolchain. A finding stops the script with the crashing
-# input under fuzz/artifacts/<target>/ and the command that replays it.
+# input under fuzz/artifacts/<target>/ and the command that replays it. JETBASE_FUZZ_SEED fixes
+# libFuzzer's seed (the short pass of scripts/test.sh uses 1, so that it is repeatable); without
+# it every run explores differently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -30,8 +32,10 @@ for target in file_name body checksum embed_input models; do
   mkdir -p "corpus/$target"
   seeds=()
   case "$target" in body | checksum | embed_input) seeds=(../jetbase/tests/fixtures/vectors) ;; esac
+  options=(-max_total_time="$seconds")
+  if [ -n "${JETBASE_FUZZ_SEED:-}" ]; then options+=(-seed="$JETBASE_FUZZ_SEED"); fi
   "$fuzz_root/bin/cargo-fuzz" run -O "$target" "corpus/$target" "${seeds[@]}" -- \
-    -max_total_time="$seconds" 2>&1 \
+    "${options[@]}" 2>&1 \
     | grep -E '^Done [0-9]+ runs|panicked|SUMMARY|artifact|Test unit|^\s+cargo fuzz' || true
   if [ -n "$(ls -A "artifacts/$target" 2>/dev/null)" ]; then
     log "$target found a failing input: see fuzz/artifacts/$target/"
