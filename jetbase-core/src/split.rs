@@ -24,6 +24,20 @@ impl Dialect {
     /// Every dialect, in a fixed order.
     pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql];
 
+    /// `name` as a quoted identifier: `"name"` (a `"` in it doubled), or on MySQL `` `name` ``.
+    ///
+    /// ```
+    /// use jetbase_core::Dialect;
+    /// assert_eq!(Dialect::Postgres.quote_identifier("we\"ird"), "\"we\"\"ird\"");
+    /// assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
+    /// ```
+    pub fn quote_identifier(self, name: &str) -> String {
+        match self {
+            Self::MySql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
     /// A short lower-case name: `postgres`, `sqlite`, `mysql`.
     pub const fn name(self) -> &'static str {
         match self {

@@ -324,10 +324,7 @@ struct Sql {
 
 impl Sql {
     fn quote(&self, name: &str) -> String {
-        match self.dialect {
-            Dialect::MySql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
-        }
+        self.dialect.quote_identifier(name)
     }
 
     fn list(&self, names: &[String]) -> String {

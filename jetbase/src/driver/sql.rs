@@ -20,19 +20,11 @@ pub struct Tables {
     pub lock: String,
 }
 
-/// Quotes an identifier for `dialect`, doubling the quote character inside it.
-pub(crate) fn quote_identifier(dialect: Dialect, name: &str) -> String {
-    match dialect {
-        Dialect::MySql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
 impl Tables {
     /// The tables, in `schema` when given (PostgreSQL's `postgres_schema`).
     pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
         let qualify = |table: &str| match schema {
-            Some(schema) => format!("{}.{}", quote_identifier(dialect, schema), table),
+            Some(schema) => format!("{}.{}", dialect.quote_identifier(schema), table),
             None => table.to_owned(),
         };
         Self {
@@ -71,7 +63,7 @@ impl Tables {
         self.schema.as_deref().map(|schema| {
             format!(
                 "CREATE SCHEMA IF NOT EXISTS {}",
-                quote_identifier(self.dialect, schema)
+                self.dialect.quote_identifier(schema)
             )
         })
     }
@@ -370,7 +362,7 @@ impl Tables {
         self.schema.as_deref().map(|schema| {
             format!(
                 "SET LOCAL search_path TO {}",
-                quote_identifier(self.dialect, schema)
+                self.dialect.quote_identifier(schema)
             )
         })
     }
@@ -381,7 +373,7 @@ impl Tables {
             (
                 format!(
                     "SET search_path TO {}",
-                    quote_identifier(self.dialect, schema)
+                    self.dialect.quote_identifier(schema)
                 ),
                 "RESET search_path",
             )
@@ -489,10 +481,10 @@ mod tests {
     #[test]
     fn identifiers_are_quoted() {
         assert_eq!(
-            quote_identifier(Dialect::Postgres, "we\"ird"),
+            Dialect::Postgres.quote_identifier("we\"ird"),
             "\"we\"\"ird\""
         );
-        assert_eq!(quote_identifier(Dialect::MySql, "we`ird"), "`we``ird`");
+        assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
         let tables = Tables::new(Dialect::Postgres, Some("app schema"));
         assert_eq!(tables.migrations, "\"app schema\".jetbase_migrations");
         assert!(
