@@ -2,13 +2,14 @@
 //! schema read from the database, the difference written as a migration with its rollback.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jetbase::schema::{Generated, Introspect, Schema, generate, introspect_in};
 use jetbase::{MigrationStatus, State};
 use serde_json::json;
 
 use super::Context;
+use super::new::{NewFile, shown, timestamp_version};
 use crate::cli::MakeMigrationsArgs;
 use crate::database::Access;
 use crate::error::CliError;
@@ -18,13 +19,12 @@ use crate::output;
 pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Result<(), CliError> {
     let description = super::new::safe_description(&args.description)?;
     let project = &context.settings.project;
-    let shown = move |path: &Path| display(path, cwd);
     // The source is parsed on another thread while the database is read.
     let root = project.root.clone();
     let configured = context.settings.model_paths.clone();
     let cwd_owned = cwd.to_owned();
     let discovery = std::thread::spawn(move || {
-        models::discover(&root, configured.as_ref(), |path| display(path, &cwd_owned))
+        models::discover(&root, configured.as_ref(), |path| shown(path, &cwd_owned))
     });
     let (migrator, (actual, statuses, pool)) = context
         .migrator_beside(async {
@@ -67,8 +67,8 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
             }
         )));
     }
-    let path = write_file(&project.migrations_dir(), &description, &generated, &shown)?;
-    report(context, &generated, Some(&shown(&path)))
+    let path = write_file(&project.migrations_dir(), &description, &generated, cwd)?;
+    report(context, &generated, Some(&shown(&path, cwd)))
 }
 
 /// Pending migrations would be generated again: the database must be up to date first.
@@ -133,29 +133,22 @@ fn write_file(
     migrations: &Path,
     description: &str,
     generated: &Generated,
-    shown: &dyn Fn(&Path) -> String,
-) -> Result<std::path::PathBuf, CliError> {
-    let version_text = chrono::Local::now().format("%Y%m%d.%H%M%S").to_string();
+    cwd: &Path,
+) -> Result<PathBuf, CliError> {
+    let version_text = timestamp_version();
     let version = jetbase::Version::parse(&version_text)
         .map_err(|error| CliError::run("the timestamp is not a version").caused_by(error))?;
-    if let Some(existing) = super::new::file_with_version(migrations, &version)? {
-        return Err(CliError::run(format!(
+    let body = generated.file_body();
+    let file = NewFile {
+        version_text: &version_text,
+        version: &version,
+        description,
+        body: &body,
+    };
+    file.create(migrations, cwd, |existing| {
+        CliError::run(format!(
             "version {version_text} is already used by {existing}; run make-migrations again in \
              a second"
-        )));
-    }
-    let path = migrations.join(format!("V{version_text}__{description}.sql"));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(generated.file_body().as_bytes()))
-        .map_err(|error| {
-            CliError::run(format!("cannot create {}", shown(&path))).caused_by(error)
-        })?;
-    Ok(path)
-}
-
-fn display(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+        ))
+    })
 }

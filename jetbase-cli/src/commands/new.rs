@@ -1,7 +1,7 @@
 //! `jetbase new DESCRIPTION [-v VERSION]`: an empty migration file, never overwriting one.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jetbase_core::{MAX_FILENAME_CHARS, Version};
 
@@ -17,7 +17,7 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
     // The version as typed (`3_1` stays `3_1`, as Python Jetbase writes it), or the time now.
     let version_text = match &args.version {
         Some(version) => version.trim().to_owned(),
-        None => chrono::Local::now().format("%Y%m%d.%H%M%S").to_string(),
+        None => timestamp_version(),
     };
     let version = Version::parse(&version_text).map_err(|error| {
         CliError::usage(format!(
@@ -26,35 +26,73 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
         ))
         .caused_by(error)
     })?;
-    let filename = format!("V{version_text}__{description}.sql");
-    if filename.chars().count() > MAX_FILENAME_CHARS {
-        return Err(CliError::usage(format!(
-            "the file name would be {} characters, above the limit of {MAX_FILENAME_CHARS}; \
-             shorten the description",
-            filename.chars().count()
-        )));
-    }
-    let migrations = project.migrations_dir();
-    if let Some(existing) = file_with_version(&migrations, &version)? {
-        return Err(CliError::usage(format!(
+    let file = NewFile {
+        version_text: &version_text,
+        version: &version,
+        description: &description,
+        body: NEW_FILE,
+    };
+    let path = file.create(&project.migrations_dir(), cwd, |existing| {
+        CliError::usage(format!(
             "version {} is already used by {existing}; choose another with -v",
             version.as_str()
-        )));
-    }
-    let path = migrations.join(&filename);
-    let shown = path
-        .strip_prefix(cwd)
-        .unwrap_or(&path)
-        .display()
-        .to_string();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(NEW_FILE.as_bytes()))
-        .map_err(|error| CliError::run(format!("cannot create {shown}")).caused_by(error))?;
-    println!("{shown}");
+        ))
+    })?;
+    println!("{}", shown(&path, cwd));
     Ok(())
+}
+
+/// The version `new` and `make-migrations` give a file by default: the local time,
+/// `%Y%m%d.%H%M%S`.
+pub(super) fn timestamp_version() -> String {
+    chrono::Local::now().format("%Y%m%d.%H%M%S").to_string()
+}
+
+/// `path` as the user should see it: relative to the current directory when it is below it.
+pub(super) fn shown(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+}
+
+/// A migration file to create: `V<version_text>__<description>.sql` holding `body`.
+pub(super) struct NewFile<'a> {
+    pub version_text: &'a str,
+    pub version: &'a Version,
+    /// Already made file-name safe ([`safe_description`]).
+    pub description: &'a str,
+    pub body: &'a str,
+}
+
+impl NewFile<'_> {
+    /// Creates the file in `migrations`, never over another: a name above the length limit and a
+    /// version another file has (`taken`, given that file's name) are errors.
+    pub(super) fn create(
+        &self,
+        migrations: &Path,
+        cwd: &Path,
+        taken: impl FnOnce(&str) -> CliError,
+    ) -> Result<PathBuf, CliError> {
+        let filename = format!("V{}__{}.sql", self.version_text, self.description);
+        if filename.chars().count() > MAX_FILENAME_CHARS {
+            return Err(CliError::usage(format!(
+                "the file name would be {} characters, above the limit of {MAX_FILENAME_CHARS}; \
+                 shorten the description",
+                filename.chars().count()
+            )));
+        }
+        if let Some(existing) = file_with_version(migrations, self.version)? {
+            return Err(taken(&existing));
+        }
+        let path = migrations.join(&filename);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(self.body.as_bytes()))
+            .map_err(|error| {
+                CliError::run(format!("cannot create {}", shown(&path, cwd))).caused_by(error)
+            })?;
+        Ok(path)
+    }
 }
 
 /// The description as a file name part: spaces become `_`, characters a file name should not
@@ -85,10 +123,7 @@ pub(super) fn safe_description(description: &str) -> Result<String, CliError> {
 }
 
 /// A migration file (scanned recursively) whose version equals `version`.
-pub(super) fn file_with_version(
-    directory: &Path,
-    version: &Version,
-) -> Result<Option<String>, CliError> {
+fn file_with_version(directory: &Path, version: &Version) -> Result<Option<String>, CliError> {
     let entries = std::fs::read_dir(directory).map_err(|error| {
         CliError::usage(format!("cannot read {}", directory.display())).caused_by(error)
     })?;
