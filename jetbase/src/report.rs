@@ -28,16 +28,24 @@ pub struct ReportEntry {
     pub duration: Duration,
     /// The statements it runs, in a dry run (empty otherwise).
     pub sql: Vec<String>,
+    /// How many statements it ran (or, in a dry run, would run): 0 for a migration without SQL.
+    pub statements: usize,
 }
 
 impl ReportEntry {
-    pub(crate) fn new(migration: &Migration, duration: Duration, sql: Vec<String>) -> Self {
+    pub(crate) fn new(
+        migration: &Migration,
+        duration: Duration,
+        statements: usize,
+        sql: Vec<String>,
+    ) -> Self {
         Self {
             kind: migration.kind(),
             version: migration.version().map(ToString::to_string),
             filename: migration.filename().to_owned(),
             duration,
             sql,
+            statements,
         }
     }
 }

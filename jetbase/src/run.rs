@@ -363,9 +363,12 @@ impl Run<'_, '_> {
                     &report,
                 )
                 .await?;
-                report
-                    .migrations
-                    .push(ReportEntry::new(migration, duration, Vec::new()));
+                report.migrations.push(ReportEntry::new(
+                    migration,
+                    duration,
+                    statements.len(),
+                    Vec::new(),
+                ));
             }
             Ok(())
         }
@@ -471,13 +474,13 @@ fn dry_run_report<'m>(
         migrations: Vec::new(),
     };
     for migration in migrations {
-        let sql = split(migration, dialect, section)?
+        let sql: Vec<String> = split(migration, dialect, section)?
             .iter()
             .map(|statement| statement.sql.to_owned())
             .collect();
         report
             .migrations
-            .push(ReportEntry::new(migration, Duration::ZERO, sql));
+            .push(ReportEntry::new(migration, Duration::ZERO, sql.len(), sql));
     }
     Ok(report)
 }

@@ -38,36 +38,26 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
     let result = upgrade.await;
     finish_progress(context);
     let report = result?;
-    warn_empty_upgrades(&migrator, &report, &pool);
+    warn_empty_upgrades(&report);
     pool.close().await;
     print_report(context, &report, "Applied", "The database is up to date.")
 }
 
 /// A migration without upgrade SQL is valid (Python Jetbase applies it too), but is usually a file
 /// from `jetbase new` that was never filled in: say so.
-fn warn_empty_upgrades(
-    migrator: &jetbase::Migrator,
-    report: &jetbase::Report,
-    pool: &jetbase::AnyPool,
-) {
-    use jetbase::schema::Introspect as _;
+fn warn_empty_upgrades(report: &jetbase::Report) {
     if report.dry_run {
         return;
     }
-    let dialect = pool.schema_dialect();
-    for entry in &report.migrations {
-        let empty = migrator
-            .migrations()
-            .iter()
-            .find(|migration| migration.filename() == entry.filename)
-            .and_then(|migration| migration.upgrade_statements(dialect).ok())
-            .is_some_and(|statements| statements.is_empty());
-        if empty {
-            crate::output::log(&format!(
-                "warning: {} has no upgrade SQL: it is recorded as applied and ran nothing",
-                entry.filename
-            ));
-        }
+    for entry in report
+        .migrations
+        .iter()
+        .filter(|entry| entry.statements == 0)
+    {
+        crate::output::log(&format!(
+            "warning: {} has no upgrade SQL: it is recorded as applied and ran nothing",
+            entry.filename
+        ));
     }
 }
 
