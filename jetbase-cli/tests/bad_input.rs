@@ -161,7 +161,10 @@ fn empty_upgrade_section_is_applied_with_a_warning() {
     project.write("V1__todo.sql", "-- upgrade\n\n-- rollback\n");
     project.write("V2__real.sql", "CREATE TABLE real (id INTEGER);\n");
     let run = project.run(&["upgrade"]).ok();
-    assert!(!run.stderr.contains("V2__real.sql has no upgrade SQL"), "{run:#?}");
+    assert!(
+        !run.stderr.contains("V2__real.sql has no upgrade SQL"),
+        "{run:#?}"
+    );
     assert!(
         run.stderr.contains(
             "warning: V1__todo.sql has no upgrade SQL: it is recorded as applied and ran nothing"

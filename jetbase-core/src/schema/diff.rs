@@ -226,29 +226,32 @@ fn diff_table(desired: &Table, actual: &Table, dialect: Dialect, changes: &mut V
         // The wanted column in the database's spelling, and what does not change kept as it is,
         // so that a change describes itself in the database's terms.
         let mut wanted = column.clone();
-        wanted.sql_type = SqlType::Raw(column.sql_type.render(dialect));
-        match actual.find_column(&column.name) {
-            None => changes.push(Change::AddColumn {
+        let Some(existing) = actual.find_column(&column.name) else {
+            wanted.sql_type = SqlType::Raw(column.sql_type.render(dialect));
+            changes.push(Change::AddColumn {
                 table: name(),
                 column: wanted,
-            }),
-            Some(existing) if !same_column(column, existing, dialect) => {
-                if same_type(&column.sql_type, &existing.sql_type, dialect) {
-                    wanted.sql_type = existing.sql_type.clone();
-                }
-                if column.default.as_deref().and_then(canonical_default)
-                    == existing.default.as_deref().and_then(canonical_default)
-                {
-                    wanted.default = existing.default.clone();
-                }
-                changes.push(Change::AlterColumn {
-                    table: name(),
-                    from: existing.clone(),
-                    to: wanted,
-                });
-            }
-            Some(_) => {}
+            });
+            continue;
+        };
+        let type_kept = same_type(&column.sql_type, &existing.sql_type, dialect);
+        let default_kept = same_default(column, existing);
+        if type_kept && default_kept && column.nullable == existing.nullable {
+            continue;
         }
+        wanted.sql_type = if type_kept {
+            existing.sql_type.clone()
+        } else {
+            SqlType::Raw(column.sql_type.render(dialect))
+        };
+        if default_kept {
+            wanted.default = existing.default.clone();
+        }
+        changes.push(Change::AlterColumn {
+            table: name(),
+            from: existing.clone(),
+            to: wanted,
+        });
     }
     for column in &actual.columns {
         if desired.find_column(&column.name).is_none() {
@@ -306,10 +309,12 @@ fn unmatched<'a, T>(
 
 /// Whether two columns are the same once spelled canonically.
 pub fn same_column(a: &Column, b: &Column, dialect: Dialect) -> bool {
-    same_type(&a.sql_type, &b.sql_type, dialect)
-        && a.nullable == b.nullable
-        && a.default.as_deref().and_then(canonical_default)
-            == b.default.as_deref().and_then(canonical_default)
+    same_type(&a.sql_type, &b.sql_type, dialect) && a.nullable == b.nullable && same_default(a, b)
+}
+
+fn same_default(a: &Column, b: &Column) -> bool {
+    a.default.as_deref().and_then(canonical_default)
+        == b.default.as_deref().and_then(canonical_default)
 }
 
 fn same_type(a: &SqlType, b: &SqlType, dialect: Dialect) -> bool {
