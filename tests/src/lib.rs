@@ -133,3 +133,45 @@ pub fn touch_later(path: &Path) {
     file.set_modified(SystemTime::now() + Duration::from_secs(2))
         .expect("set the modification time");
 }
+
+/// An example program run on a SQLite file of its own: set `DATABASE_URL`, run `binary` with
+/// `args`, expect success, return its standard output.
+pub struct ExampleRun {
+    binary: PathBuf,
+    database: tempfile::TempDir,
+}
+
+impl ExampleRun {
+    /// The example `binary` (`env!("CARGO_BIN_EXE_<name>")`) on a new `notes.db`.
+    ///
+    /// # Panics
+    ///
+    /// If no temporary directory can be made (this is test support code).
+    pub fn new(binary: &str) -> Self {
+        Self {
+            binary: PathBuf::from(binary),
+            database: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// Runs the example with `args` on the same database every time.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot start, fails, or prints something that is not UTF-8.
+    pub fn run(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .env(
+                "DATABASE_URL",
+                format!(
+                    "sqlite://{}/notes.db?mode=rwc",
+                    self.database.path().display()
+                ),
+            )
+            .output()
+            .expect("the example runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    }
+}
