@@ -89,7 +89,7 @@ impl Bench {
                     let pool = sqlx::PgPool::connect(&admin)
                         .await
                         .expect("connect as admin");
-                    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                         .execute(&pool)
                         .await
                         .expect("create a database");

@@ -95,7 +95,7 @@ fn main() {
         let admin = sqlx::PgPool::connect(&admin_url)
             .await
             .expect("connect as admin");
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&admin)
             .await
             .expect("create the database");
@@ -192,8 +192,10 @@ fn main() {
         let admin = sqlx::PgPool::connect(&admin_url)
             .await
             .expect("connect as admin");
-        let _ = sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
     });
 }

@@ -1,10 +1,10 @@
-//! Database URLs in the sqlx and SQLAlchemy forms (SPEC section 7), and connecting to them.
+//! Database URLs in the sqlx and SQLAlchemy forms (see `jetbase::url`), with SQLAlchemy's rules
+//! for SQLite paths (relative to the project), and connecting to them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jetbase::AnyPool;
-use jetbase::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use jetbase::{AnyPool, Dialect, SqliteAccess};
 
 use crate::error::CliError;
 
@@ -32,20 +32,15 @@ impl Target {
     /// `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite+aiosqlite:///x.db`... A
     /// relative SQLite path is relative to `jetbase_dir`.
     pub fn parse(url: &str, jetbase_dir: &Path) -> Result<Self, CliError> {
-        let Some((scheme, rest)) = url.split_once(':') else {
-            return Err(unsupported(url));
-        };
-        let base_scheme = scheme
-            .split('+')
-            .next()
-            .unwrap_or(scheme)
-            .to_ascii_lowercase();
-        match base_scheme.as_str() {
-            "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(Self::Server {
-                url: format!("{base_scheme}:{rest}"),
+        match jetbase::url::dialect_of(url) {
+            Some(Dialect::Postgres | Dialect::MySql) => Ok(Self::Server {
+                url: server_url(url)?,
             }),
-            "sqlite" => sqlite_target(rest, jetbase_dir),
-            _ => Err(unsupported(url)),
+            Some(Dialect::Sqlite) => {
+                let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+                sqlite_target(rest, jetbase_dir)
+            }
+            None => Err(unsupported(url)),
         }
     }
 
@@ -56,7 +51,7 @@ impl Target {
                 path: Some(path), ..
             } => format!("SQLite file {}", path.display()),
             Self::Sqlite { path: None, .. } => "an in-memory SQLite database".to_owned(),
-            Self::Server { url } => jetbase::mask_password(url),
+            Self::Server { url } => jetbase::url::mask_password(url),
         }
     }
 
@@ -79,24 +74,31 @@ impl Target {
                     })
             }
             Self::Sqlite { path, read_only } => {
-                let options = match path {
-                    Some(path) if access == Access::Write || path.exists() => {
-                        SqliteConnectOptions::new()
-                            .filename(path)
-                            .create_if_missing(access == Access::Write && !read_only)
-                            .read_only(*read_only)
-                    }
-                    _ => SqliteConnectOptions::new().in_memory(true),
+                let sqlite_access = if *read_only {
+                    SqliteAccess::ReadOnly
+                } else if access == Access::Write {
+                    SqliteAccess::Create
+                } else {
+                    SqliteAccess::ReadWrite
                 };
-                let pool = SqlitePoolOptions::new()
-                    .acquire_timeout(timeout)
-                    .connect_with(options)
+                let path = path
+                    .as_deref()
+                    .filter(|path| access == Access::Write || path.exists());
+                AnyPool::connect_sqlite(path, sqlite_access, timeout)
                     .await
-                    .map_err(|source| failed().caused_by(source))?;
-                Ok(AnyPool::Sqlite(pool))
+                    .map_err(|error| match error {
+                        jetbase::Error::Database { source, .. } => failed().caused_by(source),
+                        other => CliError::from(other),
+                    })
             }
         }
     }
+}
+
+/// A server URL as sqlx takes it (the SQLAlchemy driver part dropped, `mariadb:` spelled
+/// `mysql:`).
+fn server_url(url: &str) -> Result<String, CliError> {
+    jetbase::url::sqlx_url(url).ok_or_else(|| unsupported(url))
 }
 
 fn unsupported(url: &str) -> CliError {
@@ -104,7 +106,7 @@ fn unsupported(url: &str) -> CliError {
         "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
          mysql://, mariadb:// or sqlite: (a `+driver` part, as in postgresql+psycopg2://, is \
          accepted and ignored)",
-        jetbase::mask_password(url)
+        jetbase::url::mask_password(url)
     ))
 }
 
@@ -214,7 +216,7 @@ mod tests {
                 "postgres://u@h/db?sslmode=disable",
             ),
             ("mysql+pymysql://u:p@h/db", "mysql://u:p@h/db"),
-            ("mariadb+mariadbconnector://u@h/db", "mariadb://u@h/db"),
+            ("mariadb+mariadbconnector://u@h/db", "mysql://u@h/db"),
             ("MySQL://u@h/db", "mysql://u@h/db"),
         ] {
             assert_eq!(

@@ -89,37 +89,41 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-/// The password of the configured URL (as written and percent-decoded), never to be printed.
-static PASSWORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+/// The configured URL as written, and the credentials' spellings (`:password@`, also
+/// percent-decoded), never to be printed.
+static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
 
-/// Remembers the password of `url`, so that [`scrub`] removes it from anything printed.
-pub fn hide_password_of(url: &str) {
-    let Some((_, rest)) = url.split_once("://") else {
-        return;
-    };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let Some((credentials, _)) = authority.rsplit_once('@') else {
-        return;
-    };
-    let Some((_, password)) = credentials.split_once(':') else {
-        return;
-    };
-    if password.is_empty() {
-        return;
-    }
-    let mut passwords = vec![password.to_owned()];
-    let decoded = percent_decode(password);
-    if decoded != password {
-        passwords.push(decoded);
-    }
-    let _ = PASSWORDS.set(passwords);
+struct Secrets {
+    url: String,
+    credentials: Vec<String>,
 }
 
-/// `text` with the configured password replaced by `***`.
+/// Remembers the password of `url`, so that [`scrub`] masks it in anything printed.
+pub fn hide_password_of(url: &str) {
+    let Some(password) = jetbase::url::password(url) else {
+        return;
+    };
+    let mut credentials = vec![format!(":{password}@")];
+    let decoded = percent_decode(password);
+    if decoded != password {
+        credentials.push(format!(":{decoded}@"));
+    }
+    let _ = SECRETS.set(Secrets {
+        url: url.to_owned(),
+        credentials,
+    });
+}
+
+/// `text` with the configured URL shown with its password masked, and the password masked
+/// wherever it stands as credentials (`user:password@host`). Only where it stands: the same
+/// characters elsewhere (a password `p` in `protocol=http`) are left as they are.
 pub fn scrub(text: &str) -> String {
-    let mut text = text.to_owned();
-    for password in PASSWORDS.get().into_iter().flatten() {
-        text = text.replace(password.as_str(), "***");
+    let Some(secrets) = SECRETS.get() else {
+        return text.to_owned();
+    };
+    let mut text = text.replace(&secrets.url, &jetbase::url::mask_password(&secrets.url));
+    for credentials in &secrets.credentials {
+        text = text.replace(credentials.as_str(), ":***@");
     }
     text
 }

@@ -3,6 +3,8 @@
 //! configuration), no panic, and nothing written. (The unreachable host, the wrong password and a
 //! `new` description that would leave `migrations/` are in `cli.rs`.)
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../jetbase/tests/common/mod.rs"]

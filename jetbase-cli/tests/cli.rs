@@ -1,6 +1,8 @@
 //! The `jetbase` binary, run in temporary project directories: every command on SQLite, the
 //! whole life cycle on SQLite, PostgreSQL and MariaDB, configuration, output and exit codes.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 // The database helpers of the jetbase crate's tests: a fresh database per test, and

@@ -2,6 +2,8 @@
 //! source, the database read, the migration written, applied and rolled back, on SQLite,
 //! PostgreSQL and MariaDB; every place models are found; mistakes in models.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../jetbase/tests/common/mod.rs"]

@@ -4,6 +4,8 @@
 //! servers): `scripts/test.sh` runs them on their own, with the restart scripts of
 //! `scripts/services.sh`.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../jetbase/tests/common/mod.rs"]

@@ -3,6 +3,8 @@
 //! file; and the process holding the lock killed with SIGKILL inside a transactional and inside a
 //! no-transaction migration.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../jetbase/tests/common/mod.rs"]

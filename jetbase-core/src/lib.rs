@@ -17,6 +17,7 @@
 //! ```
 
 mod checksum;
+mod dialect;
 mod lines;
 mod migration;
 mod name;
@@ -28,6 +29,7 @@ mod split;
 mod version;
 
 pub use checksum::{DEFAULT_DELIMITER, checksum, checksum_statements};
+pub use dialect::{Capabilities, Dialect};
 pub use migration::{Migration, MigrationParts};
 pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
@@ -38,7 +40,5 @@ pub use plan::{
     UpgradeOptions, plan_rollback, plan_upgrade, status,
 };
 pub use source::{ScanError, SourceError, parse_migration, scan_dir, sort_in_apply_order};
-pub use split::{
-    Dialect, SplitError, Statement, Unterminated, split_statements, split_with_delimiter,
-};
+pub use split::{SplitError, Statement, Unterminated, split_statements, split_with_delimiter};
 pub use version::{Version, VersionError};

@@ -2,8 +2,9 @@
 
 use std::borrow::Cow;
 
+use crate::dialect::Dialect;
 use crate::name::MigrationKind;
-use crate::split::{Dialect, SplitError, Statement, split_statements, split_with_delimiter};
+use crate::split::{SplitError, Statement, split_statements, split_with_delimiter};
 use crate::version::Version;
 
 /// A migration file, parsed and checksummed.

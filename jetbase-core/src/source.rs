@@ -5,10 +5,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::checksum::checksum;
+use crate::dialect::Dialect;
 use crate::migration::{Migration, MigrationParts};
 use crate::name::{MigrationKind, NameError, is_sql_file, parse_filename};
 use crate::parse::{BodyError, parse_body};
-use crate::split::{Dialect, SplitError, split_statements};
+use crate::split::{SplitError, split_statements};
 use crate::version::Version;
 
 /// Directories nested deeper than this are not followed (a guard against symlink loops).

@@ -3,56 +3,8 @@
 //! A small lexer that knows quotes, comments and dollar quoting, plus the `BEGIN ... END` bodies
 //! of triggers and procedures, so that a `;` inside any of them does not end a statement.
 
-use std::fmt;
-
+use crate::dialect::Dialect;
 use crate::lines::{LineCounter, is_python_space, lines, python_strip};
-
-/// The SQL dialect whose lexical rules the splitter follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// PostgreSQL: `E'...'` escapes, `$tag$` dollar quoting, nested `/* */` comments.
-    Postgres,
-    /// SQLite: standard strings, `[bracketed]` identifiers, comments do not nest.
-    Sqlite,
-    /// MySQL and MariaDB: backslash escapes in strings, `"` strings, `#` comments, `-- ` needs a
-    /// space after it, comments do not nest.
-    MySql,
-}
-
-impl Dialect {
-    /// Every dialect, in a fixed order.
-    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql];
-
-    /// `name` as a quoted identifier: `"name"` (a `"` in it doubled), or on MySQL `` `name` ``.
-    ///
-    /// ```
-    /// use jetbase_core::Dialect;
-    /// assert_eq!(Dialect::Postgres.quote_identifier("we\"ird"), "\"we\"\"ird\"");
-    /// assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
-    /// ```
-    pub fn quote_identifier(self, name: &str) -> String {
-        match self {
-            Self::MySql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
-        }
-    }
-
-    /// A short lower-case name: `postgres`, `sqlite`, `mysql`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Sqlite => "sqlite",
-            Self::MySql => "mysql",
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// One statement cut from a section: an exact slice of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use jetbase_core::{PlanError, ScanError, SplitError, VersionError};
 
+use crate::DatabaseError;
+
 /// What can go wrong in jetbase.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,9 +23,9 @@ pub enum Error {
     Database {
         /// What jetbase was doing.
         action: &'static str,
-        /// The driver's error.
+        /// The database's error (the driver's error is its source).
         #[source]
-        source: sqlx::Error,
+        source: DatabaseError,
     },
     /// Validation found problems; nothing was run.
     #[error("{}", list("validation failed, nothing was run", problems))]
@@ -58,8 +60,8 @@ pub enum Error {
         }
     )]
     MigrationFailed {
-        /// `upgrade` or `rollback`.
-        direction: &'static str,
+        /// Whether it was upgrading or rolling back.
+        direction: Direction,
         /// The file.
         filename: String,
         /// The failing statement's line in the file (0 when the history write failed).
@@ -74,9 +76,9 @@ pub enum Error {
         transactional: bool,
         /// The migrations this run completed before the failure.
         applied_before: Vec<String>,
-        /// The database's error.
+        /// The database's error (the driver's error is its source).
         #[source]
-        source: Box<sqlx::Error>,
+        source: DatabaseError,
     },
     /// A database URL whose scheme is unknown, or whose feature is not enabled.
     #[error(
@@ -107,6 +109,31 @@ pub enum Error {
         /// How long this process waited.
         waited: Duration,
     },
+}
+
+/// Which way a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Applying migrations.
+    Upgrade,
+    /// Rolling them back.
+    Rollback,
+}
+
+impl Direction {
+    /// `upgrade` or `rollback`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Upgrade => "upgrade",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a failed migration left behind, for its message.
@@ -149,7 +176,7 @@ impl From<ScanError> for Error {
 }
 
 impl Error {
-    pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+    pub(crate) fn database(action: &'static str) -> impl FnOnce(DatabaseError) -> Self {
         move |source| Self::Database { action, source }
     }
 }

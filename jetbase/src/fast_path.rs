@@ -12,7 +12,7 @@
 use jetbase_core::{AppliedMigration, Migration, MigrationKind};
 use sha2::{Digest as _, Sha256};
 
-use crate::driver::Digest;
+use crate::backend::Digest;
 
 /// The format's version, so that a future format never matches an old digest.
 const FORMAT: &str = "v1";

@@ -15,20 +15,22 @@
 //! assert_eq!(first.checksum().len(), 64);
 //! ```
 
-#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
-mod any;
+// Without a database feature the backend's shared code has no user.
+// Each database's sqlx code is compiled once per sqlx major, from the same files: see
+// `backend/sqlx/runner.rs`.
+#![allow(clippy::duplicate_mod)]
+
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+    allow(dead_code, unused_imports)
+)]
+mod backend;
 #[cfg(all(
     feature = "blocking",
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub mod blocking;
 pub mod build;
-// Without a database feature the shared driver code has no user.
-#[cfg_attr(
-    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
-    allow(dead_code, unused_macros, unused_imports)
-)]
-mod driver;
 mod error;
 mod fast_path;
 mod lock;
@@ -37,22 +39,28 @@ mod migrator;
 mod report;
 mod run;
 pub mod schema;
+pub mod url;
 
-#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
-pub use any::{AnyPool, mask_password};
-pub use driver::Database;
-pub use error::Error;
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub use backend::any::{AnyPool, SqliteAccess};
+pub use backend::{Database, DatabaseError, DatabaseErrorKind};
+pub use error::{Direction, Error};
 pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{MigrationStatus, Report, ReportEntry};
 pub use run::{Progress, Rollback, RunFuture, Upgrade};
 pub use schema::Model;
-/// The sqlx this crate is built with (0.8): its pools are the ones `run` accepts.
+/// sqlx 0.9, whose pools `run` accepts (feature `sqlx-0_9`, the default; with feature
+/// `sqlx-0_8`, sqlx 0.8's pools are accepted too).
+#[cfg(feature = "sqlx-0_9")]
 pub use sqlx;
 
 pub use jetbase_core::{
-    AppliedMigration, Dialect, Migration, MigrationKind, PlanError, ScanError, SourceError,
-    SplitError, State, Statement, Version, VersionError,
+    AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, PlanError, ScanError,
+    SourceError, SplitError, State, Statement, Version, VersionError,
 };
 
 /// Compiles a migrations directory into the binary.

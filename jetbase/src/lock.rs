@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
-use crate::driver::sql::Tables;
-use crate::driver::{Database, LivenessLock, LockWrite};
+use crate::backend::tables::Tables;
+use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
+use crate::migrator::read_history;
 
 /// Every `process_id` jetbase writes starts so; only such rows are ever taken over.
 const PROCESS_ID_PREFIX: &str = "jb1:";
@@ -94,7 +95,7 @@ impl<D: Database> LockGuard<D> {
                     .read_lock(tables)
                     .await
                     .map_err(Error::database("reading the lock"))?
-                    .unwrap_or(crate::driver::LockRow {
+                    .unwrap_or(LockRow {
                         is_locked: false,
                         locked_at: None,
                         process_id: None,
@@ -115,11 +116,6 @@ impl<D: Database> LockGuard<D> {
         }
     }
 
-    /// The `process_id` this guard wrote into the lock row.
-    pub(crate) fn process_id(&self) -> &str {
-        &self.process_id
-    }
-
     /// Takes the lock by hand (`jetbase lock`): the row says `jb1:manual:...`, outlives this
     /// process and is never taken over; only `Migrator::unlock` frees it. Returns the
     /// `process_id` written.
@@ -134,6 +130,21 @@ impl<D: Database> LockGuard<D> {
             liveness.unlock().await;
         }
         Ok(process_id)
+    }
+
+    /// Ends a locked run: stores the history digest for the fast path (after a success), then
+    /// releases the lock whatever happened. The run's own error comes first.
+    pub(crate) async fn finish<T>(self, result: Result<T, Error>) -> Result<T, Error> {
+        let mut result = result;
+        if result.is_ok() {
+            result = store_digest(&self.database, &self.tables, &self.process_id)
+                .await
+                .and(result);
+        }
+        let released = self.release().await;
+        let outcome = result?;
+        released?;
+        Ok(outcome)
     }
 
     /// Frees the row and the liveness lock.
@@ -153,6 +164,20 @@ impl<D: Database> LockGuard<D> {
         }
         result.map(|_| ())
     }
+}
+
+/// Re-reads the history and stores its digest for the fast path (under the lock).
+async fn store_digest<D: Database>(
+    database: &D,
+    tables: &Tables,
+    process_id: &str,
+) -> Result<(), Error> {
+    let history = read_history(database, tables).await?.unwrap_or_default();
+    let digest = crate::fast_path::stored_digest(&history);
+    database
+        .store_history_digest(tables, digest.as_deref(), process_id)
+        .await
+        .map_err(Error::database("storing the history digest"))
 }
 
 /// Whether a `process_id` is a lock taken by hand with `jetbase lock`.

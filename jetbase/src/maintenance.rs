@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use jetbase_core::State;
 
-use crate::driver::{Database, Job, JobFailure, LockWrite, RowWrite};
+use crate::backend::{Database, Job, JobFailure, LockWrite, RowWrite};
 use crate::lock::{LockGuard, is_manual};
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
@@ -72,7 +72,7 @@ impl Migrator {
         let tables = self.tables(database.dialect());
         let row = match database.read_lock(&tables).await {
             Ok(row) => row,
-            Err(error) if crate::driver::is_missing_table(&error, database.dialect()) => None,
+            Err(error) if error.is_missing_table() => None,
             Err(error) => return Err(Error::database("reading the lock")(error)),
         };
         Ok(row
@@ -111,7 +111,7 @@ impl Migrator {
         let tables = self.tables(database.dialect());
         match database.write_lock(&tables, LockWrite::ForceRelease).await {
             Ok(released) => Ok(released),
-            Err(error) if crate::driver::is_missing_table(&error, database.dialect()) => Ok(false),
+            Err(error) if error.is_missing_table() => Ok(false),
             Err(error) => Err(Error::database("releasing the lock")(error)),
         }
     }
@@ -214,12 +214,12 @@ impl<'a, D: Database> Repair<'a, D> {
         }
         let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
         let result = self.repair_locked(&tables).await;
-        crate::run::finish_under_lock(database, &tables, lock, result).await
+        lock.finish(result).await
     }
 
     async fn repair_locked(
         &self,
-        tables: &crate::driver::sql::Tables,
+        tables: &crate::backend::tables::Tables,
     ) -> Result<RepairReport, Error> {
         let history = read_history(self.database, tables)
             .await?

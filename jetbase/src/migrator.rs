@@ -8,8 +8,8 @@ use std::time::Duration;
 use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
 
 use crate::Error;
-use crate::driver::Database;
-use crate::driver::sql::Tables;
+use crate::backend::Database;
+use crate::backend::tables::Tables;
 
 /// How long `upgrade`, `rollback` and fixes wait for the lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -179,12 +179,10 @@ impl Migrator {
         )
     }
 
+    /// The history tables on `dialect`, in the `postgres_schema` where the database has
+    /// schemas.
     pub(crate) fn tables(&self, dialect: Dialect) -> Tables {
-        let schema = self
-            .postgres_schema
-            .as_deref()
-            .filter(|_| dialect == Dialect::Postgres);
-        Tables::new(dialect, schema)
+        Tables::new(dialect, self.postgres_schema.as_deref())
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {

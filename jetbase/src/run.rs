@@ -5,14 +5,15 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use jetbase_core::{
-    Dialect, Migration, MigrationKind, Record, RollbackOptions, Statement, UpgradeOptions, Version,
+    AppliedMigration, Dialect, Migration, MigrationKind, Record, RollbackOptions, Statement,
+    UpgradeOptions, Version,
 };
 
-use crate::driver::sql::Tables;
-use crate::driver::{Database, Job, JobFailure, RowWrite};
+use crate::backend::tables::Tables;
+use crate::backend::{Database, Job, JobFailure, RowWrite};
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
-use crate::{Error, Migrator, Report, ReportEntry};
+use crate::{Direction, Error, Migrator, Report, ReportEntry};
 
 /// Where a running upgrade or rollback is, given to the `on_progress` callback before each
 /// migration starts.
@@ -132,9 +133,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let dialect = database.dialect();
-        let tables = self.migrator.tables(dialect);
-        let local = self.migrator.migrations();
+        let tables = self.migrator.tables(database.dialect());
         // The fast path: one read-only query, no lock, no DDL.
         let digest = database
             .history_digest(&tables)
@@ -146,32 +145,23 @@ impl<'a, D: Database> Upgrade<'a, D> {
             return Ok(Report::default());
         }
         let history = read_history(database, &tables).await?.unwrap_or_default();
-        let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
-            .map_err(|problems| Error::Validation { problems })?;
-        if steps.is_empty() {
-            return Ok(Report::default());
-        }
-        if self.dry_run {
-            return dry_run_report(
-                steps.iter().map(|step| &local[step.index]),
-                dialect,
-                Migration::upgrade_statements,
-            );
-        }
-        let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let result = self.apply_locked(&tables).await;
-        finish_under_lock(database, &tables, lock, result).await
+        let run = LockedRun {
+            migrator: self.migrator,
+            tables: &tables,
+            direction: Direction::Upgrade,
+            dry_run: self.dry_run,
+            progress: self.progress.as_ref(),
+        };
+        run.execute(database, &history, |history| self.plan(history))
+            .await
     }
 
-    async fn apply_locked(&self, tables: &Tables) -> Result<Report, Error> {
+    /// The migrations to apply on `history`, each with its history write.
+    fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
         let local = self.migrator.migrations();
-        // Another process may have applied some while this one waited for the lock.
-        let history = read_history(self.database, tables)
-            .await?
-            .unwrap_or_default();
-        let steps = jetbase_core::plan_upgrade(local, &history, &self.options)
+        let steps = jetbase_core::plan_upgrade(local, history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
-        let jobs = steps
+        Ok(steps
             .iter()
             .map(|step| {
                 let migration = &local[step.index];
@@ -191,14 +181,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
                 };
                 (migration, row)
             })
-            .collect();
-        let run = Run {
-            tables,
-            direction: "upgrade",
-            section: Migration::upgrade_statements,
-            progress: self.progress.as_ref(),
-        };
-        run.apply(self.database, jobs).await
+            .collect())
     }
 }
 
@@ -267,37 +250,27 @@ impl<'a, D: Database> Rollback<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let dialect = database.dialect();
-        let tables = self.migrator.tables(dialect);
-        let local = self.migrator.migrations();
+        let tables = self.migrator.tables(database.dialect());
         let Some(history) = read_history(database, &tables).await? else {
             return Ok(Report::default());
         };
-        let steps = jetbase_core::plan_rollback(local, &history, &self.options)
-            .map_err(|problems| Error::Validation { problems })?;
-        if steps.is_empty() {
-            return Ok(Report::default());
-        }
-        if self.dry_run {
-            return dry_run_report(
-                steps.iter().map(|step| &local[step.index]),
-                dialect,
-                Migration::rollback_statements,
-            );
-        }
-        let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
-        let result = self.roll_back_locked(&tables).await;
-        finish_under_lock(database, &tables, lock, result).await
+        let run = LockedRun {
+            migrator: self.migrator,
+            tables: &tables,
+            direction: Direction::Rollback,
+            dry_run: self.dry_run,
+            progress: self.progress.as_ref(),
+        };
+        run.execute(database, &history, |history| self.plan(history))
+            .await
     }
 
-    async fn roll_back_locked(&self, tables: &Tables) -> Result<Report, Error> {
+    /// The migrations to roll back on `history`, each with its history write.
+    fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
         let local = self.migrator.migrations();
-        let history = read_history(self.database, tables)
-            .await?
-            .unwrap_or_default();
-        let steps = jetbase_core::plan_rollback(local, &history, &self.options)
+        let steps = jetbase_core::plan_rollback(local, history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
-        let jobs = steps
+        Ok(steps
             .iter()
             .map(|step| {
                 let row = RowWrite::Delete {
@@ -305,14 +278,7 @@ impl<'a, D: Database> Rollback<'a, D> {
                 };
                 (&local[step.index], row)
             })
-            .collect();
-        let run = Run {
-            tables,
-            direction: "rollback",
-            section: Migration::rollback_statements,
-            progress: self.progress.as_ref(),
-        };
-        run.apply(self.database, jobs).await
+            .collect())
     }
 }
 
@@ -325,44 +291,73 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
     }
 }
 
-/// What an upgrade or a rollback runs its migrations with, under the lock.
-struct Run<'r, 'p> {
+/// A migration of a run, with its history write.
+type Planned<'m> = (&'m Migration, RowWrite<'m>);
+
+/// The skeleton upgrade and rollback share: plan on the history read → (nothing to do, or a
+/// dry run: done) → lock → read again and re-plan (another process may have run while this one
+/// waited) → apply → store the history digest → release the lock.
+struct LockedRun<'r, 'p> {
+    migrator: &'r Migrator,
     tables: &'r Tables,
-    /// `upgrade` or `rollback`, for errors.
-    direction: &'static str,
-    /// Which section of each migration runs.
-    section: SplitFn,
+    direction: Direction,
+    dry_run: bool,
     progress: Option<&'r ProgressFn<'p>>,
 }
 
-impl Run<'_, '_> {
+impl LockedRun<'_, '_> {
+    async fn execute<'m, D: Database>(
+        &self,
+        database: &D,
+        history: &[AppliedMigration],
+        plan: impl Fn(&[AppliedMigration]) -> Result<Vec<Planned<'m>>, Error> + Send + Sync,
+    ) -> Result<Report, Error> {
+        let planned = plan(history)?;
+        if planned.is_empty() {
+            return Ok(Report::default());
+        }
+        if self.dry_run {
+            return dry_run_report(
+                planned.iter().map(|(migration, _)| *migration),
+                database.dialect(),
+                self.direction,
+            );
+        }
+        let lock = LockGuard::acquire(database, self.tables, self.migrator.lock_timeout()).await?;
+        let result = async {
+            let history = read_history(database, self.tables)
+                .await?
+                .unwrap_or_default();
+            self.apply(database, plan(&history)?).await
+        }
+        .await;
+        lock.finish(result).await
+    }
+
     /// Runs each migration with its history write, in order, on one session and inside the
     /// run's transaction where the database has one (see `Database::begin_run`). What ran before
     /// a failure stays applied.
     async fn apply<D: Database>(
         &self,
         database: &D,
-        jobs: Vec<(&Migration, RowWrite<'_>)>,
+        planned: Vec<Planned<'_>>,
     ) -> Result<Report, Error> {
         let mut session = open_session(database).await?;
         begin_run(database, &mut session).await?;
         let mut report = Report::default();
-        let total = jobs.len();
+        let total = planned.len();
         let result = async {
-            for (done, (migration, row)) in jobs.into_iter().enumerate() {
-                let statements = split(migration, database.dialect(), self.section)?;
+            for (done, (migration, row)) in planned.into_iter().enumerate() {
+                let statements = split(migration, database.dialect(), self.direction)?;
                 report_progress(self.progress, done, total, migration.filename());
-                let duration = run_one(
-                    database,
-                    &mut session,
-                    self.tables,
+                let one = OneMigration {
                     migration,
-                    &statements,
+                    statements: &statements,
                     row,
-                    self.direction,
-                    &report,
-                )
-                .await?;
+                    direction: self.direction,
+                    tables: self.tables,
+                };
+                let duration = one.run(database, &mut session, &report).await?;
                 report.migrations.push(ReportEntry::new(
                     migration,
                     duration,
@@ -376,27 +371,6 @@ impl Run<'_, '_> {
         commit_run(database, &mut session, result).await?;
         Ok(report)
     }
-}
-
-/// Ends a locked run: stores the history digest for the fast path (after a success), then
-/// releases the lock whatever happened. The run's own error comes first.
-pub(crate) async fn finish_under_lock<D: Database, T>(
-    database: &D,
-    tables: &Tables,
-    lock: LockGuard<D>,
-    result: Result<T, Error>,
-) -> Result<T, Error> {
-    let mut result = result;
-    if result.is_ok() {
-        let process_id = lock.process_id().to_owned();
-        result = store_digest(database, tables, &process_id)
-            .await
-            .and(result);
-    }
-    let released = lock.release().await;
-    let outcome = result?;
-    released?;
-    Ok(outcome)
 }
 
 /// The connection the migrations of one run are applied on, one after the other.
@@ -429,35 +403,23 @@ async fn commit_run<D: Database>(
     result
 }
 
-/// Re-reads the history and stores its digest for the fast path (under the lock).
-async fn store_digest<D: Database>(
-    database: &D,
-    tables: &Tables,
-    process_id: &str,
-) -> Result<(), Error> {
-    let history = read_history(database, tables).await?.unwrap_or_default();
-    let digest = crate::fast_path::stored_digest(&history);
-    database
-        .store_history_digest(tables, digest.as_deref(), process_id)
-        .await
-        .map_err(Error::database("storing the history digest"))
-}
-
 fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error> {
     text.map(Version::parse)
         .transpose()
         .map_err(|source| Error::InvalidVersion { source })
 }
 
-type SplitFn =
-    for<'m> fn(&'m Migration, Dialect) -> Result<Vec<Statement<'m>>, jetbase_core::SplitError>;
-
+/// The statements of the section `direction` runs: upgrade or rollback.
 fn split(
     migration: &Migration,
     dialect: Dialect,
-    section: SplitFn,
+    direction: Direction,
 ) -> Result<Vec<Statement<'_>>, Error> {
-    section(migration, dialect).map_err(|source| Error::Split {
+    let statements = match direction {
+        Direction::Upgrade => migration.upgrade_statements(dialect),
+        Direction::Rollback => migration.rollback_statements(dialect),
+    };
+    statements.map_err(|source| Error::Split {
         filename: migration.filename().to_owned(),
         dialect: dialect.to_string(),
         source,
@@ -467,14 +429,14 @@ fn split(
 fn dry_run_report<'m>(
     migrations: impl Iterator<Item = &'m Migration>,
     dialect: Dialect,
-    section: SplitFn,
+    direction: Direction,
 ) -> Result<Report, Error> {
     let mut report = Report {
         dry_run: true,
         migrations: Vec::new(),
     };
     for migration in migrations {
-        let sql: Vec<String> = split(migration, dialect, section)?
+        let sql: Vec<String> = split(migration, dialect, direction)?
             .iter()
             .map(|statement| statement.sql.to_owned())
             .collect();
@@ -485,50 +447,58 @@ fn dry_run_report<'m>(
     Ok(report)
 }
 
-/// Runs one migration's statements with its history write; turns a failure into an error that
-/// names the file, line and statement.
-#[allow(clippy::too_many_arguments)]
-async fn run_one<D: Database>(
-    database: &D,
-    session: &mut D::Session,
-    tables: &Tables,
-    migration: &Migration,
-    statements: &[Statement<'_>],
-    row: RowWrite<'_>,
-    direction: &'static str,
-    report: &Report,
-) -> Result<Duration, Error> {
-    let started = Instant::now();
-    let job = Job {
-        statements,
-        row,
-        transactional: !migration.no_transaction(),
-    };
-    match database.run_job(session, tables, &job).await {
-        Ok(()) => Ok(started.elapsed()),
-        Err(JobFailure { statement, source }) => {
-            let failed = statement.and_then(|index| statements.get(index));
-            let ran_before = statement.is_some_and(|index| index > 0);
-            let no_transactional_ddl = database.dialect() == Dialect::MySql;
-            Err(Error::MigrationFailed {
-                direction,
-                filename: migration.filename().to_owned(),
-                line: failed.map_or(0, |s| s.line),
-                statement: failed.map_or_else(
-                    || "(writing the history row)".to_owned(),
-                    |s| shorten(s.sql),
-                ),
-                partially_applied: ran_before
-                    && (no_transactional_ddl || migration.no_transaction()),
-                transactional: !migration.no_transaction(),
-                applied_before: report
-                    .migrations
-                    .iter()
-                    .map(|entry| entry.filename.clone())
-                    .collect(),
-                source: Box::new(source),
-            })
-        }
+/// One migration of a run: its statements and its history write.
+struct OneMigration<'a> {
+    migration: &'a Migration,
+    statements: &'a [Statement<'a>],
+    row: RowWrite<'a>,
+    direction: Direction,
+    tables: &'a Tables,
+}
+
+impl OneMigration<'_> {
+    /// Runs the statements with the history write; turns a failure into an error that names
+    /// the file, line and statement, and says what the failure left behind.
+    async fn run<D: Database>(
+        self,
+        database: &D,
+        session: &mut D::Session,
+        report: &Report,
+    ) -> Result<Duration, Error> {
+        let started = Instant::now();
+        let transactional = !self.migration.no_transaction();
+        let job = Job {
+            statements: self.statements,
+            row: self.row,
+            transactional,
+        };
+        let Err(JobFailure { statement, source }) =
+            database.run_job(session, self.tables, &job).await
+        else {
+            return Ok(started.elapsed());
+        };
+        let failed = statement.and_then(|index| self.statements.get(index));
+        let ran_before = statement.is_some_and(|index| index > 0);
+        // Statements before the failing one stay applied where nothing rolls them back: outside
+        // a transaction, or where DDL commits by itself.
+        let kept_by_database = database.capabilities().implicit_commit_ddl;
+        Err(Error::MigrationFailed {
+            direction: self.direction,
+            filename: self.migration.filename().to_owned(),
+            line: failed.map_or(0, |s| s.line),
+            statement: failed.map_or_else(
+                || "(writing the history row)".to_owned(),
+                |s| shorten(s.sql),
+            ),
+            partially_applied: ran_before && (kept_by_database || !transactional),
+            transactional,
+            applied_before: report
+                .migrations
+                .iter()
+                .map(|entry| entry.filename.clone())
+                .collect(),
+            source,
+        })
     }
 }
 

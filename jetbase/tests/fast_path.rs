@@ -2,6 +2,8 @@
 //! read): no lock, no DDL. Counted on the client from sqlx's own statement events on all three
 //! databases, and on the server with `pg_stat_statements` on PostgreSQL.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,6 +1,8 @@
 //! The lock taken by hand, the repair of the history and the progress callback, on SQLite,
 //! PostgreSQL and MySQL/MariaDB (see `common::database_test!`).
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

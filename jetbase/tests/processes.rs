@@ -6,6 +6,8 @@
 //!   (advisory lock, `GET_LOCK`, or file lock) dies with it, and the next process takes the
 //!   lock row over.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

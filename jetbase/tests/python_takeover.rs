@@ -5,6 +5,8 @@
 //! `scripts/test.sh` installs Python Jetbase in a virtual environment and exports
 //! `JETBASE_TEST_PYTHON_JETBASE` (its `jetbase` executable).
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

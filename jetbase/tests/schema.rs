@@ -2,6 +2,8 @@
 //! evolutions, each generated against the live schema, applied, checked for a fixpoint, rolled
 //! back to the exact schema before, and applied again. Plus the startup check and the derive.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -78,7 +78,7 @@ impl Databases {
     async fn postgres(&mut self) -> (PgPool, String) {
         self.next += 1;
         let name = format!("jb_bench_{}_{}", std::process::id(), self.next);
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&self.admin)
             .await
             .expect("create a benchmark database");
@@ -109,7 +109,7 @@ macro_rules! raw_apply {
                 let mut transaction = sqlx::Connection::begin(&mut *connection)
                     .await
                     .expect("begin");
-                sqlx::raw_sql(&statement(index))
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement(index)))
                     .execute(&mut *transaction)
                     .await
                     .expect("raw statement");
@@ -126,7 +126,7 @@ raw_apply!(raw_apply_sqlite, SqlitePool);
 async fn raw_apply_sqlite_one_transaction(pool: &SqlitePool, migrations: usize) {
     let mut transaction = pool.begin().await.expect("begin");
     for index in 1..=migrations {
-        sqlx::raw_sql(&statement(index))
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement(index)))
             .execute(&mut *transaction)
             .await
             .expect("raw statement");

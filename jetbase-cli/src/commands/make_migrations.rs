@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use jetbase::schema::{Generated, Introspect, Schema, generate, introspect_in};
+use jetbase::schema::{Generated, Schema, generate, introspect_in};
 use jetbase::{MigrationStatus, State};
 use serde_json::json;
 
@@ -48,7 +48,7 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
             if found.files.len() == 1 { "" } else { "s" }
         )));
     }
-    let dialect = pool.schema_dialect();
+    let dialect = pool.dialect();
     let generated = generate(&Schema::new(found.tables.clone()), &actual, dialect)
         .map_err(|error| CliError::usage(error.to_string()))?;
     if generated.is_empty() {

@@ -23,15 +23,7 @@
 //! # Ok(()) }
 //! ```
 
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-
 use std::collections::BTreeMap;
-use std::future::Future;
 
 pub use jetbase_core::schema::{
     Change, Column, ForeignKey, Generated, Index, OnDelete, REBUILD_PREFIX, Schema, SchemaError,
@@ -39,7 +31,6 @@ pub use jetbase_core::schema::{
 };
 
 use crate::Error;
-use jetbase_core::Dialect;
 
 /// A struct that describes a table. Derive it:
 ///
@@ -81,21 +72,9 @@ pub trait Model {
 /// The jetbase tables, never part of a schema read from the database.
 const OWN_TABLES: [&str; 2] = ["jetbase_migrations", "jetbase_lock"];
 
-/// A pool whose schema can be read: sqlx's `PgPool`, `SqlitePool`, `MySqlPool`, or
-/// [`crate::AnyPool`].
-#[allow(private_bounds)]
-pub trait Introspect: crate::driver::private::Sealed + Sync {
-    /// Reads the tables (PostgreSQL: of `postgres_schema`, else of `current_schema()`).
-    #[doc(hidden)]
-    fn read_schema<'a>(
-        &'a self,
-        postgres_schema: Option<&'a str>,
-    ) -> impl Future<Output = Result<Schema, sqlx::Error>> + Send + 'a;
-
-    /// The pool's SQL dialect.
-    #[doc(hidden)]
-    fn schema_dialect(&self) -> Dialect;
-}
+/// A pool whose schema can be read: any [`Database`](crate::Database) (kept under its former
+/// name).
+pub use crate::backend::Database as Introspect;
 
 /// The tables, columns, keys and indexes the database has (not jetbase's own tables), with
 /// types and defaults as the database reports them.
@@ -103,7 +82,7 @@ pub trait Introspect: crate::driver::private::Sealed + Sync {
 /// # Errors
 ///
 /// [`Error::Database`] when a catalog query fails.
-pub async fn introspect<P: Introspect>(pool: &P) -> Result<Schema, Error> {
+pub async fn introspect<P: crate::Database>(pool: &P) -> Result<Schema, Error> {
     introspect_in(pool, None).await
 }
 
@@ -113,7 +92,7 @@ pub async fn introspect<P: Introspect>(pool: &P) -> Result<Schema, Error> {
 /// # Errors
 ///
 /// [`Error::Database`] when a catalog query fails.
-pub async fn introspect_in<P: Introspect>(
+pub async fn introspect_in<P: crate::Database>(
     pool: &P,
     postgres_schema: Option<&str>,
 ) -> Result<Schema, Error> {
@@ -128,13 +107,9 @@ pub async fn introspect_in<P: Introspect>(
 /// # Errors
 ///
 /// [`Error::Database`] when a catalog query fails.
-pub async fn verify<P: Introspect>(pool: &P, models: &[Table]) -> Result<Vec<Change>, Error> {
+pub async fn verify<P: crate::Database>(pool: &P, models: &[Table]) -> Result<Vec<Change>, Error> {
     let actual = introspect(pool).await?;
-    Ok(diff(
-        &Schema::new(models.to_vec()),
-        &actual,
-        pool.schema_dialect(),
-    ))
+    Ok(diff(&Schema::new(models.to_vec()), &actual, pool.dialect()))
 }
 
 /// Gathers catalog rows into tables, keeping the order tables are first seen in.
@@ -143,8 +118,8 @@ pub async fn verify<P: Introspect>(pool: &P, models: &[Table]) -> Result<Vec<Cha
     not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
     allow(dead_code)
 )]
-struct Gather {
-    tables: BTreeMap<String, Table>,
+pub(crate) struct Gather {
+    pub(crate) tables: BTreeMap<String, Table>,
     /// Indexes on expressions (a column without a name): not modelled, left out.
     on_expressions: Vec<(String, String)>,
 }
@@ -154,7 +129,7 @@ struct Gather {
     allow(dead_code)
 )]
 impl Gather {
-    fn table(&mut self, name: &str) -> Option<&mut Table> {
+    pub(crate) fn table(&mut self, name: &str) -> Option<&mut Table> {
         if OWN_TABLES.contains(&name) {
             return None;
         }
@@ -165,11 +140,11 @@ impl Gather {
         )
     }
 
-    fn existing(&mut self, name: &str) -> Option<&mut Table> {
+    pub(crate) fn existing(&mut self, name: &str) -> Option<&mut Table> {
         self.tables.get_mut(name)
     }
 
-    fn column(
+    pub(crate) fn column(
         &mut self,
         table: &str,
         name: String,
@@ -185,7 +160,13 @@ impl Gather {
     }
 
     /// One column of an index, in order; `column` is `None` for an expression.
-    fn index_column(&mut self, table: &str, index: String, unique: bool, column: Option<String>) {
+    pub(crate) fn index_column(
+        &mut self,
+        table: &str,
+        index: String,
+        unique: bool,
+        column: Option<String>,
+    ) {
         let Some(found) = self.tables.get_mut(table) else {
             return;
         };
@@ -203,7 +184,7 @@ impl Gather {
         }
     }
 
-    fn finish(mut self) -> Schema {
+    pub(crate) fn finish(mut self) -> Schema {
         for (table, index) in &self.on_expressions {
             if let Some(table) = self.tables.get_mut(table) {
                 table.indexes.retain(|known| &known.name != index);

@@ -9,8 +9,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use jetbase::{Database, Dialect, Migrator};
-use sqlx::{MySqlPool, PgPool, SqlitePool};
+pub use jetbase::{Database, Dialect, Migrator};
 
 /// One fresh database and its pool.
 pub struct TestDb<P> {
@@ -20,10 +19,10 @@ pub struct TestDb<P> {
     pub url: String,
     /// The SQLite file, for SQLite.
     pub sqlite_path: Option<PathBuf>,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
-fn server_url(variable: &str) -> String {
+pub fn server_url(variable: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| {
         panic!(
             "{variable} is not set: database tests need the servers that `bash scripts/test.sh` starts \
@@ -32,7 +31,7 @@ fn server_url(variable: &str) -> String {
     })
 }
 
-fn unique_name() -> String {
+pub fn unique_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(
         "jb_test_{}_{}",
@@ -42,7 +41,7 @@ fn unique_name() -> String {
 }
 
 /// Replaces the database part of a URL (`scheme://user@host:port/db?x` → `/name?x`).
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));
@@ -55,118 +54,33 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
-pub async fn sqlite() -> TestDb<SqlitePool> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.db");
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let pool = SqlitePool::connect(&url).await.unwrap();
-    TestDb {
-        pool,
-        dialect: Dialect::Sqlite,
-        url,
-        sqlite_path: Some(path),
-        _dir: Some(dir),
-    }
-}
+#[cfg(feature = "sqlx-0_8")]
+#[path = "sqlx_0_8.rs"]
+pub mod sqlx_0_8;
+#[path = "sqlx_0_9.rs"]
+pub mod sqlx_0_9;
 
-/// A fresh database on the server whose admin URL is in `variable`.
-async fn server_database<DB: sqlx::Database>(
-    variable: &str,
-    dialect: Dialect,
-) -> TestDb<sqlx::Pool<DB>>
-where
-    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
-{
-    let admin_url = server_url(variable);
-    let name = unique_name();
-    let admin = sqlx::Pool::<DB>::connect(&admin_url).await.unwrap();
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let url = with_database(&admin_url, &name);
-    let pool = sqlx::Pool::<DB>::connect(&url).await.unwrap();
-    TestDb {
-        pool,
-        dialect,
-        url,
-        sqlite_path: None,
-        _dir: None,
-    }
-}
+/// The test databases through sqlx 0.9, the default.
+#[allow(unused_imports)]
+pub use sqlx_0_9::{mysql, postgres, sqlite};
 
-pub async fn postgres() -> TestDb<PgPool> {
-    server_database("JETBASE_TEST_POSTGRES_URL", Dialect::Postgres).await
-}
-
-pub async fn mysql() -> TestDb<MySqlPool> {
-    server_database("JETBASE_TEST_MYSQL_URL", Dialect::MySql).await
-}
-
-/// Plain queries for assertions, on any of the three pools.
+/// Plain queries for assertions, on any of the pools.
 #[allow(async_fn_in_trait)]
 pub trait Query: Database {
     async fn exec(&self, sql: &str);
-    async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error>;
+    async fn try_exec(&self, sql: &str) -> Result<(), String>;
     async fn count(&self, sql: &str) -> i64;
     async fn strings(&self, sql: &str) -> Vec<String>;
     async fn new_pool(&self, url: &str) -> Self;
     async fn single_connection_pool(&self, url: &str) -> Self;
 }
 
-macro_rules! impl_query {
-    ($pool:ty) => {
-        impl Query for $pool {
-            async fn exec(&self, sql: &str) {
-                sqlx::raw_sql(sql)
-                    .execute(self)
-                    .await
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            }
-            async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error> {
-                sqlx::raw_sql(sql).execute(self).await.map(|_| ())
-            }
-            async fn count(&self, sql: &str) -> i64 {
-                let count_sql = format!(
-                    "SELECT CAST(COUNT(*) AS {}) FROM ({sql}) counted",
-                    int_type(self.dialect())
-                );
-                sqlx::query_scalar(&count_sql)
-                    .fetch_one(self)
-                    .await
-                    .unwrap_or_else(|e| panic!("{count_sql}: {e}"))
-            }
-            async fn strings(&self, sql: &str) -> Vec<String> {
-                sqlx::query_scalar(sql)
-                    .fetch_all(self)
-                    .await
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            }
-            async fn new_pool(&self, url: &str) -> Self {
-                <$pool>::connect(url).await.unwrap()
-            }
-            async fn single_connection_pool(&self, url: &str) -> Self {
-                sqlx::pool::PoolOptions::new()
-                    .max_connections(1)
-                    .connect(url)
-                    .await
-                    .unwrap()
-            }
-        }
-    };
-}
-
-fn int_type(dialect: Dialect) -> &'static str {
+pub fn int_type(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::MySql => "SIGNED",
-        _ => "BIGINT",
+        Dialect::Postgres | Dialect::Sqlite => "BIGINT",
     }
 }
-
-impl_query!(SqlitePool);
-impl_query!(PgPool);
-impl_query!(MySqlPool);
 
 impl<P: Query> TestDb<P> {
     /// Whether a table exists in the test database.
@@ -238,7 +152,8 @@ impl Files {
 }
 
 /// Runs one async test body on SQLite, PostgreSQL and MySQL/MariaDB: three `#[tokio::test]`s
-/// named `<name>::sqlite`, `<name>::postgres` and `<name>::mysql`.
+/// named `<name>::sqlite`, `<name>::postgres` and `<name>::mysql` with sqlx 0.9's pools, and
+/// with feature `sqlx-0_8` three more, `<name>::sqlx_0_8::*`, with sqlx 0.8's.
 #[macro_export]
 macro_rules! database_test {
     ($name:ident, $body:ident) => {
@@ -254,6 +169,22 @@ macro_rules! database_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mysql() {
                 super::$body(&$crate::common::mysql().await).await;
+            }
+            /// The same bodies with sqlx 0.8's pools.
+            #[cfg(feature = "sqlx-0_8")]
+            mod sqlx_0_8 {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::super::$body(&$crate::common::sqlx_0_8::sqlite().await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::super::$body(&$crate::common::sqlx_0_8::postgres().await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() {
+                    super::super::$body(&$crate::common::sqlx_0_8::mysql().await).await;
+                }
             }
         }
     };

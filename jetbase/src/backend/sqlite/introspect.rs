@@ -1,10 +1,8 @@
 //! SQLite's pragmas, as table-valued functions joined to `sqlite_master`: three queries for the
 //! whole schema.
 
-use jetbase_core::Dialect;
-use sqlx::SqlitePool;
-
-use super::{Gather, Introspect, OnDelete, REBUILD_PREFIX, Schema};
+use super::{Pool, sqlx, text};
+use crate::schema::{Gather, OnDelete, REBUILD_PREFIX, Schema};
 use jetbase_core::schema::{ForeignKey, generated_name};
 
 /// A foreign key column: table, key id, referenced table, column, referenced column, action.
@@ -13,63 +11,57 @@ type KeyRow = (String, i64, String, String, Option<String>, String);
 /// `m` is a user table (not one of SQLite's own).
 const USER_TABLE: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-impl Introspect for SqlitePool {
-    async fn read_schema<'a>(
-        &'a self,
-        _postgres_schema: Option<&'a str>,
-    ) -> Result<Schema, sqlx::Error> {
-        let mut gather = Gather::default();
-        let columns: Vec<(String, String, String, bool, Option<String>, i64)> =
-            sqlx::query_as(&format!(
-                "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk \
+pub(super) async fn read_schema(
+    pool: &Pool,
+    _postgres_schema: Option<&str>,
+) -> Result<Schema, sqlx::Error> {
+    let mut gather = Gather::default();
+    let columns: Vec<(String, String, String, bool, Option<String>, i64)> =
+        sqlx::query_as(text(&format!(
+            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk \
                      FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                      WHERE {USER_TABLE} ORDER BY m.name, p.cid"
-            ))
-            .fetch_all(self)
-            .await?;
-        let mut keys_of: Vec<(String, i64, String)> = Vec::new();
-        for (table, name, sql_type, not_null, default, key) in columns {
-            if table.starts_with(REBUILD_PREFIX) {
-                continue;
-            }
-            if key > 0 {
-                keys_of.push((table.clone(), key, name.clone()));
-            }
-            // A primary key column is never NULL (SQLite's INTEGER PRIMARY KEY cannot be).
-            gather.column(&table, name, sql_type, !not_null && key == 0, default);
+        )))
+        .fetch_all(pool)
+        .await?;
+    let mut keys_of: Vec<(String, i64, String)> = Vec::new();
+    for (table, name, sql_type, not_null, default, key) in columns {
+        if table.starts_with(REBUILD_PREFIX) {
+            continue;
         }
-        keys_of.sort();
-        for (table, _, column) in keys_of {
-            if let Some(table) = gather.existing(&table) {
-                table.primary_key.push(column);
-            }
+        if key > 0 {
+            keys_of.push((table.clone(), key, name.clone()));
         }
-        let indexes: Vec<(String, String, bool, Option<String>)> = sqlx::query_as(&format!(
-            "SELECT m.name, l.name, l.\"unique\", i.name \
+        // A primary key column is never NULL (SQLite's INTEGER PRIMARY KEY cannot be).
+        gather.column(&table, name, sql_type, !not_null && key == 0, default);
+    }
+    keys_of.sort();
+    for (table, _, column) in keys_of {
+        if let Some(table) = gather.existing(&table) {
+            table.primary_key.push(column);
+        }
+    }
+    let indexes: Vec<(String, String, bool, Option<String>)> = sqlx::query_as(text(&format!(
+        "SELECT m.name, l.name, l.\"unique\", i.name \
                  FROM sqlite_master m JOIN pragma_index_list(m.name) l \
                  JOIN pragma_index_info(l.name) i \
                  WHERE {USER_TABLE} AND l.origin <> 'pk' AND l.partial = 0 \
                  ORDER BY m.name, l.name, i.seqno"
-        ))
-        .fetch_all(self)
-        .await?;
-        for (table, name, unique, column) in indexes {
-            gather.index_column(&table, name, unique, column);
-        }
-        let keys: Vec<KeyRow> = sqlx::query_as(&format!(
-            "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete \
+    )))
+    .fetch_all(pool)
+    .await?;
+    for (table, name, unique, column) in indexes {
+        gather.index_column(&table, name, unique, column);
+    }
+    let keys: Vec<KeyRow> = sqlx::query_as(text(&format!(
+        "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete \
                      FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
                      WHERE {USER_TABLE} ORDER BY m.name, f.id, f.seq"
-        ))
-        .fetch_all(self)
-        .await?;
-        gather_keys(&mut gather, keys);
-        Ok(gather.finish())
-    }
-
-    fn schema_dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
+    )))
+    .fetch_all(pool)
+    .await?;
+    gather_keys(&mut gather, keys);
+    Ok(gather.finish())
 }
 
 /// SQLite keeps no constraint names: a key gets the name jetbase gives it (`fk_<table>_<cols>`);

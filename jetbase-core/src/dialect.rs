@@ -1,0 +1,110 @@
+//! The databases jetbase knows, by the SQL they speak and what their engines can do.
+//!
+//! [`Dialect`] names each database; every `match` on it names every database, so that adding
+//! one is a compile error everywhere a decision is made. Behaviour that differs between
+//! databases because of what their engines can or cannot do (a transaction around DDL, a lock
+//! that dies with its session) is read from [`Capabilities`], never guessed from a name.
+
+use std::fmt;
+
+/// A database jetbase migrates: its lexical rules (for the statement splitter), its spelling
+/// (for identifiers and generated SQL) and its [`Capabilities`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL: `E'...'` escapes, `$tag$` dollar quoting, nested `/* */` comments.
+    Postgres,
+    /// SQLite: standard strings, `[bracketed]` identifiers, comments do not nest.
+    Sqlite,
+    /// MySQL and MariaDB: backslash escapes in strings, `"` strings, `#` comments, `-- ` needs a
+    /// space after it, comments do not nest.
+    MySql,
+}
+
+/// What a database's engine can do, which decides how jetbase runs migrations on it.
+///
+/// ```
+/// use jetbase_core::Dialect;
+///
+/// assert!(Dialect::Postgres.capabilities().transactional_ddl);
+/// // MariaDB commits each DDL statement by itself: a failed migration may be partially applied.
+/// let mysql = Dialect::MySql.capabilities();
+/// assert!(!mysql.transactional_ddl && mysql.implicit_commit_ddl);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// DDL runs inside a transaction and rolls back with it: a failed migration leaves nothing.
+    pub transactional_ddl: bool,
+    /// DDL commits the open transaction by itself (MySQL/MariaDB): statements of a failed
+    /// migration before the failing one stay applied.
+    pub implicit_commit_ddl: bool,
+    /// `SAVEPOINT` works inside a transaction.
+    pub savepoints: bool,
+    /// A lock held by a session, freed by the server (or the kernel) when the session or process
+    /// dies: a killed holder never blocks the database.
+    pub session_locks: bool,
+    /// An `UPDATE` reports how many rows it changed (the lock row is taken by compare-and-set).
+    pub update_row_count: bool,
+}
+
+impl Dialect {
+    /// Every dialect, in a fixed order.
+    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql];
+
+    /// What this database's engine can do.
+    pub const fn capabilities(self) -> Capabilities {
+        match self {
+            Self::Postgres => Capabilities {
+                transactional_ddl: true,
+                implicit_commit_ddl: false,
+                savepoints: true,
+                session_locks: true,
+                update_row_count: true,
+            },
+            // The session lock is an OS file lock beside the database file.
+            Self::Sqlite => Capabilities {
+                transactional_ddl: true,
+                implicit_commit_ddl: false,
+                savepoints: true,
+                session_locks: true,
+                update_row_count: true,
+            },
+            Self::MySql => Capabilities {
+                transactional_ddl: false,
+                implicit_commit_ddl: true,
+                savepoints: true,
+                session_locks: true,
+                update_row_count: true,
+            },
+        }
+    }
+
+    /// `name` as a quoted identifier: `"name"` (a `"` in it doubled), or on MySQL `` `name` ``.
+    ///
+    /// ```
+    /// use jetbase_core::Dialect;
+    /// assert_eq!(Dialect::Postgres.quote_identifier("we\"ird"), "\"we\"\"ird\"");
+    /// assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
+    /// ```
+    pub fn quote_identifier(self, name: &str) -> String {
+        match self {
+            Self::MySql => format!("`{}`", name.replace('`', "``")),
+            Self::Postgres | Self::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// A short lower-case name: `postgres`, `sqlite`, `mysql`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+            Self::MySql => "mysql",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,537 @@
+//! [`AnyPool`]: any database jetbase migrates, chosen at run time from a URL (for the CLI, the
+//! `blocking` API, and applications that support several databases), behind one type-erased
+//! backend: each [`Database`] is wrapped as it is, so a new database needs nothing here.
+
+use std::any::Any;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::tables::Tables;
+use super::{Database, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite};
+use crate::Error;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A pool of any database jetbase migrates (sqlx 0.9's `PgPool`, `SqlitePool` or
+/// `MySqlPool`), chosen from a URL's scheme. Migrates like the pool it holds.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), jetbase::Error> {
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let pool = jetbase::AnyPool::connect("sqlite://app.db?mode=rwc").await?;
+/// MIGRATOR.run(&pool).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AnyPool {
+    inner: Arc<dyn ErasedDatabase>,
+}
+
+impl std::fmt::Debug for AnyPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnyPool")
+            .field("dialect", &self.inner.dialect())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How [`AnyPool::connect_sqlite`] opens a SQLite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SqliteAccess {
+    /// Read and write; the file is created if missing.
+    #[default]
+    Create,
+    /// Read and write an existing file.
+    ReadWrite,
+    /// Read only.
+    ReadOnly,
+}
+
+impl AnyPool {
+    /// Wraps a pool of any database.
+    ///
+    /// ```
+    /// # async fn wrap() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sqlite = jetbase::sqlx::SqlitePool::connect("sqlite::memory:").await?;
+    /// let pool = jetbase::AnyPool::new(sqlite);
+    /// assert_eq!(pool.dialect(), jetbase::Dialect::Sqlite);
+    /// # Ok(()) }
+    /// ```
+    pub fn new<D: Database>(pool: D) -> Self {
+        Self {
+            inner: Arc::new(pool),
+        }
+    }
+
+    /// The pool inside, if it is a `P`.
+    pub fn downcast_ref<P: Database>(&self) -> Option<&P> {
+        self.inner.as_any().downcast_ref::<P>()
+    }
+
+    /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://` or
+    /// `mariadb://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each needs
+    /// its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedUrl`] for another scheme or a disabled feature (the password
+    /// masked), [`Error::Database`] when the connection fails.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with_timeout(url, Duration::from_secs(30)).await
+    }
+
+    /// Like [`AnyPool::connect`], giving up after `timeout` when the server cannot be reached.
+    ///
+    /// # Errors
+    ///
+    /// As for [`AnyPool::connect`].
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, Error> {
+        let unsupported = || Error::UnsupportedUrl {
+            url: crate::url::mask_password(url),
+        };
+        let dialect = crate::url::dialect_of(url).ok_or_else(unsupported)?;
+        let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;
+        match dialect {
+            Dialect::Postgres => connect_postgres(&sqlx_url, timeout)
+                .await?
+                .ok_or_else(unsupported),
+            Dialect::Sqlite => connect_sqlite_url(&sqlx_url, timeout)
+                .await?
+                .ok_or_else(unsupported),
+            Dialect::MySql => connect_mysql(&sqlx_url, timeout)
+                .await?
+                .ok_or_else(unsupported),
+        }
+    }
+
+    /// Opens a SQLite file (`None`: a new in-memory database), giving up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedUrl`] without the `sqlite` feature, [`Error::Database`] when the
+    /// file cannot be opened.
+    pub async fn connect_sqlite(
+        path: Option<&Path>,
+        access: SqliteAccess,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        #[cfg(feature = "sqlite")]
+        {
+            use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+            let options = match path {
+                Some(path) => SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(access == SqliteAccess::Create)
+                    .read_only(access == SqliteAccess::ReadOnly),
+                None => SqliteConnectOptions::new().in_memory(true),
+            };
+            let pool = SqlitePoolOptions::new()
+                .acquire_timeout(timeout)
+                .connect_with(options)
+                .await
+                .map_err(|source| connect_error(Dialect::Sqlite, source))?;
+            Ok(Self::new(pool))
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = (access, timeout);
+            Err(Error::UnsupportedUrl {
+                url: format!(
+                    "sqlite://{}",
+                    path.map(|p| p.display().to_string()).unwrap_or_default()
+                ),
+            })
+        }
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+
+    /// Closes the pool's connections.
+    pub async fn close(&self) {
+        self.inner.close_erased().await;
+    }
+}
+
+/// The error of a failed connection, classified by the database's own rules.
+#[allow(dead_code)]
+fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
+    let kind = match &source {
+        sqlx::Error::Database(database) => {
+            super::engine_sql(dialect).classify(database.code().as_deref(), database.message())
+        }
+        _ => super::DatabaseErrorKind::Connection,
+    };
+    Error::Database {
+        action: "connecting to the database",
+        source: DatabaseError::new(kind, source),
+    }
+}
+
+#[allow(clippy::unused_async)]
+async fn connect_postgres(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
+    #[cfg(feature = "postgres")]
+    {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(timeout)
+            .connect(url)
+            .await
+            .map_err(|source| connect_error(Dialect::Postgres, source))?;
+        Ok(Some(AnyPool::new(pool)))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (url, timeout);
+        Ok(None)
+    }
+}
+
+#[allow(clippy::unused_async)]
+async fn connect_mysql(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
+    #[cfg(feature = "mysql")]
+    {
+        let pool = sqlx::mysql::MySqlPoolOptions::new()
+            .acquire_timeout(timeout)
+            .connect(url)
+            .await
+            .map_err(|source| connect_error(Dialect::MySql, source))?;
+        Ok(Some(AnyPool::new(pool)))
+    }
+    #[cfg(not(feature = "mysql"))]
+    {
+        let _ = (url, timeout);
+        Ok(None)
+    }
+}
+
+#[allow(clippy::unused_async)]
+async fn connect_sqlite_url(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
+    #[cfg(feature = "sqlite")]
+    {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .acquire_timeout(timeout)
+            .connect(url)
+            .await
+            .map_err(|source| connect_error(Dialect::Sqlite, source))?;
+        Ok(Some(AnyPool::new(pool)))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    {
+        let _ = (url, timeout);
+        Ok(None)
+    }
+}
+
+/// A session of whichever database, as `Box<dyn Any>`: only the database that opened it reads
+/// it back.
+pub struct AnySession(Box<dyn Any + Send>);
+
+/// The liveness lock of whichever database.
+pub struct AnyLiveness(Box<dyn ErasedLiveness>);
+
+/// [`LivenessLock`], object-safe.
+trait ErasedLiveness: Send {
+    fn try_lock_erased(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>>;
+    fn unlock_erased(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+impl<L: LivenessLock> ErasedLiveness for L {
+    fn try_lock_erased(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(self.try_lock())
+    }
+
+    fn unlock_erased(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin((*self).unlock())
+    }
+}
+
+impl LivenessLock for AnyLiveness {
+    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
+        self.0.try_lock_erased().await
+    }
+
+    async fn unlock(self) {
+        self.0.unlock_erased().await;
+    }
+}
+
+/// The session an [`AnySession`] holds is not the wrapped database's: cannot happen, since
+/// only `AnyPool` opens and reads them.
+fn foreign_session() -> DatabaseError {
+    DatabaseError::new(
+        super::DatabaseErrorKind::Connection,
+        "internal error: a session of another database was passed to this pool",
+    )
+}
+
+/// [`Database`], object-safe: every method boxes its future.
+trait ErasedDatabase: Send + Sync + 'static {
+    fn as_any(&self) -> &dyn Any;
+    fn dialect(&self) -> Dialect;
+    fn session_erased(&self) -> BoxFuture<'_, Result<AnySession, DatabaseError>>;
+    fn read_history_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>>;
+    fn history_digest_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>>;
+    fn store_history_digest_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn prepare_erased<'a>(&'a self, tables: &'a Tables)
+    -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn read_lock_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>>;
+    fn write_lock_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>>;
+    fn liveness_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<AnyLiveness, DatabaseError>>;
+    fn run_job_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> BoxFuture<'a, Result<(), JobFailure>>;
+    fn begin_run_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn commit_run_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn read_schema_erased<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<crate::schema::Schema, DatabaseError>>;
+    fn close_erased(&self) -> BoxFuture<'_, ()>;
+}
+
+impl<D: Database> ErasedDatabase for D {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn dialect(&self) -> Dialect {
+        Database::dialect(self)
+    }
+
+    fn session_erased(&self) -> BoxFuture<'_, Result<AnySession, DatabaseError>> {
+        Box::pin(async move {
+            let session = self.session().await?;
+            Ok(AnySession(Box::new(session)))
+        })
+    }
+
+    fn read_history_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>> {
+        Box::pin(self.read_history(tables))
+    }
+
+    fn history_digest_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>> {
+        Box::pin(self.history_digest(tables))
+    }
+
+    fn store_history_digest_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(self.store_history_digest(tables, digest, process_id))
+    }
+
+    fn prepare_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(self.prepare(tables))
+    }
+
+    fn read_lock_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>> {
+        Box::pin(self.read_lock(tables))
+    }
+
+    fn write_lock_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(self.write_lock(tables, write))
+    }
+
+    fn liveness_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<AnyLiveness, DatabaseError>> {
+        Box::pin(async move {
+            let liveness = self.liveness(tables).await?;
+            Ok(AnyLiveness(Box::new(liveness)))
+        })
+    }
+
+    fn run_job_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        Box::pin(async move {
+            let session = session
+                .0
+                .downcast_mut::<D::Session>()
+                .ok_or_else(foreign_session)?;
+            self.run_job(session, tables, job).await
+        })
+    }
+
+    fn begin_run_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session
+                .0
+                .downcast_mut::<D::Session>()
+                .ok_or_else(foreign_session)?;
+            self.begin_run(session).await
+        })
+    }
+
+    fn commit_run_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session
+                .0
+                .downcast_mut::<D::Session>()
+                .ok_or_else(foreign_session)?;
+            self.commit_run(session).await
+        })
+    }
+
+    fn read_schema_erased<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<crate::schema::Schema, DatabaseError>> {
+        Box::pin(self.read_schema(postgres_schema))
+    }
+
+    fn close_erased(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.close())
+    }
+}
+
+impl super::private::Sealed for AnyPool {}
+
+impl Database for AnyPool {
+    type Liveness = AnyLiveness;
+    type Session = AnySession;
+
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+
+    async fn session(&self) -> Result<AnySession, DatabaseError> {
+        self.inner.session_erased().await
+    }
+
+    async fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        self.inner.read_history_erased(tables).await
+    }
+
+    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
+        self.inner.history_digest_erased(tables).await
+    }
+
+    async fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> Result<(), DatabaseError> {
+        self.inner
+            .store_history_digest_erased(tables, digest, process_id)
+            .await
+    }
+
+    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        self.inner.prepare_erased(tables).await
+    }
+
+    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
+        self.inner.read_lock_erased(tables).await
+    }
+
+    async fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> Result<bool, DatabaseError> {
+        self.inner.write_lock_erased(tables, write).await
+    }
+
+    async fn liveness(&self, tables: &Tables) -> Result<AnyLiveness, DatabaseError> {
+        self.inner.liveness_erased(tables).await
+    }
+
+    async fn run_job<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> Result<(), JobFailure> {
+        self.inner.run_job_erased(session, tables, job).await
+    }
+
+    async fn begin_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
+        self.inner.begin_run_erased(session).await
+    }
+
+    async fn commit_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
+        self.inner.commit_run_erased(session).await
+    }
+
+    async fn read_schema<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> Result<crate::schema::Schema, DatabaseError> {
+        self.inner.read_schema_erased(postgres_schema).await
+    }
+
+    async fn close(&self) -> () {
+        self.inner.close_erased().await
+    }
+}

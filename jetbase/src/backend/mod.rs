@@ -1,0 +1,243 @@
+//! The database boundary: what a database implements to be migrated ([`Database`]), and the
+//! plain data that crosses it. What to run is decided above it (`jetbase_core::plan`,
+//! `crate::run`); below it each database only runs SQL.
+//!
+//! Layout, one folder per database (see ARCHITECTURE.md, "Adding a database"):
+//!
+//! - `postgres/`, `sqlite/`, `mysql/`: each database's own SQL for the history and lock tables
+//!   (`mod.rs`, no driver), its connection-level code (`pool.rs`: the liveness lock, how the
+//!   history is read) and its catalog queries (`introspect.rs`);
+//! - `sqlx/runner.rs`: the sqlx code every sqlx database shares (sessions, jobs, history and
+//!   lock rows), written once against the aliases `Db`, `Pool` and `Connection` of the engine
+//!   that includes it;
+//! - `sqlx_0_9/`, `sqlx_0_8/`: one per sqlx major, each compiling the engines' `pool.rs` and
+//!   `introspect.rs` (and through them `runner.rs`) against its own `sqlx`;
+//! - `any.rs`: [`AnyPool`](crate::AnyPool), any of them behind one type-erased backend.
+
+use std::future::Future;
+
+use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, Statement};
+
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub(crate) mod any;
+mod error;
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+#[cfg(feature = "sqlx-0_8")]
+mod sqlx_0_8;
+#[cfg(feature = "sqlx-0_9")]
+mod sqlx_0_9;
+pub(crate) mod tables;
+
+pub use error::{DatabaseError, DatabaseErrorKind};
+use tables::{EngineSql, Tables};
+
+pub(crate) mod private {
+    pub trait Sealed {}
+}
+
+/// Each database's own SQL: the one place that lists the databases jetbase migrates.
+pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {
+    match dialect {
+        Dialect::Postgres => &postgres::PostgresSql,
+        Dialect::Sqlite => &sqlite::SqliteSql,
+        Dialect::MySql => &mysql::MySqlSql,
+    }
+}
+
+/// How a migration's history row is written, in the same transaction as its SQL.
+#[derive(Debug, Clone)]
+pub enum RowWrite<'a> {
+    /// A new row.
+    Insert {
+        version: Option<&'a str>,
+        description: &'a str,
+        filename: &'a str,
+        kind: MigrationKind,
+        checksum: &'a str,
+    },
+    /// A repeatable's row, with the new checksum.
+    Update {
+        filename: &'a str,
+        kind: MigrationKind,
+        checksum: &'a str,
+    },
+    /// A rolled-back migration's row goes (also a row whose file is gone, by `repair`).
+    Delete { order_executed: i64 },
+    /// An applied file's edit is accepted (`repair`).
+    SetChecksum {
+        order_executed: i64,
+        checksum: &'a str,
+    },
+}
+
+/// What the backend runs for one migration.
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub statements: &'a [Statement<'a>],
+    pub row: RowWrite<'a>,
+    pub transactional: bool,
+}
+
+/// Why a job failed.
+#[derive(Debug)]
+pub struct JobFailure {
+    /// The statement that failed, by index; `None` when the bookkeeping failed.
+    pub statement: Option<usize>,
+    pub source: DatabaseError,
+}
+
+impl From<DatabaseError> for JobFailure {
+    fn from(source: DatabaseError) -> Self {
+        Self {
+            statement: None,
+            source,
+        }
+    }
+}
+
+/// What the fast path's query found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Digest {
+    /// No digest to compare (no tables yet, or tables jetbase has not extended): read it all.
+    Unavailable,
+    /// The stored digest, the live row count and the highest `order_executed`.
+    Found {
+        stored: Option<String>,
+        rows: i64,
+        max_order: i64,
+    },
+}
+
+/// The lock row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockRow {
+    pub is_locked: bool,
+    pub locked_at: Option<String>,
+    pub process_id: Option<String>,
+}
+
+/// Changes to the lock row.
+#[derive(Debug, Clone, Copy)]
+pub enum LockWrite<'a> {
+    Take { process_id: &'a str },
+    TakeOver { process_id: &'a str, from: &'a str },
+    Release { process_id: &'a str },
+    ForceRelease,
+}
+
+/// The session-level lock beside the lock row, which the server (or the kernel) frees when its
+/// holder dies: `pg_try_advisory_lock`, `GET_LOCK`, or an OS file lock for SQLite.
+pub trait LivenessLock: Send + Sized + 'static {
+    /// Tries once; true when taken.
+    fn try_lock(&mut self) -> impl Future<Output = Result<bool, DatabaseError>> + Send;
+    /// Gives it back and closes the session.
+    fn unlock(self) -> impl Future<Output = ()> + Send;
+}
+
+/// A database jetbase can migrate: sqlx's `PgPool`, `SqlitePool` or `MySqlPool` (features
+/// `postgres`, `sqlite`, `mysql`; from sqlx 0.9, and from sqlx 0.8 with feature `sqlx-0_8`),
+/// or an [`AnyPool`](crate::AnyPool). Implemented only inside jetbase: each database is one
+/// folder of `src/backend` (see ARCHITECTURE.md).
+///
+/// Every method returns jetbase's [`DatabaseError`]; the driver's own error is its source.
+#[allow(private_interfaces, private_bounds)]
+pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
+    #[doc(hidden)]
+    type Liveness: LivenessLock;
+
+    #[doc(hidden)]
+    type Session: Send + 'static;
+
+    /// Which database this is.
+    fn dialect(&self) -> Dialect;
+
+    /// What the database's engine can do (transactional DDL, savepoints, session locks...).
+    fn capabilities(&self) -> Capabilities {
+        self.dialect().capabilities()
+    }
+
+    #[doc(hidden)]
+    fn session(&self) -> impl Future<Output = Result<Self::Session, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Option<Vec<AppliedMigration>>, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn history_digest(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Digest, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn prepare(&self, tables: &Tables) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn read_lock(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Option<LockRow>, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> impl Future<Output = Result<bool, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn liveness(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Self::Liveness, DatabaseError>> + Send;
+
+    #[doc(hidden)]
+    fn run_job<'a>(
+        &'a self,
+        session: &'a mut Self::Session,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> impl Future<Output = Result<(), JobFailure>> + Send + 'a;
+
+    /// Opens one transaction for the whole run where that saves time (SQLite: one commit
+    /// instead of one per migration); a no-op elsewhere.
+    #[doc(hidden)]
+    fn begin_run<'a>(
+        &'a self,
+        session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
+
+    /// Commits what `begin_run` opened.
+    #[doc(hidden)]
+    fn commit_run<'a>(
+        &'a self,
+        session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
+
+    /// The tables, columns, keys and indexes (PostgreSQL: of `postgres_schema`, else of
+    /// `current_schema()`), jetbase's own tables left out.
+    #[doc(hidden)]
+    fn read_schema<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> impl Future<Output = Result<crate::schema::Schema, DatabaseError>> + Send + 'a;
+
+    /// Closes the pool's connections.
+    #[doc(hidden)]
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}

@@ -1,0 +1,58 @@
+//! MySQL and MariaDB through sqlx's `MySqlPool` (compiled once per sqlx major). The liveness
+//! lock is `GET_LOCK` with a zero timeout, polled on a connection of its own; the server frees
+//! it when that connection dies.
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::{sqlx, text};
+use crate::backend::mysql::LOCK_NAME;
+use crate::backend::tables::Tables;
+use crate::backend::{DatabaseError, LivenessLock};
+use sqlx::Connection as _;
+
+type Db = sqlx::MySql;
+type Pool = sqlx::MySqlPool;
+type Connection = sqlx::MySqlConnection;
+const DIALECT: Dialect = Dialect::MySql;
+/// DDL commits by itself here: one transaction around the run would hold nothing together.
+const RUN_IN_ONE_TRANSACTION: bool = false;
+
+#[path = "introspect.rs"]
+mod introspect;
+#[path = "../sqlx/runner.rs"]
+mod runner;
+
+/// A named lock held on a connection that is not returned to the pool.
+pub struct Liveness {
+    connection: Connection,
+}
+
+impl LivenessLock for Liveness {
+    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
+        let sql = format!("SELECT CAST(GET_LOCK({LOCK_NAME}, 0) AS SIGNED)");
+        let taken: Option<i64> = sqlx::query_scalar(text(&sql))
+            .fetch_one(&mut self.connection)
+            .await
+            .map_err(runner::database_error)?;
+        Ok(taken == Some(1))
+    }
+
+    async fn unlock(mut self) {
+        let sql = format!("SELECT RELEASE_LOCK({LOCK_NAME})");
+        let _ = sqlx::query(text(&sql)).execute(&mut self.connection).await;
+        let _ = self.connection.close().await;
+    }
+}
+
+async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error> {
+    Ok(Liveness {
+        connection: pool.acquire().await?.detach(),
+    })
+}
+
+async fn read_history(
+    pool: &Pool,
+    tables: &Tables,
+) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+    runner::read_history_rows(pool, tables).await
+}

@@ -1,0 +1,174 @@
+//! PostgreSQL: its spelling of the history and lock tables (here, driver-free), its sqlx pool
+//! (`pool.rs`: an advisory lock as the liveness lock) and its catalog queries
+//! (`introspect.rs`). `pool.rs` and `introspect.rs` are compiled once per sqlx major, from
+//! `backend/sqlx_0_9` and `backend/sqlx_0_8`.
+
+use jetbase_core::Dialect;
+
+use super::tables::EngineSql;
+use super::{DatabaseErrorKind, RowWrite};
+
+/// PostgreSQL's SQL.
+pub(crate) struct PostgresSql;
+
+impl EngineSql for PostgresSql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn classify(&self, code: Option<&str>, _message: &str) -> DatabaseErrorKind {
+        match code {
+            // undefined_table, invalid_schema_name
+            Some("42P01" | "3F000") => DatabaseErrorKind::MissingTable,
+            // undefined_column
+            Some("42703") => DatabaseErrorKind::MissingColumn,
+            // connection_exception, admin_shutdown, crash_shutdown, cannot_connect_now
+            Some(code) if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
+                DatabaseErrorKind::Connection
+            }
+            _ => DatabaseErrorKind::Query,
+        }
+    }
+
+    fn has_schemas(&self) -> bool {
+        true
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn create_migrations(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \
+             version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
+             migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,\n    \
+             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT,\n    success BOOLEAN\n)"
+        )
+    }
+
+    fn init_lock_row(&self, table: &str) -> String {
+        format!("INSERT INTO {table} (id, is_locked) VALUES (1, FALSE) ON CONFLICT (id) DO NOTHING")
+    }
+
+    fn columns(&self, table: &str, schema: Option<&str>) -> String {
+        format!(
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = {} AND table_name = '{table}'",
+            match schema {
+                Some(schema) => format!("'{}'", schema.replace('\'', "''")),
+                None => "current_schema()".to_owned(),
+            }
+        )
+    }
+
+    /// The history write as plain SQL, sent with the migration's last statement (and `COMMIT`)
+    /// in one round trip. `execution_ms` is measured by the server from the transaction's start.
+    fn row_write_sql(&self, table: &str, row: &RowWrite<'_>) -> Option<String> {
+        let ms = "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)";
+        Some(match *row {
+            RowWrite::Insert {
+                version,
+                description,
+                filename,
+                kind,
+                checksum,
+            } => format!(
+                "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success) \
+                 VALUES ({}, {}, {}, '{}', {}, {ms}, TRUE)",
+                version.map_or_else(|| "NULL".to_owned(), literal),
+                literal(description),
+                literal(filename),
+                kind.as_str(),
+                literal(checksum)
+            ),
+            RowWrite::Update {
+                filename,
+                kind,
+                checksum,
+            } => format!(
+                "UPDATE {table} SET checksum = {}, applied_at = CURRENT_TIMESTAMP, execution_ms = {ms}, success = TRUE \
+                 WHERE filename = {} AND migration_type = '{}'",
+                literal(checksum),
+                literal(filename),
+                kind.as_str()
+            ),
+            RowWrite::Delete { order_executed } => {
+                format!("DELETE FROM {table} WHERE order_executed = {order_executed}")
+            }
+            RowWrite::SetChecksum {
+                order_executed,
+                checksum,
+            } => format!(
+                "UPDATE {table} SET checksum = {} WHERE order_executed = {order_executed}",
+                literal(checksum)
+            ),
+        })
+    }
+}
+
+/// A dollar-quoted literal: its content is never interpreted, whatever the server's string
+/// settings.
+fn literal(value: &str) -> String {
+    let mut n = 0;
+    loop {
+        let delimiter = if n == 0 {
+            "$jb$".to_owned()
+        } else {
+            format!("$jb{n}$")
+        };
+        // The first occurrence of the delimiter must be the closing one.
+        let quoted = format!("{delimiter}{value}{delimiter}");
+        if quoted[delimiter.len()..].find(&delimiter) == Some(value.len()) {
+            return quoted;
+        }
+        n += 1;
+    }
+}
+
+/// A stable 64-bit advisory lock key per schema (FNV-1a), so that two schemas migrate
+/// independently.
+pub(crate) fn advisory_key(schema: Option<&str>) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let name = format!("jetbase:{}", schema.unwrap_or(""));
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_literals_never_end_early() {
+        assert_eq!(literal("it's"), "$jb$it's$jb$");
+        assert_eq!(literal("a$jb$b"), "$jb1$a$jb$b$jb1$");
+        assert_eq!(literal("ends with $"), "$jb$ends with $$jb$");
+        assert_eq!(literal("x$jb"), "$jb1$x$jb$jb1$");
+    }
+
+    #[test]
+    fn errors_are_classified_by_sqlstate() {
+        let sql = PostgresSql;
+        assert_eq!(
+            sql.classify(Some("42P01"), ""),
+            DatabaseErrorKind::MissingTable
+        );
+        assert_eq!(
+            sql.classify(Some("3F000"), ""),
+            DatabaseErrorKind::MissingTable
+        );
+        assert_eq!(
+            sql.classify(Some("42703"), ""),
+            DatabaseErrorKind::MissingColumn
+        );
+        assert_eq!(
+            sql.classify(Some("08006"), ""),
+            DatabaseErrorKind::Connection
+        );
+        assert_eq!(sql.classify(Some("42601"), ""), DatabaseErrorKind::Query);
+    }
+}

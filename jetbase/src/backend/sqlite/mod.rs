@@ -1,0 +1,89 @@
+//! SQLite: its spelling of the history and lock tables (here, driver-free), its sqlx pool
+//! (`pool.rs`: an OS file lock beside the database as the liveness lock, the history read as one
+//! JSON value) and its catalog queries (`introspect.rs`). `pool.rs` and `introspect.rs` are
+//! compiled once per sqlx major, from `backend/sqlx_0_9` and `backend/sqlx_0_8`.
+
+use jetbase_core::Dialect;
+
+use super::DatabaseErrorKind;
+use super::tables::EngineSql;
+
+/// SQLite's SQL.
+pub(crate) struct SqliteSql;
+
+/// SQLite's clock, in milliseconds, as its default `applied_at` writes it.
+const NOW: &str = "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')";
+
+impl EngineSql for SqliteSql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    /// SQLite has no SQLSTATE: its messages are stable and say what is missing.
+    fn classify(&self, _code: Option<&str>, message: &str) -> DatabaseErrorKind {
+        if message.contains("no such table") {
+            DatabaseErrorKind::MissingTable
+        } else if message.contains("no such column") {
+            DatabaseErrorKind::MissingColumn
+        } else {
+            DatabaseErrorKind::Query
+        }
+    }
+
+    fn now(&self) -> &'static str {
+        NOW
+    }
+
+    fn create_migrations(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INTEGER PRIMARY KEY AUTOINCREMENT,\n    \
+             version TEXT,\n    description TEXT,\n    filename TEXT NOT NULL,\n    migration_type TEXT NOT NULL,\n    \
+             applied_at TEXT DEFAULT ({NOW}),\n    checksum TEXT,\n    \
+             execution_ms INTEGER,\n    success BOOLEAN\n)"
+        )
+    }
+
+    fn init_lock_row(&self, table: &str) -> String {
+        format!("INSERT OR IGNORE INTO {table} (id, is_locked) VALUES (1, FALSE)")
+    }
+
+    fn columns(&self, table: &str, _schema: Option<&str>) -> String {
+        format!("SELECT name FROM pragma_table_info('{table}')")
+    }
+
+    fn own_column_type(&self, column: &str) -> &'static str {
+        match column {
+            "execution_ms" => "INTEGER",
+            "history_digest" => "VARCHAR(100) NULL",
+            _ => "BOOLEAN NULL",
+        }
+    }
+
+    /// Python Jetbase finds the latest version by `ORDER BY applied_at DESC`, and SQLite's
+    /// default timestamp has whole seconds: rows written in the same second would tie. Each row
+    /// gets a time after the newest row's (by the primary key, so this costs one lookup), in
+    /// milliseconds.
+    fn insert_row(&self, table: &str, placeholders: &str) -> String {
+        format!(
+            "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success, applied_at) \
+             VALUES ({placeholders}, STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), COALESCE((SELECT \
+             JULIANDAY(applied_at) + 1.0 / 86400000 FROM {table} ORDER BY order_executed DESC LIMIT 1), 0))))"
+        )
+    }
+}
+
+/// The history as one JSON array of arrays, in the order of `Tables::read_history`'s columns.
+/// One value instead of a row per migration: sqlx hands SQLite rows over one at a time from its
+/// worker thread, which costs more than the query.
+pub(crate) fn read_history_json(table: &str, own_columns: bool) -> String {
+    let own = if own_columns {
+        ", execution_ms, success"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT json_group_array(json_array(order_executed, version, description, filename, \
+         migration_type, CAST(applied_at AS TEXT), checksum{own})) \
+         FROM (SELECT * FROM {table} ORDER BY order_executed)"
+    )
+}

@@ -1,0 +1,145 @@
+//! SQLite through sqlx's `SqlitePool` (compiled once per sqlx major). The liveness lock is an
+//! OS file lock on `<database>.jetbase-lock` beside the database file, which the kernel frees
+//! when the holder dies.
+
+use std::fs::{File, TryLockError};
+use std::path::PathBuf;
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::{sqlx, text};
+use crate::backend::sqlite::read_history_json;
+use crate::backend::tables::Tables;
+use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock};
+
+type Db = sqlx::Sqlite;
+type Pool = sqlx::SqlitePool;
+type Connection = sqlx::SqliteConnection;
+const DIALECT: Dialect = Dialect::Sqlite;
+/// One transaction for the whole run, each migration a savepoint in it: one commit (one set of
+/// fsyncs) instead of one per migration.
+const RUN_IN_ONE_TRANSACTION: bool = true;
+
+#[path = "introspect.rs"]
+mod introspect;
+#[path = "../sqlx/runner.rs"]
+mod runner;
+
+/// Reads the history as one JSON value (see `read_history_json`).
+async fn read_history(
+    pool: &Pool,
+    tables: &Tables,
+) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+    let mut own_columns = true;
+    let mut result =
+        sqlx::query_scalar::<_, String>(text(&read_history_json(&tables.migrations, true)))
+            .fetch_one(pool)
+            .await
+            .map_err(runner::database_error);
+    if let Err(error) = &result
+        && error.is_missing_column()
+    {
+        // A table Python Jetbase created, which jetbase has not extended yet.
+        own_columns = false;
+        result =
+            sqlx::query_scalar::<_, String>(text(&read_history_json(&tables.migrations, false)))
+                .fetch_one(pool)
+                .await
+                .map_err(runner::database_error);
+    }
+    let json = match result {
+        Ok(json) => json,
+        Err(error) if error.is_missing_table() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&json)
+        .map_err(|error| DatabaseError::new(DatabaseErrorKind::Decode, error))?;
+    rows.iter()
+        .map(|row| applied_from_json(row, own_columns))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// One history row from its JSON array.
+fn applied_from_json(
+    row: &[serde_json::Value],
+    own_columns: bool,
+) -> Result<AppliedMigration, DatabaseError> {
+    use serde_json::Value;
+    let bad =
+        |what: &str| DatabaseError::new(DatabaseErrorKind::Decode, format!("history row: {what}"));
+    let text = |index: usize| -> Option<String> {
+        match row.get(index)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        }
+    };
+    let integer = |index: usize| row.get(index).and_then(Value::as_i64);
+    Ok(AppliedMigration {
+        order_executed: integer(0).ok_or_else(|| bad("order_executed is not an integer"))?,
+        version: text(1),
+        description: text(2).unwrap_or_default(),
+        filename: text(3).ok_or_else(|| bad("filename is missing"))?,
+        migration_type: text(4).ok_or_else(|| bad("migration_type is missing"))?,
+        applied_at: text(5).unwrap_or_default(),
+        checksum: text(6),
+        execution_ms: own_columns.then(|| integer(7)).flatten(),
+        success: own_columns
+            .then(|| match row.get(8) {
+                Some(Value::Bool(b)) => Some(*b),
+                Some(Value::Number(n)) => n.as_i64().map(|n| n != 0),
+                _ => None,
+            })
+            .flatten(),
+    })
+}
+
+/// The lock file, or nothing for an in-memory database (which only this process can reach).
+pub struct Liveness {
+    path: Option<PathBuf>,
+    file: Option<File>,
+}
+
+impl LivenessLock for Liveness {
+    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
+        let Some(path) = &self.path else {
+            return Ok(true);
+        };
+        let io_error = |error| DatabaseError::new(DatabaseErrorKind::Io, error);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_error)?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.file = Some(file);
+                Ok(true)
+            }
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(error)) => Err(io_error(error)),
+        }
+    }
+
+    async fn unlock(self) {
+        if let Some(file) = self.file {
+            let _ = file.unlock();
+        }
+    }
+}
+
+async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error> {
+    let options = pool.connect_options();
+    let filename = options.get_filename();
+    let in_memory = filename.as_os_str().is_empty()
+        || filename.to_string_lossy().starts_with(':')
+        || filename.to_string_lossy().starts_with("file:");
+    let path = (!in_memory).then(|| {
+        let mut name = filename.as_os_str().to_owned();
+        name.push(".jetbase-lock");
+        PathBuf::from(name)
+    });
+    Ok(Liveness { path, file: None })
+}

@@ -1,0 +1,645 @@
+//! The sqlx code every sqlx database shares: sessions, the history and lock rows, and running a
+//! migration's job. Written once, as plain code against the aliases of the engine module that
+//! includes it (`Db`, `Pool`, `Connection`, `DIALECT`, and its `liveness` and `read_history`),
+//! and compiled for each engine under each sqlx major (`backend/sqlx_0_9`, `backend/sqlx_0_8`).
+//!
+//! Why an included file rather than functions generic over `sqlx::Database`: the bounds such
+//! functions need differ between the majors (0.8's `Database::Arguments<'q>` is a generic
+//! associated type, 0.9's is not, and 0.9 wants `SqlSafeStr` where 0.8 takes `&str`), so one
+//! generic body cannot carry one set of `where` clauses for both; with concrete types each copy
+//! type-checks against its own sqlx, and the futures are plainly `Send`.
+
+use std::time::Instant;
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::{Connection, DIALECT, Db, Pool, sqlx, text};
+use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, batch};
+use crate::backend::{
+    DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
+    engine_sql,
+};
+
+/// jetbase's error for a sqlx error of this database.
+pub(crate) fn database_error(error: sqlx::Error) -> DatabaseError {
+    let kind = match &error {
+        sqlx::Error::Database(database) => {
+            engine_sql(DIALECT).classify(database.code().as_deref(), database.message())
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => DatabaseErrorKind::Connection,
+        sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => DatabaseErrorKind::Decode,
+        _ => DatabaseErrorKind::Query,
+    };
+    DatabaseError::new(kind, error)
+}
+
+/// A failed job, before it becomes a [`JobFailure`].
+struct Failure {
+    statement: Option<usize>,
+    source: sqlx::Error,
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(source: sqlx::Error) -> Self {
+        Self {
+            statement: None,
+            source,
+        }
+    }
+}
+
+impl From<Failure> for JobFailure {
+    fn from(failure: Failure) -> Self {
+        Self {
+            statement: failure.statement,
+            source: database_error(failure.source),
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The pooled connection one upgrade or rollback runs its migrations on. While it is *dirty* —
+/// inside a transaction jetbase opened with plain SQL, or with a changed `search_path` — it is
+/// closed instead of going back to the pool if it is dropped (an error whose clean-up also
+/// failed, a panic, a cancelled future), and the server rolls back whatever was open.
+pub struct Session {
+    connection: Option<sqlx::pool::PoolConnection<Db>>,
+    dirty: bool,
+    /// Inside the run's transaction: each migration is a savepoint within it.
+    in_run: bool,
+}
+
+impl Session {
+    fn connection(&mut self) -> Result<&mut Connection, sqlx::Error> {
+        self.connection
+            .as_deref_mut()
+            .ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// Opens the run's transaction: until [`Session::commit_run`], each transactional migration
+    /// is a savepoint inside it, so a run costs one commit (one set of fsyncs on SQLite) instead
+    /// of one per migration. A failed migration is rolled back to its savepoint and the ones
+    /// before it are committed, exactly as with a transaction each; a crash or a cancelled run
+    /// rolls back the whole run's transaction, leaving history and schema in step.
+    async fn begin_run(&mut self) -> Result<(), sqlx::Error> {
+        self.dirty = true;
+        execute_text(self.connection()?, "BEGIN").await?;
+        self.in_run = true;
+        Ok(())
+    }
+
+    /// Commits the run's transaction, if one is open.
+    async fn commit_run(&mut self) -> Result<(), sqlx::Error> {
+        if !self.in_run {
+            return Ok(());
+        }
+        execute_text(self.connection()?, "COMMIT").await?;
+        self.in_run = false;
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take()
+            && self.dirty
+        {
+            drop(connection.detach());
+        }
+    }
+}
+
+/// Runs SQL text as it is: the text protocol (PostgreSQL's simple query, MySQL's COM_QUERY),
+/// nothing prepared or cached (every migration changes the schema, which would expire cached
+/// statements anyway), several statements at once and every kind of statement.
+/// (`Executor::execute` on a text without arguments: sqlx 0.8's `raw_sql(..).execute(..)` on a
+/// connection makes a future that is not provably `Send`.)
+async fn execute_text(connection: &mut Connection, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::Executor::execute(connection, text(sql)).await?;
+    Ok(())
+}
+
+async fn execute_all(pool: &Pool, statements: &[String]) -> Result<(), sqlx::Error> {
+    for statement in statements {
+        sqlx::raw_sql(text(statement)).execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// The history, a row per migration: `None` when the table does not exist. (SQLite reads it as
+/// one JSON value instead, so its copy of this function is unused.)
+#[allow(dead_code)]
+pub(crate) async fn read_history_rows(
+    pool: &Pool,
+    tables: &Tables,
+) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+    use sqlx::Row as _;
+    let mut rows = sqlx::query(text(&tables.read_history(true)))
+        .fetch_all(pool)
+        .await
+        .map_err(database_error);
+    if let Err(error) = &rows
+        && error.is_missing_column()
+    {
+        // A table Python Jetbase created, which jetbase has not extended yet.
+        rows = sqlx::query(text(&tables.read_history(false)))
+            .fetch_all(pool)
+            .await
+            .map_err(database_error);
+    }
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(error) if error.is_missing_table() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(AppliedMigration {
+                order_executed: row.try_get("jb_order")?,
+                version: row.try_get("version")?,
+                description: row
+                    .try_get::<Option<String>, _>("description")?
+                    .unwrap_or_default(),
+                filename: row.try_get("filename")?,
+                migration_type: row.try_get("migration_type")?,
+                applied_at: row
+                    .try_get::<Option<String>, _>("jb_applied_at")?
+                    .unwrap_or_default(),
+                checksum: row.try_get("checksum")?,
+                // Absent on tables Python Jetbase created, until jetbase adds them.
+                success: row.try_get("success").ok().flatten(),
+                execution_ms: row.try_get("execution_ms").ok().flatten(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map(Some)
+        .map_err(database_error)
+}
+
+async fn history_digest(pool: &Pool, tables: &Tables) -> Result<Digest, DatabaseError> {
+    let sql = tables.history_digest();
+    let query = sqlx::query_as::<_, (Option<String>, i64, i64)>(text(&sql));
+    match query.fetch_one(pool).await.map_err(database_error) {
+        Ok((stored, rows, max_order)) => Ok(Digest::Found {
+            stored,
+            rows,
+            max_order,
+        }),
+        Err(error) if error.is_missing_table() || error.is_missing_column() => {
+            Ok(Digest::Unavailable)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn store_history_digest(
+    pool: &Pool,
+    tables: &Tables,
+    digest: Option<&str>,
+    process_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(text(&tables.store_history_digest()))
+        .bind(digest)
+        .bind(process_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Creates the tables (and the schema) if missing, adds jetbase's own columns to tables Python
+/// Jetbase created, and the lock row.
+async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
+    let mut ddl: Vec<String> = tables.create_schema().into_iter().collect();
+    ddl.push(tables.create_migrations());
+    ddl.push(tables.create_lock());
+    execute_all(pool, &ddl).await?;
+    let mut missing = Vec::new();
+    for (table, own_columns) in [
+        ("jetbase_migrations", &OWN_COLUMNS[..]),
+        ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
+    ] {
+        let columns: Vec<String> = sqlx::query_scalar(text(&tables.columns(table)))
+            .fetch_all(pool)
+            .await?;
+        missing.extend(
+            own_columns
+                .iter()
+                .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
+                .map(|own| tables.add_column(own)),
+        );
+    }
+    execute_all(pool, &missing).await?;
+    sqlx::query(text(&tables.init_lock_row()))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn read_lock(pool: &Pool, tables: &Tables) -> Result<Option<LockRow>, sqlx::Error> {
+    let row: Option<(bool, Option<String>, Option<String>)> =
+        sqlx::query_as(text(&tables.read_lock()))
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(is_locked, locked_at, process_id)| LockRow {
+        is_locked,
+        locked_at,
+        process_id,
+    }))
+}
+
+/// Changes the lock row by compare-and-set: true when this write changed it.
+async fn write_lock(
+    pool: &Pool,
+    tables: &Tables,
+    write: LockWrite<'_>,
+) -> Result<bool, sqlx::Error> {
+    let result = match write {
+        LockWrite::Take { process_id } => {
+            sqlx::query(text(&tables.take_lock()))
+                .bind(process_id)
+                .execute(pool)
+                .await?
+        }
+        LockWrite::TakeOver { process_id, from } => {
+            sqlx::query(text(&tables.take_over_lock()))
+                .bind(process_id)
+                .bind(from)
+                .execute(pool)
+                .await?
+        }
+        LockWrite::Release { process_id } => {
+            sqlx::query(text(&tables.release_lock()))
+                .bind(process_id)
+                .execute(pool)
+                .await?
+        }
+        LockWrite::ForceRelease => {
+            sqlx::query(text(&tables.force_release_lock()))
+                .execute(pool)
+                .await?
+        }
+    };
+    Ok(result.rows_affected() == 1)
+}
+
+async fn write_row(
+    connection: &mut Connection,
+    tables: &Tables,
+    row: &RowWrite<'_>,
+    execution_ms: Option<i64>,
+    success: bool,
+) -> Result<(), sqlx::Error> {
+    match *row {
+        RowWrite::Insert {
+            version,
+            description,
+            filename,
+            kind,
+            checksum,
+        } => {
+            sqlx::query(text(&tables.insert_row()))
+                .bind(version)
+                .bind(description)
+                .bind(filename)
+                .bind(kind.as_str())
+                .bind(checksum)
+                .bind(execution_ms)
+                .bind(success)
+                .execute(&mut *connection)
+                .await?;
+        }
+        RowWrite::Update {
+            filename,
+            kind,
+            checksum,
+        } => {
+            sqlx::query(text(&tables.update_repeatable()))
+                .bind(checksum)
+                .bind(execution_ms)
+                .bind(success)
+                .bind(filename)
+                .bind(kind.as_str())
+                .execute(&mut *connection)
+                .await?;
+        }
+        RowWrite::Delete { order_executed } => {
+            sqlx::query(text(&tables.delete_row()))
+                .bind(order_executed)
+                .execute(&mut *connection)
+                .await?;
+        }
+        RowWrite::SetChecksum {
+            order_executed,
+            checksum,
+        } => {
+            sqlx::query(text(&tables.set_checksum()))
+                .bind(checksum)
+                .bind(order_executed)
+                .execute(&mut *connection)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the migration's statement number `index`; a failure names it.
+async fn execute_numbered(
+    connection: &mut Connection,
+    index: usize,
+    sql: &str,
+) -> Result<(), Failure> {
+    execute_text(connection, sql)
+        .await
+        .map_err(|source| Failure {
+            statement: Some(index),
+            source,
+        })
+}
+
+async fn run_in_transaction(
+    session: &mut Session,
+    tables: &Tables,
+    job: &Job<'_>,
+) -> Result<(), Failure> {
+    if session.in_run {
+        return run_in_savepoint(session, tables, job).await;
+    }
+    // Where the database takes it, the whole transaction travels with the migration's
+    // statements: BEGIN (and the search path) with the first, the history write and COMMIT
+    // with the last, so a single-statement migration is one round trip.
+    if let Some(row_sql) = tables.row_write_sql(&job.row) {
+        return run_batched_transaction(session, tables, job, row_sql).await;
+    }
+    let started = Instant::now();
+    // Dirty until the commit: a dropped transaction closes the connection.
+    session.dirty = true;
+    let mut transaction = sqlx::Connection::begin(session.connection()?).await?;
+    for (index, statement) in job.statements.iter().enumerate() {
+        execute_numbered(&mut transaction, index, statement.sql).await?;
+    }
+    write_row(
+        &mut transaction,
+        tables,
+        &job.row,
+        Some(elapsed_ms(started)),
+        true,
+    )
+    .await?;
+    transaction.commit().await?;
+    session.dirty = false;
+    Ok(())
+}
+
+/// One migration inside the run's transaction (see `Session::begin_run`).
+async fn run_in_savepoint(
+    session: &mut Session,
+    tables: &Tables,
+    job: &Job<'_>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let connection = session.connection()?;
+    execute_text(connection, "SAVEPOINT jetbase_migration").await?;
+    let mut result = Ok(());
+    for (index, statement) in job.statements.iter().enumerate() {
+        result = execute_numbered(connection, index, statement.sql).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        let ms = elapsed_ms(started);
+        result = write_row(connection, tables, &job.row, Some(ms), true)
+            .await
+            .map_err(Failure::from);
+    }
+    let end = if result.is_ok() {
+        "RELEASE jetbase_migration"
+    } else {
+        "ROLLBACK TO jetbase_migration; RELEASE jetbase_migration"
+    };
+    // If this fails, the database dropped the whole transaction (an I/O error, a full disk):
+    // the run's earlier migrations are gone too, and the commit says so.
+    let _ = execute_text(connection, end).await;
+    result
+}
+
+async fn run_batched_transaction(
+    session: &mut Session,
+    tables: &Tables,
+    job: &Job<'_>,
+    row_sql: String,
+) -> Result<(), Failure> {
+    let mut begin = String::from("BEGIN");
+    if let Some(set_path) = tables.set_local_search_path() {
+        begin.push_str(";\n");
+        begin.push_str(&set_path);
+    }
+    let commit = format!("{row_sql};\nCOMMIT");
+    session.dirty = true;
+    let result = run_batched_statements(session.connection()?, job, &begin, &commit).await;
+    if result.is_ok()
+        || execute_text(session.connection()?, "ROLLBACK")
+            .await
+            .is_ok()
+    {
+        session.dirty = false;
+    }
+    // Otherwise the session stays dirty: its connection is closed, and the server rolls back.
+    result
+}
+
+async fn run_batched_statements(
+    connection: &mut Connection,
+    job: &Job<'_>,
+    begin: &str,
+    commit: &str,
+) -> Result<(), Failure> {
+    let last = job.statements.len().checked_sub(1);
+    if last.is_none() {
+        execute_text(connection, &format!("{begin};\n{commit}")).await?;
+    }
+    for (index, statement) in job.statements.iter().enumerate() {
+        let prefix = (index == 0).then_some(begin);
+        let suffix = (Some(index) == last).then_some(commit);
+        let sql = batch(prefix, statement.sql, suffix);
+        execute_numbered(connection, index, sql.as_ref()).await?;
+    }
+    Ok(())
+}
+
+async fn run_without_transaction(
+    session: &mut Session,
+    tables: &Tables,
+    job: &Job<'_>,
+) -> Result<(), Failure> {
+    // Outside any transaction: what the run applied so far is committed first, and the run's
+    // transaction reopened after.
+    let reopen = session.in_run;
+    session.commit_run().await?;
+    // Dirty while the search path may be changed and statements run one by one; on success the
+    // search path is reset and the connection is clean again.
+    session.dirty = true;
+    run_on_connection(session.connection()?, tables, job).await?;
+    if let Some((_, reset)) = tables.set_search_path() {
+        execute_text(session.connection()?, reset).await?;
+    }
+    session.dirty = false;
+    if reopen {
+        session.begin_run().await?;
+    }
+    Ok(())
+}
+
+async fn run_on_connection(
+    connection: &mut Connection,
+    tables: &Tables,
+    job: &Job<'_>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    if let Some((set_path, _)) = tables.set_search_path() {
+        execute_text(connection, &set_path).await?;
+    }
+    // The row first, as not successful: a failure or a crash leaves it visible.
+    let filename = match job.row {
+        RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
+            write_row(connection, tables, &job.row, None, false).await?;
+            Some(filename)
+        }
+        RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
+    };
+    for (index, statement) in job.statements.iter().enumerate() {
+        execute_numbered(connection, index, statement.sql).await?;
+    }
+    let ms = elapsed_ms(started);
+    match filename {
+        Some(filename) => {
+            let order: Option<i64> = sqlx::query_scalar(text(&tables.find_row()))
+                .bind(filename)
+                .fetch_one(&mut *connection)
+                .await?;
+            sqlx::query(text(&tables.complete_row()))
+                .bind(ms)
+                .bind(true)
+                .bind(order)
+                .execute(&mut *connection)
+                .await?;
+        }
+        None => write_row(connection, tables, &job.row, None, true).await?,
+    }
+    Ok(())
+}
+
+async fn run_job(session: &mut Session, tables: &Tables, job: &Job<'_>) -> Result<(), Failure> {
+    if job.transactional {
+        run_in_transaction(session, tables, job).await
+    } else {
+        run_without_transaction(session, tables, job).await
+    }
+}
+
+impl crate::backend::private::Sealed for Pool {}
+
+impl crate::backend::Database for Pool {
+    type Liveness = super::Liveness;
+    type Session = Session;
+
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    async fn session(&self) -> Result<Session, DatabaseError> {
+        let connection = self.acquire().await.map_err(database_error)?;
+        Ok(Session {
+            connection: Some(connection),
+            dirty: false,
+            in_run: false,
+        })
+    }
+
+    async fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        super::read_history(self, tables).await
+    }
+
+    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
+        history_digest(self, tables).await
+    }
+
+    async fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> Result<(), DatabaseError> {
+        store_history_digest(self, tables, digest, process_id)
+            .await
+            .map_err(database_error)
+    }
+
+    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        prepare(self, tables).await.map_err(database_error)
+    }
+
+    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
+        read_lock(self, tables).await.map_err(database_error)
+    }
+
+    async fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> Result<bool, DatabaseError> {
+        write_lock(self, tables, write)
+            .await
+            .map_err(database_error)
+    }
+
+    async fn liveness(&self, tables: &Tables) -> Result<super::Liveness, DatabaseError> {
+        super::liveness(self, tables).await.map_err(database_error)
+    }
+
+    async fn run_job<'a>(
+        &'a self,
+        session: &'a mut Session,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> Result<(), JobFailure> {
+        run_job(session, tables, job)
+            .await
+            .map_err(JobFailure::from)
+    }
+
+    async fn begin_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
+        if super::RUN_IN_ONE_TRANSACTION {
+            session.begin_run().await.map_err(database_error)?;
+        }
+        Ok(())
+    }
+
+    async fn commit_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
+        session.commit_run().await.map_err(database_error)
+    }
+
+    async fn read_schema<'a>(
+        &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> Result<crate::schema::Schema, DatabaseError> {
+        super::introspect::read_schema(self, postgres_schema)
+            .await
+            .map_err(database_error)
+    }
+
+    async fn close(&self) {
+        Pool::close(self).await;
+    }
+}

@@ -1,0 +1,445 @@
+//! The SQL text of the history and lock tables. Pure strings: the backends only run them. The
+//! statements every database spells alike are written here once; each database's own spellings
+//! come from its [`EngineSql`] (in its folder). Table definitions are Python Jetbase's, plus
+//! jetbase's own nullable columns.
+
+use std::borrow::Cow;
+
+use jetbase_core::Dialect;
+
+use super::{DatabaseErrorKind, RowWrite};
+
+/// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
+pub const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
+
+/// jetbase's own nullable column of the lock table: the history digest of the fast path.
+pub const OWN_LOCK_COLUMN: &str = "history_digest";
+
+/// What one database spells its own way. The provided methods are the common spelling; a
+/// database overrides what it writes differently.
+pub trait EngineSql: Sync {
+    /// The database.
+    fn dialect(&self) -> Dialect;
+
+    /// What kind of failure an error is, from its SQLSTATE (or the driver's code) and message.
+    fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind;
+
+    /// Whether the history tables can live in a named schema (`postgres_schema`).
+    fn has_schemas(&self) -> bool {
+        false
+    }
+
+    /// The `n`th bind placeholder (1-based).
+    fn placeholder(&self, _n: usize) -> String {
+        "?".to_owned()
+    }
+
+    /// The current time, for `applied_at` and `locked_at`.
+    fn now(&self) -> &'static str {
+        "CURRENT_TIMESTAMP"
+    }
+
+    /// The type an integer is cast to, so that every database hands back a 64-bit integer.
+    fn integer_cast(&self) -> &'static str {
+        "BIGINT"
+    }
+
+    /// The type a timestamp is cast to, to read it as text.
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// Python Jetbase's `jetbase_migrations`, with jetbase's columns.
+    fn create_migrations(&self, table: &str) -> String;
+
+    /// Python Jetbase's `jetbase_lock`, with jetbase's column.
+    fn create_lock(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    id INTEGER PRIMARY KEY CHECK (id = 1),\n    \
+             is_locked BOOLEAN NOT NULL DEFAULT FALSE,\n    locked_at TIMESTAMP,\n    process_id VARCHAR(36),\n    \
+             history_digest VARCHAR(100)\n)"
+        )
+    }
+
+    /// The lock table's single row, if missing (safe when several processes race).
+    fn init_lock_row(&self, table: &str) -> String;
+
+    /// The names of a jetbase table's columns (`schema`: where the tables are, if named).
+    fn columns(&self, table: &str, schema: Option<&str>) -> String;
+
+    /// The type of one of jetbase's own columns, when it is added to an existing table.
+    fn own_column_type(&self, column: &str) -> &'static str {
+        match column {
+            "execution_ms" => "BIGINT NULL",
+            "history_digest" => "VARCHAR(100) NULL",
+            _ => "BOOLEAN NULL",
+        }
+    }
+
+    /// A new history row: version, description, filename, type, checksum, ms, success.
+    fn insert_row(&self, table: &str, placeholders: &str) -> String {
+        format!(
+            "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success) \
+             VALUES ({placeholders})"
+        )
+    }
+
+    /// The history write of a transactional migration as plain SQL, to send in the same round
+    /// trip as the migration's last statement; `None` where the write is a bound statement.
+    fn row_write_sql(&self, _table: &str, _row: &RowWrite<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// The qualified, quoted names of the two tables, and the SQL to use them.
+#[derive(Clone)]
+pub struct Tables {
+    pub dialect: Dialect,
+    pub schema: Option<String>,
+    pub migrations: String,
+    pub lock: String,
+    sql: &'static dyn EngineSql,
+}
+
+impl std::fmt::Debug for Tables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tables")
+            .field("dialect", &self.dialect)
+            .field("migrations", &self.migrations)
+            .field("lock", &self.lock)
+            .finish()
+    }
+}
+
+impl Tables {
+    /// The tables, in `schema` when given and the database has schemas (PostgreSQL's
+    /// `postgres_schema`; ignored elsewhere).
+    pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
+        let sql = super::engine_sql(dialect);
+        let schema = schema.filter(|_| sql.has_schemas());
+        let qualify = |table: &str| match schema {
+            Some(schema) => format!("{}.{}", dialect.quote_identifier(schema), table),
+            None => table.to_owned(),
+        };
+        Self {
+            dialect,
+            schema: schema.map(str::to_owned),
+            migrations: qualify("jetbase_migrations"),
+            lock: qualify("jetbase_lock"),
+            sql,
+        }
+    }
+
+    /// This database's own spellings.
+    pub fn sql(&self) -> &'static dyn EngineSql {
+        self.sql
+    }
+
+    /// What kind of failure an error is (see [`EngineSql::classify`]).
+    pub fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind {
+        self.sql.classify(code, message)
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        self.sql.placeholder(n)
+    }
+
+    fn placeholders(&self, count: usize) -> String {
+        (1..=count)
+            .map(|n| self.placeholder(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `CREATE SCHEMA IF NOT EXISTS`, when a schema is set.
+    pub fn create_schema(&self) -> Option<String> {
+        self.schema.as_deref().map(|schema| {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                self.dialect.quote_identifier(schema)
+            )
+        })
+    }
+
+    /// Python Jetbase's `jetbase_migrations`, with jetbase's columns.
+    pub fn create_migrations(&self) -> String {
+        self.sql.create_migrations(&self.migrations)
+    }
+
+    /// Python Jetbase's `jetbase_lock`.
+    pub fn create_lock(&self) -> String {
+        self.sql.create_lock(&self.lock)
+    }
+
+    /// The lock table's single row, if missing.
+    pub fn init_lock_row(&self) -> String {
+        self.sql.init_lock_row(&self.lock)
+    }
+
+    /// The names of a jetbase table's columns (to add jetbase's own where missing).
+    pub fn columns(&self, table: &str) -> String {
+        self.sql.columns(table, self.schema.as_deref())
+    }
+
+    /// Adds one of jetbase's own columns.
+    pub fn add_column(&self, column: &str) -> String {
+        let table = if column == OWN_LOCK_COLUMN {
+            &self.lock
+        } else {
+            &self.migrations
+        };
+        format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {}",
+            self.sql.own_column_type(column)
+        )
+    }
+
+    /// The whole history, oldest first, with the columns every database renders alike. Without
+    /// `own_columns`, only Python Jetbase's columns (for a table jetbase has not extended yet).
+    /// The column list is explicit: a `SELECT *` changes shape when the table is extended, which
+    /// stale prepared statements (and SQLite's re-preparation) do not survive.
+    pub fn read_history(&self, own_columns: bool) -> String {
+        let own = if own_columns {
+            ", execution_ms, success"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT CAST(order_executed AS {int}) AS jb_order, version, description, filename, migration_type, \
+             CAST(applied_at AS {text}) AS jb_applied_at, checksum{own} FROM {} ORDER BY order_executed",
+            self.migrations,
+            int = self.sql.integer_cast(),
+            text = self.sql.text_cast(),
+        )
+    }
+
+    /// The fast path's one query: the history digest jetbase stored in the lock row after its
+    /// last upgrade or rollback, and the live row count and highest `order_executed` that prove
+    /// the history has not changed since.
+    pub fn history_digest(&self) -> String {
+        let int = self.sql.integer_cast();
+        format!(
+            "SELECT (SELECT history_digest FROM {} WHERE id = 1), CAST(COUNT(*) AS {int}), \
+             CAST(COALESCE(MAX(order_executed), 0) AS {int}) FROM {}",
+            self.lock, self.migrations
+        )
+    }
+
+    /// Stores the history digest (digest, process_id) under the lock.
+    pub fn store_history_digest(&self) -> String {
+        format!(
+            "UPDATE {} SET history_digest = {} WHERE id = 1 AND process_id = {}",
+            self.lock,
+            self.placeholder(1),
+            self.placeholder(2)
+        )
+    }
+
+    /// A new history row: version, description, filename, type, checksum, ms, success.
+    pub fn insert_row(&self) -> String {
+        self.sql.insert_row(&self.migrations, &self.placeholders(7))
+    }
+
+    /// A repeatable's row after it ran again: checksum, ms, success, filename, type.
+    pub fn update_repeatable(&self) -> String {
+        format!(
+            "UPDATE {} SET checksum = {}, applied_at = {}, execution_ms = {}, success = {} \
+             WHERE filename = {} AND migration_type = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.sql.now(),
+            self.placeholder(2),
+            self.placeholder(3),
+            self.placeholder(4),
+            self.placeholder(5)
+        )
+    }
+
+    /// Completes a no-transaction migration's row: ms, success, order_executed.
+    pub fn complete_row(&self) -> String {
+        format!(
+            "UPDATE {} SET execution_ms = {}, success = {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3)
+        )
+    }
+
+    /// The order_executed of the newest row for a file name.
+    pub fn find_row(&self) -> String {
+        format!(
+            "SELECT CAST(MAX(order_executed) AS {}) FROM {} WHERE filename = {}",
+            self.sql.integer_cast(),
+            self.migrations,
+            self.placeholder(1)
+        )
+    }
+
+    /// Removes a row by order_executed.
+    pub fn delete_row(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1)
+        )
+    }
+
+    /// Takes the free lock row: process_id.
+    pub fn take_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE id = 1 AND is_locked = FALSE",
+            self.lock,
+            self.sql.now(),
+            self.placeholder(1)
+        )
+    }
+
+    /// Takes the lock row from a dead holder: new process_id, old process_id.
+    pub fn take_over_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE id = 1 AND is_locked = TRUE AND process_id = {}",
+            self.lock,
+            self.sql.now(),
+            self.placeholder(1),
+            self.placeholder(2)
+        )
+    }
+
+    /// Frees the lock row if we hold it: process_id.
+    pub fn release_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL WHERE id = 1 AND process_id = {}",
+            self.lock,
+            self.placeholder(1)
+        )
+    }
+
+    /// Frees the lock row whoever holds it (`jetbase unlock`).
+    pub fn force_release_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET is_locked = FALSE, locked_at = NULL, process_id = NULL \
+             WHERE id = 1 AND is_locked = TRUE",
+            self.lock
+        )
+    }
+
+    /// Accepts an applied file's edit: checksum, order_executed.
+    pub fn set_checksum(&self) -> String {
+        format!(
+            "UPDATE {} SET checksum = {} WHERE order_executed = {}",
+            self.migrations,
+            self.placeholder(1),
+            self.placeholder(2)
+        )
+    }
+
+    /// The lock row: is_locked, locked_at as text, process_id.
+    pub fn read_lock(&self) -> String {
+        format!(
+            "SELECT is_locked, CAST(locked_at AS {}), process_id FROM {} WHERE id = 1",
+            self.sql.text_cast(),
+            self.lock
+        )
+    }
+
+    /// The history write of a transactional migration as plain SQL, to send with the migration's
+    /// last statement (see [`EngineSql::row_write_sql`]).
+    pub fn row_write_sql(&self, row: &RowWrite<'_>) -> Option<String> {
+        self.sql.row_write_sql(&self.migrations, row)
+    }
+
+    /// Makes unqualified names in a migration resolve in the schema, for one transaction.
+    pub fn set_local_search_path(&self) -> Option<String> {
+        self.schema.as_deref().map(|schema| {
+            format!(
+                "SET LOCAL search_path TO {}",
+                self.dialect.quote_identifier(schema)
+            )
+        })
+    }
+
+    /// The same for a whole session (no-transaction migrations), and its undoing.
+    pub fn set_search_path(&self) -> Option<(String, &'static str)> {
+        self.schema.as_deref().map(|schema| {
+            (
+                format!(
+                    "SET search_path TO {}",
+                    self.dialect.quote_identifier(schema)
+                ),
+                "RESET search_path",
+            )
+        })
+    }
+}
+
+/// A statement with SQL to run before and after it in the same round trip. The statement may
+/// end in a line comment, so the separators start on new lines.
+pub fn batch<'a>(prefix: Option<&str>, statement: &'a str, suffix: Option<&str>) -> Cow<'a, str> {
+    if prefix.is_none() && suffix.is_none() {
+        return Cow::Borrowed(statement);
+    }
+    let mut sql = String::new();
+    if let Some(prefix) = prefix {
+        sql.push_str(prefix);
+        sql.push_str(";\n");
+    }
+    sql.push_str(statement);
+    if let Some(suffix) = suffix {
+        sql.push_str("\n;\n");
+        sql.push_str(suffix);
+    }
+    Cow::Owned(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        let tables = Tables::new(Dialect::Postgres, Some("app schema"));
+        assert_eq!(tables.migrations, "\"app schema\".jetbase_migrations");
+        assert!(
+            tables
+                .columns("jetbase_lock")
+                .contains("table_schema = 'app schema'")
+        );
+    }
+
+    #[test]
+    fn schemas_only_where_the_database_has_them() {
+        for dialect in Dialect::ALL {
+            let tables = Tables::new(dialect, Some("app"));
+            assert_eq!(
+                tables.schema.is_some(),
+                dialect == Dialect::Postgres,
+                "{dialect}"
+            );
+        }
+    }
+
+    #[test]
+    fn batches_start_separators_on_new_lines() {
+        assert_eq!(
+            batch(None, "SELECT 1 -- c", Some("SELECT 2")),
+            "SELECT 1 -- c\n;\nSELECT 2"
+        );
+        assert_eq!(batch(Some("SET x"), "SELECT 1", None), "SET x;\nSELECT 1");
+        assert_eq!(batch(None, "SELECT 1", None), "SELECT 1");
+    }
+
+    #[test]
+    fn placeholders_per_dialect() {
+        assert!(
+            Tables::new(Dialect::Postgres, None)
+                .insert_row()
+                .ends_with("($1, $2, $3, $4, $5, $6, $7)")
+        );
+        assert!(
+            Tables::new(Dialect::MySql, None)
+                .insert_row()
+                .ends_with("(?, ?, ?, ?, ?, ?, ?)")
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! The test databases and `Query` through the sqlx of the module that includes this file
+//! (`sqlx_0_9.rs`, `sqlx_0_8.rs`): one body, compiled against each sqlx major.
+
+use super::{Database, Dialect, Query, TestDb, int_type, server_url, unique_name, with_database};
+use super::{sqlx, text};
+use sqlx::{MySqlPool, PgPool, SqlitePool};
+
+pub async fn sqlite() -> TestDb<SqlitePool> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let pool = SqlitePool::connect(&url).await.unwrap();
+    TestDb {
+        pool,
+        dialect: Dialect::Sqlite,
+        url,
+        sqlite_path: Some(path),
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh database on the server whose admin URL is in `variable`.
+async fn server_database<DB: sqlx::Database>(
+    variable: &str,
+    dialect: Dialect,
+) -> TestDb<sqlx::Pool<DB>>
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let admin_url = server_url(variable);
+    let name = unique_name();
+    let admin = sqlx::Pool::<DB>::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(text(&format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = with_database(&admin_url, &name);
+    let pool = sqlx::Pool::<DB>::connect(&url).await.unwrap();
+    TestDb {
+        pool,
+        dialect,
+        url,
+        sqlite_path: None,
+        _dir: None,
+    }
+}
+
+pub async fn postgres() -> TestDb<PgPool> {
+    server_database("JETBASE_TEST_POSTGRES_URL", Dialect::Postgres).await
+}
+
+pub async fn mysql() -> TestDb<MySqlPool> {
+    server_database("JETBASE_TEST_MYSQL_URL", Dialect::MySql).await
+}
+
+/// `Query` for one pool type.
+macro_rules! impl_query {
+    ($pool:ty) => {
+        impl Query for $pool {
+            async fn exec(&self, sql: &str) {
+                sqlx::raw_sql(text(sql))
+                    .execute(self)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            async fn try_exec(&self, sql: &str) -> Result<(), String> {
+                sqlx::raw_sql(text(sql))
+                    .execute(self)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            async fn count(&self, sql: &str) -> i64 {
+                let count_sql = format!(
+                    "SELECT CAST(COUNT(*) AS {}) FROM ({sql}) counted",
+                    int_type(self.dialect())
+                );
+                sqlx::query_scalar(text(&count_sql))
+                    .fetch_one(self)
+                    .await
+                    .unwrap_or_else(|e| panic!("{count_sql}: {e}"))
+            }
+            async fn strings(&self, sql: &str) -> Vec<String> {
+                sqlx::query_scalar(text(sql))
+                    .fetch_all(self)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            async fn new_pool(&self, url: &str) -> Self {
+                <$pool>::connect(url).await.unwrap()
+            }
+            async fn single_connection_pool(&self, url: &str) -> Self {
+                sqlx::pool::PoolOptions::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await
+                    .unwrap()
+            }
+        }
+    };
+}
+
+impl_query!(SqlitePool);
+impl_query!(PgPool);
+impl_query!(MySqlPool);
