@@ -100,32 +100,43 @@ struct Secrets {
 
 /// Remembers the password of `url`, so that [`scrub`] masks it in anything printed.
 pub fn hide_password_of(url: &str) {
-    let Some(password) = jetbase::url::password(url) else {
-        return;
-    };
-    let mut credentials = vec![format!(":{password}@")];
-    let decoded = percent_decode(password);
-    if decoded != password {
-        credentials.push(format!(":{decoded}@"));
+    if let Some(secrets) = Secrets::of(url) {
+        let _ = SECRETS.set(secrets);
     }
-    let _ = SECRETS.set(Secrets {
-        url: url.to_owned(),
-        credentials,
-    });
 }
 
 /// `text` with the configured URL shown with its password masked, and the password masked
 /// wherever it stands as credentials (`user:password@host`). Only where it stands: the same
 /// characters elsewhere (a password `p` in `protocol=http`) are left as they are.
 pub fn scrub(text: &str) -> String {
-    let Some(secrets) = SECRETS.get() else {
-        return text.to_owned();
-    };
-    let mut text = text.replace(&secrets.url, &jetbase::url::mask_password(&secrets.url));
-    for credentials in &secrets.credentials {
-        text = text.replace(credentials.as_str(), ":***@");
+    match SECRETS.get() {
+        Some(secrets) => secrets.scrub(text),
+        None => text.to_owned(),
     }
-    text
+}
+
+impl Secrets {
+    fn of(url: &str) -> Option<Self> {
+        let password = jetbase::url::password(url)?;
+        let mut credentials = vec![format!(":{password}@")];
+        let decoded = percent_decode(password);
+        if decoded != password {
+            credentials.push(format!(":{decoded}@"));
+        }
+        Some(Self {
+            url: url.to_owned(),
+            credentials,
+        })
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let secrets = self;
+        let mut text = text.replace(&secrets.url, &jetbase::url::mask_password(&secrets.url));
+        for credentials in &secrets.credentials {
+            text = text.replace(credentials.as_str(), ":***@");
+        }
+        text
+    }
 }
 
 fn percent_decode(text: &str) -> String {
@@ -149,4 +160,24 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_only_where_they_stand() {
+        let url = "postgres://app:p@127.0.0.1:5432/db?options=protocol%3Dhttp";
+        let secrets = Secrets::of(url).expect("a password");
+        let text = format!("cannot connect to {url}: app:p@127.0.0.1 refused, protocol=http");
+        assert_eq!(
+            secrets.scrub(&text),
+            "cannot connect to postgres://app:***@127.0.0.1:5432/db?options=protocol%3Dhttp: \
+             app:***@127.0.0.1 refused, protocol=http"
+        );
+        let encoded = Secrets::of("mysql://root:s%40cret@h/db").expect("a password");
+        assert_eq!(encoded.scrub("root:s@cret@h"), "root:***@h");
+        assert!(Secrets::of("sqlite:///app.db").is_none());
+    }
 }

@@ -21,7 +21,10 @@ fn files() -> Files {
             "V2__first_event.sql",
             "INSERT INTO events (id, label) VALUES (1, 'one');\n-- rollback\nDELETE FROM events;",
         ),
-        ("ROC__view.sql", "CREATE VIEW event_labels AS SELECT label FROM events;"),
+        (
+            "ROC__view.sql",
+            "CREATE VIEW event_labels AS SELECT label FROM events;",
+        ),
     ])
 }
 
@@ -55,7 +58,10 @@ async fn taken_over<Old: Query, New: Database>(db: &TestDb<Old>, new: &New) {
     let report = migrator.run(new).await.unwrap();
     assert_eq!(report.migrations.len(), 1);
     assert_eq!(report.migrations[0].filename, "V3__second_event.sql");
-    assert_eq!(state(&migrator, &db.pool).await, state(&migrator, new).await);
+    assert_eq!(
+        state(&migrator, &db.pool).await,
+        state(&migrator, new).await
+    );
     assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
     assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
     assert!(db.lock_is_free().await);
