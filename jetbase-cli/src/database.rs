@@ -145,7 +145,7 @@ fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<Target, CliError> {
         });
     }
     Ok(Target::Sqlite {
-        path: Some(crate::settings::absolute(jetbase_dir, Path::new(&path))),
+        path: Some(crate::project::absolute(jetbase_dir, Path::new(&path))),
         read_only,
     })
 }

@@ -1,4 +1,5 @@
-//! Finding the project: the `jetbase/` directory that holds `migrations/` (SPEC section 1).
+//! Finding the project: the `jetbase/` directory that holds `migrations/` (and `jetbase.toml`,
+//! `env.py`), found from `--dir` or from the working directory upwards, as Python Jetbase does.
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,7 @@ impl Project {
     /// directory holding `migrations/` or holds one.
     pub fn find(dir: Option<&Path>, cwd: &Path) -> Result<Self, CliError> {
         if let Some(dir) = dir {
-            let dir = crate::settings::absolute(cwd, dir);
+            let dir = absolute(cwd, dir);
             if !dir.join("migrations").is_dir() {
                 return Err(CliError::usage(format!(
                     "--dir {}: no migrations/ directory there; pass the jetbase/ directory \
@@ -99,5 +100,14 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let error = Project::find(None, empty.path()).unwrap_err();
         assert!(error.message.contains("jetbase init"), "{}", error.message);
+    }
+}
+
+/// The directory `path` names, made absolute against `base`.
+pub fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
     }
 }

@@ -1,5 +1,5 @@
 //! Flags, environment, `.env`, `jetbase/jetbase.toml` and `jetbase/env.py` resolved into
-//! [`Settings`]: the one place that decides configuration (SPEC section 7).
+//! [`Settings`]: the one place that decides configuration (the README's "Configuration").
 //!
 //! Precedence, first found wins: the command line; the process environment (`JETBASE_<KEY>`);
 //! the `.env` file in the project root (`JETBASE_<KEY>`); `jetbase/jetbase.toml`;
@@ -7,7 +7,7 @@
 //! `DATABASE_URL` from the environment, then from `.env`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::GlobalArgs;
@@ -377,15 +377,6 @@ fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
         values.insert(key, value);
     }
     Ok(values)
-}
-
-/// The directory `path` names, made absolute against `base`.
-pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
-    }
 }
 
 #[cfg(test)]

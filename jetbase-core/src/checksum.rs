@@ -1,4 +1,6 @@
-//! The checksum of a migration, compatible with Python Jetbase 0.18.1 (SPEC section 3).
+//! The checksum of a migration, compatible with Python Jetbase 0.18.1: SHA-256 over the upgrade
+//! section normalised as Python Jetbase normalises it (see [`checksum_statements`]), so that a
+//! history written by either tool validates against the same files.
 
 use sha2::{Digest, Sha256};
 

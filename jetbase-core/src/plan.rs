@@ -55,7 +55,8 @@ impl AppliedMigration {
     }
 }
 
-/// The upgrade options of SPEC section 5.
+/// How an upgrade chooses what to apply: by default every pending migration, after validating
+/// the history against the files; each field narrows or relaxes that.
 #[derive(Debug, Clone, Default)]
 pub struct UpgradeOptions {
     /// Apply at most this many pending versioned migrations.
@@ -72,7 +73,7 @@ pub struct UpgradeOptions {
     pub out_of_order: bool,
 }
 
-/// The rollback options of SPEC section 5.
+/// How a rollback chooses what to undo: by default the last applied versioned migration.
 #[derive(Debug, Clone, Default)]
 pub struct RollbackOptions {
     /// Roll back this many versioned migrations (default 1).

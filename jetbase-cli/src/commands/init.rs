@@ -35,7 +35,7 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 /// Creates the project in `./jetbase` (or `--dir`).
 pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
     let jetbase_dir = match &flags.dir {
-        Some(dir) => crate::settings::absolute(cwd, dir),
+        Some(dir) => crate::project::absolute(cwd, dir),
         None => cwd.join("jetbase"),
     };
     let config = jetbase_dir.join("jetbase.toml");
