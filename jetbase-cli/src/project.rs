@@ -61,6 +61,15 @@ impl Project {
     }
 }
 
+/// The directory `path` names, made absolute against `base`.
+pub fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,14 +109,5 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let error = Project::find(None, empty.path()).unwrap_err();
         assert!(error.message.contains("jetbase init"), "{}", error.message);
-    }
-}
-
-/// The directory `path` names, made absolute against `base`.
-pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
     }
 }

@@ -11,7 +11,7 @@ mod common;
 use common::{Files, Query, TestDb};
 use jetbase::Model as _;
 use jetbase::schema::{
-    Column, ForeignKey, Introspect, OnDelete, Schema, SqlType, Table, generate, introspect, verify,
+    Column, ForeignKey, OnDelete, Schema, SqlType, Table, generate, introspect, verify,
 };
 
 fn users() -> Table {
@@ -115,11 +115,7 @@ const REFERENCING: &str = "a table referencing an existing one";
 /// For each step: generated against the live schema, applied; the database then is what the
 /// models say, and a second generation finds nothing (fixpoint); the rollback restores the
 /// schema before exactly (round trip); the step is applied again, and rows survive it all.
-async fn evolve<P: Query + Introspect>(
-    db: &TestDb<P>,
-    steps: Vec<(&str, Vec<Table>)>,
-    rows: &[(&str, &str)],
-) {
+async fn evolve<P: Query>(db: &TestDb<P>, steps: Vec<(&str, Vec<Table>)>, rows: &[(&str, &str)]) {
     let files = Files::new(&[]);
     for (step, (name, models)) in steps.into_iter().enumerate() {
         let models = Schema::new(models);
@@ -177,7 +173,7 @@ async fn evolve<P: Query + Introspect>(
     }
 }
 
-async fn models_evolve_and_roll_back<P: Query + Introspect>(db: &TestDb<P>) {
+async fn models_evolve_and_roll_back<P: Query>(db: &TestDb<P>) {
     let rows = [
         (
             "users",
@@ -199,7 +195,7 @@ database_test!(models_evolve_and_roll_back, models_evolve_and_roll_back);
 
 /// Two tables that reference each other: created (the cycle closed by a key added afterwards),
 /// then dropped together; and a primary key that changes.
-async fn cycles_and_primary_keys<P: Query + Introspect>(db: &TestDb<P>) {
+async fn cycles_and_primary_keys<P: Query>(db: &TestDb<P>) {
     let teams = Table::new("teams")
         .column(Column::new("id", SqlType::BigInt))
         .column(Column::new("lead_id", SqlType::BigInt).nullable(true))
@@ -229,7 +225,7 @@ async fn cycles_and_primary_keys<P: Query + Introspect>(db: &TestDb<P>) {
 }
 database_test!(cycles_and_primary_keys, cycles_and_primary_keys);
 
-async fn verify_reports_what_differs<P: Query + Introspect>(db: &TestDb<P>) {
+async fn verify_reports_what_differs<P: Query>(db: &TestDb<P>) {
     let files = Files::new(&[]);
     let models = Schema::new(vec![users(), posts()]);
     let generated = generate(&models, &Schema::default(), db.dialect).unwrap();
@@ -249,7 +245,7 @@ async fn verify_reports_what_differs<P: Query + Introspect>(db: &TestDb<P>) {
 }
 database_test!(verify_reports_what_differs, verify_reports_what_differs);
 
-async fn types_and_defaults_round_trip<P: Query + Introspect>(db: &TestDb<P>) {
+async fn types_and_defaults_round_trip<P: Query>(db: &TestDb<P>) {
     let mut table = Table::new("everything").column(Column::new("id", SqlType::Integer));
     for (at, sql_type) in SqlType::PORTABLE.into_iter().enumerate() {
         table = table.column(Column::new(format!("c{at}"), sql_type).nullable(at % 2 == 0));

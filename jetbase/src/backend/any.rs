@@ -98,15 +98,15 @@ impl AnyPool {
         let dialect = crate::url::dialect_of(url).ok_or_else(unsupported)?;
         let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;
         match dialect {
-            Dialect::Postgres => connect_postgres(&sqlx_url, timeout)
-                .await?
-                .ok_or_else(unsupported),
-            Dialect::Sqlite => connect_sqlite_url(&sqlx_url, timeout)
-                .await?
-                .ok_or_else(unsupported),
-            Dialect::MySql => connect_mysql(&sqlx_url, timeout)
-                .await?
-                .ok_or_else(unsupported),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => connect_pool::<sqlx::Postgres>(&sqlx_url, timeout, dialect).await,
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => connect_pool::<sqlx::Sqlite>(&sqlx_url, timeout, dialect).await,
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => connect_pool::<sqlx::MySql>(&sqlx_url, timeout, dialect).await,
+            // A database whose feature is not enabled in this build.
+            #[allow(unreachable_patterns)]
+            _ => Err(unsupported()),
         }
     }
 
@@ -162,7 +162,6 @@ impl AnyPool {
 }
 
 /// The error of a failed connection, classified by the database's own rules.
-#[allow(dead_code)]
 fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
     let kind = match &source {
         sqlx::Error::Database(database) => {
@@ -176,58 +175,22 @@ fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
     }
 }
 
-#[allow(clippy::unused_async)]
-async fn connect_postgres(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
-    #[cfg(feature = "postgres")]
-    {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .acquire_timeout(timeout)
-            .connect(url)
-            .await
-            .map_err(|source| connect_error(Dialect::Postgres, source))?;
-        Ok(Some(AnyPool::new(pool)))
-    }
-    #[cfg(not(feature = "postgres"))]
-    {
-        let _ = (url, timeout);
-        Ok(None)
-    }
-}
-
-#[allow(clippy::unused_async)]
-async fn connect_mysql(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
-    #[cfg(feature = "mysql")]
-    {
-        let pool = sqlx::mysql::MySqlPoolOptions::new()
-            .acquire_timeout(timeout)
-            .connect(url)
-            .await
-            .map_err(|source| connect_error(Dialect::MySql, source))?;
-        Ok(Some(AnyPool::new(pool)))
-    }
-    #[cfg(not(feature = "mysql"))]
-    {
-        let _ = (url, timeout);
-        Ok(None)
-    }
-}
-
-#[allow(clippy::unused_async)]
-async fn connect_sqlite_url(url: &str, timeout: Duration) -> Result<Option<AnyPool>, Error> {
-    #[cfg(feature = "sqlite")]
-    {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .acquire_timeout(timeout)
-            .connect(url)
-            .await
-            .map_err(|source| connect_error(Dialect::Sqlite, source))?;
-        Ok(Some(AnyPool::new(pool)))
-    }
-    #[cfg(not(feature = "sqlite"))]
-    {
-        let _ = (url, timeout);
-        Ok(None)
-    }
+/// A pool of sqlx's `DB` at `url`, wrapped.
+#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
+async fn connect_pool<DB: sqlx::Database>(
+    url: &str,
+    timeout: Duration,
+    dialect: Dialect,
+) -> Result<AnyPool, Error>
+where
+    sqlx::Pool<DB>: Database,
+{
+    let pool = sqlx::pool::PoolOptions::<DB>::new()
+        .acquire_timeout(timeout)
+        .connect(url)
+        .await
+        .map_err(|source| connect_error(dialect, source))?;
+    Ok(AnyPool::new(pool))
 }
 
 /// A session of whichever database, as `Box<dyn Any>`: only the database that opened it reads

@@ -94,7 +94,6 @@ pub trait EngineSql: Sync {
 /// The qualified, quoted names of the two tables, and the SQL to use them.
 #[derive(Clone)]
 pub struct Tables {
-    pub dialect: Dialect,
     pub schema: Option<String>,
     pub migrations: String,
     pub lock: String,
@@ -104,7 +103,7 @@ pub struct Tables {
 impl std::fmt::Debug for Tables {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tables")
-            .field("dialect", &self.dialect)
+            .field("dialect", &self.sql.dialect())
             .field("migrations", &self.migrations)
             .field("lock", &self.lock)
             .finish()
@@ -122,7 +121,6 @@ impl Tables {
             None => table.to_owned(),
         };
         Self {
-            dialect,
             schema: schema.map(str::to_owned),
             migrations: qualify("jetbase_migrations"),
             lock: qualify("jetbase_lock"),
@@ -156,7 +154,7 @@ impl Tables {
         self.schema.as_deref().map(|schema| {
             format!(
                 "CREATE SCHEMA IF NOT EXISTS {}",
-                self.dialect.quote_identifier(schema)
+                self.sql.dialect().quote_identifier(schema)
             )
         })
     }
@@ -354,7 +352,7 @@ impl Tables {
         self.schema.as_deref().map(|schema| {
             format!(
                 "SET LOCAL search_path TO {}",
-                self.dialect.quote_identifier(schema)
+                self.sql.dialect().quote_identifier(schema)
             )
         })
     }
@@ -365,7 +363,7 @@ impl Tables {
             (
                 format!(
                     "SET search_path TO {}",
-                    self.dialect.quote_identifier(schema)
+                    self.sql.dialect().quote_identifier(schema)
                 ),
                 "RESET search_path",
             )

@@ -72,10 +72,6 @@ pub trait Model {
 /// The jetbase tables, never part of a schema read from the database.
 const OWN_TABLES: [&str; 2] = ["jetbase_migrations", "jetbase_lock"];
 
-/// A pool whose schema can be read: any [`Database`](crate::Database) (kept under its former
-/// name).
-pub use crate::backend::Database as Introspect;
-
 /// The tables, columns, keys and indexes the database has (not jetbase's own tables), with
 /// types and defaults as the database reports them.
 ///
@@ -160,6 +156,7 @@ impl Gather {
     }
 
     /// One column of an index, in order; `column` is `None` for an expression.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
     pub(crate) fn index_column(
         &mut self,
         table: &str,

@@ -69,4 +69,5 @@ impl EngineSql for MySqlSql {
 }
 
 /// The name of the `GET_LOCK` lock: server-wide in MySQL, so it names the database.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) const LOCK_NAME: &str = "CONCAT('jetbase:', DATABASE())";

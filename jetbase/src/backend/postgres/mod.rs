@@ -128,6 +128,7 @@ fn literal(value: &str) -> String {
 
 /// A stable 64-bit advisory lock key per schema (FNV-1a), so that two schemas migrate
 /// independently.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn advisory_key(schema: Option<&str>) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let name = format!("jetbase:{}", schema.unwrap_or(""));

@@ -75,6 +75,7 @@ impl EngineSql for SqliteSql {
 /// The history as one JSON array of arrays, in the order of `Tables::read_history`'s columns.
 /// One value instead of a row per migration: sqlx hands SQLite rows over one at a time from its
 /// worker thread, which costs more than the query.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn read_history_json(table: &str, own_columns: bool) -> String {
     let own = if own_columns {
         ", execution_ms, success"
