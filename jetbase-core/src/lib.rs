@@ -30,7 +30,7 @@ mod version;
 
 pub use checksum::{DEFAULT_DELIMITER, checksum, checksum_statements};
 pub use dialect::{Capabilities, Dialect};
-pub use migration::{Migration, MigrationParts};
+pub use migration::{Migration, MigrationParts, StaticMigrationParts};
 pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
 };

@@ -54,6 +54,24 @@ pub struct MigrationParts {
     pub delimiter: Option<String>,
 }
 
+/// The parts of a migration as `embed!()` writes them into the binary, for
+/// [`Migration::from_static`]: the fields of [`MigrationParts`], as static text, named.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct StaticMigrationParts {
+    pub kind: MigrationKind,
+    pub version: Option<&'static str>,
+    pub description: &'static str,
+    pub filename: &'static str,
+    pub path: &'static str,
+    pub checksum: &'static str,
+    pub upgrade_sql: &'static str,
+    pub rollback_sql: Option<&'static str>,
+    pub rollback_first_line: usize,
+    pub no_transaction: bool,
+    pub delimiter: Option<&'static str>,
+}
+
 impl Migration {
     /// Assembles a migration from owned parts (used when reading from disk).
     pub fn new(parts: MigrationParts) -> Self {
@@ -76,39 +94,26 @@ impl Migration {
     /// Assembles a migration from static text; the code `embed!()` generates calls this after the
     /// macro validated every part.
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const fn from_static(
-        kind: MigrationKind,
-        version: Option<&'static str>,
-        description: &'static str,
-        filename: &'static str,
-        path: &'static str,
-        checksum: &'static str,
-        upgrade_sql: &'static str,
-        rollback_sql: Option<&'static str>,
-        rollback_first_line: usize,
-        no_transaction: bool,
-        delimiter: Option<&'static str>,
-    ) -> Self {
+    pub const fn from_static(parts: StaticMigrationParts) -> Self {
         Self {
-            kind,
-            version: match version {
+            kind: parts.kind,
+            version: match parts.version {
                 Some(text) => Some(Version::from_validated_static(text)),
                 None => None,
             },
-            description: Cow::Borrowed(description),
-            filename: Cow::Borrowed(filename),
-            path: Cow::Borrowed(path),
-            checksum: Cow::Borrowed(checksum),
-            upgrade_sql: Cow::Borrowed(upgrade_sql),
+            description: Cow::Borrowed(parts.description),
+            filename: Cow::Borrowed(parts.filename),
+            path: Cow::Borrowed(parts.path),
+            checksum: Cow::Borrowed(parts.checksum),
+            upgrade_sql: Cow::Borrowed(parts.upgrade_sql),
             upgrade_first_line: 1,
-            rollback_sql: match rollback_sql {
+            rollback_sql: match parts.rollback_sql {
                 Some(text) => Some(Cow::Borrowed(text)),
                 None => None,
             },
-            rollback_first_line,
-            no_transaction,
-            delimiter: match delimiter {
+            rollback_first_line: parts.rollback_first_line,
+            no_transaction: parts.no_transaction,
+            delimiter: match parts.delimiter {
                 Some(text) => Some(Cow::Borrowed(text)),
                 None => None,
             },

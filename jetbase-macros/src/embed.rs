@@ -84,19 +84,19 @@ fn migration_tokens(migration: &Migration) -> TokenStream {
     let no_transaction = migration.no_transaction();
     let delimiter = option_tokens(migration.delimiter());
     quote! {
-        ::jetbase::Migration::from_static(
-            ::jetbase::MigrationKind::#kind,
-            #version,
-            #description,
-            #filename,
-            #path,
-            #checksum,
-            #upgrade_sql,
-            #rollback_sql,
-            #rollback_first_line,
-            #no_transaction,
-            #delimiter,
-        )
+        ::jetbase::Migration::from_static(::jetbase::StaticMigrationParts {
+            kind: ::jetbase::MigrationKind::#kind,
+            version: #version,
+            description: #description,
+            filename: #filename,
+            path: #path,
+            checksum: #checksum,
+            upgrade_sql: #upgrade_sql,
+            rollback_sql: #rollback_sql,
+            rollback_first_line: #rollback_first_line,
+            no_transaction: #no_transaction,
+            delimiter: #delimiter,
+        })
     }
 }
 

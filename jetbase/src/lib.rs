@@ -58,6 +58,8 @@ pub use schema::Model;
 #[cfg(feature = "sqlx-0_9")]
 pub use sqlx;
 
+#[doc(hidden)]
+pub use jetbase_core::StaticMigrationParts;
 pub use jetbase_core::{
     AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, PlanError, ScanError,
     SourceError, SplitError, State, Statement, Version, VersionError,
