@@ -2,10 +2,12 @@
 //! PostgreSQL, in one run, contenders alternated and repeated, medians and ratios, and how each
 //! grows with the number of migrations:
 //!
-//! - the up-to-date check (every migration applied, nothing to do): jetbase `run` vs
-//!   `sqlx::migrate::Migrator::run` (same SQL) vs refinery's `run_async` (PostgreSQL);
-//! - applying all 1,000 to an empty database: jetbase vs sqlx vs raw execution of the same SQL,
-//!   each statement in its own transaction on one connection, with no bookkeeping (the floor).
+//! - the up-to-date check (every migration applied, nothing to do): jetbase `run` on sqlx 0.9's
+//!   and on sqlx 0.8's pools vs `sqlx::migrate::Migrator::run` of sqlx 0.9 and of sqlx 0.8 (same
+//!   SQL) vs refinery's `run_async` (PostgreSQL);
+//! - applying all to an empty database: the same jetbase and sqlx contenders vs raw execution of
+//!   the same SQL, each statement in its own transaction on one connection, with no bookkeeping
+//!   (the floor).
 //!
 //! Needs JETBASE_TEST_POSTGRES_URL (an admin URL): `bash scripts/bench.sh` starts a server and
 //! runs this with the other benchmarks. JETBASE_BENCH_SIZES (default `100,1000,10000`) narrows a
@@ -75,6 +77,7 @@ struct Databases {
 }
 
 impl Databases {
+    /// A new PostgreSQL database, its sqlx 0.9 pool and its URL.
     async fn postgres(&mut self) -> (PgPool, String) {
         self.next += 1;
         let name = format!("jb_bench_{}_{}", std::process::id(), self.next);
@@ -87,13 +90,33 @@ impl Databases {
         (PgPool::connect(&url).await.expect("connect"), url)
     }
 
-    async fn sqlite(&mut self) -> SqlitePool {
+    /// A new PostgreSQL database through sqlx 0.8.
+    async fn postgres_0_8(&mut self) -> sqlx_0_8::PgPool {
+        let (pool, url) = self.postgres().await;
+        pool.close().await;
+        sqlx_0_8::PgPool::connect(&url).await.expect("connect")
+    }
+
+    /// A new SQLite file's URL.
+    fn sqlite_url(&mut self) -> String {
         self.next += 1;
         let path = self
             .sqlite_dir
             .path()
             .join(format!("bench_{}.db", self.next));
-        SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    async fn sqlite(&mut self) -> SqlitePool {
+        let url = self.sqlite_url();
+        SqlitePool::connect(&url)
+            .await
+            .expect("open a benchmark SQLite file")
+    }
+
+    async fn sqlite_0_8(&mut self) -> sqlx_0_8::SqlitePool {
+        let url = self.sqlite_url();
+        sqlx_0_8::SqlitePool::connect(&url)
             .await
             .expect("open a benchmark SQLite file")
     }
@@ -174,6 +197,9 @@ async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Grow
     let sqlx_migrator = sqlx::migrate::Migrator::new(sqlx_dir.as_path())
         .await
         .expect("sqlx migrations");
+    let sqlx_0_8_migrator = sqlx_0_8::migrate::Migrator::new(sqlx_dir.as_path())
+        .await
+        .expect("sqlx 0.8 migrations");
     let refinery_migrations: Vec<refinery::Migration> = (1..=migrations)
         .map(|index| {
             refinery::Migration::unapplied(
@@ -187,124 +213,226 @@ async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Grow
     println!("\n==== {migrations} single-statement migrations; medians of alternated rounds");
     // ---- up-to-date check ----
     let (jetbase_pg, _) = databases.postgres().await;
+    let jetbase_pg_0_8 = databases.postgres_0_8().await;
     let (sqlx_pg, _) = databases.postgres().await;
+    let sqlx_pg_0_8 = databases.postgres_0_8().await;
     let (_, refinery_url) = databases.postgres().await;
     let mut refinery_pg = refinery_client(&refinery_url).await;
     jetbase.run(&jetbase_pg).await.expect("jetbase applies");
+    jetbase.run(&jetbase_pg_0_8).await.expect("jetbase applies");
     sqlx_migrator.run(&sqlx_pg).await.expect("sqlx applies");
+    sqlx_0_8_migrator
+        .run(&sqlx_pg_0_8)
+        .await
+        .expect("sqlx 0.8 applies");
     refinery_runner
         .run_async(&mut refinery_pg)
         .await
         .expect("refinery applies");
-    let (mut j, mut s, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    let mut samples: [Vec<Duration>; 5] = Default::default();
     for _ in 0..rounds(migrations, CHECK_ROUNDS) {
-        let started = Instant::now();
-        assert!(
-            jetbase
-                .run(&jetbase_pg)
-                .await
-                .expect("jetbase check")
-                .migrations
-                .is_empty()
-        );
-        j.push(started.elapsed());
-        let started = Instant::now();
-        sqlx_migrator.run(&sqlx_pg).await.expect("sqlx check");
-        s.push(started.elapsed());
-        let started = Instant::now();
-        refinery_runner
-            .run_async(&mut refinery_pg)
-            .await
-            .expect("refinery check");
-        r.push(started.elapsed());
+        for (contender, times) in samples.iter_mut().enumerate() {
+            let started = Instant::now();
+            match contender {
+                0 => assert!(
+                    jetbase
+                        .run(&jetbase_pg)
+                        .await
+                        .expect("check")
+                        .migrations
+                        .is_empty()
+                ),
+                1 => assert!(
+                    jetbase
+                        .run(&jetbase_pg_0_8)
+                        .await
+                        .expect("check")
+                        .migrations
+                        .is_empty()
+                ),
+                2 => sqlx_migrator.run(&sqlx_pg).await.expect("sqlx check"),
+                3 => sqlx_0_8_migrator
+                    .run(&sqlx_pg_0_8)
+                    .await
+                    .expect("sqlx 0.8 check"),
+                _ => drop(
+                    refinery_runner
+                        .run_async(&mut refinery_pg)
+                        .await
+                        .expect("refinery check"),
+                ),
+            }
+            times.push(started.elapsed());
+        }
     }
+    let [j, j8, s, s8, r] = samples;
     report(
         growth,
         migrations,
         "PostgreSQL, up-to-date check",
-        &[("jetbase", j), ("sqlx", s), ("refinery", r)],
+        &[
+            ("jetbase", j),
+            ("jetbase on sqlx 0.8", j8),
+            ("sqlx 0.9", s),
+            ("sqlx 0.8", s8),
+            ("refinery", r),
+        ],
     );
 
     let jetbase_sqlite = databases.sqlite().await;
+    let jetbase_sqlite_0_8 = databases.sqlite_0_8().await;
     let sqlx_sqlite = databases.sqlite().await;
+    let sqlx_sqlite_0_8 = databases.sqlite_0_8().await;
     jetbase.run(&jetbase_sqlite).await.expect("jetbase applies");
+    jetbase
+        .run(&jetbase_sqlite_0_8)
+        .await
+        .expect("jetbase applies");
     sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx applies");
-    let (mut j, mut s) = (Vec::new(), Vec::new());
+    sqlx_0_8_migrator
+        .run(&sqlx_sqlite_0_8)
+        .await
+        .expect("sqlx 0.8 applies");
+    let mut samples: [Vec<Duration>; 4] = Default::default();
     for _ in 0..rounds(migrations, CHECK_ROUNDS) {
-        let started = Instant::now();
-        assert!(
-            jetbase
-                .run(&jetbase_sqlite)
-                .await
-                .expect("jetbase check")
-                .migrations
-                .is_empty()
-        );
-        j.push(started.elapsed());
-        let started = Instant::now();
-        sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx check");
-        s.push(started.elapsed());
+        for (contender, times) in samples.iter_mut().enumerate() {
+            let started = Instant::now();
+            match contender {
+                0 => assert!(
+                    jetbase
+                        .run(&jetbase_sqlite)
+                        .await
+                        .expect("check")
+                        .migrations
+                        .is_empty()
+                ),
+                1 => assert!(
+                    jetbase
+                        .run(&jetbase_sqlite_0_8)
+                        .await
+                        .expect("check")
+                        .migrations
+                        .is_empty()
+                ),
+                2 => sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx check"),
+                _ => sqlx_0_8_migrator
+                    .run(&sqlx_sqlite_0_8)
+                    .await
+                    .expect("sqlx 0.8 check"),
+            }
+            times.push(started.elapsed());
+        }
     }
+    let [j, j8, s, s8] = samples;
     report(
         growth,
         migrations,
         "SQLite, up-to-date check",
-        &[("jetbase", j), ("sqlx", s)],
+        &[
+            ("jetbase", j),
+            ("jetbase on sqlx 0.8", j8),
+            ("sqlx 0.9", s),
+            ("sqlx 0.8", s8),
+        ],
     );
 
     // ---- apply all to an empty database ----
     // Each round starts with a different contender, so that none always runs first or last.
-    let mut samples: [Vec<Duration>; 3] = Default::default();
+    let mut samples: [Vec<Duration>; 5] = Default::default();
     for round in 0..rounds(migrations, APPLY_ROUNDS) * 2 {
-        for turn in 0..3 {
-            let contender = (round + turn) % 3;
-            let (pool, _) = databases.postgres().await;
-            let started = Instant::now();
-            match contender {
-                0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
-                1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
-                _ => raw_apply_postgres(&pool, migrations).await,
-            }
-            samples[contender].push(started.elapsed());
-            pool.close().await;
+        for turn in 0..5 {
+            let contender = (round + turn) % 5;
+            let elapsed = match contender {
+                0 | 2 | 4 => {
+                    let (pool, _) = databases.postgres().await;
+                    let started = Instant::now();
+                    match contender {
+                        0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                        2 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
+                        _ => raw_apply_postgres(&pool, migrations).await,
+                    }
+                    let elapsed = started.elapsed();
+                    pool.close().await;
+                    elapsed
+                }
+                _ => {
+                    let pool = databases.postgres_0_8().await;
+                    let started = Instant::now();
+                    match contender {
+                        1 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                        _ => sqlx_0_8_migrator
+                            .run(&pool)
+                            .await
+                            .expect("sqlx 0.8 applies"),
+                    }
+                    let elapsed = started.elapsed();
+                    pool.close().await;
+                    elapsed
+                }
+            };
+            samples[contender].push(elapsed);
         }
     }
-    let [j, s, raw] = samples;
+    let [j, j8, s, s8, raw] = samples;
     report(
         growth,
         migrations,
         "PostgreSQL, apply all to an empty database",
         &[
             ("jetbase", j),
-            ("sqlx", s),
+            ("jetbase on sqlx 0.8", j8),
+            ("sqlx 0.9", s),
+            ("sqlx 0.8", s8),
             ("raw (one transaction each)", raw),
         ],
     );
 
-    let mut samples: [Vec<Duration>; 4] = Default::default();
+    let mut samples: [Vec<Duration>; 6] = Default::default();
     for round in 0..rounds(migrations, APPLY_ROUNDS) * 2 {
-        for turn in 0..4 {
-            let contender = (round + turn) % 4;
-            let pool = databases.sqlite().await;
-            let started = Instant::now();
-            match contender {
-                0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
-                1 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
-                2 => raw_apply_sqlite(&pool, migrations).await,
-                _ => raw_apply_sqlite_one_transaction(&pool, migrations).await,
-            }
-            samples[contender].push(started.elapsed());
-            pool.close().await;
+        for turn in 0..6 {
+            let contender = (round + turn) % 6;
+            let elapsed = match contender {
+                1 | 3 => {
+                    let pool = databases.sqlite_0_8().await;
+                    let started = Instant::now();
+                    match contender {
+                        1 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                        _ => sqlx_0_8_migrator
+                            .run(&pool)
+                            .await
+                            .expect("sqlx 0.8 applies"),
+                    }
+                    let elapsed = started.elapsed();
+                    pool.close().await;
+                    elapsed
+                }
+                _ => {
+                    let pool = databases.sqlite().await;
+                    let started = Instant::now();
+                    match contender {
+                        0 => drop(jetbase.run(&pool).await.expect("jetbase applies")),
+                        2 => sqlx_migrator.run(&pool).await.expect("sqlx applies"),
+                        4 => raw_apply_sqlite(&pool, migrations).await,
+                        _ => raw_apply_sqlite_one_transaction(&pool, migrations).await,
+                    }
+                    let elapsed = started.elapsed();
+                    pool.close().await;
+                    elapsed
+                }
+            };
+            samples[contender].push(elapsed);
         }
     }
-    let [j, s, raw, raw_one] = samples;
+    let [j, j8, s, s8, raw, raw_one] = samples;
     report(
         growth,
         migrations,
         "SQLite, apply all to an empty database",
         &[
             ("jetbase", j),
-            ("sqlx", s),
+            ("jetbase on sqlx 0.8", j8),
+            ("sqlx 0.9", s),
+            ("sqlx 0.8", s8),
             ("raw (one transaction each)", raw),
             ("raw (one transaction for all)", raw_one),
         ],
