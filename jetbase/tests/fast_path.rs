@@ -94,6 +94,25 @@ macro_rules! serial_database_test {
                 let _turn = super::ONE_AT_A_TIME.lock().await;
                 super::$body(&crate::common::mysql().await).await;
             }
+            /// The same bodies with sqlx 0.8's pools.
+            #[cfg(feature = "sqlx-0_8")]
+            mod sqlx_0_8 {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let _turn = super::super::ONE_AT_A_TIME.lock().await;
+                    super::super::$body(&crate::common::sqlx_0_8::sqlite().await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let _turn = super::super::ONE_AT_A_TIME.lock().await;
+                    super::super::$body(&crate::common::sqlx_0_8::postgres().await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() {
+                    let _turn = super::super::ONE_AT_A_TIME.lock().await;
+                    super::super::$body(&crate::common::sqlx_0_8::mysql().await).await;
+                }
+            }
         }
     };
 }
