@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use jetbase_core::{PlanError, ScanError, SplitError, VersionError};
 
-use crate::DatabaseError;
+use crate::database_error::DatabaseError;
 
 /// What can go wrong in jetbase.
 #[derive(Debug, thiserror::Error)]

@@ -31,6 +31,7 @@ mod backend;
 ))]
 pub mod blocking;
 pub mod build;
+mod database_error;
 mod error;
 mod fast_path;
 mod lock;

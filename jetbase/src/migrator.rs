@@ -92,37 +92,6 @@ impl Migrator {
         self
     }
 
-    /// Brings the database up to date: the same as [`Migrator::upgrade`] with no options.
-    ///
-    /// On an up-to-date database this is one read-only query: no lock, no DDL.
-    ///
-    /// ```no_run
-    /// # async fn start(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
-    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
-    /// let report = MIGRATOR.run(&pool).await?;
-    /// println!("applied {} migrations", report.migrations.len());
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As for [`Upgrade`](crate::Upgrade).
-    pub fn run<'a, D: Database>(&'a self, database: &'a D) -> crate::Upgrade<'a, D> {
-        self.upgrade(database)
-    }
-
-    /// An upgrade with options (`count`, `to_version`, `dry_run`, the validation switches),
-    /// run by `.await`.
-    pub fn upgrade<'a, D: Database>(&'a self, database: &'a D) -> crate::Upgrade<'a, D> {
-        crate::Upgrade::new(self, database)
-    }
-
-    /// A rollback with options (`count`, `to_version`, `dry_run`), run by `.await`. By default
-    /// it rolls back the last applied versioned migration.
-    pub fn rollback<'a, D: Database>(&'a self, database: &'a D) -> crate::Rollback<'a, D> {
-        crate::Rollback::new(self, database)
-    }
-
     /// The history rows, oldest first. Creates and changes nothing; an empty list when the
     /// database has no jetbase tables.
     ///

@@ -43,6 +43,40 @@ fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize,
 /// The future an [`Upgrade`] or a [`Rollback`] becomes when awaited.
 pub type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<Report, Error>> + Send + 'a>>;
 
+/// Upgrades and rollbacks are built from the migrator (here, beside the builders).
+impl Migrator {
+    /// Brings the database up to date: the same as [`Migrator::upgrade`] with no options.
+    ///
+    /// On an up-to-date database this is one read-only query: no lock, no DDL.
+    ///
+    /// ```no_run
+    /// # async fn start(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let report = MIGRATOR.run(&pool).await?;
+    /// println!("applied {} migrations", report.migrations.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`Upgrade`].
+    pub fn run<'a, D: Database>(&'a self, database: &'a D) -> Upgrade<'a, D> {
+        self.upgrade(database)
+    }
+
+    /// An upgrade with options (`count`, `to_version`, `dry_run`, the validation switches),
+    /// run by `.await`.
+    pub fn upgrade<'a, D: Database>(&'a self, database: &'a D) -> Upgrade<'a, D> {
+        Upgrade::new(self, database)
+    }
+
+    /// A rollback with options (`count`, `to_version`, `dry_run`), run by `.await`. By default
+    /// it rolls back the last applied versioned migration.
+    pub fn rollback<'a, D: Database>(&'a self, database: &'a D) -> Rollback<'a, D> {
+        Rollback::new(self, database)
+    }
+}
+
 /// An upgrade, configured by its methods and run by `.await` (see [`Migrator::upgrade`]).
 ///
 /// ```no_run

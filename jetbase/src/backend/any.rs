@@ -286,7 +286,7 @@ trait ErasedDatabase: Send + Sync + 'static {
     fn read_schema_erased<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<crate::schema::Schema, DatabaseError>>;
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>>;
     fn close_erased(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -405,7 +405,7 @@ impl<D: Database> ErasedDatabase for D {
     fn read_schema_erased<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<crate::schema::Schema, DatabaseError>> {
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
         Box::pin(self.read_schema(postgres_schema))
     }
 
@@ -490,7 +490,7 @@ impl Database for AnyPool {
     async fn read_schema<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> Result<crate::schema::Schema, DatabaseError> {
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
         self.inner.read_schema_erased(postgres_schema).await
     }
 

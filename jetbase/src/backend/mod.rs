@@ -23,7 +23,11 @@ use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, State
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub(crate) mod any;
-mod error;
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+    allow(dead_code)
+)]
+mod gather;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
@@ -33,7 +37,7 @@ mod sqlx_0_8;
 mod sqlx_0_9;
 pub(crate) mod tables;
 
-pub use error::{DatabaseError, DatabaseErrorKind};
+pub use crate::database_error::{DatabaseError, DatabaseErrorKind};
 use tables::{EngineSql, Tables};
 
 pub(crate) mod private {
@@ -235,7 +239,7 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
     fn read_schema<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> impl Future<Output = Result<crate::schema::Schema, DatabaseError>> + Send + 'a;
+    ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a;
 
     /// Closes the pool's connections.
     #[doc(hidden)]

@@ -1,8 +1,9 @@
 //! MySQL's and MariaDB's `information_schema`: three queries for the whole database.
 
 use super::{Pool, sqlx};
-use crate::schema::{Gather, OnDelete, Schema};
+use crate::backend::gather::Gather;
 use jetbase_core::schema::ForeignKey;
+use jetbase_core::schema::{OnDelete, Schema};
 
 pub(super) async fn read_schema(
     pool: &Pool,

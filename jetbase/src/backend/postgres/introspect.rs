@@ -2,8 +2,9 @@
 //! for the whole schema, whatever its size.
 
 use super::{Pool, sqlx, text};
-use crate::schema::{Gather, Index, OnDelete, Schema};
+use crate::backend::gather::Gather;
 use jetbase_core::schema::ForeignKey;
+use jetbase_core::schema::{Index, OnDelete, Schema};
 
 /// A foreign key: table, name, referenced table, `confdeltype`, columns, referenced columns.
 type KeyRow = (String, String, String, String, Vec<String>, Vec<String>);

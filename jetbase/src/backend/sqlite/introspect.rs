@@ -2,8 +2,9 @@
 //! whole schema.
 
 use super::{Pool, sqlx, text};
-use crate::schema::{Gather, OnDelete, REBUILD_PREFIX, Schema};
+use crate::backend::gather::Gather;
 use jetbase_core::schema::{ForeignKey, generated_name};
+use jetbase_core::schema::{OnDelete, REBUILD_PREFIX, Schema};
 
 /// A foreign key column: table, key id, referenced table, column, referenced column, action.
 type KeyRow = (String, i64, String, String, Option<String>, String);

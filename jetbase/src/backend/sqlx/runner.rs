@@ -633,7 +633,7 @@ impl crate::backend::Database for Pool {
     async fn read_schema<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> Result<crate::schema::Schema, DatabaseError> {
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
         super::introspect::read_schema(self, postgres_schema)
             .await
             .map_err(database_error)

@@ -74,6 +74,10 @@ impl DatabaseError {
         self.kind == DatabaseErrorKind::MissingTable
     }
 
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) fn is_missing_column(&self) -> bool {
         self.kind == DatabaseErrorKind::MissingColumn
     }
