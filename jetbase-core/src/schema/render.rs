@@ -427,7 +427,7 @@ impl Sql {
                 ),
                 format!("DROP INDEX IF EXISTS {name}"),
             ],
-            _ => vec![format!("DROP INDEX {name}")],
+            Dialect::Postgres | Dialect::Sqlite => vec![format!("DROP INDEX {name}")],
         }
     }
 
@@ -467,7 +467,7 @@ impl Sql {
                 }
                 out
             }
-            _ => vec![format!(
+            Dialect::Postgres | Dialect::Sqlite => vec![format!(
                 "ALTER TABLE {} DROP CONSTRAINT {name}",
                 self.quote(table)
             )],
@@ -515,7 +515,7 @@ impl Sql {
         if !from.is_empty() {
             out.push(match self.dialect {
                 Dialect::MySql => format!("ALTER TABLE {table_sql} DROP PRIMARY KEY"),
-                _ => format!(
+                Dialect::Postgres | Dialect::Sqlite => format!(
                     "ALTER TABLE {table_sql} DROP CONSTRAINT {}",
                     self.quote(&format!("{table}_pkey"))
                 ),

@@ -129,7 +129,7 @@ impl SqlType {
         match dialect {
             Dialect::Postgres => self.postgres(),
             Dialect::MySql => self.mysql(),
-            _ => self.sqlite(),
+            Dialect::Sqlite => self.sqlite(),
         }
     }
 
@@ -234,7 +234,7 @@ pub fn canonical_type(dialect: Dialect, sql: &str) -> String {
     match dialect {
         Dialect::Postgres => postgres_alias(&spaced),
         Dialect::MySql => mysql_alias(&spaced),
-        _ => spaced,
+        Dialect::Sqlite => spaced,
     }
 }
 
