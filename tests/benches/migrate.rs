@@ -186,6 +186,12 @@ async fn main() {
     growth.print();
 }
 
+/// jetbase's up-to-date check: nothing to apply.
+async fn up_to_date<D: jetbase::Database>(migrator: &jetbase::Migrator, pool: &D) {
+    let report = migrator.run(pool).await.expect("jetbase check");
+    assert!(report.migrations.is_empty());
+}
+
 /// Every comparison at one size, printed and recorded in `growth`.
 async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Growth) {
     let files = tempfile::tempdir().expect("a temporary directory");
@@ -234,22 +240,8 @@ async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Grow
         for (contender, times) in samples.iter_mut().enumerate() {
             let started = Instant::now();
             match contender {
-                0 => assert!(
-                    jetbase
-                        .run(&jetbase_pg)
-                        .await
-                        .expect("check")
-                        .migrations
-                        .is_empty()
-                ),
-                1 => assert!(
-                    jetbase
-                        .run(&jetbase_pg_0_8)
-                        .await
-                        .expect("check")
-                        .migrations
-                        .is_empty()
-                ),
+                0 => up_to_date(&jetbase, &jetbase_pg).await,
+                1 => up_to_date(&jetbase, &jetbase_pg_0_8).await,
                 2 => sqlx_migrator.run(&sqlx_pg).await.expect("sqlx check"),
                 3 => sqlx_0_8_migrator
                     .run(&sqlx_pg_0_8)
@@ -298,22 +290,8 @@ async fn compare(databases: &mut Databases, migrations: usize, growth: &mut Grow
         for (contender, times) in samples.iter_mut().enumerate() {
             let started = Instant::now();
             match contender {
-                0 => assert!(
-                    jetbase
-                        .run(&jetbase_sqlite)
-                        .await
-                        .expect("check")
-                        .migrations
-                        .is_empty()
-                ),
-                1 => assert!(
-                    jetbase
-                        .run(&jetbase_sqlite_0_8)
-                        .await
-                        .expect("check")
-                        .migrations
-                        .is_empty()
-                ),
+                0 => up_to_date(&jetbase, &jetbase_sqlite).await,
+                1 => up_to_date(&jetbase, &jetbase_sqlite_0_8).await,
                 2 => sqlx_migrator.run(&sqlx_sqlite).await.expect("sqlx check"),
                 _ => sqlx_0_8_migrator
                     .run(&sqlx_sqlite_0_8)

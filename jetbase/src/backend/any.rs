@@ -197,6 +197,15 @@ where
 /// it back.
 pub struct AnySession(Box<dyn Any + Send>);
 
+impl AnySession {
+    /// The session of `D` inside: the database that opened it.
+    fn of<D: Database>(&mut self) -> Result<&mut D::Session, DatabaseError> {
+        self.0
+            .downcast_mut::<D::Session>()
+            .ok_or_else(foreign_session)
+    }
+}
+
 /// The liveness lock of whichever database.
 pub struct AnyLiveness(Box<dyn ErasedLiveness>);
 
@@ -368,10 +377,7 @@ impl<D: Database> ErasedDatabase for D {
         job: &'a Job<'a>,
     ) -> BoxFuture<'a, Result<(), JobFailure>> {
         Box::pin(async move {
-            let session = session
-                .0
-                .downcast_mut::<D::Session>()
-                .ok_or_else(foreign_session)?;
+            let session = session.of::<D>()?;
             self.run_job(session, tables, job).await
         })
     }
@@ -381,10 +387,7 @@ impl<D: Database> ErasedDatabase for D {
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>> {
         Box::pin(async move {
-            let session = session
-                .0
-                .downcast_mut::<D::Session>()
-                .ok_or_else(foreign_session)?;
+            let session = session.of::<D>()?;
             self.begin_run(session).await
         })
     }
@@ -394,10 +397,7 @@ impl<D: Database> ErasedDatabase for D {
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>> {
         Box::pin(async move {
-            let session = session
-                .0
-                .downcast_mut::<D::Session>()
-                .ok_or_else(foreign_session)?;
+            let session = session.of::<D>()?;
             self.commit_run(session).await
         })
     }
