@@ -18,6 +18,9 @@ pub enum Dialect {
     /// MySQL and MariaDB: backslash escapes in strings, `"` strings, `#` comments, `-- ` needs a
     /// space after it, comments do not nest.
     MySql,
+    /// Snowflake: backslash escapes in `'` strings, `$$` strings (no tags), `//` and `--` line
+    /// comments, `BEGIN ... END` blocks of Snowflake Scripting, `DECLARE` sections.
+    Snowflake,
 }
 
 /// What a database's engine can do, which decides how jetbase runs migrations on it.
@@ -49,7 +52,12 @@ pub struct Capabilities {
 
 impl Dialect {
     /// Every dialect, in a fixed order.
-    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql];
+    pub const ALL: [Dialect; 4] = [
+        Dialect::Postgres,
+        Dialect::Sqlite,
+        Dialect::MySql,
+        Dialect::Snowflake,
+    ];
 
     /// What this database's engine can do.
     pub const fn capabilities(self) -> Capabilities {
@@ -76,6 +84,15 @@ impl Dialect {
                 session_locks: true,
                 update_row_count: true,
             },
+            // DDL commits the open transaction; no lock dies with its session (the lock is a
+            // lease, renewed while its holder runs).
+            Self::Snowflake => Capabilities {
+                transactional_ddl: false,
+                implicit_commit_ddl: true,
+                savepoints: false,
+                session_locks: false,
+                update_row_count: true,
+            },
         }
     }
 
@@ -89,16 +106,19 @@ impl Dialect {
     pub fn quote_identifier(self, name: &str) -> String {
         match self {
             Self::MySql => format!("`{}`", name.replace('`', "``")),
-            Self::Postgres | Self::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+            Self::Postgres | Self::Sqlite | Self::Snowflake => {
+                format!("\"{}\"", name.replace('"', "\"\""))
+            }
         }
     }
 
-    /// A short lower-case name: `postgres`, `sqlite`, `mysql`.
+    /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
             Self::Sqlite => "sqlite",
             Self::MySql => "mysql",
+            Self::Snowflake => "snowflake",
         }
     }
 }

@@ -92,7 +92,7 @@ pub fn split_statements(
 ) -> Result<Vec<Statement<'_>>, SplitError> {
     let mut lexer = Lexer::new(text, dialect, first_line);
     let mut statements = Vec::new();
-    let mut current = StatementBuilder::default();
+    let mut current = StatementBuilder::new(dialect);
     while let Some(token) = lexer.next_token()? {
         match token.kind {
             TokenKind::Trivia => {}
@@ -163,6 +163,14 @@ pub fn split_with_delimiter<'a>(
 /// `BEGIN ... END` body is open.
 #[derive(Default)]
 struct StatementBuilder {
+    /// Snowflake Scripting: a statement may itself be a block (`BEGIN ... END`, `DECLARE ...
+    /// BEGIN ... END`), and `END FOR` closes a loop. Kept from one statement to the next.
+    scripting: bool,
+    /// Snowflake: the statement started with `BEGIN`; the next token tells a block from a
+    /// transaction (`BEGIN;`, `BEGIN TRANSACTION`, `BEGIN WORK`, `BEGIN NAME t`).
+    pending_begin: bool,
+    /// Snowflake: inside a block's `DECLARE` section, before its `BEGIN`.
+    in_declare: bool,
     /// Byte range of the statement so far (first to last significant token).
     range: Option<(usize, usize)>,
     /// How many significant tokens came before; the first decides whether bodies are possible.
@@ -180,9 +188,49 @@ struct StatementBuilder {
 }
 
 impl StatementBuilder {
+    fn new(dialect: Dialect) -> Self {
+        Self {
+            scripting: dialect == Dialect::Snowflake,
+            ..Self::default()
+        }
+    }
+
     fn body_depth(&mut self) -> usize {
         self.resolve_pending_end(None);
-        self.depth
+        // `BEGIN;` starts a transaction.
+        self.pending_begin = false;
+        self.depth + usize::from(self.in_declare)
+    }
+
+    /// Snowflake Scripting: whether the statement's first word, or the word after a first
+    /// `BEGIN`, opens a block. Returns true when the word was consumed.
+    fn scripting_block(&mut self, word: Option<&str>) -> bool {
+        if std::mem::take(&mut self.pending_begin) {
+            let is_transaction = word.is_some_and(|word| {
+                ["TRANSACTION", "WORK", "NAME"]
+                    .iter()
+                    .any(|keyword| word.eq_ignore_ascii_case(keyword))
+            });
+            if !is_transaction {
+                self.creates_routine = true;
+                self.depth = 1;
+            }
+            // The word itself may open a block of its own (`BEGIN BEGIN ... END; END`).
+            return false;
+        }
+        let Some(word) = word.filter(|_| self.tokens == 1) else {
+            return false;
+        };
+        if word.eq_ignore_ascii_case("BEGIN") {
+            self.pending_begin = true;
+            return true;
+        }
+        if word.eq_ignore_ascii_case("DECLARE") {
+            self.creates_routine = true;
+            self.in_declare = true;
+            return true;
+        }
+        false
     }
 
     /// Settles a pending `END` with the word that follows it; returns whether that word was
@@ -192,7 +240,7 @@ impl StatementBuilder {
             return false;
         }
         let is = |word: &str| next_word.is_some_and(|next| next.eq_ignore_ascii_case(word));
-        if is("IF") || is("LOOP") || is("WHILE") || is("REPEAT") {
+        if is("IF") || is("LOOP") || is("WHILE") || is("REPEAT") || (self.scripting && is("FOR")) {
             return true;
         }
         self.depth = self.depth.saturating_sub(1);
@@ -204,6 +252,9 @@ impl StatementBuilder {
         self.tokens += 1;
         let word = (kind == TokenKind::Word).then_some(text);
         if self.resolve_pending_end(word) {
+            return;
+        }
+        if self.scripting && self.scripting_block(word) {
             return;
         }
         let Some(word) = word else {
@@ -219,12 +270,18 @@ impl StatementBuilder {
         if self.starts_with_create && !self.seen_paren && !self.creates_routine {
             self.creates_routine = ["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"]
                 .iter()
-                .any(|keyword| word.eq_ignore_ascii_case(keyword));
+                .any(|keyword| word.eq_ignore_ascii_case(keyword))
+                // A Snowflake task's body may be a scripting block.
+                || (self.scripting && word.eq_ignore_ascii_case("TASK"));
         }
         if !self.creates_routine {
             return;
         }
-        if word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE") {
+        if word.eq_ignore_ascii_case("BEGIN") && self.in_declare {
+            // The body of the DECLARE section's block.
+            self.in_declare = false;
+            self.depth += 1;
+        } else if word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE") {
             self.depth += 1;
         } else if word.eq_ignore_ascii_case("END") && self.depth > 0 {
             self.pending_end = true;
@@ -244,7 +301,15 @@ impl StatementBuilder {
                 line: lines.line_at(start),
             });
         }
-        *self = Self::default();
+        *self = Self::new_like(self);
+    }
+
+    /// A builder for the next statement, of the same dialect.
+    fn new_like(previous: &Self) -> Self {
+        Self {
+            scripting: previous.scripting,
+            ..Self::default()
+        }
     }
 }
 
@@ -334,12 +399,17 @@ impl<'a> Lexer<'a> {
                 self.skip_line();
                 TokenKind::Trivia
             }
+            b'/' if self.peek(1) == Some(b'/') && self.dialect == Dialect::Snowflake => {
+                self.skip_line();
+                TokenKind::Trivia
+            }
             b'/' if self.peek(1) == Some(b'*') => {
                 self.skip_block_comment(start)?;
                 TokenKind::Trivia
             }
             b'\'' => {
-                let backslash = self.dialect == Dialect::MySql || self.is_escape_string(start);
+                let backslash = matches!(self.dialect, Dialect::MySql | Dialect::Snowflake)
+                    || self.is_escape_string(start);
                 self.skip_quoted(b'\'', backslash, Unterminated::SingleQuote, start)?;
                 TokenKind::Quoted
             }
@@ -360,7 +430,11 @@ impl<'a> Lexer<'a> {
                 }
                 TokenKind::Quoted
             }
-            b'$' if self.dialect == Dialect::Postgres => match self.dollar_tag() {
+            b'$' if matches!(self.dialect, Dialect::Postgres | Dialect::Snowflake) => match self
+                .dollar_tag()
+                // Snowflake's dollar strings have no tag: `$name$` is not one.
+                .filter(|&len| self.dialect == Dialect::Postgres || len == 2)
+            {
                 Some(tag_len) => {
                     self.skip_dollar_quoted(start, tag_len)?;
                     TokenKind::Quoted

@@ -427,7 +427,9 @@ impl Sql {
                 ),
                 format!("DROP INDEX IF EXISTS {name}"),
             ],
-            Dialect::Postgres | Dialect::Sqlite => vec![format!("DROP INDEX {name}")],
+            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => {
+                vec![format!("DROP INDEX {name}")]
+            }
         }
     }
 
@@ -467,7 +469,7 @@ impl Sql {
                 }
                 out
             }
-            Dialect::Postgres | Dialect::Sqlite => vec![format!(
+            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => vec![format!(
                 "ALTER TABLE {} DROP CONSTRAINT {name}",
                 self.quote(table)
             )],
@@ -514,7 +516,9 @@ impl Sql {
         let mut out = Vec::new();
         if !from.is_empty() {
             out.push(match self.dialect {
-                Dialect::MySql => format!("ALTER TABLE {table_sql} DROP PRIMARY KEY"),
+                Dialect::MySql | Dialect::Snowflake => {
+                    format!("ALTER TABLE {table_sql} DROP PRIMARY KEY")
+                }
                 Dialect::Postgres | Dialect::Sqlite => format!(
                     "ALTER TABLE {table_sql} DROP CONSTRAINT {}",
                     self.quote(&format!("{table}_pkey"))

@@ -130,7 +130,30 @@ impl SqlType {
             Dialect::Postgres => self.postgres(),
             Dialect::MySql => self.mysql(),
             Dialect::Sqlite => self.sqlite(),
+            Dialect::Snowflake => self.snowflake(),
         }
+    }
+
+    /// Snowflake's own names: every integer is `NUMBER(38,0)`, every string `VARCHAR`.
+    fn snowflake(&self) -> String {
+        match self {
+            Self::TinyInt | Self::SmallInt | Self::Integer | Self::BigInt => "NUMBER(38,0)",
+            Self::Unsigned(_) => "NUMBER(20,0)",
+            Self::Boolean => "BOOLEAN",
+            Self::Real | Self::Double => "FLOAT",
+            Self::Text => "VARCHAR",
+            Self::Varchar(length) => return format!("VARCHAR({length})"),
+            Self::Bytes => "BINARY",
+            Self::Date => "DATE",
+            Self::Time => "TIME",
+            Self::Timestamp => "TIMESTAMP_NTZ",
+            Self::TimestampTz => "TIMESTAMP_TZ",
+            Self::Uuid => "VARCHAR(36)",
+            Self::Json => "VARIANT",
+            Self::Decimal => "NUMBER(38,10)",
+            Self::Raw(sql) => return sql.clone(),
+        }
+        .to_owned()
     }
 
     fn postgres(&self) -> String {
@@ -234,7 +257,7 @@ pub fn canonical_type(dialect: Dialect, sql: &str) -> String {
     match dialect {
         Dialect::Postgres => postgres_alias(&spaced),
         Dialect::MySql => mysql_alias(&spaced),
-        Dialect::Sqlite => spaced,
+        Dialect::Sqlite | Dialect::Snowflake => spaced,
     }
 }
 

@@ -335,3 +335,61 @@ fn backslash_at_the_very_end_is_an_open_string_not_a_panic() {
         assert_eq!(error.line, 1, "{text:?}");
     }
 }
+
+// ---- Snowflake ----
+
+#[test]
+fn snowflake_dollar_strings_slash_comments_and_backslashes() {
+    let sql = "CREATE PROCEDURE p() RETURNS VARCHAR LANGUAGE SQL AS $$\nBEGIN\n  RETURN 'a;b';\nEND;\n$$;\n\
+               // a comment; with a semicolon\nINSERT INTO t VALUES ('it\\'s; fine', $1);\n\
+               SELECT $tag$; SELECT 2";
+    assert_eq!(
+        texts(sql, Dialect::Snowflake),
+        [
+            "CREATE PROCEDURE p() RETURNS VARCHAR LANGUAGE SQL AS $$\nBEGIN\n  RETURN 'a;b';\nEND;\n$$",
+            "INSERT INTO t VALUES ('it\\'s; fine', $1)",
+            // `$tag$` is no string on Snowflake: the `;` after it ends the statement.
+            "SELECT $tag$",
+            "SELECT 2",
+        ]
+    );
+    // On PostgreSQL `//` is no comment and `$tag$` opens a string.
+    assert!(split_statements("SELECT $tag$; SELECT 2", 1, Dialect::Postgres).is_err());
+}
+
+#[test]
+fn snowflake_scripting_blocks_are_one_statement() {
+    let block = "BEGIN\n  CREATE TABLE a (id INT);\n  IF (1 = 1) THEN\n    INSERT INTO a VALUES (1);\n  \
+                 END IF;\n  FOR i IN 1 TO 3 DO\n    INSERT INTO a VALUES (:i);\n  END FOR;\n  \
+                 BEGIN\n    SELECT 1;\n  END;\nEND";
+    let declare = "DECLARE\n  n INTEGER DEFAULT 0;\n  c CURSOR FOR SELECT 1;\nBEGIN\n  n := 1;\n  \
+                   CASE WHEN n = 1 THEN n := 2; ELSE n := 3; END CASE;\n  RETURN n;\nEND";
+    let sql = format!("{block};\n{declare};\nSELECT 3;");
+    assert_eq!(
+        texts(&sql, Dialect::Snowflake),
+        [block, declare, "SELECT 3"]
+    );
+}
+
+#[test]
+fn snowflake_begin_alone_is_a_transaction() {
+    for begin in ["BEGIN", "BEGIN TRANSACTION", "BEGIN WORK", "BEGIN NAME t1"] {
+        let sql = format!("{begin};\nINSERT INTO t VALUES (1);\nCOMMIT;");
+        assert_eq!(
+            texts(&sql, Dialect::Snowflake),
+            [begin, "INSERT INTO t VALUES (1)", "COMMIT"],
+            "{begin}"
+        );
+    }
+}
+
+#[test]
+fn snowflake_task_with_a_block_body() {
+    let task = "CREATE TASK t WAREHOUSE = wh SCHEDULE = '1 minute' AS\nBEGIN\n  DELETE FROM a;\n  \
+                INSERT INTO a VALUES (1);\nEND";
+    let sql = format!("{task};\nALTER TASK t RESUME;");
+    assert_eq!(
+        texts(&sql, Dialect::Snowflake),
+        [task, "ALTER TASK t RESUME"]
+    );
+}
