@@ -41,6 +41,10 @@ pub struct Capabilities {
     /// DDL commits the open transaction by itself (MySQL/MariaDB): statements of a failed
     /// migration before the failing one stay applied.
     pub implicit_commit_ddl: bool,
+    /// jetbase runs each migration inside a transaction. Where false, a migration runs as a
+    /// `-- jetbase: no-transaction` one does elsewhere: its history row is written first, marked
+    /// unfinished, so that a failure half-way stays visible and blocks the next upgrade.
+    pub transactions: bool,
     /// `SAVEPOINT` works inside a transaction.
     pub savepoints: bool,
     /// A lock held by a session, freed by the server (or the kernel) when the session or process
@@ -65,6 +69,7 @@ impl Dialect {
             Self::Postgres => Capabilities {
                 transactional_ddl: true,
                 implicit_commit_ddl: false,
+                transactions: true,
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
@@ -73,6 +78,7 @@ impl Dialect {
             Self::Sqlite => Capabilities {
                 transactional_ddl: true,
                 implicit_commit_ddl: false,
+                transactions: true,
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
@@ -80,6 +86,7 @@ impl Dialect {
             Self::MySql => Capabilities {
                 transactional_ddl: false,
                 implicit_commit_ddl: true,
+                transactions: true,
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
@@ -89,6 +96,8 @@ impl Dialect {
             Self::Snowflake => Capabilities {
                 transactional_ddl: false,
                 implicit_commit_ddl: true,
+                // A transaction would hold only the DML between two DDL statements.
+                transactions: false,
                 savepoints: false,
                 session_locks: false,
                 update_row_count: true,

@@ -17,6 +17,8 @@ pub enum DatabaseErrorKind {
     Decode,
     /// A file beside the database could not be used (SQLite's lock file).
     Io,
+    /// The database cannot do what was asked (make-migrations' catalog reading on Snowflake).
+    Unsupported,
     /// Anything else the database reported: a syntax error, a constraint, a permission.
     Query,
 }

@@ -82,8 +82,8 @@ pub enum Error {
     },
     /// A database URL whose scheme is unknown, or whose feature is not enabled.
     #[error(
-        "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite: or mysql:// \
-         (with the crate's `postgres`, `sqlite` or `mysql` feature)"
+        "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite:, mysql:// or \
+         snowflake:// (with the crate's `postgres`, `sqlite`, `mysql` or `snowflake` feature)"
     )]
     UnsupportedUrl {
         /// The URL, password masked.
@@ -95,6 +95,25 @@ pub enum Error {
         /// The operating system's error.
         #[source]
         source: std::io::Error,
+    },
+    /// This process held the lock by a lease and stopped renewing it for longer than its expiry
+    /// (a stall, a lost network): another process may have taken the lock over meanwhile.
+    #[error(
+        "the migration lock held as {process_id} was taken over while this run held it (its lease \
+         was not renewed in time); another process may have run migrations meanwhile: check \
+         `jetbase status` before going on"
+    )]
+    LockLost {
+        /// This process's `process_id`.
+        process_id: String,
+    },
+    /// A setting with a value jetbase cannot use.
+    #[error("invalid {setting}: {message}")]
+    InvalidSetting {
+        /// The setting.
+        setting: String,
+        /// What is wrong with it and what would do.
+        message: String,
     },
     /// The lock stayed taken for the whole `lock_timeout`.
     #[error(
@@ -140,13 +159,15 @@ impl std::fmt::Display for Direction {
 fn failure_outcome(transactional: bool, partially_applied: bool) -> &'static str {
     match (transactional, partially_applied) {
         (false, true) => {
-            "\nit ran outside a transaction (no-transaction): the statements before the failing one \
-             stay applied, and its history row is marked failed; check them, then roll it back \
-             or fix it"
+            "\nthe migration is PARTIALLY APPLIED: it ran outside a transaction (no-transaction, or \
+             a database whose DDL commits by itself), so the statements before the failing one stay \
+             applied, and its history row is marked failed; check them, then roll it back or fix \
+             it (`jetbase repair` accepts it as it is)"
         }
         (false, false) => {
-            "\nit ran outside a transaction (no-transaction): nothing of it was applied, and its \
-             history row is marked failed; roll it back or fix it"
+            "\nit ran outside a transaction (no-transaction, or a database whose DDL commits by \
+             itself): nothing of it was applied, and its history row is marked failed; roll it \
+             back or fix it"
         }
         (true, true) => {
             "\nthe migration may be PARTIALLY APPLIED: this database commits DDL implicitly, so \

@@ -1,11 +1,19 @@
 //! The migration lock: the `jetbase_lock` row, taken by compare-and-set so Python Jetbase sees
 //! it, plus a liveness lock the server (or kernel) frees when its holder dies, so that a killed
 //! holder never blocks the database. Released on every path, including a dropped future.
+//!
+//! Where the database has no lock that dies with its session (Snowflake), the holder's liveness
+//! is a *lease*: while it holds the row, a task renews `locked_at` every
+//! [`LockLease::renew_every`]; a jetbase holder whose `locked_at` is older than
+//! [`LockLease::expires_after`] is dead, and its row is taken over by a compare-and-set on its
+//! `process_id` and stale `locked_at`, which exactly one of several waiting processes wins.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
+use crate::lease::LockLease;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
 use crate::migrator::read_history;
@@ -43,6 +51,51 @@ pub(crate) struct LockGuard<D: Database> {
     tables: Tables,
     process_id: String,
     liveness: Option<D::Liveness>,
+    /// The task renewing the lease (databases without session locks).
+    renewal: Option<Renewal>,
+}
+
+/// The lease renewal task of a held lock, and whether it lost the lock.
+struct Renewal {
+    task: tokio::task::JoinHandle<()>,
+    lost: Arc<AtomicBool>,
+}
+
+impl Renewal {
+    /// Renews the lease of `process_id` every `lease.renew_every` until stopped. A renewal that
+    /// changes no row means the lock was taken over (this process stalled past the expiry):
+    /// `lost` is set, and the run fails when it ends rather than report success.
+    fn start<D: Database>(database: &D, tables: &Tables, process_id: &str, lease: LockLease) -> Self {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (database, tables, process_id) =
+            (database.clone(), tables.clone(), process_id.to_owned());
+        let flag = Arc::clone(&lost);
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease.renew_every()).await;
+                let renewed = database
+                    .write_lock(
+                        &tables,
+                        LockWrite::Renew {
+                            process_id: &process_id,
+                        },
+                    )
+                    .await;
+                // A failed request is retried at the next interval: the lease outlives a few.
+                if let Ok(false) = renewed {
+                    flag.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        });
+        Self { task, lost }
+    }
+
+    /// Stops renewing; true if the lock was lost meanwhile.
+    fn stop(self) -> bool {
+        self.task.abort();
+        self.lost.load(Ordering::SeqCst)
+    }
 }
 
 impl<D: Database> LockGuard<D> {
@@ -51,8 +104,9 @@ impl<D: Database> LockGuard<D> {
         database: &D,
         tables: &Tables,
         timeout: Duration,
+        lease: LockLease,
     ) -> Result<Self, Error> {
-        Self::acquire_as(database, tables, timeout, new_process_id(false)).await
+        Self::acquire_as(database, tables, timeout, lease, new_process_id(false)).await
     }
 
     /// Waits for the lock up to `timeout`, writing `process_id` into the row.
@@ -60,8 +114,10 @@ impl<D: Database> LockGuard<D> {
         database: &D,
         tables: &Tables,
         timeout: Duration,
+        lease: LockLease,
         process_id: String,
     ) -> Result<Self, Error> {
+        let leased = !database.capabilities().session_locks;
         let started = Instant::now();
         let mut liveness = database
             .liveness(tables)
@@ -82,12 +138,17 @@ impl<D: Database> LockGuard<D> {
                     .map_err(Error::database("creating the history tables"))?;
                 prepared = true;
             }
-            if !alive_holder && take_row(database, tables, &process_id).await? {
+            let expiry = leased.then_some(lease.expires_after());
+            if !alive_holder && take_row(database, tables, &process_id, expiry).await? {
+                // A manual lock is never renewed: it is never taken over either.
+                let renewal = (leased && !is_manual(&process_id))
+                    .then(|| Renewal::start(database, tables, &process_id, lease));
                 return Ok(Self {
                     database: database.clone(),
                     tables: tables.clone(),
                     process_id,
                     liveness: Some(liveness),
+                    renewal,
                 });
             }
             if started.elapsed() >= timeout {
@@ -124,7 +185,14 @@ impl<D: Database> LockGuard<D> {
         tables: &Tables,
         timeout: Duration,
     ) -> Result<String, Error> {
-        let mut guard = Self::acquire_as(database, tables, timeout, new_process_id(true)).await?;
+        let mut guard = Self::acquire_as(
+            database,
+            tables,
+            timeout,
+            LockLease::default(),
+            new_process_id(true),
+        )
+        .await?;
         let process_id = std::mem::take(&mut guard.process_id);
         if let Some(liveness) = guard.liveness.take() {
             liveness.unlock().await;
@@ -134,8 +202,13 @@ impl<D: Database> LockGuard<D> {
 
     /// Ends a locked run: stores the history digest for the fast path (after a success), then
     /// releases the lock whatever happened. The run's own error comes first.
-    pub(crate) async fn finish<T>(self, result: Result<T, Error>) -> Result<T, Error> {
+    pub(crate) async fn finish<T>(mut self, result: Result<T, Error>) -> Result<T, Error> {
         let mut result = result;
+        if self.renewal.take().is_some_and(Renewal::stop) && result.is_ok() {
+            result = Err(Error::LockLost {
+                process_id: self.process_id.clone(),
+            });
+        }
         if result.is_ok() {
             result = store_digest(&self.database, &self.tables, &self.process_id)
                 .await
@@ -149,6 +222,9 @@ impl<D: Database> LockGuard<D> {
 
     /// Frees the row and the liveness lock.
     pub(crate) async fn release(mut self) -> Result<(), Error> {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.stop();
+        }
         let result = self
             .database
             .write_lock(
@@ -185,11 +261,13 @@ pub(crate) fn is_manual(process_id: &str) -> bool {
     process_id.starts_with(MANUAL_PREFIX)
 }
 
-/// With the liveness lock held: takes the free row, or the row of a dead jetbase holder.
+/// With the liveness lock held: takes the free row, or the row of a dead jetbase holder. With
+/// `lease_expiry` (databases without session locks), a holder is dead when its lease expired.
 async fn take_row<D: Database>(
     database: &D,
     tables: &Tables,
     process_id: &str,
+    lease_expiry: Option<Duration>,
 ) -> Result<bool, Error> {
     if database
         .write_lock(tables, LockWrite::Take { process_id })
@@ -203,23 +281,34 @@ async fn take_row<D: Database>(
         .await
         .map_err(Error::database("reading the lock"))?;
     match row.and_then(|row| row.process_id.filter(|_| row.is_locked)) {
-        // We hold the liveness lock, which a live jetbase holder would hold: that holder is gone.
-        Some(holder) if can_take_over(&holder) => database
-            .write_lock(
-                tables,
-                LockWrite::TakeOver {
+        Some(holder) if can_take_over(&holder) => {
+            let write = match lease_expiry {
+                // Only if its lease expired: the database compares `locked_at` with its clock.
+                Some(expiry) => LockWrite::TakeOverExpired {
+                    process_id,
+                    from: &holder,
+                    lease_seconds: expiry.as_secs(),
+                },
+                // We hold the liveness lock, which a live jetbase holder would hold: it is gone.
+                None => LockWrite::TakeOver {
                     process_id,
                     from: &holder,
                 },
-            )
-            .await
-            .map_err(Error::database("taking over the lock")),
+            };
+            database
+                .write_lock(tables, write)
+                .await
+                .map_err(Error::database("taking over the lock"))
+        }
         _ => Ok(false),
     }
 }
 
 impl<D: Database> Drop for LockGuard<D> {
     fn drop(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.stop();
+        }
         let Some(liveness) = self.liveness.take() else {
             return;
         };

@@ -212,7 +212,13 @@ impl<'a, D: Database> Repair<'a, D> {
         if self.dry_run || planned.is_empty() {
             return Ok(planned);
         }
-        let lock = LockGuard::acquire(database, &tables, self.migrator.lock_timeout()).await?;
+        let lock = LockGuard::acquire(
+            database,
+            &tables,
+            self.migrator.lock_timeout(),
+            self.migrator.lock_lease(),
+        )
+        .await?;
         let result = self.repair_locked(&tables).await;
         lock.finish(result).await
     }

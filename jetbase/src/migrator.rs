@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
 
+use crate::lease::LockLease;
 use crate::Error;
 use crate::backend::Database;
 use crate::backend::tables::Tables;
@@ -23,6 +24,7 @@ pub struct Migrator {
     migrations: Cow<'static, [Migration]>,
     postgres_schema: Option<Cow<'static, str>>,
     lock_timeout: Duration,
+    lock_lease: LockLease,
     /// The fast path's expected history digest, computed on first use.
     expected_digest: OnceLock<Option<String>>,
 }
@@ -43,6 +45,7 @@ impl Migrator {
             migrations: Cow::Borrowed(migrations),
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_lease: LockLease::DEFAULT,
             expected_digest: OnceLock::new(),
         }
     }
@@ -68,6 +71,7 @@ impl Migrator {
             migrations: Cow::Owned(migrations),
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_lease: LockLease::DEFAULT,
             expected_digest: OnceLock::new(),
         })
     }
@@ -89,6 +93,14 @@ impl Migrator {
     #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How the lock is kept alive where the database has no session locks (Snowflake): renewed
+    /// every 10 s, a holder dead after 60 s without renewal, by default.
+    #[must_use]
+    pub fn with_lock_lease(mut self, lease: LockLease) -> Self {
+        self.lock_lease = lease;
         self
     }
 
@@ -162,6 +174,10 @@ impl Migrator {
 
     pub(crate) fn lock_timeout(&self) -> Duration {
         self.lock_timeout
+    }
+
+    pub(crate) fn lock_lease(&self) -> LockLease {
+        self.lock_lease
     }
 }
 

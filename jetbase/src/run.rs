@@ -357,7 +357,13 @@ impl LockedRun<'_, '_> {
                 self.direction,
             );
         }
-        let lock = LockGuard::acquire(database, self.tables, self.migrator.lock_timeout()).await?;
+        let lock = LockGuard::acquire(
+            database,
+            self.tables,
+            self.migrator.lock_timeout(),
+            self.migrator.lock_lease(),
+        )
+        .await?;
         let result = async {
             let history = read_history(database, self.tables)
                 .await?
@@ -500,7 +506,8 @@ impl OneMigration<'_> {
         report: &Report,
     ) -> Result<Duration, Error> {
         let started = Instant::now();
-        let transactional = !self.migration.no_transaction();
+        let transactional =
+            !self.migration.no_transaction() && database.capabilities().transactions;
         let job = Job {
             statements: self.statements,
             row: self.row,

@@ -13,7 +13,7 @@ fn base_scheme(url: &str) -> Option<String> {
 }
 
 /// The database a URL names, from its scheme: `postgres`, `postgresql`, `sqlite`, `mysql`,
-/// `mariadb`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
+/// `mariadb`, `snowflake`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
 /// `mysql+pymysql://`, `sqlite+aiosqlite:///`). `None` for any other scheme.
 ///
 /// ```
@@ -22,6 +22,7 @@ fn base_scheme(url: &str) -> Option<String> {
 /// assert_eq!(dialect_of("postgresql+psycopg2://app@db/app"), Some(Dialect::Postgres));
 /// assert_eq!(dialect_of("mariadb://root@db/app"), Some(Dialect::MySql));
 /// assert_eq!(dialect_of("sqlite:///app.db"), Some(Dialect::Sqlite));
+/// assert_eq!(dialect_of("snowflake://u:p@acct/db/public"), Some(Dialect::Snowflake));
 /// assert_eq!(dialect_of("oracle://scott@db/x"), None);
 /// ```
 pub fn dialect_of(url: &str) -> Option<Dialect> {
@@ -29,12 +30,13 @@ pub fn dialect_of(url: &str) -> Option<Dialect> {
         "postgres" | "postgresql" => Some(Dialect::Postgres),
         "sqlite" => Some(Dialect::Sqlite),
         "mysql" | "mariadb" => Some(Dialect::MySql),
+        "snowflake" => Some(Dialect::Snowflake),
         _ => None,
     }
 }
 
 /// A server URL as sqlx takes it: the SQLAlchemy driver part dropped, `mariadb:` spelled
-/// `mysql:`, the rest unchanged. `None` for a URL that names no database jetbase knows.
+/// `mysql:`, the rest unchanged. `None` for a URL that names no database sqlx reaches.
 ///
 /// ```
 /// use jetbase::url::sqlx_url;
@@ -48,6 +50,7 @@ pub fn sqlx_url(url: &str) -> Option<String> {
     let scheme = match dialect {
         Dialect::Postgres | Dialect::Sqlite => base_scheme(url)?,
         Dialect::MySql => "mysql".to_owned(),
+        Dialect::Snowflake => return None,
     };
     Some(format!("{scheme}:{rest}"))
 }

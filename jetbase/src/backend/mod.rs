@@ -30,6 +30,7 @@ pub(crate) mod any;
 mod gather;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+pub(crate) mod snowflake;
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlx-0_8")]
 mod sqlx_0_8;
@@ -50,6 +51,7 @@ pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {
         Dialect::Postgres => &postgres::PostgresSql,
         Dialect::Sqlite => &sqlite::SqliteSql,
         Dialect::MySql => &mysql::MySqlSql,
+        Dialect::Snowflake => &snowflake::SnowflakeSql,
     }
 }
 
@@ -130,6 +132,14 @@ pub struct LockRow {
 pub enum LockWrite<'a> {
     Take { process_id: &'a str },
     TakeOver { process_id: &'a str, from: &'a str },
+    /// Takes the row from a holder whose lease expired (databases without session locks).
+    TakeOverExpired {
+        process_id: &'a str,
+        from: &'a str,
+        lease_seconds: u64,
+    },
+    /// Renews the holder's lease (databases without session locks).
+    Renew { process_id: &'a str },
     Release { process_id: &'a str },
     ForceRelease,
 }

@@ -39,6 +39,9 @@ pub trait EngineSql: Sync {
         "CURRENT_TIMESTAMP"
     }
 
+    /// The time `seconds` before now, comparable with `locked_at` (the lock's lease).
+    fn seconds_ago(&self, seconds: u64) -> String;
+
     /// The type an integer is cast to, so that every database hands back a 64-bit integer.
     fn integer_cast(&self) -> &'static str {
         "BIGINT"
@@ -301,6 +304,42 @@ impl Tables {
             self.sql.now(),
             self.placeholder(1),
             self.placeholder(2)
+        )
+    }
+
+    /// Takes the lock row from a holder whose lease expired (it stopped renewing `locked_at`
+    /// for `lease_seconds`): new process_id, old process_id. Of several processes that see the
+    /// same expired holder, only the first changes the row; the others find another holder.
+    pub fn take_over_expired_lock(&self, lease_seconds: u64) -> String {
+        format!(
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {}              WHERE id = 1 AND is_locked = TRUE AND process_id = {} AND locked_at < {}",
+            self.lock,
+            self.sql.now(),
+            self.placeholder(1),
+            self.placeholder(2),
+            self.sql.seconds_ago(lease_seconds)
+        )
+    }
+
+    /// Renews the holder's lease: process_id.
+    pub fn renew_lock(&self) -> String {
+        format!(
+            "UPDATE {} SET locked_at = {} WHERE id = 1 AND is_locked = TRUE AND process_id = {}",
+            self.lock,
+            self.sql.now(),
+            self.placeholder(1)
+        )
+    }
+
+    /// Completes the newest row of a file (a migration run without a transaction), in one
+    /// statement: ms, success, filename.
+    pub fn complete_row_of_file(&self) -> String {
+        format!(
+            "UPDATE {table} SET execution_ms = {}, success = {} WHERE order_executed =              (SELECT MAX(order_executed) FROM {table} WHERE filename = {})",
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3),
+            table = self.migrations,
         )
     }
 

@@ -39,6 +39,10 @@ impl EngineSql for MySqlSql {
         "CHAR"
     }
 
+    fn seconds_ago(&self, seconds: u64) -> String {
+        format!("CURRENT_TIMESTAMP(6) - INTERVAL {seconds} SECOND")
+    }
+
     fn create_migrations(&self, table: &str) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT AUTO_INCREMENT PRIMARY KEY,\n    \

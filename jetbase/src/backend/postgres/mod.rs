@@ -38,6 +38,10 @@ impl EngineSql for PostgresSql {
         format!("${n}")
     }
 
+    fn seconds_ago(&self, seconds: u64) -> String {
+        format!("CURRENT_TIMESTAMP - INTERVAL '{seconds} seconds'")
+    }
+
     fn create_migrations(&self, table: &str) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \

@@ -34,6 +34,10 @@ impl EngineSql for SqliteSql {
         NOW
     }
 
+    fn seconds_ago(&self, seconds: u64) -> String {
+        format!("STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW', '-{seconds} seconds')")
+    }
+
     fn create_migrations(&self, table: &str) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INTEGER PRIMARY KEY AUTOINCREMENT,\n    \

@@ -275,6 +275,23 @@ async fn write_lock(
                 .execute(pool)
                 .await?
         }
+        LockWrite::TakeOverExpired {
+            process_id,
+            from,
+            lease_seconds,
+        } => {
+            sqlx::query(text(&tables.take_over_expired_lock(lease_seconds)))
+                .bind(process_id)
+                .bind(from)
+                .execute(pool)
+                .await?
+        }
+        LockWrite::Renew { process_id } => {
+            sqlx::query(text(&tables.renew_lock()))
+                .bind(process_id)
+                .execute(pool)
+                .await?
+        }
         LockWrite::Release { process_id } => {
             sqlx::query(text(&tables.release_lock()))
                 .bind(process_id)
