@@ -2,7 +2,7 @@
 # Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
-# JETBASE_TEST_MYSQL_URL and JETBASE_TEST_PYTHON_JETBASE, and JETBASE_TEST_POSTGRES_RESTART and
+# JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow) and JETBASE_TEST_PYTHON_JETBASE, and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
 # tests). The servers stop when the shell exits.
 # Variables already set are kept, and nothing is started for them.
@@ -18,6 +18,10 @@ cleanup() {
     if [ -f "$work_dir/mariadb.pid" ]; then kill "$(cat "$work_dir/mariadb.pid")" 2>/dev/null || true; fi
     kill "$mariadb_pid" 2>/dev/null || true
     wait "$mariadb_pid" 2>/dev/null || true
+  fi
+  if [ -n "${fakesnow_pid:-}" ]; then
+    kill "$fakesnow_pid" 2>/dev/null || true
+    wait "$fakesnow_pid" 2>/dev/null || true
   fi
   rm -rf "$work_dir"
 }
@@ -139,9 +143,32 @@ install_python_jetbase() {
   export JETBASE_TEST_PYTHON_JETBASE="$venv/bin/jetbase"
 }
 
+# Snowflake's connector protocol, served by fakesnow (backed by DuckDB) in a virtual environment
+# kept under target/. Its snowflake-connector-python must stay below 5 (5.x lacks a module
+# fakesnow imports).
+start_fakesnow() {
+  local venv="$PWD/target/fakesnow-0.12.1"
+  if [ ! -x "$venv/bin/fakesnow" ]; then
+    log "fakesnow 0.12.1 into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+      'fakesnow[server]==0.12.1' 'snowflake-connector-python>=4,<5'
+  fi
+  local port
+  port=$(free_port)
+  log "fakesnow (Snowflake's protocol) on 127.0.0.1:$port"
+  "$venv/bin/fakesnow" -s -p "$port" >"$work_dir/fakesnow.log" 2>&1 &
+  fakesnow_pid=$!
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+    sleep 0.2
+  done
+  export JETBASE_TEST_SNOWFLAKE_URL="snowflake://jetbase:jetbase-test-pw@127.0.0.1:$port/JETBASE/PUBLIC?account=jetbase&protocol=http&warehouse=TEST_WH"
+}
 
 start_services() {
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
+  if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
 }

@@ -18,6 +18,12 @@ pub enum Target {
     },
     /// A PostgreSQL or MySQL/MariaDB server, as a sqlx URL.
     Server { url: String },
+    /// Snowflake, with the key pair for a URL without a password.
+    Snowflake {
+        url: String,
+        private_key: Option<String>,
+        passphrase: Option<String>,
+    },
 }
 
 /// Whether a command writes: only writers create a missing SQLite file.
@@ -40,6 +46,11 @@ impl Target {
                 let rest = url.split_once(':').map_or("", |(_, rest)| rest);
                 sqlite_target(rest, jetbase_dir)
             }
+            Some(Dialect::Snowflake) => Ok(Self::Snowflake {
+                url: url.to_owned(),
+                private_key: None,
+                passphrase: None,
+            }),
             None => Err(unsupported(url)),
         }
     }
@@ -51,7 +62,7 @@ impl Target {
                 path: Some(path), ..
             } => format!("SQLite file {}", path.display()),
             Self::Sqlite { path: None, .. } => "an in-memory SQLite database".to_owned(),
-            Self::Server { url } => jetbase::url::mask_password(url),
+            Self::Server { url } | Self::Snowflake { url, .. } => jetbase::url::mask_password(url),
         }
     }
 
@@ -73,6 +84,21 @@ impl Target {
                         other => CliError::from(other),
                     })
             }
+            Self::Snowflake {
+                url,
+                private_key,
+                passphrase,
+            } => AnyPool::connect_snowflake(
+                url,
+                private_key.as_deref(),
+                passphrase.as_deref(),
+                timeout,
+            )
+            .await
+            .map_err(|error| match error {
+                jetbase::Error::Database { source, .. } => failed().caused_by(source),
+                other => CliError::from(other),
+            }),
             Self::Sqlite { path, read_only } => {
                 let sqlite_access = if *read_only {
                     SqliteAccess::ReadOnly
@@ -104,7 +130,7 @@ fn server_url(url: &str) -> Result<String, CliError> {
 fn unsupported(url: &str) -> CliError {
     CliError::usage(format!(
         "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
-         mysql://, mariadb:// or sqlite: (a `+driver` part, as in postgresql+psycopg2://, is \
+         mysql://, mariadb://, sqlite: or snowflake:// (a `+driver` part, as in postgresql+psycopg2://, is \
          accepted and ignored)",
         jetbase::url::mask_password(url)
     ))

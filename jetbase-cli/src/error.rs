@@ -57,9 +57,9 @@ impl CliError {
 impl From<jetbase::Error> for CliError {
     fn from(error: jetbase::Error) -> Self {
         let failure = match &error {
-            jetbase::Error::UnsupportedUrl { .. } | jetbase::Error::InvalidVersion { .. } => {
-                Failure::Usage
-            }
+            jetbase::Error::UnsupportedUrl { .. }
+            | jetbase::Error::InvalidVersion { .. }
+            | jetbase::Error::InvalidSetting { .. } => Failure::Usage,
             _ => Failure::Run,
         };
         let mut causes = Vec::new();

@@ -61,6 +61,22 @@ const CONNECT_TIMEOUT: Key = Key {
     file_names: &["connect_timeout"],
     env_names: &["JETBASE_CONNECT_TIMEOUT"],
 };
+const SNOWFLAKE_PRIVATE_KEY: Key = Key {
+    file_names: &["snowflake_private_key"],
+    env_names: &["JETBASE_SNOWFLAKE_PRIVATE_KEY"],
+};
+const SNOWFLAKE_PRIVATE_KEY_PASSWORD: Key = Key {
+    file_names: &["snowflake_private_key_password"],
+    env_names: &["JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD"],
+};
+const LOCK_LEASE: Key = Key {
+    file_names: &["lock_lease"],
+    env_names: &["JETBASE_LOCK_LEASE"],
+};
+const LOCK_RENEW: Key = Key {
+    file_names: &["lock_renew"],
+    env_names: &["JETBASE_LOCK_RENEW"],
+};
 
 /// Python Jetbase's `ASYNC`: accepted, no effect (the Rust side is always async inside).
 const ASYNC: Key = Key {
@@ -79,6 +95,10 @@ const KEYS: &[&Key] = &[
     &OUT_OF_ORDER,
     &LOCK_TIMEOUT,
     &CONNECT_TIMEOUT,
+    &SNOWFLAKE_PRIVATE_KEY,
+    &SNOWFLAKE_PRIVATE_KEY_PASSWORD,
+    &LOCK_LEASE,
+    &LOCK_RENEW,
 ];
 
 /// A value as a source holds it.
@@ -184,6 +204,11 @@ pub struct Settings {
     pub connect_timeout: Duration,
     /// Where the models are (files or directories), and where that came from.
     pub model_paths: Option<(Vec<String>, String)>,
+    /// Snowflake key-pair login: the private key (PEM text) and its passphrase.
+    pub snowflake_private_key: Option<String>,
+    pub snowflake_private_key_password: Option<String>,
+    /// The lock's lease where the database has no session locks (Snowflake).
+    pub lock_lease: jetbase::LockLease,
 }
 
 impl Settings {
@@ -216,7 +241,29 @@ impl Settings {
             .find(&MODEL_PATHS)
             .map(|found| list(&found).map(|paths| (paths, found.origin)))
             .transpose()?;
+        let lease_default = jetbase::LockLease::default();
+        let lease_found = sources.find(&LOCK_LEASE);
+        let renew_found = sources.find(&LOCK_RENEW);
+        let origin = [&lease_found, &renew_found]
+            .iter()
+            .filter_map(|found| found.as_ref().map(|f| f.origin.clone()))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let expires_after =
+            optional_seconds(lease_found)?.unwrap_or(lease_default.expires_after());
+        let renew_every = optional_seconds(renew_found)?.unwrap_or(lease_default.renew_every());
+        let lock_lease = jetbase::LockLease::new(renew_every, expires_after)
+            .map_err(|error| CliError::usage(format!("{origin}: {error}")))?;
+        let optional_text = |key: &Key| {
+            sources
+                .find(key)
+                .map(|found| text(&found))
+                .transpose()
+        };
         Ok(Self {
+            snowflake_private_key: optional_text(&SNOWFLAKE_PRIVATE_KEY)?,
+            snowflake_private_key_password: optional_text(&SNOWFLAKE_PRIVATE_KEY_PASSWORD)?,
+            lock_lease,
             project,
             database_url,
             postgres_schema: sources

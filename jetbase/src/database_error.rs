@@ -77,7 +77,12 @@ impl DatabaseError {
     }
 
     #[cfg_attr(
-        not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+        not(any(
+            feature = "postgres",
+            feature = "sqlite",
+            feature = "mysql",
+            feature = "snowflake"
+        )),
         allow(dead_code)
     )]
     pub(crate) fn is_missing_column(&self) -> bool {

@@ -57,7 +57,9 @@ impl Context {
     }
 
     fn configure(&self, mut migrator: Migrator) -> Migrator {
-        migrator = migrator.with_lock_timeout(self.settings.lock_timeout);
+        migrator = migrator
+            .with_lock_timeout(self.settings.lock_timeout)
+            .with_lock_lease(self.settings.lock_lease);
         if let Some(schema) = &self.settings.postgres_schema {
             migrator = migrator.with_postgres_schema(schema.clone());
         }
@@ -73,8 +75,17 @@ impl Context {
                  --database-url",
             ));
         };
-        let target = Target::parse(url, &self.settings.project.jetbase_dir)
+        let mut target = Target::parse(url, &self.settings.project.jetbase_dir)
             .map_err(|error| CliError::usage(format!("{origin}: {}", error.message)))?;
+        if let Target::Snowflake {
+            private_key,
+            passphrase,
+            ..
+        } = &mut target
+        {
+            private_key.clone_from(&self.settings.snowflake_private_key);
+            passphrase.clone_from(&self.settings.snowflake_private_key_password);
+        }
         target.connect(access, self.settings.connect_timeout).await
     }
 }

@@ -74,9 +74,9 @@ impl AnyPool {
         self.inner.as_any().downcast_ref::<P>()
     }
 
-    /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://` or
-    /// `mariadb://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each needs
-    /// its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
+    /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://`, `mariadb://`
+    /// or `snowflake://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
+    /// needs its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
     ///
     /// # Errors
     ///
@@ -96,6 +96,10 @@ impl AnyPool {
             url: crate::url::mask_password(url),
         };
         let dialect = crate::url::dialect_of(url).ok_or_else(unsupported)?;
+        #[cfg(feature = "snowflake")]
+        if dialect == Dialect::Snowflake {
+            return Self::connect_snowflake(url, None, None, timeout).await;
+        }
         let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;
         match dialect {
             #[cfg(feature = "postgres")]
@@ -108,6 +112,39 @@ impl AnyPool {
             #[allow(unreachable_patterns)]
             _ => Err(unsupported()),
         }
+    }
+
+    /// Connects to Snowflake (feature `snowflake`; see [`SnowflakePool::connect`]), with the
+    /// private key for key-pair login when the URL has no password (else the
+    /// `JETBASE_SNOWFLAKE_PRIVATE_KEY` and `JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD` variables).
+    ///
+    /// [`SnowflakePool::connect`]: crate::SnowflakePool::connect
+    ///
+    /// # Errors
+    ///
+    /// As for [`SnowflakePool::connect`](crate::SnowflakePool::connect).
+    #[cfg(feature = "snowflake")]
+    pub async fn connect_snowflake(
+        url: &str,
+        private_key_pem: Option<&str>,
+        passphrase: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let key = private_key_pem
+            .map(str::to_owned)
+            .or_else(|| from_env("JETBASE_SNOWFLAKE_PRIVATE_KEY"));
+        let passphrase = passphrase
+            .map(str::to_owned)
+            .or_else(|| from_env("JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD"));
+        let pool = crate::SnowflakePool::connect_with_timeout(
+            url,
+            key.as_deref(),
+            passphrase.as_deref(),
+            timeout,
+        )
+        .await?;
+        Ok(Self::new(pool))
     }
 
     /// Opens a SQLite file (`None`: a new in-memory database), giving up after `timeout`.

@@ -153,6 +153,19 @@ pub trait LivenessLock: Send + Sized + 'static {
     fn unlock(self) -> impl Future<Output = ()> + Send;
 }
 
+/// The liveness of databases without session locks: there is none to take, so every holder of
+/// the lock row counts as alive until its lease expires (see `lock.rs`).
+#[derive(Debug)]
+pub struct NoSessionLock;
+
+impl LivenessLock for NoSessionLock {
+    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
+        Ok(true)
+    }
+
+    async fn unlock(self) {}
+}
+
 /// A database jetbase can migrate: sqlx's `PgPool`, `SqlitePool` or `MySqlPool` (features
 /// `postgres`, `sqlite`, `mysql`; from sqlx 0.9, and from sqlx 0.8 with feature `sqlx-0_8`),
 /// or an [`AnyPool`](crate::AnyPool). Implemented only inside jetbase: each database is one

@@ -60,6 +60,13 @@ pub mod sqlx_0_8;
 #[path = "sqlx_0_9.rs"]
 pub mod sqlx_0_9;
 
+#[cfg(feature = "snowflake")]
+#[path = "snowflake.rs"]
+pub mod snowflake;
+#[cfg(feature = "snowflake")]
+#[allow(unused_imports)]
+pub use snowflake::snowflake;
+
 /// The test databases through sqlx 0.9, the default.
 #[allow(unused_imports)]
 pub use sqlx_0_9::{mysql, postgres, sqlite};
@@ -78,7 +85,7 @@ pub trait Query: Database {
 pub fn int_type(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::MySql => "SIGNED",
-        Dialect::Postgres | Dialect::Sqlite => "BIGINT",
+        Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => "BIGINT",
     }
 }
 
@@ -92,7 +99,11 @@ impl<P: Query> TestDb<P> {
             Dialect::MySql => format!(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"
             ),
-            _ => format!(
+            Dialect::Snowflake => format!(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA() AND table_name = '{}'",
+                table.to_uppercase()
+            ),
+            Dialect::Postgres => format!(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"
             ),
         };
@@ -151,13 +162,28 @@ impl Files {
     }
 }
 
-/// Runs one async test body on SQLite, PostgreSQL and MySQL/MariaDB: three `#[tokio::test]`s
-/// named `<name>::sqlite`, `<name>::postgres` and `<name>::mysql` with sqlx 0.9's pools, and
-/// with feature `sqlx-0_8` three more, `<name>::sqlx_0_8::*`, with sqlx 0.8's.
+/// Runs one async test body on SQLite, PostgreSQL, MySQL/MariaDB and Snowflake: four
+/// `#[tokio::test]`s named `<name>::sqlite`, `<name>::postgres`, `<name>::mysql` (sqlx 0.9's
+/// pools) and `<name>::snowflake`, and with feature `sqlx-0_8` three more,
+/// `<name>::sqlx_0_8::*`, with sqlx 0.8's. A body that does not apply to Snowflake says why:
+/// `database_test!(name, body, not_on_snowflake = "why")`.
 #[macro_export]
 macro_rules! database_test {
     ($name:ident, $body:ident) => {
+        $crate::database_test!(@sql $name, $body, {
+            #[cfg(feature = "snowflake")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn snowflake() {
+                super::$body(&$crate::common::snowflake().await).await;
+            }
+        });
+    };
+    ($name:ident, $body:ident, not_on_snowflake = $why:literal) => {
+        $crate::database_test!(@sql $name, $body, {});
+    };
+    (@sql $name:ident, $body:ident, { $($warehouses:tt)* }) => {
         mod $name {
+            $($warehouses)*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 super::$body(&$crate::common::sqlite().await).await;

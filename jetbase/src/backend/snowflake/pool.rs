@@ -1,0 +1,584 @@
+//! [`SnowflakePool`]: Snowflake sessions over HTTP, and the [`Database`] jetbase migrates.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::options::SnowflakeOptions;
+use super::protocol::{Bind, Client, QueryResult, Session};
+use crate::Error;
+use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
+use crate::backend::{
+    Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
+    NoSessionLock, RowWrite,
+};
+
+/// Snowflake, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
+/// `snowflake`). Holds logged-in sessions and reuses them; cheap to clone.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), jetbase::Error> {
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let pool = jetbase::SnowflakePool::connect(
+///     "snowflake://deploy:secret@myorg-myaccount/ANALYTICS/PUBLIC?warehouse=MIGRATE_WH",
+/// )
+/// .await?;
+/// MIGRATOR.run(&pool).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SnowflakePool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    idle: Mutex<Vec<Session>>,
+}
+
+impl std::fmt::Debug for SnowflakePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options = self.inner.client.options();
+        f.debug_struct("SnowflakePool")
+            .field("account", &options.account)
+            .field("user", &options.user)
+            .field("database", &options.database)
+            .field("schema", &options.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads an environment variable that may hold a key (empty counts as unset).
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+impl SnowflakePool {
+    /// Connects to `url` (`snowflake://USER:PASSWORD@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=R`,
+    /// or `snowflake://USER:PASSWORD@HOST:PORT/DATABASE/SCHEMA?account=ACCOUNT&protocol=http` to
+    /// talk to that host). Without a password in the URL, logs in with the key pair in
+    /// `JETBASE_SNOWFLAKE_PRIVATE_KEY` (PEM text) and `JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD`.
+    /// Logs in once, to fail here rather than later.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for a URL that cannot be read or no credentials,
+    /// [`Error::Database`] when the login fails.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with_key_pair(
+            url,
+            env("JETBASE_SNOWFLAKE_PRIVATE_KEY").as_deref(),
+            env("JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD").as_deref(),
+        )
+        .await
+    }
+
+    /// Like [`SnowflakePool::connect`], with the private key (PEM text, PKCS#8, encrypted when
+    /// `passphrase` is given) used when the URL has no password.
+    ///
+    /// # Errors
+    ///
+    /// As for [`SnowflakePool::connect`].
+    pub async fn connect_with_key_pair(
+        url: &str,
+        private_key_pem: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> Result<Self, Error> {
+        Self::connect_with_timeout(url, private_key_pem, passphrase, Duration::from_secs(30)).await
+    }
+
+    pub(crate) async fn connect_with_timeout(
+        url: &str,
+        private_key_pem: Option<&str>,
+        passphrase: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let options = SnowflakeOptions::parse(url)?.with_key_pair(
+            private_key_pem.map(str::to_owned),
+            passphrase.map(str::to_owned),
+        )?;
+        let client = Client::new(options, timeout).map_err(Error::database("connecting"))?;
+        let pool = Self {
+            inner: Arc::new(Inner {
+                client,
+                idle: Mutex::new(Vec::new()),
+            }),
+        };
+        let login = tokio::time::timeout(timeout, pool.inner.client.login())
+            .await
+            .map_err(|_| {
+                Error::database("logging in to Snowflake")(DatabaseError::new(
+                    DatabaseErrorKind::Connection,
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {timeout:?}"),
+                    ),
+                ))
+            })?
+            .map_err(Error::database("logging in to Snowflake"))?;
+        pool.give_back(login);
+        Ok(pool)
+    }
+
+    /// Runs one statement; the rows it inserted, updated, deleted or merged (0 for others).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] with Snowflake's message.
+    pub async fn execute(&self, sql: &str) -> Result<u64, Error> {
+        let result = self
+            .run(sql, &[])
+            .await
+            .map_err(Error::database("running a statement"))?;
+        Ok(result.affected.unwrap_or(0))
+    }
+
+    /// Runs one query; its rows, each value as Snowflake prints it (`NULL` as `None`). Numbers,
+    /// text and booleans are read; cast other types to `VARCHAR`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] with Snowflake's message.
+    pub async fn fetch_all(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Error> {
+        self.run(sql, &[])
+            .await
+            .map(|result| result.rows)
+            .map_err(Error::database("running a query"))
+    }
+
+    /// Logs out every idle session.
+    pub async fn close(&self) {
+        let sessions = std::mem::take(&mut *self.lock_idle());
+        for session in sessions {
+            self.inner.client.logout(&session).await;
+        }
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
+        // A panic while the list was held leaves a list of sessions: still usable.
+        self.inner
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn take_session(&self) -> Result<Session, DatabaseError> {
+        let idle = self.lock_idle().pop();
+        match idle {
+            Some(session) => Ok(session),
+            None => self.inner.client.login().await,
+        }
+    }
+
+    fn give_back(&self, session: Session) {
+        self.lock_idle().push(session);
+    }
+
+    /// One statement on an idle session. A session the server no longer knows (expired) is
+    /// dropped and the statement sent once more on a new one: it never ran.
+    async fn run(&self, sql: &str, binds: &[Bind<'_>]) -> Result<QueryResult, DatabaseError> {
+        let session = self.take_session().await?;
+        match self.inner.client.query(&session, sql, binds).await {
+            Ok(result) => {
+                self.give_back(session);
+                Ok(result)
+            }
+            Err(error) if error.kind() == DatabaseErrorKind::Connection && session_expired(&error) => {
+                let session = self.inner.client.login().await?;
+                let result = self.inner.client.query(&session, sql, binds).await;
+                self.give_back(session);
+                result
+            }
+            Err(error) => {
+                self.give_back(session);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Snowflake's codes for a session or token that expired.
+fn session_expired(error: &DatabaseError) -> bool {
+    error
+        .downcast_ref::<super::protocol::SnowflakeError>()
+        .and_then(|e| e.code.as_deref())
+        .is_some_and(|code| matches!(code, "390112" | "390114" | "390111"))
+}
+
+/// A cell as text; "true"/"false" and "1"/"0" as booleans.
+fn cell(row: &[Option<String>], index: usize) -> Option<&str> {
+    row.get(index).and_then(|cell| cell.as_deref())
+}
+
+fn decode_error(message: String) -> DatabaseError {
+    DatabaseError::new(
+        DatabaseErrorKind::Decode,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+    )
+}
+
+fn integer(row: &[Option<String>], index: usize) -> Result<Option<i64>, DatabaseError> {
+    cell(row, index)
+        .map(|text| {
+            text.parse::<i64>()
+                .map_err(|_| decode_error(format!("expected an integer, found `{text}`")))
+        })
+        .transpose()
+}
+
+fn boolean(row: &[Option<String>], index: usize) -> Option<bool> {
+    cell(row, index).map(|text| matches!(text, "true" | "TRUE" | "1" | "True"))
+}
+
+fn text(row: &[Option<String>], index: usize) -> Option<String> {
+    cell(row, index).map(str::to_owned)
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A session for a run: taken from the pool, given back when the run ends. If the run is
+/// dropped while a statement is in flight (a cancelled future), the server may still be running
+/// it on this session: the session is not reused but logged out.
+pub struct RunSession {
+    pool: SnowflakePool,
+    session: Option<Session>,
+    in_flight: bool,
+}
+
+impl Drop for RunSession {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        if !self.in_flight {
+            self.pool.give_back(session);
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let pool = self.pool.clone();
+            runtime.spawn(async move { pool.inner.client.logout(&session).await });
+        }
+    }
+}
+
+impl SnowflakePool {
+    async fn history(&self, tables: &Tables) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        let mut result = self.run(&tables.read_history(true), &[]).await;
+        if let Err(error) = &result
+            && error.is_missing_column()
+        {
+            // A table Python Jetbase created, which jetbase has not extended yet.
+            result = self.run(&tables.read_history(false), &[]).await;
+        }
+        let rows = match result {
+            Ok(result) => result.rows,
+            Err(error) if error.is_missing_table() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedMigration {
+                    order_executed: integer(row, 0)?
+                        .ok_or_else(|| decode_error("order_executed is NULL".to_owned()))?,
+                    version: text(row, 1),
+                    description: text(row, 2).unwrap_or_default(),
+                    filename: text(row, 3).unwrap_or_default(),
+                    migration_type: text(row, 4).unwrap_or_default(),
+                    applied_at: text(row, 5).unwrap_or_default(),
+                    checksum: text(row, 6),
+                    execution_ms: integer(row, 7)?,
+                    success: boolean(row, 8),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    async fn prepare_tables(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        self.run(&tables.create_migrations(), &[]).await?;
+        self.run(&tables.create_lock(), &[]).await?;
+        for (table, own_columns) in [
+            ("jetbase_migrations", &OWN_COLUMNS[..]),
+            ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
+        ] {
+            let columns = self.run(&tables.columns(table), &[]).await?.rows;
+            for own in own_columns {
+                let present = columns
+                    .iter()
+                    .any(|row| cell(row, 0).is_some_and(|c| c.eq_ignore_ascii_case(own)));
+                if !present {
+                    self.run(&tables.add_column(own), &[]).await?;
+                }
+            }
+        }
+        self.run(&tables.init_lock_row(), &[]).await?;
+        Ok(())
+    }
+
+    async fn write_row(
+        &self,
+        session: &Session,
+        tables: &Tables,
+        row: &RowWrite<'_>,
+        execution_ms: Option<i64>,
+        success: bool,
+    ) -> Result<(), DatabaseError> {
+        let client = &self.inner.client;
+        match *row {
+            RowWrite::Insert {
+                version,
+                description,
+                filename,
+                kind,
+                checksum,
+            } => {
+                let binds = [
+                    Bind::Text(version),
+                    Bind::Text(Some(description)),
+                    Bind::Text(Some(filename)),
+                    Bind::Text(Some(kind.as_str())),
+                    Bind::Text(Some(checksum)),
+                    Bind::Integer(execution_ms),
+                    Bind::Boolean(success),
+                ];
+                client.query(session, &tables.insert_row(), &binds).await?;
+            }
+            RowWrite::Update {
+                filename,
+                kind,
+                checksum,
+            } => {
+                let binds = [
+                    Bind::Text(Some(checksum)),
+                    Bind::Integer(execution_ms),
+                    Bind::Boolean(success),
+                    Bind::Text(Some(filename)),
+                    Bind::Text(Some(kind.as_str())),
+                ];
+                client.query(session, &tables.update_repeatable(), &binds).await?;
+            }
+            RowWrite::Delete { order_executed } => {
+                let binds = [Bind::Integer(Some(order_executed))];
+                client.query(session, &tables.delete_row(), &binds).await?;
+            }
+            RowWrite::SetChecksum {
+                order_executed,
+                checksum,
+            } => {
+                let binds = [Bind::Text(Some(checksum)), Bind::Integer(Some(order_executed))];
+                client.query(session, &tables.set_checksum(), &binds).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every migration runs as a no-transaction one: DDL commits by itself here. The history
+    /// row goes first, marked unfinished, so that a failure half-way stays visible and blocks
+    /// the next upgrade; it is completed in one statement after the migration's last.
+    async fn run_job_statements(
+        &self,
+        session: &Session,
+        tables: &Tables,
+        job: &Job<'_>,
+    ) -> Result<(), JobFailure> {
+        let started = Instant::now();
+        let client = &self.inner.client;
+        let filename = match job.row {
+            RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
+                self.write_row(session, tables, &job.row, None, false).await?;
+                Some(filename)
+            }
+            RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
+        };
+        for (index, statement) in job.statements.iter().enumerate() {
+            client
+                .query(session, statement.sql, &[])
+                .await
+                .map_err(|source| JobFailure {
+                    statement: Some(index),
+                    source,
+                })?;
+        }
+        let ms = elapsed_ms(started);
+        match filename {
+            Some(filename) => {
+                let binds = [
+                    Bind::Integer(Some(ms)),
+                    Bind::Boolean(true),
+                    Bind::Text(Some(filename)),
+                ];
+                client
+                    .query(session, &tables.complete_row_of_file(), &binds)
+                    .await?;
+            }
+            None => self.write_row(session, tables, &job.row, None, true).await?,
+        }
+        Ok(())
+    }
+}
+
+impl crate::backend::private::Sealed for SnowflakePool {}
+
+impl Database for SnowflakePool {
+    type Liveness = NoSessionLock;
+    type Session = RunSession;
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Snowflake
+    }
+
+    async fn session(&self) -> Result<RunSession, DatabaseError> {
+        Ok(RunSession {
+            pool: self.clone(),
+            session: Some(self.take_session().await?),
+            in_flight: false,
+        })
+    }
+
+    async fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        self.history(tables).await
+    }
+
+    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
+        match self.run(&tables.history_digest(), &[]).await {
+            Ok(result) => {
+                let row = result.rows.first().map(Vec::as_slice).unwrap_or_default();
+                Ok(Digest::Found {
+                    stored: text(row, 0),
+                    rows: integer(row, 1)?.unwrap_or(0),
+                    max_order: integer(row, 2)?.unwrap_or(0),
+                })
+            }
+            Err(error) if error.is_missing_table() || error.is_missing_column() => {
+                Ok(Digest::Unavailable)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> Result<(), DatabaseError> {
+        let binds = [Bind::Text(digest), Bind::Text(Some(process_id))];
+        self.run(&tables.store_history_digest(), &binds).await?;
+        Ok(())
+    }
+
+    /// Every statement is idempotent; without a session lock to serialise them, processes that
+    /// start together run them at once, and a statement that lost a race with its twin (a
+    /// write conflict) is retried.
+    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.prepare_tables(tables).await {
+                Err(error) if attempt < 4 && error.kind() == DatabaseErrorKind::Query => {
+                    attempt += 1;
+                    let jitter = u64::from(std::process::id() % 7) * 10;
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt) + jitter))
+                        .await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
+        let result = self.run(&tables.read_lock(), &[]).await?;
+        Ok(result.rows.first().map(|row| LockRow {
+            is_locked: boolean(row, 0).unwrap_or(false),
+            locked_at: text(row, 1),
+            process_id: text(row, 2),
+        }))
+    }
+
+    /// Compare-and-set: Snowflake's UPDATE reports the rows it changed. (Snowflake does not
+    /// enforce primary keys: should the lock table hold two `id = 1` rows, the first taker
+    /// changes both and the next finds none free, so "at least one" is the test.)
+    async fn write_lock(&self, tables: &Tables, write: LockWrite<'_>) -> Result<bool, DatabaseError> {
+        let result = match write {
+            LockWrite::Take { process_id } => {
+                self.run(&tables.take_lock(), &[Bind::Text(Some(process_id))])
+                    .await?
+            }
+            LockWrite::TakeOver { process_id, from } => {
+                let binds = [Bind::Text(Some(process_id)), Bind::Text(Some(from))];
+                self.run(&tables.take_over_lock(), &binds).await?
+            }
+            LockWrite::TakeOverExpired {
+                process_id,
+                from,
+                lease_seconds,
+            } => {
+                let binds = [Bind::Text(Some(process_id)), Bind::Text(Some(from))];
+                self.run(&tables.take_over_expired_lock(lease_seconds), &binds)
+                    .await?
+            }
+            LockWrite::Renew { process_id } => {
+                self.run(&tables.renew_lock(), &[Bind::Text(Some(process_id))])
+                    .await?
+            }
+            LockWrite::Release { process_id } => {
+                self.run(&tables.release_lock(), &[Bind::Text(Some(process_id))])
+                    .await?
+            }
+            LockWrite::ForceRelease => self.run(&tables.force_release_lock(), &[]).await?,
+        };
+        Ok(result.affected.unwrap_or(0) >= 1)
+    }
+
+    async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
+        Ok(NoSessionLock)
+    }
+
+    async fn run_job<'a>(
+        &'a self,
+        session: &'a mut RunSession,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> Result<(), JobFailure> {
+        if session.session.is_none() {
+            session.session = Some(self.take_session().await?);
+        }
+        let Some(run_session) = session.session.as_ref() else {
+            return Err(JobFailure::from(decode_error("no session".to_owned())));
+        };
+        session.in_flight = true;
+        let result = self.run_job_statements(run_session, tables, job).await;
+        session.in_flight = false;
+        result
+    }
+
+    async fn begin_run<'a>(&'a self, _session: &'a mut RunSession) -> Result<(), DatabaseError> {
+        Ok(())
+    }
+
+    async fn commit_run<'a>(&'a self, _session: &'a mut RunSession) -> Result<(), DatabaseError> {
+        Ok(())
+    }
+
+    async fn read_schema<'a>(
+        &'a self,
+        _postgres_schema: Option<&'a str>,
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
+        Err(DatabaseError::new(
+            DatabaseErrorKind::Unsupported,
+            std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "reading the schema (make-migrations) works on PostgreSQL, SQLite and \
+                 MySQL/MariaDB, not on Snowflake: write Snowflake migrations by hand \
+                 (`jetbase new`)",
+            ),
+        ))
+    }
+
+    async fn close(&self) {
+        SnowflakePool::close(self).await;
+    }
+}
