@@ -144,7 +144,8 @@ pub enum PlanError {
     },
     /// A no-transaction migration that failed or was interrupted.
     #[error(
-        "{label} did not finish (a no-transaction migration that failed or was interrupted); \
+        "{label} did not finish (it ran outside a transaction, as no-transaction migrations and \
+         every migration on Snowflake do, and failed or was interrupted); \
          check what it applied, undo it by hand if needed, then `jetbase rollback` it"
     )]
     Failed {

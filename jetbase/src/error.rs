@@ -161,8 +161,8 @@ fn failure_outcome(transactional: bool, partially_applied: bool) -> &'static str
         (false, true) => {
             "\nthe migration is PARTIALLY APPLIED: it ran outside a transaction (no-transaction, or \
              a database whose DDL commits by itself), so the statements before the failing one stay \
-             applied, and its history row is marked failed; check them, then roll it back or fix \
-             it (`jetbase repair` accepts it as it is)"
+             applied, and its history row is marked failed; check them, then roll it back \
+             (`jetbase rollback`) or fix it"
         }
         (false, false) => {
             "\nit ran outside a transaction (no-transaction, or a database whose DDL commits by \

@@ -125,6 +125,7 @@ impl<D: Database> LockGuard<D> {
             .map_err(Error::database("opening the lock session"))?;
         let mut delay = Duration::from_millis(20);
         let mut prepared = false;
+        let mut races = RacesLost::default();
         loop {
             let alive_holder = !liveness
                 .try_lock()
@@ -139,7 +140,7 @@ impl<D: Database> LockGuard<D> {
                 prepared = true;
             }
             let expiry = leased.then_some(lease.expires_after());
-            if !alive_holder && take_row(database, tables, &process_id, expiry).await? {
+            if !alive_holder && take_row(database, tables, &process_id, expiry, &mut races).await? {
                 // A manual lock is never renewed: it is never taken over either.
                 let renewal = (leased && !is_manual(&process_id))
                     .then(|| Renewal::start(database, tables, &process_id, lease));
@@ -261,6 +262,41 @@ pub(crate) fn is_manual(process_id: &str) -> bool {
     process_id.starts_with(MANUAL_PREFIX)
 }
 
+/// Compare-and-set writes on the lock row that failed because another process wrote the row at
+/// the same moment. Without a session lock to serialise the contenders (Snowflake), some engines
+/// fail the loser's statement (a write conflict) instead of letting it change nothing: that is a
+/// lost race, tried again at the next poll; only a run of such failures is an error.
+#[derive(Default)]
+struct RacesLost(u32);
+
+impl RacesLost {
+    const LIMIT: u32 = 8;
+
+    /// The outcome of a compare-and-set: a failure is a lost race while the limit lasts.
+    fn judge(
+        &mut self,
+        outcome: Result<bool, crate::DatabaseError>,
+        leased: bool,
+        action: &'static str,
+    ) -> Result<bool, Error> {
+        match outcome {
+            Ok(changed) => {
+                self.0 = 0;
+                Ok(changed)
+            }
+            Err(error)
+                if leased
+                    && self.0 < Self::LIMIT
+                    && error.kind() != crate::DatabaseErrorKind::Connection =>
+            {
+                self.0 += 1;
+                Ok(false)
+            }
+            Err(error) => Err(Error::database(action)(error)),
+        }
+    }
+}
+
 /// With the liveness lock held: takes the free row, or the row of a dead jetbase holder. With
 /// `lease_expiry` (databases without session locks), a holder is dead when its lease expired.
 async fn take_row<D: Database>(
@@ -268,12 +304,13 @@ async fn take_row<D: Database>(
     tables: &Tables,
     process_id: &str,
     lease_expiry: Option<Duration>,
+    races: &mut RacesLost,
 ) -> Result<bool, Error> {
-    if database
+    let leased = lease_expiry.is_some();
+    let taken = database
         .write_lock(tables, LockWrite::Take { process_id })
-        .await
-        .map_err(Error::database("taking the lock"))?
-    {
+        .await;
+    if races.judge(taken, leased, "taking the lock")? {
         return Ok(true);
     }
     let row = database
@@ -281,6 +318,8 @@ async fn take_row<D: Database>(
         .await
         .map_err(Error::database("reading the lock"))?;
     match row.and_then(|row| row.process_id.filter(|_| row.is_locked)) {
+        // A write whose answer was lost (a failed request that did reach the server) took it.
+        Some(holder) if holder == process_id => Ok(true),
         Some(holder) if can_take_over(&holder) => {
             let write = match lease_expiry {
                 // Only if its lease expired: the database compares `locked_at` with its clock.
@@ -295,10 +334,8 @@ async fn take_row<D: Database>(
                     from: &holder,
                 },
             };
-            database
-                .write_lock(tables, write)
-                .await
-                .map_err(Error::database("taking over the lock"))
+            let taken = database.write_lock(tables, write).await;
+            races.judge(taken, leased, "taking over the lock")
         }
         _ => Ok(false),
     }
