@@ -1,6 +1,6 @@
 //! Proof under stress, with real processes: 32 at once (the `jetbase` command and an
-//! application running `MIGRATOR.run`) against PostgreSQL and MariaDB and 8 against one SQLite
-//! file; and the process holding the lock killed with SIGKILL inside a transactional and inside a
+//! application running `MIGRATOR.run`) against PostgreSQL and MariaDB, 8 against one SQLite
+//! file and 8 against Snowflake (fakesnow); and the process holding the lock killed with SIGKILL inside a transactional and inside a
 //! no-transaction migration.
 
 // The test databases are written once and compiled per sqlx major (common/pools.rs).
@@ -134,7 +134,11 @@ async fn processes_at_once<P: Query>(db: &TestDb<P>, count: usize) {
 }
 
 async fn many_processes_at_once<P: Query>(db: &TestDb<P>) {
-    let count = if db.dialect == Dialect::Sqlite { 8 } else { 32 };
+    // fakesnow, the Snowflake stand-in, is one Python process: 8 there too.
+    let count = match db.dialect {
+        Dialect::Sqlite | Dialect::Snowflake => 8,
+        Dialect::Postgres | Dialect::MySql => 32,
+    };
     processes_at_once(db, count).await;
 }
 database_test!(many_processes_at_once, many_processes_at_once);
@@ -144,7 +148,7 @@ fn slow_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => "SELECT pg_sleep(60);",
         Dialect::MySql => "SELECT SLEEP(60);",
-        _ => {
+        Dialect::Sqlite | Dialect::Snowflake => {
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) \
              SELECT COUNT(*) FROM c;"
         }
@@ -278,4 +282,10 @@ async fn killed_inside_a_migration<P: Query>(db: &TestDb<P>) {
     assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
     assert!(db.lock_is_free().await);
 }
-database_test!(killed_inside_a_migration, killed_inside_a_migration);
+database_test!(
+    killed_inside_a_migration,
+    killed_inside_a_migration,
+    not_on_snowflake = "part (a) needs a transaction the server undoes; Snowflake's kill test, with \
+                        its lease and unfinished row, is killed_holder_does_not_block in \
+                        jetbase/tests/processes.rs"
+);

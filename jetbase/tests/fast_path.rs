@@ -182,3 +182,63 @@ async fn postgres_server_counts_one_statement() {
     assert_eq!(total, 1, "{calls:#?}");
     assert!(calls[0].0.contains("jetbase_migrations"), "{calls:#?}");
 }
+
+/// Snowflake: the up-to-date run is one query request over the wire, counted by a proxy
+/// between the pool and the server (every statement is one `POST /queries/v1/query-request`).
+#[cfg(feature = "snowflake")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snowflake_up_to_date_run_is_one_request() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let db = common::snowflake().await;
+    let migrator = files().migrator();
+    assert_eq!(migrator.run(&db.pool).await.unwrap().migrations.len(), 3);
+
+    // A proxy that counts the query requests passing through it.
+    let (host_port, rest) = db.url.split_once('@').unwrap().1.split_once('/').unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!(
+        "{}@{}/{rest}",
+        db.url.split_once('@').unwrap().0,
+        listener.local_addr().unwrap()
+    );
+    let server = host_port.to_owned();
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&queries);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut upstream = tokio::net::TcpStream::connect(&server).await.unwrap();
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.split();
+                let (mut upstream_read, mut upstream_write) = upstream.split();
+                let requests = async {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    loop {
+                        let read = client_read.read(&mut buffer).await.unwrap_or(0);
+                        if read == 0 {
+                            break;
+                        }
+                        let text = String::from_utf8_lossy(&buffer[..read]);
+                        counter.fetch_add(
+                            text.matches("POST /queries/v1/query-request").count(),
+                            Ordering::SeqCst,
+                        );
+                        if upstream_write.write_all(&buffer[..read]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let responses = tokio::io::copy(&mut upstream_read, &mut client_write);
+                let _ = tokio::join!(requests, responses);
+            });
+        }
+    });
+    let pool = jetbase::SnowflakePool::connect(&proxy_url).await.unwrap();
+    queries.store(0, Ordering::SeqCst);
+    assert!(migrator.run(&pool).await.unwrap().migrations.is_empty());
+    assert_eq!(queries.load(Ordering::SeqCst), 1, "one query request");
+    assert!(db.lock_is_free().await);
+}
