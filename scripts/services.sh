@@ -143,6 +143,22 @@ install_python_jetbase() {
   export JETBASE_TEST_PYTHON_JETBASE="$venv/bin/jetbase"
 }
 
+# Python Jetbase 0.18.1 with its warehouse extras, for the Snowflake and ClickHouse take-over
+# tests: snowflake-connector-python below 5 and SQLAlchemy below 2.1 (newer ones fail against
+# fakesnow); clickhouse-sqlalchemy is a source package.
+install_python_jetbase_warehouses() {
+  local venv="$PWD/target/python-jetbase-0.18.1-warehouses"
+  if [ ! -x "$venv/bin/jetbase" ]; then
+    log "Python Jetbase 0.18.1 with its snowflake and clickhouse extras into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+      'jetbase[snowflake]==0.18.1' 'snowflake-connector-python>=4,<5' 'sqlalchemy>=2.0.10,<2.1'
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      'clickhouse-sqlalchemy>=0.3.0' 'sqlalchemy>=2.0.10,<2.1' 'snowflake-connector-python>=4,<5'
+  fi
+  export JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES="$venv/bin/jetbase"
+}
+
 # Snowflake's connector protocol, served by fakesnow (backed by DuckDB) in a virtual environment
 # kept under target/. Its snowflake-connector-python must stay below 5 (5.x lacks a module
 # fakesnow imports).
@@ -168,6 +184,7 @@ start_fakesnow() {
 
 start_services() {
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
+  if [ -z "${JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES:-}" ]; then install_python_jetbase_warehouses; fi
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi

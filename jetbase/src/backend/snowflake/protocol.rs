@@ -127,8 +127,12 @@ fn now_ms() -> u64 {
 
 impl Client {
     pub(crate) fn new(options: SnowflakeOptions, timeout: Duration) -> Result<Self, DatabaseError> {
+        // Idle connections are dropped well before servers close them (uvicorn after 5 s, load
+        // balancers after a minute): a request sent on a connection the server is closing fails
+        // without an answer, and a statement cannot safely be sent twice.
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .map_err(transport)?;
         Ok(Self { http, options })
