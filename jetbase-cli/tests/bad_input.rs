@@ -416,3 +416,75 @@ async fn schema_name_with_quotes_and_spaces() {
         .await;
     assert_eq!(tables, ["a", "jetbase_lock", "jetbase_migrations"]);
 }
+
+/// The Snowflake server of the test script, with its password removed from the URL.
+fn snowflake_url_without_password() -> String {
+    let url = common::server_url("JETBASE_TEST_SNOWFLAKE_URL");
+    let (scheme_user, rest) = url.split_once('@').unwrap();
+    let user = scheme_user.rsplit_once(':').unwrap().0;
+    format!("{user}@{rest}")
+}
+
+#[test]
+fn snowflake_without_password_or_key() {
+    let project = Project::empty(&snowflake_url_without_password());
+    project.run(&["init"]).ok();
+    refused(
+        project.run(&["status"]),
+        2,
+        &[
+            "no private key",
+            "`snowflake_private_key` (PEM text) in jetbase.toml",
+            "JETBASE_SNOWFLAKE_PRIVATE_KEY",
+        ],
+    );
+}
+
+/// Key-pair login: the key from jetbase.toml or the environment is read and signs the login's
+/// JWT (fakesnow accepts any login: what is checked here is that the key is used, and that a
+/// key that cannot be used is refused naming it; the token's form is checked in the unit tests).
+#[test]
+fn snowflake_key_pair_from_configuration() {
+    let key = include_str!("../../jetbase/tests/fixtures/snowflake/rsa_key_encrypted.p8");
+    let url = snowflake_url_without_password();
+    let project = Project::empty(&url);
+    project.run(&["init"]).ok();
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        format!(
+            "database_url = \"{url}\"\nsnowflake_private_key = \"\"\"\n{key}\"\"\"\nsnowflake_private_key_password = \"jetbase-test\"\n"
+        ),
+    )
+    .unwrap();
+    let status = project.run_in(project.root(), &["status"], &[]);
+    assert_eq!(status.code, 0, "{status:#?}");
+    // The same key from the environment, with a wrong passphrase: refused, naming the key.
+    let run = project.run_in(
+        project.root(),
+        &["status"],
+        &[
+            ("JETBASE_SNOWFLAKE_PRIVATE_KEY", key),
+            ("JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD", "wrong"),
+        ],
+    );
+    refused(run, 1, &["the Snowflake private key cannot be used"]);
+}
+
+#[test]
+fn lock_lease_settings_are_checked() {
+    let project = project();
+    let run = project.run_in(
+        project.root(),
+        &["status"],
+        &[
+            ("JETBASE_DATABASE_URL", "sqlite:///app.db"),
+            ("JETBASE_LOCK_LEASE", "5"),
+            ("JETBASE_LOCK_RENEW", "10"),
+        ],
+    );
+    refused(
+        run,
+        2,
+        &["JETBASE_LOCK_LEASE and JETBASE_LOCK_RENEW", "at least twice the renewal interval"],
+    );
+}
