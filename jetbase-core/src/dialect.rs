@@ -21,6 +21,9 @@ pub enum Dialect {
     /// Snowflake: backslash escapes in `'` strings, `$$` strings (no tags), `//` and `--` line
     /// comments, `BEGIN ... END` blocks of Snowflake Scripting, `DECLARE` sections.
     Snowflake,
+    /// ClickHouse: backslash escapes in strings and quoted identifiers, `$tag$` heredocs, `#`,
+    /// `#!`, `--` and `//` line comments, nested `/* */` comments, no procedural bodies.
+    ClickHouse,
 }
 
 /// What a database's engine can do, which decides how jetbase runs migrations on it.
@@ -56,11 +59,12 @@ pub struct Capabilities {
 
 impl Dialect {
     /// Every dialect, in a fixed order.
-    pub const ALL: [Dialect; 4] = [
+    pub const ALL: [Dialect; 5] = [
         Dialect::Postgres,
         Dialect::Sqlite,
         Dialect::MySql,
         Dialect::Snowflake,
+        Dialect::ClickHouse,
     ];
 
     /// What this database's engine can do.
@@ -102,6 +106,16 @@ impl Dialect {
                 session_locks: false,
                 update_row_count: true,
             },
+            // No transactions at all; an UPDATE is an asynchronous mutation that reports no
+            // rows, so the lock is made of claims (see jetbase's ClickHouse backend).
+            Self::ClickHouse => Capabilities {
+                transactional_ddl: false,
+                implicit_commit_ddl: true,
+                transactions: false,
+                savepoints: false,
+                session_locks: false,
+                update_row_count: false,
+            },
         }
     }
 
@@ -111,23 +125,26 @@ impl Dialect {
     /// use jetbase_core::Dialect;
     /// assert_eq!(Dialect::Postgres.quote_identifier("we\"ird"), "\"we\"\"ird\"");
     /// assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
+    /// assert_eq!(Dialect::ClickHouse.quote_identifier("we`ird"), "`we\\`ird`");
     /// ```
     pub fn quote_identifier(self, name: &str) -> String {
         match self {
             Self::MySql => format!("`{}`", name.replace('`', "``")),
+            Self::ClickHouse => format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`")),
             Self::Postgres | Self::Sqlite | Self::Snowflake => {
                 format!("\"{}\"", name.replace('"', "\"\""))
             }
         }
     }
 
-    /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`.
+    /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`, `clickhouse`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
             Self::Sqlite => "sqlite",
             Self::MySql => "mysql",
             Self::Snowflake => "snowflake",
+            Self::ClickHouse => "clickhouse",
         }
     }
 }

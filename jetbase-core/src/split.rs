@@ -163,6 +163,9 @@ pub fn split_with_delimiter<'a>(
 /// `BEGIN ... END` body is open.
 #[derive(Default)]
 struct StatementBuilder {
+    /// Procedural bodies (`CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT ... BEGIN ... END`) exist:
+    /// everywhere but ClickHouse, whose functions are lambdas.
+    routines: bool,
     /// Snowflake Scripting: a statement may itself be a block (`BEGIN ... END`, `DECLARE ...
     /// BEGIN ... END`), and `END FOR` closes a loop. Kept from one statement to the next.
     scripting: bool,
@@ -191,6 +194,7 @@ impl StatementBuilder {
     fn new(dialect: Dialect) -> Self {
         Self {
             scripting: dialect == Dialect::Snowflake,
+            routines: dialect != Dialect::ClickHouse,
             ..Self::default()
         }
     }
@@ -267,7 +271,7 @@ impl StatementBuilder {
             self.starts_with_create = word.eq_ignore_ascii_case("CREATE");
             return;
         }
-        if self.starts_with_create && !self.seen_paren && !self.creates_routine {
+        if self.routines && self.starts_with_create && !self.seen_paren && !self.creates_routine {
             self.creates_routine = ["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"]
                 .iter()
                 .any(|keyword| word.eq_ignore_ascii_case(keyword))
@@ -308,6 +312,7 @@ impl StatementBuilder {
     fn new_like(previous: &Self) -> Self {
         Self {
             scripting: previous.scripting,
+            routines: previous.routines,
             ..Self::default()
         }
     }
@@ -395,11 +400,13 @@ impl<'a> Lexer<'a> {
                 self.skip_line();
                 TokenKind::Trivia
             }
-            b'#' if self.dialect == Dialect::MySql => {
+            b'#' if matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse) => {
                 self.skip_line();
                 TokenKind::Trivia
             }
-            b'/' if self.peek(1) == Some(b'/') && self.dialect == Dialect::Snowflake => {
+            b'/' if self.peek(1) == Some(b'/')
+                && matches!(self.dialect, Dialect::Snowflake | Dialect::ClickHouse) =>
+            {
                 self.skip_line();
                 TokenKind::Trivia
             }
@@ -408,18 +415,20 @@ impl<'a> Lexer<'a> {
                 TokenKind::Trivia
             }
             b'\'' => {
-                let backslash = matches!(self.dialect, Dialect::MySql | Dialect::Snowflake)
-                    || self.is_escape_string(start);
+                let backslash =
+                    matches!(self.dialect, Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse)
+                        || self.is_escape_string(start);
                 self.skip_quoted(b'\'', backslash, Unterminated::SingleQuote, start)?;
                 TokenKind::Quoted
             }
             b'"' => {
-                let backslash = self.dialect == Dialect::MySql;
+                let backslash = matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse);
                 self.skip_quoted(b'"', backslash, Unterminated::DoubleQuote, start)?;
                 TokenKind::Quoted
             }
             b'`' => {
-                self.skip_quoted(b'`', false, Unterminated::Backtick, start)?;
+                let backslash = self.dialect == Dialect::ClickHouse;
+                self.skip_quoted(b'`', backslash, Unterminated::Backtick, start)?;
                 TokenKind::Quoted
             }
             b'[' if self.dialect == Dialect::Sqlite => {
@@ -430,10 +439,13 @@ impl<'a> Lexer<'a> {
                 }
                 TokenKind::Quoted
             }
-            b'$' if matches!(self.dialect, Dialect::Postgres | Dialect::Snowflake) => match self
+            b'$' if matches!(
+                self.dialect,
+                Dialect::Postgres | Dialect::Snowflake | Dialect::ClickHouse
+            ) => match self
                 .dollar_tag()
                 // Snowflake's dollar strings have no tag: `$name$` is not one.
-                .filter(|&len| self.dialect == Dialect::Postgres || len == 2)
+                .filter(|&len| self.dialect != Dialect::Snowflake || len == 2)
             {
                 Some(tag_len) => {
                     self.skip_dollar_quoted(start, tag_len)?;
@@ -484,7 +496,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_block_comment(&mut self, start: usize) -> Result<(), SplitError> {
-        let nests = self.dialect == Dialect::Postgres;
+        let nests = matches!(self.dialect, Dialect::Postgres | Dialect::ClickHouse);
         let mut depth = 0usize;
         while let Some(byte) = self.peek(0) {
             if byte == b'/' && self.peek(1) == Some(b'*') && (depth == 0 || nests) {

@@ -430,6 +430,10 @@ impl Sql {
             Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => {
                 vec![format!("DROP INDEX {name}")]
             }
+            Dialect::ClickHouse => vec![format!(
+                "ALTER TABLE {} DROP INDEX {name}",
+                self.quote(table)
+            )],
         }
     }
 
@@ -469,7 +473,7 @@ impl Sql {
                 }
                 out
             }
-            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => vec![format!(
+            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => vec![format!(
                 "ALTER TABLE {} DROP CONSTRAINT {name}",
                 self.quote(table)
             )],
@@ -516,7 +520,7 @@ impl Sql {
         let mut out = Vec::new();
         if !from.is_empty() {
             out.push(match self.dialect {
-                Dialect::MySql | Dialect::Snowflake => {
+                Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse => {
                     format!("ALTER TABLE {table_sql} DROP PRIMARY KEY")
                 }
                 Dialect::Postgres | Dialect::Sqlite => format!(

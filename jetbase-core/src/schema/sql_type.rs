@@ -131,7 +131,35 @@ impl SqlType {
             Dialect::MySql => self.mysql(),
             Dialect::Sqlite => self.sqlite(),
             Dialect::Snowflake => self.snowflake(),
+            Dialect::ClickHouse => self.clickhouse(),
         }
+    }
+
+    /// ClickHouse's names (a NULL-able column is `Nullable(...)` around them).
+    fn clickhouse(&self) -> String {
+        match self {
+            Self::TinyInt => "Int8",
+            Self::SmallInt => "Int16",
+            Self::Integer => "Int32",
+            Self::BigInt => "Int64",
+            Self::Unsigned(8) => "UInt8",
+            Self::Unsigned(16) => "UInt16",
+            Self::Unsigned(32) => "UInt32",
+            Self::Unsigned(_) => "UInt64",
+            Self::Boolean => "Bool",
+            Self::Real => "Float32",
+            Self::Double => "Float64",
+            Self::Text | Self::Varchar(_) | Self::Json => "String",
+            Self::Bytes => "String",
+            Self::Date => "Date32",
+            Self::Time => "Time",
+            Self::Timestamp => "DateTime64(6)",
+            Self::TimestampTz => "DateTime64(6,'UTC')",
+            Self::Uuid => "UUID",
+            Self::Decimal => "Decimal(38,10)",
+            Self::Raw(sql) => return sql.clone(),
+        }
+        .to_owned()
     }
 
     /// Snowflake's own names: every integer is `NUMBER(38,0)`, every string `VARCHAR`.
@@ -257,7 +285,7 @@ pub fn canonical_type(dialect: Dialect, sql: &str) -> String {
     match dialect {
         Dialect::Postgres => postgres_alias(&spaced),
         Dialect::MySql => mysql_alias(&spaced),
-        Dialect::Sqlite | Dialect::Snowflake => spaced,
+        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => spaced,
     }
 }
 

@@ -393,3 +393,35 @@ fn snowflake_task_with_a_block_body() {
         [task, "ALTER TASK t RESUME"]
     );
 }
+
+// ---- ClickHouse ----
+
+#[test]
+fn clickhouse_comments_escapes_and_heredocs() {
+    let sql = "CREATE TABLE t (\n  id UInt64,\n  note String DEFAULT 'a -- b; it''s \\'c\\'',\n  \
+               `odd\\`--;name` String DEFAULT $tag$ -- not a comment; $tag$\n) ENGINE = MergeTree ORDER BY id; -- trailing\n\
+               # a hash comment; with a semicolon\n#! a shebang comment; too\n// a slash comment; also\n\
+               ALTER TABLE t /* outer /* nested; */ still; */ ADD COLUMN x String DEFAULT \"q\\\"uoted\";\n\
+               SELECT $$a; b$$";
+    assert_eq!(
+        texts(sql, Dialect::ClickHouse),
+        [
+            "CREATE TABLE t (\n  id UInt64,\n  note String DEFAULT 'a -- b; it''s \\'c\\'',\n  \
+             `odd\\`--;name` String DEFAULT $tag$ -- not a comment; $tag$\n) ENGINE = MergeTree ORDER BY id",
+            "ALTER TABLE t /* outer /* nested; */ still; */ ADD COLUMN x String DEFAULT \"q\\\"uoted\"",
+            "SELECT $$a; b$$",
+        ]
+    );
+}
+
+#[test]
+fn clickhouse_functions_are_lambdas_without_bodies() {
+    let sql = "CREATE FUNCTION sign_of AS (x) -> CASE WHEN x > 0 THEN 1 ELSE 0 END;\nSELECT sign_of(2);";
+    assert_eq!(
+        texts(sql, Dialect::ClickHouse),
+        [
+            "CREATE FUNCTION sign_of AS (x) -> CASE WHEN x > 0 THEN 1 ELSE 0 END",
+            "SELECT sign_of(2)"
+        ]
+    );
+}
