@@ -2,7 +2,8 @@
 # Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
-# JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow) and JETBASE_TEST_PYTHON_JETBASE, and JETBASE_TEST_POSTGRES_RESTART and
+# JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
+# (chdb behind an HTTP front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
 # tests). The servers stop when the shell exits.
 # Variables already set are kept, and nothing is started for them.
@@ -18,6 +19,10 @@ cleanup() {
     if [ -f "$work_dir/mariadb.pid" ]; then kill "$(cat "$work_dir/mariadb.pid")" 2>/dev/null || true; fi
     kill "$mariadb_pid" 2>/dev/null || true
     wait "$mariadb_pid" 2>/dev/null || true
+  fi
+  if [ -n "${clickhouse_pid:-}" ]; then
+    kill "$clickhouse_pid" 2>/dev/null || true
+    wait "$clickhouse_pid" 2>/dev/null || true
   fi
   if [ -n "${fakesnow_pid:-}" ]; then
     kill "$fakesnow_pid" 2>/dev/null || true
@@ -182,10 +187,33 @@ start_fakesnow() {
   export JETBASE_TEST_SNOWFLAKE_URL="snowflake://jetbase:jetbase-test-pw@127.0.0.1:$port/JETBASE/PUBLIC?account=jetbase&protocol=http&warehouse=TEST_WH"
 }
 
+# ClickHouse's engine (chdb, 26.x) behind the HTTP front of scripts/clickhouse_http_front.py:
+# no registry reached here ships a modern ClickHouse server.
+start_clickhouse() {
+  local venv="$PWD/target/chdb-4"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import chdb' 2>/dev/null; then
+    log "chdb 4 into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: 'chdb>=4,<5'
+  fi
+  local port
+  port=$(free_port)
+  log "ClickHouse (chdb behind its HTTP front) on 127.0.0.1:$port"
+  "$venv/bin/python" scripts/clickhouse_http_front.py "$port" "$work_dir/clickhouse" \
+    >"$work_dir/clickhouse.log" 2>&1 &
+  clickhouse_pid=$!
+  for _ in $(seq 1 150); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/ping"; then break; fi
+    sleep 0.2
+  done
+  export JETBASE_TEST_CLICKHOUSE_URL="clickhouse://default:@127.0.0.1:$port/default"
+}
+
 start_services() {
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES:-}" ]; then install_python_jetbase_warehouses; fi
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
+  if [ -z "${JETBASE_TEST_CLICKHOUSE_URL:-}" ]; then start_clickhouse; fi
 }

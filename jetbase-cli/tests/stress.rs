@@ -136,7 +136,7 @@ async fn processes_at_once<P: Query>(db: &TestDb<P>, count: usize) {
 async fn many_processes_at_once<P: Query>(db: &TestDb<P>) {
     // fakesnow, the Snowflake stand-in, is one Python process: 8 there too.
     let count = match db.dialect {
-        Dialect::Sqlite | Dialect::Snowflake => 8,
+        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => 8,
         Dialect::Postgres | Dialect::MySql => 32,
     };
     processes_at_once(db, count).await;
@@ -148,7 +148,7 @@ fn slow_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => "SELECT pg_sleep(60);",
         Dialect::MySql => "SELECT SLEEP(60);",
-        Dialect::Sqlite | Dialect::Snowflake => {
+        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => {
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) \
              SELECT COUNT(*) FROM c;"
         }
@@ -285,7 +285,7 @@ async fn killed_inside_a_migration<P: Query>(db: &TestDb<P>) {
 database_test!(
     killed_inside_a_migration,
     killed_inside_a_migration,
-    not_on_snowflake = "part (a) needs a transaction the server undoes; Snowflake's kill test, with \
-                        its lease and unfinished row, is killed_holder_does_not_block in \
-                        jetbase/tests/processes.rs"
+    not_on_warehouses = "part (a) needs a transaction the server undoes; the warehouses' kill test, \
+                         with the lease and the unfinished row, is killed_holder_does_not_block in \
+                         jetbase/tests/processes.rs"
 );

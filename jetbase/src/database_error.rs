@@ -81,7 +81,8 @@ impl DatabaseError {
             feature = "postgres",
             feature = "sqlite",
             feature = "mysql",
-            feature = "snowflake"
+            feature = "snowflake",
+            feature = "clickhouse"
         )),
         allow(dead_code)
     )]

@@ -82,8 +82,9 @@ pub enum Error {
     },
     /// A database URL whose scheme is unknown, or whose feature is not enabled.
     #[error(
-        "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite:, mysql:// or \
-         snowflake:// (with the crate's `postgres`, `sqlite`, `mysql` or `snowflake` feature)"
+        "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite:, mysql://, \
+         snowflake:// or clickhouse:// (with the crate's `postgres`, `sqlite`, `mysql`, `snowflake` \
+         or `clickhouse` feature)"
     )]
     UnsupportedUrl {
         /// The URL, password masked.

@@ -49,6 +49,8 @@ pub mod url;
 ))]
 pub use backend::any::{AnyPool, SqliteAccess};
 pub use backend::{Database, DatabaseError, DatabaseErrorKind};
+#[cfg(feature = "clickhouse")]
+pub use backend::clickhouse::pool::ClickHousePool;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
 pub use error::{Direction, Error};

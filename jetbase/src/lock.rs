@@ -44,6 +44,56 @@ fn can_take_over(process_id: &str) -> bool {
     process_id.starts_with(PROCESS_ID_PREFIX) && !process_id.starts_with(MANUAL_PREFIX)
 }
 
+/// A wait for the lock in progress: if it is dropped before it ends (a cancelled future), the
+/// process's claim is withdrawn in the background. (A `Release` of a row this process does not
+/// hold changes nothing.)
+struct Waiting<D: Database> {
+    database: D,
+    tables: Tables,
+    process_id: String,
+    armed: bool,
+}
+
+impl<D: Database> Waiting<D> {
+    fn new(database: &D, tables: &Tables, process_id: &str) -> Self {
+        Self {
+            database: database.clone(),
+            tables: tables.clone(),
+            process_id: process_id.to_owned(),
+            armed: true,
+        }
+    }
+
+    /// The wait ended (the lock taken, or the timeout's own withdrawal sent).
+    fn done(mut self) {
+        self.armed = false;
+    }
+}
+
+impl<D: Database> Drop for Waiting<D> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let database = self.database.clone();
+        let tables = self.tables.clone();
+        let process_id = std::mem::take(&mut self.process_id);
+        runtime.spawn(async move {
+            let _ = database
+                .write_lock(
+                    &tables,
+                    LockWrite::Release {
+                        process_id: &process_id,
+                    },
+                )
+                .await;
+        });
+    }
+}
+
 /// The held lock. `release` it; if it is dropped instead (an error path, a panic, a cancelled
 /// future), the release is sent to the runtime, and the liveness session is closed either way.
 pub(crate) struct LockGuard<D: Database> {
@@ -126,6 +176,8 @@ impl<D: Database> LockGuard<D> {
         let mut delay = Duration::from_millis(20);
         let mut prepared = false;
         let mut races = RacesLost::default();
+        // Where waiting leaves a trace (ClickHouse's claims), a wait cut short withdraws it.
+        let mut waiting = leased.then(|| Waiting::new(database, tables, &process_id));
         loop {
             let alive_holder = !liveness
                 .try_lock()
@@ -144,6 +196,9 @@ impl<D: Database> LockGuard<D> {
                 // A manual lock is never renewed: it is never taken over either.
                 let renewal = (leased && !is_manual(&process_id))
                     .then(|| Renewal::start(database, tables, &process_id, lease));
+                if let Some(waiting) = waiting.take() {
+                    waiting.done();
+                }
                 return Ok(Self {
                     database: database.clone(),
                     tables: tables.clone(),
@@ -162,6 +217,19 @@ impl<D: Database> LockGuard<D> {
                         locked_at: None,
                         process_id: None,
                     });
+                // Withdraws this process's claim where the lock is a queue of claims
+                // (ClickHouse); elsewhere the row is not ours and nothing changes.
+                if let Some(waiting) = waiting.take() {
+                    waiting.done();
+                }
+                let _ = database
+                    .write_lock(
+                        tables,
+                        LockWrite::Release {
+                            process_id: &process_id,
+                        },
+                    )
+                    .await;
                 liveness.unlock().await;
                 return Err(Error::LockTimeout {
                     holder: row

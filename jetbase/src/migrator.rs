@@ -163,7 +163,7 @@ impl Migrator {
     /// The history tables on `dialect`, in the `postgres_schema` where the database has
     /// schemas.
     pub(crate) fn tables(&self, dialect: Dialect) -> Tables {
-        Tables::new(dialect, self.postgres_schema.as_deref())
+        Tables::new(dialect, self.postgres_schema.as_deref()).with_lease(self.lock_lease)
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {

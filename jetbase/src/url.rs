@@ -13,7 +13,7 @@ fn base_scheme(url: &str) -> Option<String> {
 }
 
 /// The database a URL names, from its scheme: `postgres`, `postgresql`, `sqlite`, `mysql`,
-/// `mariadb`, `snowflake`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
+/// `mariadb`, `snowflake`, `clickhouse`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
 /// `mysql+pymysql://`, `sqlite+aiosqlite:///`). `None` for any other scheme.
 ///
 /// ```
@@ -31,6 +31,7 @@ pub fn dialect_of(url: &str) -> Option<Dialect> {
         "sqlite" => Some(Dialect::Sqlite),
         "mysql" | "mariadb" => Some(Dialect::MySql),
         "snowflake" => Some(Dialect::Snowflake),
+        "clickhouse" => Some(Dialect::ClickHouse),
         _ => None,
     }
 }
@@ -50,7 +51,7 @@ pub fn sqlx_url(url: &str) -> Option<String> {
     let scheme = match dialect {
         Dialect::Postgres | Dialect::Sqlite => base_scheme(url)?,
         Dialect::MySql => "mysql".to_owned(),
-        Dialect::Snowflake => return None,
+        Dialect::Snowflake | Dialect::ClickHouse => return None,
     };
     Some(format!("{scheme}:{rest}"))
 }

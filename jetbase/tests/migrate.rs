@@ -201,7 +201,7 @@ async fn repeatables_are_never_rolled_back<P: Query>(db: &TestDb<P>) {
             "V1__t.sql",
             "CREATE TABLE t (id INTEGER);\n-- rollback\nDROP TABLE t;",
         ),
-        ("RA__r.sql", "DELETE FROM t;"),
+        ("RA__r.sql", "DELETE FROM t WHERE 1 = 1;"),
     ]);
     files.migrator().run(&db.pool).await.unwrap();
     let report = files.migrator().rollback(&db.pool).count(10).await.unwrap();
@@ -577,9 +577,7 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     let files = Files::new(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")]);
     files.migrator().dry_run_free_prepare(&db.pool).await;
     // A Python Jetbase holder (a UUID process_id): waited for, never taken over.
-    db.pool
-        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = '3f2504e0-4f89-11d3-9a0c-0305e82c3301' WHERE id = 1")
-        .await;
+    db.hold_lock_as("3f2504e0-4f89-11d3-9a0c-0305e82c3301").await;
     let started = std::time::Instant::now();
     let error = files
         .migrator()
@@ -598,9 +596,7 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     assert!(!db.table_exists("a").await);
 
     // A lock taken by hand (`jetbase lock`) whose process is gone: never taken over either.
-    db.pool
-        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = 'jb1:manual:0123456789abcdef' WHERE id = 1")
-        .await;
+    db.hold_lock_as("jb1:manual:0123456789abcdef").await;
     let error = files
         .migrator()
         .with_lock_timeout(Duration::from_millis(500))
@@ -610,9 +606,7 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     assert!(error.to_string().contains("jb1:manual:"), "{error}");
     // A dead automatic holder is taken over: at once where its session lock tells it is gone;
     // where there are no session locks (Snowflake), once its lease expired.
-    db.pool
-        .exec("UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = 'jb1:4242:0123456789abcdef' WHERE id = 1")
-        .await;
+    db.hold_lock_as("jb1:4242:0123456789abcdef").await;
     let lease = jetbase::LockLease::new(Duration::from_millis(500), Duration::from_secs(2)).unwrap();
     let started = std::time::Instant::now();
     files
@@ -729,7 +723,7 @@ async fn the_fast_path_never_hides_a_change<P: Query>(db: &TestDb<P>) {
     db.pool
         .exec("DELETE FROM jetbase_migrations WHERE version = '2'")
         .await;
-    db.pool.exec("DELETE FROM t").await;
+    db.pool.exec("DELETE FROM t WHERE 1 = 1").await;
     let report = files.migrator().run(&db.pool).await.unwrap();
     assert_eq!(report.migrations.len(), 1, "V2 is pending again");
     assert_eq!(db.pool.count("SELECT id FROM t").await, 1);

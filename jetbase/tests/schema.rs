@@ -194,7 +194,7 @@ async fn models_evolve_and_roll_back<P: Query>(db: &TestDb<P>) {
 database_test!(
     models_evolve_and_roll_back,
     models_evolve_and_roll_back,
-    not_on_snowflake = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
+    not_on_warehouses = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
 /// Two tables that reference each other: created (the cycle closed by a key added afterwards),
@@ -230,7 +230,7 @@ async fn cycles_and_primary_keys<P: Query>(db: &TestDb<P>) {
 database_test!(
     cycles_and_primary_keys,
     cycles_and_primary_keys,
-    not_on_snowflake = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
+    not_on_warehouses = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
 async fn verify_reports_what_differs<P: Query>(db: &TestDb<P>) {
@@ -254,7 +254,7 @@ async fn verify_reports_what_differs<P: Query>(db: &TestDb<P>) {
 database_test!(
     verify_reports_what_differs,
     verify_reports_what_differs,
-    not_on_snowflake = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
+    not_on_warehouses = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
 async fn types_and_defaults_round_trip<P: Query>(db: &TestDb<P>) {
@@ -281,7 +281,7 @@ async fn types_and_defaults_round_trip<P: Query>(db: &TestDb<P>) {
 database_test!(
     types_and_defaults_round_trip,
     types_and_defaults_round_trip,
-    not_on_snowflake = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
+    not_on_warehouses = "schema introspection covers PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
 #[derive(jetbase::Model)]

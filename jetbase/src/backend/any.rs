@@ -74,8 +74,8 @@ impl AnyPool {
         self.inner.as_any().downcast_ref::<P>()
     }
 
-    /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://`, `mariadb://`
-    /// or `snowflake://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
+    /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://`, `mariadb://`,
+    /// `snowflake://` or `clickhouse://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
     /// needs its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
     ///
     /// # Errors
@@ -99,6 +99,12 @@ impl AnyPool {
         #[cfg(feature = "snowflake")]
         if dialect == Dialect::Snowflake {
             return Self::connect_snowflake(url, None, None, timeout).await;
+        }
+        #[cfg(feature = "clickhouse")]
+        if dialect == Dialect::ClickHouse {
+            return Ok(Self::new(
+                crate::ClickHousePool::connect_with_timeout(url, timeout).await?,
+            ));
         }
         let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;
         match dialect {

@@ -28,6 +28,7 @@ pub(crate) mod any;
     allow(dead_code)
 )]
 mod gather;
+pub(crate) mod clickhouse;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod snowflake;
@@ -52,6 +53,7 @@ pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {
         Dialect::Sqlite => &sqlite::SqliteSql,
         Dialect::MySql => &mysql::MySqlSql,
         Dialect::Snowflake => &snowflake::SnowflakeSql,
+        Dialect::ClickHouse => &clickhouse::ClickHouseSql,
     }
 }
 

@@ -100,6 +100,8 @@ pub struct Tables {
     pub schema: Option<String>,
     pub migrations: String,
     pub lock: String,
+    /// After how long without renewal a lock holder is dead, where the lock is a lease.
+    pub lease_seconds: u64,
     sql: &'static dyn EngineSql,
 }
 
@@ -127,8 +129,15 @@ impl Tables {
             schema: schema.map(str::to_owned),
             migrations: qualify("jetbase_migrations"),
             lock: qualify("jetbase_lock"),
+            lease_seconds: crate::LockLease::DEFAULT.expires_after().as_secs(),
             sql,
         }
+    }
+
+    /// The same tables, with the lease of `lease`.
+    pub fn with_lease(mut self, lease: crate::LockLease) -> Self {
+        self.lease_seconds = lease.expires_after().as_secs();
+        self
     }
 
     /// This database's own spellings.

@@ -60,6 +60,12 @@ pub mod sqlx_0_8;
 #[path = "sqlx_0_9.rs"]
 pub mod sqlx_0_9;
 
+#[cfg(feature = "clickhouse")]
+#[path = "clickhouse.rs"]
+pub mod clickhouse;
+#[cfg(feature = "clickhouse")]
+#[allow(unused_imports)]
+pub use clickhouse::clickhouse;
 #[cfg(feature = "snowflake")]
 #[path = "snowflake.rs"]
 pub mod snowflake;
@@ -86,6 +92,7 @@ pub fn int_type(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::MySql => "SIGNED",
         Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => "BIGINT",
+        Dialect::ClickHouse => "Int64",
     }
 }
 
@@ -106,6 +113,9 @@ impl<P: Query> TestDb<P> {
             Dialect::Postgres => format!(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"
             ),
+            Dialect::ClickHouse => format!(
+                "SELECT name FROM system.tables WHERE database = currentDatabase() AND name = '{table}'"
+            ),
         };
         self.pool.count(&sql).await > 0
     }
@@ -117,12 +127,33 @@ impl<P: Query> TestDb<P> {
             .await
     }
 
-    /// Whether the lock row is free.
+    /// Whether the lock is free (as jetbase reads it: the lock row, or ClickHouse's claims).
     pub async fn lock_is_free(&self) -> bool {
-        self.pool
-            .count("SELECT id FROM jetbase_lock WHERE id = 1 AND is_locked = TRUE")
+        !Migrator::default()
+            .lock_status(&self.pool)
             .await
-            == 0
+            .unwrap()
+            .locked
+    }
+
+    /// Makes the lock look held by `process_id` since now, as a process that then vanished
+    /// would leave it: the lock row, or on ClickHouse a claim.
+    pub async fn hold_lock_as(&self, process_id: &str) {
+        let sql = match self.dialect {
+            Dialect::ClickHouse => {
+                // The claims before it are withdrawn, as the row would be overwritten.
+                self.pool
+                    .exec("INSERT INTO jetbase_lock (process_id, event) SELECT DISTINCT process_id, 'release' FROM jetbase_lock")
+                    .await;
+                format!(
+                    "INSERT INTO jetbase_lock (process_id, event) VALUES ('{process_id}', 'claim')"
+                )
+            }
+            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql | Dialect::Snowflake => format!(
+                "UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = '{process_id}' WHERE id = 1"
+            ),
+        };
+        self.pool.exec(&sql).await;
     }
 
     /// A fresh pool on the same database.
@@ -162,24 +193,46 @@ impl Files {
     }
 }
 
-/// Runs one async test body on SQLite, PostgreSQL, MySQL/MariaDB and Snowflake: four
+/// Runs one async test body on SQLite, PostgreSQL, MySQL/MariaDB, Snowflake and ClickHouse:
 /// `#[tokio::test]`s named `<name>::sqlite`, `<name>::postgres`, `<name>::mysql` (sqlx 0.9's
-/// pools) and `<name>::snowflake`, and with feature `sqlx-0_8` three more,
-/// `<name>::sqlx_0_8::*`, with sqlx 0.8's. A body that does not apply to Snowflake says why:
-/// `database_test!(name, body, not_on_snowflake = "why")`.
+/// pools), `<name>::snowflake` and `<name>::clickhouse`, and with feature `sqlx-0_8` three more,
+/// `<name>::sqlx_0_8::*`, with sqlx 0.8's. A body that does not apply to a warehouse says why:
+/// `database_test!(name, body, not_on_snowflake = "why")`, `not_on_clickhouse = "why"`, or
+/// `not_on_warehouses = "why"` for both.
 #[macro_export]
 macro_rules! database_test {
     ($name:ident, $body:ident) => {
         $crate::database_test!(@sql $name, $body, {
-            #[cfg(feature = "snowflake")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn snowflake() {
-                super::$body(&$crate::common::snowflake().await).await;
-            }
+            $crate::database_test!(@snowflake $body);
+            $crate::database_test!(@clickhouse $body);
         });
     };
     ($name:ident, $body:ident, not_on_snowflake = $why:literal) => {
+        $crate::database_test!(@sql $name, $body, {
+            $crate::database_test!(@clickhouse $body);
+        });
+    };
+    ($name:ident, $body:ident, not_on_clickhouse = $why:literal) => {
+        $crate::database_test!(@sql $name, $body, {
+            $crate::database_test!(@snowflake $body);
+        });
+    };
+    ($name:ident, $body:ident, not_on_warehouses = $why:literal) => {
         $crate::database_test!(@sql $name, $body, {});
+    };
+    (@snowflake $body:ident) => {
+        #[cfg(feature = "snowflake")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn snowflake() {
+            super::$body(&$crate::common::snowflake().await).await;
+        }
+    };
+    (@clickhouse $body:ident) => {
+        #[cfg(feature = "clickhouse")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn clickhouse() {
+            super::$body(&$crate::common::clickhouse().await).await;
+        }
     };
     (@sql $name:ident, $body:ident, { $($warehouses:tt)* }) => {
         mod $name {

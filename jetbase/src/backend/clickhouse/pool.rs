@@ -1,0 +1,498 @@
+//! [`ClickHousePool`]: ClickHouse over its HTTP interface, and the [`Database`] jetbase
+//! migrates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jetbase_core::{AppliedMigration, Dialect};
+
+use super::event;
+use super::http::Client;
+use super::options::ClickHouseOptions;
+use super::statements;
+use crate::Error;
+use crate::backend::tables::{OWN_COLUMNS, Tables};
+use crate::backend::{
+    Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
+    NoSessionLock, RowWrite,
+};
+
+/// ClickHouse, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
+/// `clickhouse`), over the HTTP interface. Cheap to clone.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), jetbase::Error> {
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let pool = jetbase::ClickHousePool::connect("clickhouse://deploy:secret@ch.internal:8123/analytics").await?;
+/// MIGRATOR.run(&pool).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClickHousePool {
+    client: Arc<Client>,
+}
+
+impl std::fmt::Debug for ClickHousePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHousePool")
+            .field("options", self.client.options())
+            .finish()
+    }
+}
+
+fn decode_error(message: String) -> DatabaseError {
+    DatabaseError::new(
+        DatabaseErrorKind::Decode,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+    )
+}
+
+fn cell(row: &[Option<String>], index: usize) -> Option<&str> {
+    row.get(index).and_then(|cell| cell.as_deref())
+}
+
+fn text(row: &[Option<String>], index: usize) -> Option<String> {
+    cell(row, index).map(str::to_owned)
+}
+
+fn integer(row: &[Option<String>], index: usize) -> Result<Option<i64>, DatabaseError> {
+    cell(row, index)
+        .map(|text| {
+            text.parse::<i64>()
+                .map_err(|_| decode_error(format!("expected an integer, found `{text}`")))
+        })
+        .transpose()
+}
+
+fn boolean(row: &[Option<String>], index: usize) -> Option<bool> {
+    cell(row, index).map(|text| matches!(text, "true" | "1"))
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+impl ClickHousePool {
+    /// Connects to `url` (`clickhouse://USER:PASSWORD@HOST:PORT/DATABASE`, `clickhouse+http://`,
+    /// `clickhouse+https://`) and checks that the server answers.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for a URL that cannot be used (a `clickhouse+native://` one),
+    /// [`Error::Database`] when the server cannot be reached or refuses the user.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with_timeout(url, Duration::from_secs(30)).await
+    }
+
+    pub(crate) async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, Error> {
+        let options = ClickHouseOptions::parse(url)?;
+        let client = Client::new(options, timeout).map_err(Error::database("connecting"))?;
+        let pool = Self {
+            client: Arc::new(client),
+        };
+        tokio::time::timeout(timeout, pool.client.query("SELECT 1", &[]))
+            .await
+            .map_err(|_| {
+                Error::database("connecting to ClickHouse")(DatabaseError::new(
+                    DatabaseErrorKind::Connection,
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {timeout:?}"),
+                    ),
+                ))
+            })?
+            .map_err(Error::database("connecting to ClickHouse"))?;
+        Ok(pool)
+    }
+
+    /// Runs one statement.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] with ClickHouse's message.
+    pub async fn execute(&self, sql: &str) -> Result<(), Error> {
+        self.client
+            .query(sql, &[])
+            .await
+            .map(|_| ())
+            .map_err(Error::database("running a statement"))
+    }
+
+    /// Runs one query in the URL's database (`None`: in the user's default database, to
+    /// create or drop the database itself); its rows as text (`NULL` as `None`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] with ClickHouse's message.
+    pub async fn fetch_all(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Error> {
+        self.client
+            .query(sql, &[])
+            .await
+            .map_err(Error::database("running a query"))
+    }
+
+    /// Runs one statement in the user's default database rather than the URL's (to create or
+    /// drop the URL's database).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] with ClickHouse's message.
+    pub async fn execute_outside_database(&self, sql: &str) -> Result<(), Error> {
+        self.client
+            .query_in(None, sql, &[])
+            .await
+            .map(|_| ())
+            .map_err(Error::database("running a statement"))
+    }
+
+    async fn history(&self, tables: &Tables) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        let mut result = self.client.query(&tables.read_history(true), &[]).await;
+        if let Err(error) = &result
+            && error.is_missing_column()
+        {
+            // A table Python Jetbase created, which jetbase has not extended yet.
+            result = self.client.query(&tables.read_history(false), &[]).await;
+        }
+        let rows = match result {
+            Ok(rows) => rows,
+            Err(error) if error.is_missing_table() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedMigration {
+                    order_executed: integer(row, 0)?
+                        .ok_or_else(|| decode_error("order_executed is NULL".to_owned()))?,
+                    version: text(row, 1),
+                    description: text(row, 2).unwrap_or_default(),
+                    filename: text(row, 3).unwrap_or_default(),
+                    migration_type: text(row, 4).unwrap_or_default(),
+                    applied_at: text(row, 5).unwrap_or_default(),
+                    checksum: text(row, 6),
+                    execution_ms: integer(row, 7)?,
+                    success: boolean(row, 8),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    async fn prepare_tables(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        self.client.query(&tables.create_migrations(), &[]).await?;
+        self.client.query(&tables.create_lock(), &[]).await?;
+        let columns = self
+            .client
+            .query(&tables.columns("jetbase_migrations"), &[])
+            .await?;
+        for own in OWN_COLUMNS {
+            let present = columns
+                .iter()
+                .any(|row| cell(row, 0).is_some_and(|c| c.eq_ignore_ascii_case(own)));
+            if !present {
+                let sql = format!(
+                    "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {own} {}",
+                    tables.migrations,
+                    tables.sql().own_column_type(own)
+                );
+                self.client.query(&sql, &[]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn lock_event(
+        &self,
+        tables: &Tables,
+        process_id: &str,
+        event: &str,
+        digest: Option<&str>,
+    ) -> Result<(), DatabaseError> {
+        let params = [
+            ("process_id", Some(process_id)),
+            ("event", Some(event)),
+            ("digest", digest),
+        ];
+        self.client
+            .query(&statements::lock_event(&tables.lock), &params)
+            .await?;
+        Ok(())
+    }
+
+    /// The holder: `(process_id, since)`.
+    async fn holder(&self, tables: &Tables) -> Result<Option<(String, Option<String>)>, DatabaseError> {
+        let rows = self
+            .client
+            .query(&statements::holder(&tables.lock, tables.lease_seconds), &[])
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|row| text(row, 0).map(|holder| (holder, text(row, 1)))))
+    }
+
+    async fn holds(&self, tables: &Tables, process_id: &str) -> Result<bool, DatabaseError> {
+        Ok(self
+            .holder(tables)
+            .await?
+            .is_some_and(|(holder, _)| holder == process_id))
+    }
+
+    async fn write_row(
+        &self,
+        tables: &Tables,
+        row: &RowWrite<'_>,
+        execution_ms: Option<i64>,
+        success: bool,
+    ) -> Result<(), DatabaseError> {
+        let ms = execution_ms.map(|ms| ms.to_string());
+        let success = if success { "true" } else { "false" };
+        let table = &tables.migrations;
+        match *row {
+            RowWrite::Insert {
+                version,
+                description,
+                filename,
+                kind,
+                checksum,
+            } => {
+                let params = [
+                    ("version", version),
+                    ("description", Some(description)),
+                    ("filename", Some(filename)),
+                    ("migration_type", Some(kind.as_str())),
+                    ("checksum", Some(checksum)),
+                    ("execution_ms", ms.as_deref()),
+                    ("success", Some(success)),
+                ];
+                self.client
+                    .query(&statements::insert_row(table), &params)
+                    .await?;
+            }
+            RowWrite::Update {
+                filename,
+                kind,
+                checksum,
+            } => {
+                let params = [
+                    ("checksum", Some(checksum)),
+                    ("execution_ms", ms.as_deref()),
+                    ("success", Some(success)),
+                    ("filename", Some(filename)),
+                    ("migration_type", Some(kind.as_str())),
+                ];
+                self.client
+                    .query(&statements::update_repeatable(table), &params)
+                    .await?;
+            }
+            RowWrite::Delete { order_executed } => {
+                let order = order_executed.to_string();
+                self.client
+                    .query(
+                        &statements::delete_row(table),
+                        &[("order_executed", Some(order.as_str()))],
+                    )
+                    .await?;
+            }
+            RowWrite::SetChecksum {
+                order_executed,
+                checksum,
+            } => {
+                let order = order_executed.to_string();
+                let params = [
+                    ("checksum", Some(checksum)),
+                    ("order_executed", Some(order.as_str())),
+                ];
+                self.client
+                    .query(&statements::set_checksum(table), &params)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl crate::backend::private::Sealed for ClickHousePool {}
+
+impl Database for ClickHousePool {
+    type Liveness = NoSessionLock;
+    /// HTTP is stateless: there is no session to keep.
+    type Session = ();
+
+    fn dialect(&self) -> Dialect {
+        Dialect::ClickHouse
+    }
+
+    async fn session(&self) -> Result<(), DatabaseError> {
+        Ok(())
+    }
+
+    async fn read_history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+        self.history(tables).await
+    }
+
+    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
+        let sql = statements::history_digest(&tables.migrations, &tables.lock);
+        match self.client.query(&sql, &[]).await {
+            Ok(rows) => {
+                let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+                Ok(Digest::Found {
+                    stored: text(row, 0).filter(|digest| !digest.is_empty()),
+                    rows: integer(row, 1)?.unwrap_or(0),
+                    max_order: integer(row, 2)?.unwrap_or(0),
+                })
+            }
+            Err(error) if error.is_missing_table() || error.is_missing_column() => {
+                Ok(Digest::Unavailable)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn store_history_digest(
+        &self,
+        tables: &Tables,
+        digest: Option<&str>,
+        process_id: &str,
+    ) -> Result<(), DatabaseError> {
+        self.lock_event(tables, process_id, event::DIGEST, Some(digest.unwrap_or("")))
+            .await
+    }
+
+    /// Every statement is idempotent (`IF NOT EXISTS`); processes that start together run them
+    /// at once, and one that lost a race with its twin on the catalog is retried.
+    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.prepare_tables(tables).await {
+                Err(error) if attempt < 4 && error.kind() == DatabaseErrorKind::Query => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
+        match self.holder(tables).await {
+            Ok(Some((process_id, since))) => Ok(Some(LockRow {
+                is_locked: true,
+                locked_at: since,
+                process_id: Some(process_id),
+            })),
+            Ok(None) => Ok(Some(LockRow {
+                is_locked: false,
+                locked_at: None,
+                process_id: None,
+            })),
+            Err(error) if error.is_missing_table() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The claims queue (see the module's documentation): taking is claiming and finding
+    /// oneself first; a dead holder's lease expires by itself, so there is never a row to take
+    /// over.
+    async fn write_lock(&self, tables: &Tables, write: LockWrite<'_>) -> Result<bool, DatabaseError> {
+        match write {
+            LockWrite::Take { process_id } => {
+                self.lock_event(tables, process_id, event::CLAIM, None).await?;
+                let taken = self.holds(tables, process_id).await?;
+                if taken {
+                    self.client
+                        .query(
+                            &statements::withdraw_expired(&tables.lock),
+                            &[("process_id", Some(process_id))],
+                        )
+                        .await?;
+                }
+                Ok(taken)
+            }
+            LockWrite::TakeOver { .. } | LockWrite::TakeOverExpired { .. } => Ok(false),
+            LockWrite::Renew { process_id } => {
+                self.lock_event(tables, process_id, event::RENEW, None).await?;
+                self.holds(tables, process_id).await
+            }
+            LockWrite::Release { process_id } => {
+                self.lock_event(tables, process_id, event::RELEASE, None)
+                    .await?;
+                Ok(true)
+            }
+            LockWrite::ForceRelease => match self.holder(tables).await? {
+                Some((holder, _)) => {
+                    self.lock_event(tables, &holder, event::RELEASE, None).await?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        }
+    }
+
+    async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
+        Ok(NoSessionLock)
+    }
+
+    /// Every migration runs row-first: ClickHouse has no transactions.
+    async fn run_job<'a>(
+        &'a self,
+        _session: &'a mut (),
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> Result<(), JobFailure> {
+        let started = Instant::now();
+        let filename = match job.row {
+            RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
+                self.write_row(tables, &job.row, None, false).await?;
+                Some(filename)
+            }
+            RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
+        };
+        for (index, statement) in job.statements.iter().enumerate() {
+            self.client
+                .query(statement.sql, &[])
+                .await
+                .map_err(|source| JobFailure {
+                    statement: Some(index),
+                    source,
+                })?;
+        }
+        match filename {
+            Some(filename) => {
+                let ms = elapsed_ms(started).to_string();
+                let params = [("execution_ms", Some(ms.as_str())), ("filename", Some(filename))];
+                self.client
+                    .query(&statements::complete_row(&tables.migrations), &params)
+                    .await?;
+            }
+            None => self.write_row(tables, &job.row, None, true).await?,
+        }
+        Ok(())
+    }
+
+    async fn begin_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
+        Ok(())
+    }
+
+    async fn commit_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
+        Ok(())
+    }
+
+    async fn read_schema<'a>(
+        &'a self,
+        _postgres_schema: Option<&'a str>,
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
+        Err(DatabaseError::new(
+            DatabaseErrorKind::Unsupported,
+            std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "reading the schema (make-migrations) works on PostgreSQL, SQLite and \
+                 MySQL/MariaDB, not on ClickHouse: write ClickHouse migrations by hand \
+                 (`jetbase new`)",
+            ),
+        ))
+    }
+
+    async fn close(&self) {}
+}
