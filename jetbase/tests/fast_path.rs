@@ -183,34 +183,32 @@ async fn postgres_server_counts_one_statement() {
     assert!(calls[0].0.contains("jetbase_migrations"), "{calls:#?}");
 }
 
-/// Snowflake: the up-to-date run is one query request over the wire, counted by a proxy
-/// between the pool and the server (every statement is one `POST /queries/v1/query-request`).
-#[cfg(feature = "snowflake")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn snowflake_up_to_date_run_is_one_request() {
+/// The warehouses: the up-to-date run is one query request over the wire, counted by a proxy
+/// between the pool and the server (every statement is one HTTP request: `POST
+/// /queries/v1/query-request` on Snowflake, `POST /?...` on ClickHouse).
+#[cfg(any(feature = "snowflake", feature = "clickhouse"))]
+async fn up_to_date_run_is_one_request<P: Query>(db: &TestDb<P>, request_line: &str) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let db = common::snowflake().await;
     let migrator = files().migrator();
     assert_eq!(migrator.run(&db.pool).await.unwrap().migrations.len(), 3);
 
     // A proxy that counts the query requests passing through it.
-    let (host_port, rest) = db.url.split_once('@').unwrap().1.split_once('/').unwrap();
+    let (credentials, rest) = db.url.split_once('@').unwrap();
+    let (server, path) = rest.split_once('/').unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_url = format!(
-        "{}@{}/{rest}",
-        db.url.split_once('@').unwrap().0,
-        listener.local_addr().unwrap()
-    );
-    let server = host_port.to_owned();
+    let proxy_url = format!("{credentials}@{}/{path}", listener.local_addr().unwrap());
+    let server = server.to_owned();
+    let request_line = request_line.to_owned();
     let queries = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&queries);
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
             let mut upstream = tokio::net::TcpStream::connect(&server).await.unwrap();
             let counter = Arc::clone(&counter);
+            let request_line = request_line.clone();
             tokio::spawn(async move {
                 let (mut client_read, mut client_write) = client.split();
                 let (mut upstream_read, mut upstream_write) = upstream.split();
@@ -222,10 +220,7 @@ async fn snowflake_up_to_date_run_is_one_request() {
                             break;
                         }
                         let text = String::from_utf8_lossy(&buffer[..read]);
-                        counter.fetch_add(
-                            text.matches("POST /queries/v1/query-request").count(),
-                            Ordering::SeqCst,
-                        );
+                        counter.fetch_add(text.matches(request_line.as_str()).count(), Ordering::SeqCst);
                         if upstream_write.write_all(&buffer[..read]).await.is_err() {
                             break;
                         }
@@ -236,9 +231,23 @@ async fn snowflake_up_to_date_run_is_one_request() {
             });
         }
     });
-    let pool = jetbase::SnowflakePool::connect(&proxy_url).await.unwrap();
+    let pool = jetbase::AnyPool::connect(&proxy_url).await.unwrap();
     queries.store(0, Ordering::SeqCst);
     assert!(migrator.run(&pool).await.unwrap().migrations.is_empty());
     assert_eq!(queries.load(Ordering::SeqCst), 1, "one query request");
     assert!(db.lock_is_free().await);
+}
+
+#[cfg(feature = "snowflake")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snowflake_up_to_date_run_is_one_request() {
+    let db = common::snowflake().await;
+    up_to_date_run_is_one_request(&db, "POST /queries/v1/query-request").await;
+}
+
+#[cfg(feature = "clickhouse")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clickhouse_up_to_date_run_is_one_request() {
+    let db = common::clickhouse().await;
+    up_to_date_run_is_one_request(&db, "POST /?").await;
 }
