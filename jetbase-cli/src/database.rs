@@ -18,6 +18,8 @@ pub enum Target {
     },
     /// A PostgreSQL or MySQL/MariaDB server, as a sqlx URL.
     Server { url: String },
+    /// ClickHouse, over its HTTP interface.
+    ClickHouse { url: String },
     /// Snowflake, with the key pair for a URL without a password.
     Snowflake {
         url: String,
@@ -46,6 +48,9 @@ impl Target {
                 let rest = url.split_once(':').map_or("", |(_, rest)| rest);
                 sqlite_target(rest, jetbase_dir)
             }
+            Some(Dialect::ClickHouse) => Ok(Self::ClickHouse {
+                url: url.to_owned(),
+            }),
             Some(Dialect::Snowflake) => Ok(Self::Snowflake {
                 url: url.to_owned(),
                 private_key: None,
@@ -62,7 +67,9 @@ impl Target {
                 path: Some(path), ..
             } => format!("SQLite file {}", path.display()),
             Self::Sqlite { path: None, .. } => "an in-memory SQLite database".to_owned(),
-            Self::Server { url } | Self::Snowflake { url, .. } => jetbase::url::mask_password(url),
+            Self::Server { url } | Self::Snowflake { url, .. } | Self::ClickHouse { url } => {
+                jetbase::url::mask_password(url)
+            }
         }
     }
 
@@ -76,7 +83,7 @@ impl Target {
             ))
         };
         match self {
-            Self::Server { url } => {
+            Self::Server { url } | Self::ClickHouse { url } => {
                 AnyPool::connect_with_timeout(url, timeout)
                     .await
                     .map_err(|error| match error {
@@ -130,7 +137,7 @@ fn server_url(url: &str) -> Result<String, CliError> {
 fn unsupported(url: &str) -> CliError {
     CliError::usage(format!(
         "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
-         mysql://, mariadb://, sqlite: or snowflake:// (a `+driver` part, as in postgresql+psycopg2://, is \
+         mysql://, mariadb://, sqlite:, snowflake:// or clickhouse:// (a `+driver` part, as in postgresql+psycopg2://, is \
          accepted and ignored)",
         jetbase::url::mask_password(url)
     ))

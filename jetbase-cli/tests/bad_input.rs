@@ -488,3 +488,15 @@ fn lock_lease_settings_are_checked() {
         &["JETBASE_LOCK_LEASE and JETBASE_LOCK_RENEW", "at least twice the renewal interval"],
     );
 }
+
+#[test]
+fn clickhouse_native_protocol_is_refused() {
+    let project = Project::empty("clickhouse+native://app:ch-secret@127.0.0.1:9000/analytics");
+    project.run(&["init"]).ok();
+    let run = refused(
+        project.run(&["status"]),
+        2,
+        &["HTTP interface", "clickhouse+native://app:***@127.0.0.1:9000/analytics"],
+    );
+    assert!(!run.stderr.contains("ch-secret"), "{run:#?}");
+}

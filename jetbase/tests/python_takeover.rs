@@ -33,8 +33,9 @@ impl PythonJetbase {
     }
 
     /// The installation with the `snowflake` extra (snowflake-sqlalchemy, whose URL parameters
-    /// `account=` and `protocol=` need its legacy URL handling to reach a host of our own).
-    #[cfg(feature = "snowflake")]
+    /// `account=` and `protocol=` need its legacy URL handling to reach a host of our own) and
+    /// clickhouse-sqlalchemy.
+    #[cfg(any(feature = "snowflake", feature = "clickhouse"))]
     fn warehouses() -> Self {
         Self::from_variable(
             "JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES",
@@ -88,7 +89,7 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// A project whose migrations are the texts given.
-#[cfg(feature = "snowflake")]
+#[cfg(any(feature = "snowflake", feature = "clickhouse"))]
 fn project_of_texts(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let migrations = dir.path().join("jetbase/migrations");
@@ -236,6 +237,45 @@ async fn snowflake_takeover() {
         ),
     ]);
     let python_url = db.url.clone();
+    take_over(&db, &PythonJetbase::warehouses(), &python_url, dir, 2).await;
+    assert_eq!(
+        db.pool.count("SELECT id FROM events").await,
+        3,
+        "Python's and jetbase's inserts"
+    );
+}
+
+/// ClickHouse (chdb's engine behind the HTTP front): Python Jetbase with clickhouse-sqlalchemy's
+/// HTTP driver applies the first two migrations, jetbase the rest, and Python then finds every
+/// checksum valid and nothing to do. Python takes no lock on ClickHouse; jetbase's claims table
+/// is its own.
+#[cfg(feature = "clickhouse")]
+#[tokio::test]
+async fn clickhouse_takeover() {
+    let db = common::clickhouse().await;
+    let dir = project_of_texts(&[
+        (
+            "V1__create_events.sql",
+            "-- upgrade\nCREATE TABLE events (\n    id UInt64,\n    name String\n) ENGINE = MergeTree ORDER BY id;\n\n-- rollback\nDROP TABLE events;\n",
+        ),
+        (
+            "V2__seed_events.sql",
+            "-- upgrade\nINSERT INTO events (id, name) VALUES (1, 'created; with a semicolon');\nINSERT INTO events (id, name) VALUES (2, 'it\\'s escaped');\n\n-- rollback\nDELETE FROM events WHERE 1 = 1;\n",
+        ),
+        (
+            "V3__more_events.sql",
+            "-- upgrade\n# a hash comment; with a semicolon\nINSERT INTO events (id, name) VALUES (3, $tag$three; in a heredoc$tag$);\nCREATE TABLE audit (id UInt64, note String) ENGINE = MergeTree ORDER BY id;\n\n-- rollback\nDROP TABLE audit;\nDELETE FROM events WHERE id = 3;\n",
+        ),
+        (
+            "V4__unicode.sql",
+            "-- upgrade\nINSERT INTO audit (id, note) VALUES (4, 'héllo — ✓');\n\n-- rollback\nDELETE FROM audit WHERE id = 4;\n",
+        ),
+        (
+            "ROC__event_names.sql",
+            "CREATE OR REPLACE VIEW event_names AS SELECT name FROM events;\n",
+        ),
+    ]);
+    let python_url = db.url.replacen("clickhouse://", "clickhouse+http://", 1);
     take_over(&db, &PythonJetbase::warehouses(), &python_url, dir, 2).await;
     assert_eq!(
         db.pool.count("SELECT id FROM events").await,
