@@ -249,17 +249,11 @@ impl Settings {
             .filter_map(|found| found.as_ref().map(|f| f.origin.clone()))
             .collect::<Vec<_>>()
             .join(" and ");
-        let expires_after =
-            optional_seconds(lease_found)?.unwrap_or(lease_default.expires_after());
+        let expires_after = optional_seconds(lease_found)?.unwrap_or(lease_default.expires_after());
         let renew_every = optional_seconds(renew_found)?.unwrap_or(lease_default.renew_every());
         let lock_lease = jetbase::LockLease::new(renew_every, expires_after)
             .map_err(|error| CliError::usage(format!("{origin}: {error}")))?;
-        let optional_text = |key: &Key| {
-            sources
-                .find(key)
-                .map(|found| text(&found))
-                .transpose()
-        };
+        let optional_text = |key: &Key| sources.find(key).map(|found| text(&found)).transpose();
         Ok(Self {
             snowflake_private_key: optional_text(&SNOWFLAKE_PRIVATE_KEY)?,
             snowflake_private_key_password: optional_text(&SNOWFLAKE_PRIVATE_KEY_PASSWORD)?,

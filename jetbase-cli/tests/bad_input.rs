@@ -485,7 +485,10 @@ fn lock_lease_settings_are_checked() {
     refused(
         run,
         2,
-        &["JETBASE_LOCK_LEASE and JETBASE_LOCK_RENEW", "at least twice the renewal interval"],
+        &[
+            "JETBASE_LOCK_LEASE and JETBASE_LOCK_RENEW",
+            "at least twice the renewal interval",
+        ],
     );
 }
 
@@ -496,7 +499,10 @@ fn clickhouse_native_protocol_is_refused() {
     let run = refused(
         project.run(&["status"]),
         2,
-        &["HTTP interface", "clickhouse+native://app:***@127.0.0.1:9000/analytics"],
+        &[
+            "HTTP interface",
+            "clickhouse+native://app:***@127.0.0.1:9000/analytics",
+        ],
     );
     assert!(!run.stderr.contains("ch-secret"), "{run:#?}");
 }

@@ -173,7 +173,8 @@ async fn models_to_database_and_back<P: Query>(db: &TestDb<P>) {
 database_test!(
     models_to_database_and_back,
     models_to_database_and_back,
-    not_on_warehouses = "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
+    not_on_warehouses =
+        "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
 fn sqlite_project() -> Project {

@@ -415,9 +415,10 @@ impl<'a> Lexer<'a> {
                 TokenKind::Trivia
             }
             b'\'' => {
-                let backslash =
-                    matches!(self.dialect, Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse)
-                        || self.is_escape_string(start);
+                let backslash = matches!(
+                    self.dialect,
+                    Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse
+                ) || self.is_escape_string(start);
                 self.skip_quoted(b'\'', backslash, Unterminated::SingleQuote, start)?;
                 TokenKind::Quoted
             }
@@ -442,20 +443,23 @@ impl<'a> Lexer<'a> {
             b'$' if matches!(
                 self.dialect,
                 Dialect::Postgres | Dialect::Snowflake | Dialect::ClickHouse
-            ) => match self
-                .dollar_tag()
-                // Snowflake's dollar strings have no tag: `$name$` is not one.
-                .filter(|&len| self.dialect != Dialect::Snowflake || len == 2)
+            ) =>
             {
-                Some(tag_len) => {
-                    self.skip_dollar_quoted(start, tag_len)?;
-                    TokenKind::Quoted
+                match self
+                    .dollar_tag()
+                    // Snowflake's dollar strings have no tag: `$name$` is not one.
+                    .filter(|&len| self.dialect != Dialect::Snowflake || len == 2)
+                {
+                    Some(tag_len) => {
+                        self.skip_dollar_quoted(start, tag_len)?;
+                        TokenKind::Quoted
+                    }
+                    None => {
+                        self.position += 1;
+                        TokenKind::Other
+                    }
                 }
-                None => {
-                    self.position += 1;
-                    TokenKind::Other
-                }
-            },
+            }
             b';' => {
                 self.position += 1;
                 TokenKind::Semicolon

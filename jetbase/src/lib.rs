@@ -48,11 +48,11 @@ pub mod url;
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub use backend::any::{AnyPool, SqliteAccess};
-pub use backend::{Database, DatabaseError, DatabaseErrorKind};
 #[cfg(feature = "clickhouse")]
 pub use backend::clickhouse::pool::ClickHousePool;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
+pub use backend::{Database, DatabaseError, DatabaseErrorKind};
 pub use error::{Direction, Error};
 pub use lease::LockLease;
 pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
-use crate::lease::LockLease;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
+use crate::lease::LockLease;
 use crate::migrator::read_history;
 
 /// Every `process_id` jetbase writes starts so; only such rows are ever taken over.
@@ -115,7 +115,12 @@ impl Renewal {
     /// Renews the lease of `process_id` every `lease.renew_every` until stopped. A renewal that
     /// changes no row means the lock was taken over (this process stalled past the expiry):
     /// `lost` is set, and the run fails when it ends rather than report success.
-    fn start<D: Database>(database: &D, tables: &Tables, process_id: &str, lease: LockLease) -> Self {
+    fn start<D: Database>(
+        database: &D,
+        tables: &Tables,
+        process_id: &str,
+        lease: LockLease,
+    ) -> Self {
         let lost = Arc::new(AtomicBool::new(false));
         let (database, tables, process_id) =
             (database.clone(), tables.clone(), process_id.to_owned());

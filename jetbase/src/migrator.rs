@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
 
-use crate::lease::LockLease;
 use crate::Error;
 use crate::backend::Database;
 use crate::backend::tables::Tables;
+use crate::lease::LockLease;
 
 /// How long `upgrade`, `rollback` and fixes wait for the lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);

@@ -220,7 +220,10 @@ async fn up_to_date_run_is_one_request<P: Query>(db: &TestDb<P>, request_line: &
                             break;
                         }
                         let text = String::from_utf8_lossy(&buffer[..read]);
-                        counter.fetch_add(text.matches(request_line.as_str()).count(), Ordering::SeqCst);
+                        counter.fetch_add(
+                            text.matches(request_line.as_str()).count(),
+                            Ordering::SeqCst,
+                        );
                         if upstream_write.write_all(&buffer[..read]).await.is_err() {
                             break;
                         }

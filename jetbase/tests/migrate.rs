@@ -577,7 +577,8 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     let files = Files::new(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")]);
     files.migrator().dry_run_free_prepare(&db.pool).await;
     // A Python Jetbase holder (a UUID process_id): waited for, never taken over.
-    db.hold_lock_as("3f2504e0-4f89-11d3-9a0c-0305e82c3301").await;
+    db.hold_lock_as("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+        .await;
     let started = std::time::Instant::now();
     let error = files
         .migrator()
@@ -607,7 +608,8 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     // A dead automatic holder is taken over: at once where its session lock tells it is gone;
     // where there are no session locks (Snowflake), once its lease expired.
     db.hold_lock_as("jb1:4242:0123456789abcdef").await;
-    let lease = jetbase::LockLease::new(Duration::from_millis(500), Duration::from_secs(2)).unwrap();
+    let lease =
+        jetbase::LockLease::new(Duration::from_millis(500), Duration::from_secs(2)).unwrap();
     let started = std::time::Instant::now();
     files
         .migrator()
@@ -617,9 +619,17 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
         .await
         .unwrap();
     if db.pool.capabilities().session_locks {
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     } else {
-        assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
     assert!(db.table_exists("a").await);
     assert!(db.lock_is_free().await);

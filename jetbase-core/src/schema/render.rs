@@ -473,10 +473,12 @@ impl Sql {
                 }
                 out
             }
-            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => vec![format!(
-                "ALTER TABLE {} DROP CONSTRAINT {name}",
-                self.quote(table)
-            )],
+            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => {
+                vec![format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {name}",
+                    self.quote(table)
+                )]
+            }
         }
     }
 

@@ -416,7 +416,8 @@ fn clickhouse_comments_escapes_and_heredocs() {
 
 #[test]
 fn clickhouse_functions_are_lambdas_without_bodies() {
-    let sql = "CREATE FUNCTION sign_of AS (x) -> CASE WHEN x > 0 THEN 1 ELSE 0 END;\nSELECT sign_of(2);";
+    let sql =
+        "CREATE FUNCTION sign_of AS (x) -> CASE WHEN x > 0 THEN 1 ELSE 0 END;\nSELECT sign_of(2);";
     assert_eq!(
         texts(sql, Dialect::ClickHouse),
         [

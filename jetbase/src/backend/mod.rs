@@ -23,12 +23,12 @@ use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, State
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub(crate) mod any;
+pub(crate) mod clickhouse;
 #[cfg_attr(
     not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
     allow(dead_code)
 )]
 mod gather;
-pub(crate) mod clickhouse;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod snowflake;
@@ -132,8 +132,13 @@ pub struct LockRow {
 /// Changes to the lock row.
 #[derive(Debug, Clone, Copy)]
 pub enum LockWrite<'a> {
-    Take { process_id: &'a str },
-    TakeOver { process_id: &'a str, from: &'a str },
+    Take {
+        process_id: &'a str,
+    },
+    TakeOver {
+        process_id: &'a str,
+        from: &'a str,
+    },
     /// Takes the row from a holder whose lease expired (databases without session locks).
     TakeOverExpired {
         process_id: &'a str,
@@ -141,8 +146,12 @@ pub enum LockWrite<'a> {
         lease_seconds: u64,
     },
     /// Renews the holder's lease (databases without session locks).
-    Renew { process_id: &'a str },
-    Release { process_id: &'a str },
+    Renew {
+        process_id: &'a str,
+    },
+    Release {
+        process_id: &'a str,
+    },
     ForceRelease,
 }
 

@@ -41,7 +41,10 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new(options: ClickHouseOptions, timeout: Duration) -> Result<Self, DatabaseError> {
+    pub(crate) fn new(
+        options: ClickHouseOptions,
+        timeout: Duration,
+    ) -> Result<Self, DatabaseError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             // Idle connections go well before a server or proxy closes them (see the Snowflake
@@ -63,7 +66,8 @@ impl Client {
         sql: &str,
         params: &[(&str, Option<&str>)],
     ) -> Result<Rows, DatabaseError> {
-        self.query_in(Some(&self.options.database), sql, params).await
+        self.query_in(Some(&self.options.database), sql, params)
+            .await
     }
 
     /// The same in `database` (`None`: the user's default database).
@@ -76,7 +80,10 @@ impl Client {
         let mut query: Vec<(String, String)> = vec![
             ("default_format".to_owned(), "JSONCompact".to_owned()),
             // 64-bit integers as JSON numbers would lose digits past 2^53: as strings.
-            ("output_format_json_quote_64bit_integers".to_owned(), "1".to_owned()),
+            (
+                "output_format_json_quote_64bit_integers".to_owned(),
+                "1".to_owned(),
+            ),
         ];
         if let Some(database) = database {
             query.push(("database".to_owned(), database.to_owned()));

@@ -234,8 +234,9 @@ mod tests {
         assert!(create.contains("order_executed UInt64"));
         assert!(create.contains("applied_at DateTime64(6) DEFAULT now64(6)"));
         assert!(create.contains("ENGINE = MergeTree()\nORDER BY order_executed"));
-        assert!(statements::insert_row("jetbase_migrations")
-            .contains("SELECT (SELECT COALESCE(MAX(order_executed), 0) + 1 FROM jetbase_migrations)"));
+        assert!(statements::insert_row("jetbase_migrations").contains(
+            "SELECT (SELECT COALESCE(MAX(order_executed), 0) + 1 FROM jetbase_migrations)"
+        ));
     }
 
     #[test]

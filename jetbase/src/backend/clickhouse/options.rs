@@ -116,15 +116,23 @@ mod tests {
 
     #[test]
     fn url_forms() {
-        let plain = ClickHouseOptions::parse("clickhouse://app:s%40cret@ch.internal/analytics").unwrap();
+        let plain =
+            ClickHouseOptions::parse("clickhouse://app:s%40cret@ch.internal/analytics").unwrap();
         assert_eq!(plain.base_url, "http://ch.internal:8123");
-        assert_eq!((plain.user.as_str(), plain.password.as_deref()), ("app", Some("s@cret")));
+        assert_eq!(
+            (plain.user.as_str(), plain.password.as_deref()),
+            ("app", Some("s@cret"))
+        );
         assert_eq!(plain.database, "analytics");
-        let https = ClickHouseOptions::parse("clickhouse+https://app@ch.internal/analytics").unwrap();
+        let https =
+            ClickHouseOptions::parse("clickhouse+https://app@ch.internal/analytics").unwrap();
         assert_eq!(https.base_url, "https://ch.internal:8443");
         let explicit = ClickHouseOptions::parse("clickhouse+http://127.0.0.1:9999").unwrap();
         assert_eq!(explicit.base_url, "http://127.0.0.1:9999");
-        assert_eq!((explicit.user.as_str(), explicit.database.as_str()), ("default", "default"));
+        assert_eq!(
+            (explicit.user.as_str(), explicit.database.as_str()),
+            ("default", "default")
+        );
         let secure = ClickHouseOptions::parse("clickhouse://h/db?secure=true").unwrap();
         assert_eq!(secure.base_url, "https://h:8443");
     }

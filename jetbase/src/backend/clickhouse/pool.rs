@@ -145,7 +145,10 @@ impl ClickHousePool {
             .map_err(Error::database("running a statement"))
     }
 
-    async fn history(&self, tables: &Tables) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+    async fn history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
         let mut result = self.client.query(&tables.read_history(true), &[]).await;
         if let Err(error) = &result
             && error.is_missing_column()
@@ -219,7 +222,10 @@ impl ClickHousePool {
     }
 
     /// The holder: `(process_id, since)`.
-    async fn holder(&self, tables: &Tables) -> Result<Option<(String, Option<String>)>, DatabaseError> {
+    async fn holder(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<(String, Option<String>)>, DatabaseError> {
         let rows = self
             .client
             .query(&statements::holder(&tables.lock, tables.lease_seconds), &[])
@@ -356,8 +362,13 @@ impl Database for ClickHousePool {
         digest: Option<&str>,
         process_id: &str,
     ) -> Result<(), DatabaseError> {
-        self.lock_event(tables, process_id, event::DIGEST, Some(digest.unwrap_or("")))
-            .await
+        self.lock_event(
+            tables,
+            process_id,
+            event::DIGEST,
+            Some(digest.unwrap_or("")),
+        )
+        .await
     }
 
     /// Every statement is idempotent (`IF NOT EXISTS`); processes that start together run them
@@ -395,10 +406,15 @@ impl Database for ClickHousePool {
     /// The claims queue (see the module's documentation): taking is claiming and finding
     /// oneself first; a dead holder's lease expires by itself, so there is never a row to take
     /// over.
-    async fn write_lock(&self, tables: &Tables, write: LockWrite<'_>) -> Result<bool, DatabaseError> {
+    async fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> Result<bool, DatabaseError> {
         match write {
             LockWrite::Take { process_id } => {
-                self.lock_event(tables, process_id, event::CLAIM, None).await?;
+                self.lock_event(tables, process_id, event::CLAIM, None)
+                    .await?;
                 let taken = self.holds(tables, process_id).await?;
                 if taken {
                     self.client
@@ -412,7 +428,8 @@ impl Database for ClickHousePool {
             }
             LockWrite::TakeOver { .. } | LockWrite::TakeOverExpired { .. } => Ok(false),
             LockWrite::Renew { process_id } => {
-                self.lock_event(tables, process_id, event::RENEW, None).await?;
+                self.lock_event(tables, process_id, event::RENEW, None)
+                    .await?;
                 self.holds(tables, process_id).await
             }
             LockWrite::Release { process_id } => {
@@ -422,7 +439,8 @@ impl Database for ClickHousePool {
             }
             LockWrite::ForceRelease => match self.holder(tables).await? {
                 Some((holder, _)) => {
-                    self.lock_event(tables, &holder, event::RELEASE, None).await?;
+                    self.lock_event(tables, &holder, event::RELEASE, None)
+                        .await?;
                     Ok(true)
                 }
                 None => Ok(false),
@@ -461,7 +479,10 @@ impl Database for ClickHousePool {
         match filename {
             Some(filename) => {
                 let ms = elapsed_ms(started).to_string();
-                let params = [("execution_ms", Some(ms.as_str())), ("filename", Some(filename))];
+                let params = [
+                    ("execution_ms", Some(ms.as_str())),
+                    ("filename", Some(filename)),
+                ];
                 self.client
                     .query(&statements::complete_row(&tables.migrations), &params)
                     .await?;

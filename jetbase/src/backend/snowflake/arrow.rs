@@ -156,10 +156,8 @@ mod tests {
 
     #[test]
     fn a_stream_reads_back_as_text_rows() {
-        let number = Field::new("N", DataType::Int64, true).with_metadata(HashMap::from([(
-            "scale".to_owned(),
-            "1".to_owned(),
-        )]));
+        let number = Field::new("N", DataType::Int64, true)
+            .with_metadata(HashMap::from([("scale".to_owned(), "1".to_owned())]));
         let schema = Arc::new(Schema::new(vec![
             number,
             Field::new("S", DataType::Utf8, true),
@@ -184,7 +182,11 @@ mod tests {
         assert_eq!(
             rows,
             vec![
-                vec![Some("1.5".to_owned()), Some("a".to_owned()), Some("true".to_owned())],
+                vec![
+                    Some("1.5".to_owned()),
+                    Some("a".to_owned()),
+                    Some("true".to_owned())
+                ],
                 vec![None, Some("b".to_owned()), None],
             ]
         );

@@ -35,9 +35,8 @@ fn read_key(pem: &str, passphrase: Option<&str>) -> Result<RsaPrivateKey, KeyErr
                     .to_owned(),
             )
         })?;
-        return RsaPrivateKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes()).map_err(
-            |error| KeyError(format!("{error} (a wrong passphrase reads as a bad key)")),
-        );
+        return RsaPrivateKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes())
+            .map_err(|error| KeyError(format!("{error} (a wrong passphrase reads as a bad key)")));
     }
     if pem.contains("BEGIN RSA PRIVATE KEY") {
         return RsaPrivateKey::from_pkcs1_pem(pem).map_err(|error| KeyError(error.to_string()));
@@ -79,7 +78,11 @@ pub(crate) fn jwt(
     passphrase: Option<&str>,
 ) -> Result<String, KeyError> {
     let key = read_key(pem, passphrase)?;
-    let subject = format!("{}.{}", account_for_token(account), user.to_ascii_uppercase());
+    let subject = format!(
+        "{}.{}",
+        account_for_token(account),
+        user.to_ascii_uppercase()
+    );
     let issuer = format!("{subject}.{}", fingerprint(&key.to_public_key())?);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -110,7 +113,8 @@ mod tests {
     use rsa::signature::Verifier as _;
 
     const KEY: &str = include_str!("../../../tests/fixtures/snowflake/rsa_key.p8");
-    const ENCRYPTED_KEY: &str = include_str!("../../../tests/fixtures/snowflake/rsa_key_encrypted.p8");
+    const ENCRYPTED_KEY: &str =
+        include_str!("../../../tests/fixtures/snowflake/rsa_key_encrypted.p8");
     const PUBLIC_KEY_FP: &str = include_str!("../../../tests/fixtures/snowflake/rsa_key.fp");
 
     fn parts(token: &str) -> (serde_json::Value, serde_json::Value, Vec<u8>) {
@@ -151,9 +155,18 @@ mod tests {
     fn encrypted_keys_need_their_passphrase() {
         let plain = jwt("acct", "u", KEY, None).unwrap();
         let encrypted = jwt("acct", "u", ENCRYPTED_KEY, Some("jetbase-test")).unwrap();
-        assert_eq!(parts(&plain).1["iss"], parts(&encrypted).1["iss"], "the same key");
-        let missing = jwt("acct", "u", ENCRYPTED_KEY, None).unwrap_err().to_string();
-        assert!(missing.contains("JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD"), "{missing}");
+        assert_eq!(
+            parts(&plain).1["iss"],
+            parts(&encrypted).1["iss"],
+            "the same key"
+        );
+        let missing = jwt("acct", "u", ENCRYPTED_KEY, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("JETBASE_SNOWFLAKE_PRIVATE_KEY_PASSWORD"),
+            "{missing}"
+        );
         assert!(jwt("acct", "u", ENCRYPTED_KEY, Some("wrong")).is_err());
         let garbage = jwt("acct", "u", "not a key", None).unwrap_err().to_string();
         assert!(garbage.contains("BEGIN PRIVATE KEY"), "{garbage}");

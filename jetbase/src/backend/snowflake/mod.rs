@@ -115,7 +115,11 @@ mod tests {
         let create = tables.create_migrations();
         assert!(create.contains("order_executed INT AUTOINCREMENT PRIMARY KEY"));
         assert!(create.contains("applied_at TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP() NOT NULL"));
-        assert!(tables.init_lock_row().starts_with("MERGE INTO jetbase_lock AS target"));
+        assert!(
+            tables
+                .init_lock_row()
+                .starts_with("MERGE INTO jetbase_lock AS target")
+        );
         assert!(
             tables
                 .take_over_expired_lock(60)
@@ -127,7 +131,10 @@ mod tests {
     fn errors_are_classified_by_snowflakes_codes() {
         let sql = SnowflakeSql;
         assert_eq!(
-            sql.classify(Some("002003"), "Object 'X' does not exist or not authorized."),
+            sql.classify(
+                Some("002003"),
+                "Object 'X' does not exist or not authorized."
+            ),
             DatabaseErrorKind::MissingTable
         );
         assert_eq!(

@@ -57,7 +57,8 @@ impl SnowflakeOptions {
         };
         let parsed = Url::parse(url).map_err(|error| invalid(error.to_string()))?;
         let decode = |text: &str| {
-            percent_decode(text).map_err(|_| invalid("it is not valid percent-encoded UTF-8".into()))
+            percent_decode(text)
+                .map_err(|_| invalid("it is not valid percent-encoded UTF-8".into()))
         };
         let user = decode(parsed.username())?;
         if user.is_empty() {
@@ -72,15 +73,18 @@ impl SnowflakeOptions {
             .to_owned();
         let mut parts = parsed
             .path_segments()
-            .map(|segments| segments.filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|segments| {
+                segments
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_else(Vec::new)
             .into_iter();
         let database = parts.next().map(|s| decode(&s)).transpose()?;
         let schema = parts.next().map(|s| decode(&s)).transpose()?;
         if parts.next().is_some() {
-            return Err(invalid(
-                "its path has more than DATABASE/SCHEMA".into(),
-            ));
+            return Err(invalid("its path has more than DATABASE/SCHEMA".into()));
         }
         let query = |name: &str| {
             parsed
@@ -96,7 +100,10 @@ impl SnowflakeOptions {
         }
         let (account, base_url) = match query("account") {
             Some(account) => {
-                let port = parsed.port().map(|port| format!(":{port}")).unwrap_or_default();
+                let port = parsed
+                    .port()
+                    .map(|port| format!(":{port}"))
+                    .unwrap_or_default();
                 (account, format!("{protocol}://{host}{port}"))
             }
             None => (
@@ -168,7 +175,10 @@ mod tests {
         .unwrap();
         assert_eq!(options.account, "myorg-acct");
         assert_eq!(options.user, "app@corp");
-        assert_eq!(options.base_url, "https://myorg-acct.snowflakecomputing.com");
+        assert_eq!(
+            options.base_url,
+            "https://myorg-acct.snowflakecomputing.com"
+        );
         assert_eq!(options.database.as_deref(), Some("ANALYTICS"));
         assert_eq!(options.schema.as_deref(), Some("PUBLIC"));
         assert_eq!(options.warehouse.as_deref(), Some("WH"));
@@ -189,9 +199,15 @@ mod tests {
     #[test]
     fn bad_urls_say_what_is_wrong_with_the_password_masked() {
         for (url, expected) in [
-            ("snowflake://u:secret@acct/db/s?protocol=ftp", "protocol=ftp"),
+            (
+                "snowflake://u:secret@acct/db/s?protocol=ftp",
+                "protocol=ftp",
+            ),
             ("snowflake://:secret@acct/db", "no user"),
-            ("snowflake://u:secret@acct/db/s/extra", "more than DATABASE/SCHEMA"),
+            (
+                "snowflake://u:secret@acct/db/s/extra",
+                "more than DATABASE/SCHEMA",
+            ),
         ] {
             let message = SnowflakeOptions::parse(url).unwrap_err().to_string();
             assert!(message.contains(expected), "{message}");
@@ -203,10 +219,22 @@ mod tests {
     fn without_a_password_a_key_is_needed() {
         let options = SnowflakeOptions::parse("snowflake://u@acct/db/s").unwrap();
         assert!(options.credentials.is_none());
-        let message = options.clone().with_key_pair(None, None).unwrap_err().to_string();
+        let message = options
+            .clone()
+            .with_key_pair(None, None)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("snowflake_private_key"), "{message}");
-        assert!(message.contains("JETBASE_SNOWFLAKE_PRIVATE_KEY"), "{message}");
-        let keyed = options.with_key_pair(Some("-----BEGIN".into()), None).unwrap();
-        assert!(matches!(keyed.credentials, Some(Credentials::KeyPair { .. })));
+        assert!(
+            message.contains("JETBASE_SNOWFLAKE_PRIVATE_KEY"),
+            "{message}"
+        );
+        let keyed = options
+            .with_key_pair(Some("-----BEGIN".into()), None)
+            .unwrap();
+        assert!(matches!(
+            keyed.credentials,
+            Some(Credentials::KeyPair { .. })
+        ));
     }
 }

@@ -184,7 +184,9 @@ impl SnowflakePool {
                 self.give_back(session);
                 Ok(result)
             }
-            Err(error) if error.kind() == DatabaseErrorKind::Connection && session_expired(&error) => {
+            Err(error)
+                if error.kind() == DatabaseErrorKind::Connection && session_expired(&error) =>
+            {
                 let session = self.inner.client.login().await?;
                 let result = self.inner.client.query(&session, sql, binds).await;
                 self.give_back(session);
@@ -263,7 +265,10 @@ impl Drop for RunSession {
 }
 
 impl SnowflakePool {
-    async fn history(&self, tables: &Tables) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
+    async fn history(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
         let mut result = self.run(&tables.read_history(true), &[]).await;
         if let Err(error) = &result
             && error.is_missing_column()
@@ -356,7 +361,9 @@ impl SnowflakePool {
                     Bind::Text(Some(filename)),
                     Bind::Text(Some(kind.as_str())),
                 ];
-                client.query(session, &tables.update_repeatable(), &binds).await?;
+                client
+                    .query(session, &tables.update_repeatable(), &binds)
+                    .await?;
             }
             RowWrite::Delete { order_executed } => {
                 let binds = [Bind::Integer(Some(order_executed))];
@@ -366,8 +373,13 @@ impl SnowflakePool {
                 order_executed,
                 checksum,
             } => {
-                let binds = [Bind::Text(Some(checksum)), Bind::Integer(Some(order_executed))];
-                client.query(session, &tables.set_checksum(), &binds).await?;
+                let binds = [
+                    Bind::Text(Some(checksum)),
+                    Bind::Integer(Some(order_executed)),
+                ];
+                client
+                    .query(session, &tables.set_checksum(), &binds)
+                    .await?;
             }
         }
         Ok(())
@@ -386,7 +398,8 @@ impl SnowflakePool {
         let client = &self.inner.client;
         let filename = match job.row {
             RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
-                self.write_row(session, tables, &job.row, None, false).await?;
+                self.write_row(session, tables, &job.row, None, false)
+                    .await?;
                 Some(filename)
             }
             RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
@@ -412,7 +425,10 @@ impl SnowflakePool {
                     .query(session, &tables.complete_row_of_file(), &binds)
                     .await?;
             }
-            None => self.write_row(session, tables, &job.row, None, true).await?,
+            None => {
+                self.write_row(session, tables, &job.row, None, true)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -501,7 +517,11 @@ impl Database for SnowflakePool {
     /// Compare-and-set: Snowflake's UPDATE reports the rows it changed. (Snowflake does not
     /// enforce primary keys: should the lock table hold two `id = 1` rows, the first taker
     /// changes both and the next finds none free, so "at least one" is the test.)
-    async fn write_lock(&self, tables: &Tables, write: LockWrite<'_>) -> Result<bool, DatabaseError> {
+    async fn write_lock(
+        &self,
+        tables: &Tables,
+        write: LockWrite<'_>,
+    ) -> Result<bool, DatabaseError> {
         let result = match write {
             LockWrite::Take { process_id } => {
                 self.run(&tables.take_lock(), &[Bind::Text(Some(process_id))])

@@ -427,7 +427,10 @@ async fn read_envelope(response: reqwest::Response) -> Result<Value, DatabaseErr
                 SnowflakeError {
                     code: None,
                     sql_state: None,
-                    message: format!("HTTP {status}: {}", text.chars().take(500).collect::<String>()),
+                    message: format!(
+                        "HTTP {status}: {}",
+                        text.chars().take(500).collect::<String>()
+                    ),
                 },
             ));
         }
@@ -440,7 +443,9 @@ async fn read_envelope(response: reqwest::Response) -> Result<Value, DatabaseErr
         .as_str()
         .map(str::to_owned)
         .or_else(|| data["errorCode"].as_str().map(str::to_owned));
-    if code.as_deref().is_some_and(|code| IN_PROGRESS.contains(&code))
+    if code
+        .as_deref()
+        .is_some_and(|code| IN_PROGRESS.contains(&code))
         && let Some(url) = data["getResultUrl"].as_str()
     {
         return Err(DatabaseError::new(
