@@ -28,6 +28,8 @@ log "up-to-date check and apply-all against sqlx and refinery (jetbase-tests)"
 cargo bench --locked -p jetbase-tests --bench migrate
 log "the jetbase command against Python Jetbase and sqlx-cli (jetbase-cli)"
 cargo bench --locked -p jetbase-cli --bench cli
+log "the jetbase command against Python Jetbase on Snowflake (fakesnow) and ClickHouse (chdb)"
+cargo bench --locked -p jetbase-cli --bench warehouses
 log "make-migrations on 200 models against pg_dump (jetbase-cli)"
 export JETBASE_BENCH_PG_DUMP="$pg_bin/pg_dump"
 cargo bench --locked -p jetbase-cli --bench make_migrations

@@ -5,8 +5,8 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use jetbase_core::{
-    AppliedMigration, Dialect, Migration, MigrationKind, Record, RollbackOptions, Statement,
-    UpgradeOptions, Version,
+    AppliedMigration, Dialect, Migration, MigrationKind, PlanError, Record, RollbackOptions,
+    Statement, UpgradeOptions, Version,
 };
 
 use crate::backend::tables::Tables;
@@ -346,10 +346,22 @@ impl LockedRun<'_, '_> {
         history: &[AppliedMigration],
         plan: impl Fn(&[AppliedMigration]) -> Result<Vec<Planned<'m>>, Error> + Send + Sync,
     ) -> Result<Report, Error> {
-        let planned = plan(history)?;
-        if planned.is_empty() {
-            return Ok(Report::default());
-        }
+        let planned = match plan(history) {
+            Ok(planned) if planned.is_empty() => return Ok(Report::default()),
+            Ok(planned) => planned,
+            // An unfinished row may be a migration another process is running right now (its
+            // row is written first where migrations run outside a transaction): the plan under
+            // the lock decides, once that process is done.
+            Err(Error::Validation { problems })
+                if !self.dry_run
+                    && problems
+                        .iter()
+                        .all(|problem| matches!(problem, PlanError::Failed { .. })) =>
+            {
+                Vec::new()
+            }
+            Err(error) => return Err(error),
+        };
         if self.dry_run {
             return dry_run_report(
                 planned.iter().map(|(migration, _)| *migration),

@@ -167,26 +167,31 @@ async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
             .unwrap();
     } else {
         // The killed migration's row was written first and never completed: the next upgrade
-        // stops at it, naming it (before it waits for the lock)...
-        let error = quick.migrator().run(&db.pool).await.unwrap_err();
+        // takes the dead holder's lock over once its lease expired, and then stops at the row,
+        // naming it...
+        let error = quick
+            .migrator()
+            .with_lock_timeout(Duration::from_secs(30))
+            .with_lock_lease(lease())
+            .run(&db.pool)
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, jetbase::Error::Validation { .. })
                 && error.to_string().contains("V1__slow.sql")
                 && error.to_string().contains("did not finish"),
             "{error}"
         );
-        // ...until the operator, having checked it, rolls it back: that takes the lock over once
-        // the dead holder's lease expired.
-        slow.migrator()
-            .with_lock_timeout(Duration::from_secs(30))
-            .with_lock_lease(lease())
-            .rollback(&db.pool)
-            .await
-            .unwrap();
     }
     let waited = waited.elapsed();
     let since_kill = killed.elapsed();
     if !db.pool.capabilities().transactions {
+        // ...until the operator, having checked it, rolls it back.
+        slow.migrator()
+            .with_lock_lease(lease())
+            .rollback(&db.pool)
+            .await
+            .unwrap();
         quick
             .migrator()
             .with_lock_lease(lease())

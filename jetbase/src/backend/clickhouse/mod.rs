@@ -139,22 +139,52 @@ pub(crate) mod statements {
         )
     }
 
-    /// A repeatable's row after it ran again (as Python: a synchronous mutation).
-    pub fn update_repeatable(table: &str) -> String {
+    /// How a row is changed: by a lightweight `UPDATE` (ClickHouse 25.7 and later, on a table
+    /// with block numbers: a patch part, milliseconds) or, where that is not available, by a
+    /// synchronous mutation (`ALTER TABLE … UPDATE`, as Python Jetbase does: the part
+    /// rewritten, tens to hundreds of milliseconds).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Change {
+        Lightweight,
+        Mutation,
+    }
+
+    fn update(table: &str, change: Change, assignments: &str, condition: &str) -> String {
+        match change {
+            Change::Lightweight => format!("UPDATE {table} SET {assignments} WHERE {condition}"),
+            Change::Mutation => format!(
+                "ALTER TABLE {table} UPDATE {assignments} WHERE {condition} SETTINGS mutations_sync = 1"
+            ),
+        }
+    }
+
+    /// Gives the history table the block numbers lightweight updates need (a table setting; its
+    /// columns stay Python Jetbase's).
+    pub fn enable_lightweight_updates(table: &str) -> String {
         format!(
-            "ALTER TABLE {table} UPDATE checksum = {{checksum:String}}, applied_at = now64(6), \
-             execution_ms = {{execution_ms:Nullable(Int64)}}, success = {{success:Nullable(Bool)}} \
-             WHERE filename = {{filename:String}} AND migration_type = {{migration_type:String}} \
-             SETTINGS mutations_sync = 1"
+            "ALTER TABLE {table} MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1"
+        )
+    }
+
+    /// A repeatable's row after it ran again.
+    pub fn update_repeatable(table: &str, change: Change) -> String {
+        update(
+            table,
+            change,
+            "checksum = {checksum:String}, applied_at = now64(6), \
+             execution_ms = {execution_ms:Nullable(Int64)}, success = {success:Nullable(Bool)}",
+            "filename = {filename:String} AND migration_type = {migration_type:String}",
         )
     }
 
     /// Completes the unfinished row of a file (there is at most one: an unfinished row stops
     /// every later run until it is rolled back).
-    pub fn complete_row(table: &str) -> String {
-        format!(
-            "ALTER TABLE {table} UPDATE execution_ms = {{execution_ms:Int64}}, success = true \
-             WHERE filename = {{filename:String}} AND success = false SETTINGS mutations_sync = 1"
+    pub fn complete_row(table: &str, change: Change) -> String {
+        update(
+            table,
+            change,
+            "execution_ms = {execution_ms:Int64}, success = true",
+            "filename = {filename:String} AND success = false",
         )
     }
 

@@ -2,6 +2,7 @@
 //! migrates.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jetbase_core::{AppliedMigration, Dialect};
@@ -9,7 +10,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 use super::event;
 use super::http::Client;
 use super::options::ClickHouseOptions;
-use super::statements;
+use super::statements::{self, Change};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::{
@@ -30,6 +31,8 @@ use crate::backend::{
 #[derive(Clone)]
 pub struct ClickHousePool {
     client: Arc<Client>,
+    /// The history table takes lightweight updates (found when the tables are prepared).
+    lightweight_updates: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for ClickHousePool {
@@ -89,6 +92,7 @@ impl ClickHousePool {
         let client = Client::new(options, timeout).map_err(Error::database("connecting"))?;
         let pool = Self {
             client: Arc::new(client),
+            lightweight_updates: Arc::new(AtomicBool::new(false)),
         };
         tokio::time::timeout(timeout, pool.client.query("SELECT 1", &[]))
             .await
@@ -187,6 +191,17 @@ impl ClickHousePool {
             .client
             .query(&tables.columns("jetbase_migrations"), &[])
             .await?;
+        // Older servers have no lightweight updates: their rows change by mutations.
+        let lightweight = self
+            .client
+            .query(
+                &statements::enable_lightweight_updates(&tables.migrations),
+                &[],
+            )
+            .await
+            .is_ok();
+        self.lightweight_updates
+            .store(lightweight, Ordering::Relaxed);
         for own in OWN_COLUMNS {
             let present = columns
                 .iter()
@@ -242,6 +257,14 @@ impl ClickHousePool {
             .is_some_and(|(holder, _)| holder == process_id))
     }
 
+    fn change(&self) -> Change {
+        if self.lightweight_updates.load(Ordering::Relaxed) {
+            Change::Lightweight
+        } else {
+            Change::Mutation
+        }
+    }
+
     async fn write_row(
         &self,
         tables: &Tables,
@@ -286,7 +309,10 @@ impl ClickHousePool {
                     ("migration_type", Some(kind.as_str())),
                 ];
                 self.client
-                    .query(&statements::update_repeatable(table), &params)
+                    .query(
+                        &statements::update_repeatable(table, self.change()),
+                        &params,
+                    )
                     .await?;
             }
             RowWrite::Delete { order_executed } => {
@@ -484,7 +510,10 @@ impl Database for ClickHousePool {
                     ("filename", Some(filename)),
                 ];
                 self.client
-                    .query(&statements::complete_row(&tables.migrations), &params)
+                    .query(
+                        &statements::complete_row(&tables.migrations, self.change()),
+                        &params,
+                    )
                     .await?;
             }
             None => self.write_row(tables, &job.row, None, true).await?,
