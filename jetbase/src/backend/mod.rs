@@ -38,6 +38,8 @@ mod sqlx_0_8;
 #[cfg(feature = "sqlx-0_9")]
 mod sqlx_0_9;
 pub(crate) mod tables;
+#[cfg(any(feature = "snowflake", feature = "clickhouse"))]
+mod text_rows;
 
 pub use crate::database_error::{DatabaseError, DatabaseErrorKind};
 use tables::{EngineSql, Tables};

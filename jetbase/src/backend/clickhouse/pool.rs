@@ -13,6 +13,9 @@ use super::options::ClickHouseOptions;
 use super::statements::{self, Change};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, Tables};
+use crate::backend::text_rows::{
+    applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
+};
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
     NoSessionLock, RowWrite,
@@ -41,38 +44,6 @@ impl std::fmt::Debug for ClickHousePool {
             .field("options", self.client.options())
             .finish()
     }
-}
-
-fn decode_error(message: String) -> DatabaseError {
-    DatabaseError::new(
-        DatabaseErrorKind::Decode,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
-    )
-}
-
-fn cell(row: &[Option<String>], index: usize) -> Option<&str> {
-    row.get(index).and_then(|cell| cell.as_deref())
-}
-
-fn text(row: &[Option<String>], index: usize) -> Option<String> {
-    cell(row, index).map(str::to_owned)
-}
-
-fn integer(row: &[Option<String>], index: usize) -> Result<Option<i64>, DatabaseError> {
-    cell(row, index)
-        .map(|text| {
-            text.parse::<i64>()
-                .map_err(|_| decode_error(format!("expected an integer, found `{text}`")))
-        })
-        .transpose()
-}
-
-fn boolean(row: &[Option<String>], index: usize) -> Option<bool> {
-    cell(row, index).map(|text| matches!(text, "true" | "1"))
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 impl ClickHousePool {
@@ -166,20 +137,7 @@ impl ClickHousePool {
             Err(error) => return Err(error),
         };
         rows.iter()
-            .map(|row| {
-                Ok(AppliedMigration {
-                    order_executed: integer(row, 0)?
-                        .ok_or_else(|| decode_error("order_executed is NULL".to_owned()))?,
-                    version: text(row, 1),
-                    description: text(row, 2).unwrap_or_default(),
-                    filename: text(row, 3).unwrap_or_default(),
-                    migration_type: text(row, 4).unwrap_or_default(),
-                    applied_at: text(row, 5).unwrap_or_default(),
-                    checksum: text(row, 6),
-                    execution_ms: integer(row, 7)?,
-                    success: boolean(row, 8),
-                })
-            })
+            .map(|row| applied_migration(row))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
@@ -533,15 +491,7 @@ impl Database for ClickHousePool {
         &'a self,
         _postgres_schema: Option<&'a str>,
     ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        Err(DatabaseError::new(
-            DatabaseErrorKind::Unsupported,
-            std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "reading the schema (make-migrations) works on PostgreSQL, SQLite and \
-                 MySQL/MariaDB, not on ClickHouse: write ClickHouse migrations by hand \
-                 (`jetbase new`)",
-            ),
-        ))
+        Err(no_schema_reading("ClickHouse"))
     }
 
     async fn close(&self) {}

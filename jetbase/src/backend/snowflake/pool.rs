@@ -9,6 +9,9 @@ use super::options::SnowflakeOptions;
 use super::protocol::{Bind, Client, QueryResult, Session};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
+use crate::backend::text_rows::{
+    applied_migration, boolean, cell, decode_error, elapsed_ms, integer, no_schema_reading, text,
+};
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
     NoSessionLock, RowWrite,
@@ -208,39 +211,6 @@ fn session_expired(error: &DatabaseError) -> bool {
         .is_some_and(|code| matches!(code, "390112" | "390114" | "390111"))
 }
 
-/// A cell as text; "true"/"false" and "1"/"0" as booleans.
-fn cell(row: &[Option<String>], index: usize) -> Option<&str> {
-    row.get(index).and_then(|cell| cell.as_deref())
-}
-
-fn decode_error(message: String) -> DatabaseError {
-    DatabaseError::new(
-        DatabaseErrorKind::Decode,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
-    )
-}
-
-fn integer(row: &[Option<String>], index: usize) -> Result<Option<i64>, DatabaseError> {
-    cell(row, index)
-        .map(|text| {
-            text.parse::<i64>()
-                .map_err(|_| decode_error(format!("expected an integer, found `{text}`")))
-        })
-        .transpose()
-}
-
-fn boolean(row: &[Option<String>], index: usize) -> Option<bool> {
-    cell(row, index).map(|text| matches!(text, "true" | "TRUE" | "1" | "True"))
-}
-
-fn text(row: &[Option<String>], index: usize) -> Option<String> {
-    cell(row, index).map(str::to_owned)
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
 /// A session for a run: taken from the pool, given back when the run ends. If the run is
 /// dropped while a statement is in flight (a cancelled future), the server may still be running
 /// it on this session: the session is not reused but logged out.
@@ -282,20 +252,7 @@ impl SnowflakePool {
             Err(error) => return Err(error),
         };
         rows.iter()
-            .map(|row| {
-                Ok(AppliedMigration {
-                    order_executed: integer(row, 0)?
-                        .ok_or_else(|| decode_error("order_executed is NULL".to_owned()))?,
-                    version: text(row, 1),
-                    description: text(row, 2).unwrap_or_default(),
-                    filename: text(row, 3).unwrap_or_default(),
-                    migration_type: text(row, 4).unwrap_or_default(),
-                    applied_at: text(row, 5).unwrap_or_default(),
-                    checksum: text(row, 6),
-                    execution_ms: integer(row, 7)?,
-                    success: boolean(row, 8),
-                })
-            })
+            .map(|row| applied_migration(row))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
@@ -587,15 +544,7 @@ impl Database for SnowflakePool {
         &'a self,
         _postgres_schema: Option<&'a str>,
     ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        Err(DatabaseError::new(
-            DatabaseErrorKind::Unsupported,
-            std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "reading the schema (make-migrations) works on PostgreSQL, SQLite and \
-                 MySQL/MariaDB, not on Snowflake: write Snowflake migrations by hand \
-                 (`jetbase new`)",
-            ),
-        ))
+        Err(no_schema_reading("Snowflake"))
     }
 
     async fn close(&self) {
