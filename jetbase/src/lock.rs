@@ -72,38 +72,26 @@ impl<D: Database> Waiting<D> {
 
 impl<D: Database> Drop for Waiting<D> {
     fn drop(&mut self) {
-        if self.armed {
-            release_in_background(&self.database, &self.tables, &mut self.process_id, None);
+        if !self.armed {
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let database = self.database.clone();
+        let tables = self.tables.clone();
+        let process_id = std::mem::take(&mut self.process_id);
+        runtime.spawn(async move {
+            let _ = database
+                .write_lock(
+                    &tables,
+                    LockWrite::Release {
+                        process_id: &process_id,
+                    },
+                )
+                .await;
+        });
     }
-}
-
-/// Frees the lock row of `process_id` (and closes the liveness session) on the runtime, from a
-/// `Drop` that cannot wait; without a runtime, nothing is sent.
-fn release_in_background<D: Database>(
-    database: &D,
-    tables: &Tables,
-    process_id: &mut String,
-    liveness: Option<D::Liveness>,
-) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    let (database, tables) = (database.clone(), tables.clone());
-    let process_id = std::mem::take(process_id);
-    runtime.spawn(async move {
-        let _ = database
-            .write_lock(
-                &tables,
-                LockWrite::Release {
-                    process_id: &process_id,
-                },
-            )
-            .await;
-        if let Some(liveness) = liveness {
-            liveness.unlock().await;
-        }
-    });
 }
 
 /// The held lock. `release` it; if it is dropped instead (an error path, a panic, a cancelled
@@ -434,14 +422,25 @@ impl<D: Database> Drop for LockGuard<D> {
         let Some(liveness) = self.liveness.take() else {
             return;
         };
-        // Without a runtime, the liveness session closes as it is dropped, which lets the next
-        // process take the row over.
-        release_in_background(
-            &self.database,
-            &self.tables,
-            &mut self.process_id,
-            Some(liveness),
-        );
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to run the release on: closing the liveness session (dropping it) lets
+            // the next process take the row over.
+            return;
+        };
+        let database = self.database.clone();
+        let tables = self.tables.clone();
+        let process_id = std::mem::take(&mut self.process_id);
+        runtime.spawn(async move {
+            let _ = database
+                .write_lock(
+                    &tables,
+                    LockWrite::Release {
+                        process_id: &process_id,
+                    },
+                )
+                .await;
+            liveness.unlock().await;
+        });
     }
 }
 

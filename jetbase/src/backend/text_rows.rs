@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use jetbase_core::AppliedMigration;
 
-use super::{DatabaseError, DatabaseErrorKind, Digest};
+use super::{DatabaseError, DatabaseErrorKind};
 
 /// One row: each cell as text, `None` for NULL.
 pub(crate) type TextRow = [Option<String>];
@@ -56,28 +56,6 @@ pub(crate) fn applied_migration(row: &TextRow) -> Result<AppliedMigration, Datab
         execution_ms: integer(row, 7)?,
         success: boolean(row, 8),
     })
-}
-
-/// The fast path's one query, as rows: its one row (stored digest, row count, highest order), or
-/// `Unavailable` when the tables or jetbase's columns are not there yet. An empty stored digest
-/// counts as none.
-pub(crate) fn digest(
-    result: Result<Vec<Vec<Option<String>>>, DatabaseError>,
-) -> Result<Digest, DatabaseError> {
-    match result {
-        Ok(rows) => {
-            let row = rows.first().map(Vec::as_slice).unwrap_or_default();
-            Ok(Digest::Found {
-                stored: text(row, 0).filter(|digest| !digest.is_empty()),
-                rows: integer(row, 1)?.unwrap_or(0),
-                max_order: integer(row, 2)?.unwrap_or(0),
-            })
-        }
-        Err(error) if error.is_missing_table() || error.is_missing_column() => {
-            Ok(Digest::Unavailable)
-        }
-        Err(error) => Err(error),
-    }
 }
 
 /// Milliseconds since `started`, for a history row.

@@ -14,7 +14,7 @@ use super::statements::{self, Change};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::text_rows::{
-    applied_migration, cell, digest, elapsed_ms, no_schema_reading, text,
+    applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
 };
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
@@ -324,7 +324,20 @@ impl Database for ClickHousePool {
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
         let sql = statements::history_digest(&tables.migrations, &tables.lock);
-        digest(self.client.query(&sql, &[]).await)
+        match self.client.query(&sql, &[]).await {
+            Ok(rows) => {
+                let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+                Ok(Digest::Found {
+                    stored: text(row, 0).filter(|digest| !digest.is_empty()),
+                    rows: integer(row, 1)?.unwrap_or(0),
+                    max_order: integer(row, 2)?.unwrap_or(0),
+                })
+            }
+            Err(error) if error.is_missing_table() || error.is_missing_column() => {
+                Ok(Digest::Unavailable)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn store_history_digest(

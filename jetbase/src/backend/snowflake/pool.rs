@@ -10,7 +10,7 @@ use super::protocol::{Bind, Client, QueryResult, Session};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
 use crate::backend::text_rows::{
-    applied_migration, boolean, cell, decode_error, digest, elapsed_ms, no_schema_reading, text,
+    applied_migration, boolean, cell, decode_error, elapsed_ms, integer, no_schema_reading, text,
 };
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
@@ -417,11 +417,20 @@ impl Database for SnowflakePool {
     }
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        digest(
-            self.run(&tables.history_digest(), &[])
-                .await
-                .map(|result| result.rows),
-        )
+        match self.run(&tables.history_digest(), &[]).await {
+            Ok(result) => {
+                let row = result.rows.first().map(Vec::as_slice).unwrap_or_default();
+                Ok(Digest::Found {
+                    stored: text(row, 0),
+                    rows: integer(row, 1)?.unwrap_or(0),
+                    max_order: integer(row, 2)?.unwrap_or(0),
+                })
+            }
+            Err(error) if error.is_missing_table() || error.is_missing_column() => {
+                Ok(Digest::Unavailable)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn store_history_digest(
