@@ -24,6 +24,10 @@ pub enum Dialect {
     /// ClickHouse: backslash escapes in strings and quoted identifiers, `$tag$` heredocs, `#`,
     /// `#!`, `--` and `//` line comments, nested `/* */` comments, no procedural bodies.
     ClickHouse,
+    /// Databricks (Spark SQL): backslash escapes in `'` and `"` strings, `` `quoted` ``
+    /// identifiers, `$$` strings (Python function bodies), nested `/* */` comments, `BEGIN ... END`
+    /// compound statements of SQL scripting.
+    Databricks,
 }
 
 /// What a database's engine can do, which decides how jetbase runs migrations on it.
@@ -59,12 +63,13 @@ pub struct Capabilities {
 
 impl Dialect {
     /// Every dialect, in a fixed order.
-    pub const ALL: [Dialect; 5] = [
+    pub const ALL: [Dialect; 6] = [
         Dialect::Postgres,
         Dialect::Sqlite,
         Dialect::MySql,
         Dialect::Snowflake,
         Dialect::ClickHouse,
+        Dialect::Databricks,
     ];
 
     /// What this database's engine can do.
@@ -116,6 +121,17 @@ impl Dialect {
                 session_locks: false,
                 update_row_count: false,
             },
+            // Each statement commits by itself (Delta tables have no multi-statement
+            // transactions); an UPDATE reports `num_affected_rows`, so the lock row is taken by
+            // compare-and-set, as a lease.
+            Self::Databricks => Capabilities {
+                transactional_ddl: false,
+                implicit_commit_ddl: true,
+                transactions: false,
+                savepoints: false,
+                session_locks: false,
+                update_row_count: true,
+            },
         }
     }
 
@@ -126,10 +142,11 @@ impl Dialect {
     /// assert_eq!(Dialect::Postgres.quote_identifier("we\"ird"), "\"we\"\"ird\"");
     /// assert_eq!(Dialect::MySql.quote_identifier("we`ird"), "`we``ird`");
     /// assert_eq!(Dialect::ClickHouse.quote_identifier("we`ird"), "`we\\`ird`");
+    /// assert_eq!(Dialect::Databricks.quote_identifier("we`ird"), "`we``ird`");
     /// ```
     pub fn quote_identifier(self, name: &str) -> String {
         match self {
-            Self::MySql => format!("`{}`", name.replace('`', "``")),
+            Self::MySql | Self::Databricks => format!("`{}`", name.replace('`', "``")),
             Self::ClickHouse => format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`")),
             Self::Postgres | Self::Sqlite | Self::Snowflake => {
                 format!("\"{}\"", name.replace('"', "\"\""))
@@ -137,7 +154,8 @@ impl Dialect {
         }
     }
 
-    /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`, `clickhouse`.
+    /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`, `clickhouse`,
+    /// `databricks`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
@@ -145,6 +163,7 @@ impl Dialect {
             Self::MySql => "mysql",
             Self::Snowflake => "snowflake",
             Self::ClickHouse => "clickhouse",
+            Self::Databricks => "databricks",
         }
     }
 }

@@ -166,9 +166,12 @@ struct StatementBuilder {
     /// Procedural bodies (`CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT ... BEGIN ... END`) exist:
     /// everywhere but ClickHouse, whose functions are lambdas.
     routines: bool,
-    /// Snowflake Scripting: a statement may itself be a block (`BEGIN ... END`, `DECLARE ...
-    /// BEGIN ... END`), and `END FOR` closes a loop. Kept from one statement to the next.
+    /// Snowflake Scripting and Databricks SQL scripting: a statement may itself be a block
+    /// (`BEGIN ... END`), and `END FOR` closes a loop. Kept from one statement to the next.
     scripting: bool,
+    /// Snowflake: a statement may start with a block's `DECLARE` section (`DECLARE ... BEGIN ...
+    /// END`). On Databricks `DECLARE VARIABLE` is a statement of its own.
+    declare_sections: bool,
     /// Snowflake: the statement started with `BEGIN`; the next token tells a block from a
     /// transaction (`BEGIN;`, `BEGIN TRANSACTION`, `BEGIN WORK`, `BEGIN NAME t`).
     pending_begin: bool,
@@ -193,7 +196,8 @@ struct StatementBuilder {
 impl StatementBuilder {
     fn new(dialect: Dialect) -> Self {
         Self {
-            scripting: dialect == Dialect::Snowflake,
+            scripting: matches!(dialect, Dialect::Snowflake | Dialect::Databricks),
+            declare_sections: dialect == Dialect::Snowflake,
             routines: dialect != Dialect::ClickHouse,
             ..Self::default()
         }
@@ -229,7 +233,7 @@ impl StatementBuilder {
             self.pending_begin = true;
             return true;
         }
-        if word.eq_ignore_ascii_case("DECLARE") {
+        if self.declare_sections && word.eq_ignore_ascii_case("DECLARE") {
             self.creates_routine = true;
             self.in_declare = true;
             return true;
@@ -312,6 +316,7 @@ impl StatementBuilder {
     fn new_like(previous: &Self) -> Self {
         Self {
             scripting: previous.scripting,
+            declare_sections: previous.declare_sections,
             routines: previous.routines,
             ..Self::default()
         }
@@ -417,13 +422,17 @@ impl<'a> Lexer<'a> {
             b'\'' => {
                 let backslash = matches!(
                     self.dialect,
-                    Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse
-                ) || self.is_escape_string(start);
+                    Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks
+                ) && !self.is_raw_string(start)
+                    || self.is_escape_string(start);
                 self.skip_quoted(b'\'', backslash, Unterminated::SingleQuote, start)?;
                 TokenKind::Quoted
             }
             b'"' => {
-                let backslash = matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse);
+                let backslash = matches!(
+                    self.dialect,
+                    Dialect::MySql | Dialect::ClickHouse | Dialect::Databricks
+                ) && !self.is_raw_string(start);
                 self.skip_quoted(b'"', backslash, Unterminated::DoubleQuote, start)?;
                 TokenKind::Quoted
             }
@@ -442,14 +451,16 @@ impl<'a> Lexer<'a> {
             }
             b'$' if matches!(
                 self.dialect,
-                Dialect::Postgres | Dialect::Snowflake | Dialect::ClickHouse
+                Dialect::Postgres | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks
             ) =>
             {
                 match self
                     .dollar_tag()
-                    // Snowflake's dollar strings have no tag: `$name$` is not one.
-                    .filter(|&len| self.dialect != Dialect::Snowflake || len == 2)
-                {
+                    // Snowflake's and Databricks' dollar strings have no tag: `$name$` is not one.
+                    .filter(|&len| {
+                        !matches!(self.dialect, Dialect::Snowflake | Dialect::Databricks)
+                            || len == 2
+                    }) {
                     Some(tag_len) => {
                         self.skip_dollar_quoted(start, tag_len)?;
                         TokenKind::Quoted
@@ -500,7 +511,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_block_comment(&mut self, start: usize) -> Result<(), SplitError> {
-        let nests = matches!(self.dialect, Dialect::Postgres | Dialect::ClickHouse);
+        let nests = matches!(
+            self.dialect,
+            Dialect::Postgres | Dialect::ClickHouse | Dialect::Databricks
+        );
         let mut depth = 0usize;
         while let Some(byte) = self.peek(0) {
             if byte == b'/' && self.peek(1) == Some(b'*') && (depth == 0 || nests) {
@@ -524,6 +538,14 @@ impl<'a> Lexer<'a> {
         self.dialect == Dialect::Postgres
             && quote >= 1
             && matches!(self.bytes[quote - 1], b'E' | b'e')
+            && (quote < 2 || !is_word_continue(self.bytes[quote - 2]))
+    }
+
+    /// A Databricks raw string, `r'...'` or `r"..."`: backslashes are plain characters.
+    fn is_raw_string(&self, quote: usize) -> bool {
+        self.dialect == Dialect::Databricks
+            && quote >= 1
+            && matches!(self.bytes[quote - 1], b'R' | b'r')
             && (quote < 2 || !is_word_continue(self.bytes[quote - 2]))
     }
 

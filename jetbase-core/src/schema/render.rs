@@ -427,7 +427,8 @@ impl Sql {
                 ),
                 format!("DROP INDEX IF EXISTS {name}"),
             ],
-            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => {
+            // Databricks has no indexes: make-migrations does not read its schema.
+            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::Databricks => {
                 vec![format!("DROP INDEX {name}")]
             }
             Dialect::ClickHouse => vec![format!(
@@ -473,7 +474,11 @@ impl Sql {
                 }
                 out
             }
-            Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => {
+            Dialect::Postgres
+            | Dialect::Sqlite
+            | Dialect::Snowflake
+            | Dialect::ClickHouse
+            | Dialect::Databricks => {
                 vec![format!(
                     "ALTER TABLE {} DROP CONSTRAINT {name}",
                     self.quote(table)
@@ -522,7 +527,7 @@ impl Sql {
         let mut out = Vec::new();
         if !from.is_empty() {
             out.push(match self.dialect {
-                Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse => {
+                Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {
                     format!("ALTER TABLE {table_sql} DROP PRIMARY KEY")
                 }
                 Dialect::Postgres | Dialect::Sqlite => format!(

@@ -132,6 +132,7 @@ impl SqlType {
             Dialect::Sqlite => self.sqlite(),
             Dialect::Snowflake => self.snowflake(),
             Dialect::ClickHouse => self.clickhouse(),
+            Dialect::Databricks => self.databricks(),
         }
     }
 
@@ -157,6 +158,29 @@ impl SqlType {
             Self::TimestampTz => "DateTime64(6,'UTC')",
             Self::Uuid => "UUID",
             Self::Decimal => "Decimal(38,10)",
+            Self::Raw(sql) => return sql.clone(),
+        }
+        .to_owned()
+    }
+
+    /// Databricks' (Spark SQL's) names: text is `STRING`, a timestamp without zone
+    /// `TIMESTAMP_NTZ`, and there is no time-of-day type.
+    fn databricks(&self) -> String {
+        match self {
+            Self::TinyInt => "TINYINT",
+            Self::SmallInt | Self::Unsigned(8) => "SMALLINT",
+            Self::Integer | Self::Unsigned(16) => "INT",
+            Self::BigInt | Self::Unsigned(32) => "BIGINT",
+            Self::Unsigned(_) => "DECIMAL(20,0)",
+            Self::Boolean => "BOOLEAN",
+            Self::Real => "FLOAT",
+            Self::Double => "DOUBLE",
+            Self::Text | Self::Varchar(_) | Self::Uuid | Self::Json | Self::Time => "STRING",
+            Self::Bytes => "BINARY",
+            Self::Date => "DATE",
+            Self::Timestamp => "TIMESTAMP_NTZ",
+            Self::TimestampTz => "TIMESTAMP",
+            Self::Decimal => "DECIMAL(38,10)",
             Self::Raw(sql) => return sql.clone(),
         }
         .to_owned()
@@ -285,7 +309,7 @@ pub fn canonical_type(dialect: Dialect, sql: &str) -> String {
     match dialect {
         Dialect::Postgres => postgres_alias(&spaced),
         Dialect::MySql => mysql_alias(&spaced),
-        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse => spaced,
+        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => spaced,
     }
 }
 

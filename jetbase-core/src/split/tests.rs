@@ -426,3 +426,42 @@ fn clickhouse_functions_are_lambdas_without_bodies() {
         ]
     );
 }
+
+// ---- Databricks ----
+
+#[test]
+fn databricks_strings_identifiers_and_comments() {
+    let sql = "CREATE TABLE t (\n  id BIGINT,\n  note STRING DEFAULT 'a -- b; it\\'s',\n  \
+               `odd``--;name` STRING COMMENT \"say \\\"hi\\\"; ok\"\n); -- trailing; comment\n\
+               ALTER TABLE t /* outer /* nested; */ still; */ ADD COLUMNS (x STRING);\n\
+               SELECT r'C:\\dir\\' AS path;\n\
+               CREATE FUNCTION f(x INT) RETURNS INT LANGUAGE PYTHON AS $$\nreturn x; # not the end\n$$;\n\
+               SELECT $tag$ AS not_a_string;";
+    assert_eq!(
+        texts(sql, Dialect::Databricks),
+        [
+            "CREATE TABLE t (\n  id BIGINT,\n  note STRING DEFAULT 'a -- b; it\\'s',\n  \
+             `odd``--;name` STRING COMMENT \"say \\\"hi\\\"; ok\"\n)",
+            "ALTER TABLE t /* outer /* nested; */ still; */ ADD COLUMNS (x STRING)",
+            "SELECT r'C:\\dir\\' AS path",
+            "CREATE FUNCTION f(x INT) RETURNS INT LANGUAGE PYTHON AS $$\nreturn x; # not the end\n$$",
+            "SELECT $tag$ AS not_a_string",
+        ]
+    );
+}
+
+#[test]
+fn databricks_compound_statements_and_variables() {
+    let block = "BEGIN\n  DECLARE n INT DEFAULT 0;\n  WHILE n < 3 DO\n    INSERT INTO t VALUES (n);\n    \
+                 SET n = n + 1;\n  END WHILE;\n  IF n = 3 THEN SELECT 1; END IF;\nEND";
+    let sql = format!("DECLARE VARIABLE v INT DEFAULT 1;\nSET VAR v = 2;\n{block};\nSELECT v;");
+    assert_eq!(
+        texts(&sql, Dialect::Databricks),
+        [
+            "DECLARE VARIABLE v INT DEFAULT 1",
+            "SET VAR v = 2",
+            block,
+            "SELECT v"
+        ]
+    );
+}
