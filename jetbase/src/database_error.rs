@@ -82,7 +82,8 @@ impl DatabaseError {
             feature = "sqlite",
             feature = "mysql",
             feature = "snowflake",
-            feature = "clickhouse"
+            feature = "clickhouse",
+            feature = "databricks"
         )),
         allow(dead_code)
     )]

@@ -83,8 +83,8 @@ pub enum Error {
     /// A database URL whose scheme is unknown, or whose feature is not enabled.
     #[error(
         "`{url}` is not a database URL jetbase can use: expected postgres://, sqlite:, mysql://, \
-         snowflake:// or clickhouse:// (with the crate's `postgres`, `sqlite`, `mysql`, `snowflake` \
-         or `clickhouse` feature)"
+         snowflake://, clickhouse:// or databricks:// (with the crate's `postgres`, `sqlite`, \
+         `mysql`, `snowflake`, `clickhouse` or `databricks` feature)"
     )]
     UnsupportedUrl {
         /// The URL, password masked.

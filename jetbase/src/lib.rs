@@ -50,6 +50,8 @@ pub mod url;
 pub use backend::any::{AnyPool, SqliteAccess};
 #[cfg(feature = "clickhouse")]
 pub use backend::clickhouse::pool::ClickHousePool;
+#[cfg(feature = "databricks")]
+pub use backend::databricks::pool::DatabricksPool;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
 pub use backend::{Database, DatabaseError, DatabaseErrorKind};

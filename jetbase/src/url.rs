@@ -13,7 +13,7 @@ fn base_scheme(url: &str) -> Option<String> {
 }
 
 /// The database a URL names, from its scheme: `postgres`, `postgresql`, `sqlite`, `mysql`,
-/// `mariadb`, `snowflake`, `clickhouse`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
+/// `mariadb`, `snowflake`, `clickhouse`, `databricks`, each with or without a SQLAlchemy driver (`postgresql+psycopg2://`,
 /// `mysql+pymysql://`, `sqlite+aiosqlite:///`). `None` for any other scheme.
 ///
 /// ```
@@ -23,6 +23,10 @@ fn base_scheme(url: &str) -> Option<String> {
 /// assert_eq!(dialect_of("mariadb://root@db/app"), Some(Dialect::MySql));
 /// assert_eq!(dialect_of("sqlite:///app.db"), Some(Dialect::Sqlite));
 /// assert_eq!(dialect_of("snowflake://u:p@acct/db/public"), Some(Dialect::Snowflake));
+/// assert_eq!(
+///     dialect_of("databricks://token:t@h?http_path=/sql/1.0/warehouses/w"),
+///     Some(Dialect::Databricks)
+/// );
 /// assert_eq!(dialect_of("oracle://scott@db/x"), None);
 /// ```
 pub fn dialect_of(url: &str) -> Option<Dialect> {
@@ -32,6 +36,7 @@ pub fn dialect_of(url: &str) -> Option<Dialect> {
         "mysql" | "mariadb" => Some(Dialect::MySql),
         "snowflake" => Some(Dialect::Snowflake),
         "clickhouse" => Some(Dialect::ClickHouse),
+        "databricks" => Some(Dialect::Databricks),
         _ => None,
     }
 }
@@ -51,7 +56,7 @@ pub fn sqlx_url(url: &str) -> Option<String> {
     let scheme = match dialect {
         Dialect::Postgres | Dialect::Sqlite => base_scheme(url)?,
         Dialect::MySql => "mysql".to_owned(),
-        Dialect::Snowflake | Dialect::ClickHouse => return None,
+        Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => return None,
     };
     Some(format!("{scheme}:{rest}"))
 }

@@ -75,7 +75,7 @@ impl AnyPool {
     }
 
     /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://`, `mariadb://`,
-    /// `snowflake://` or `clickhouse://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
+    /// `snowflake://`, `clickhouse://` or `databricks://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
     /// needs its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
     ///
     /// # Errors
@@ -104,6 +104,12 @@ impl AnyPool {
         if dialect == Dialect::ClickHouse {
             return Ok(Self::new(
                 crate::ClickHousePool::connect_with_timeout(url, timeout).await?,
+            ));
+        }
+        #[cfg(feature = "databricks")]
+        if dialect == Dialect::Databricks {
+            return Ok(Self::new(
+                crate::DatabricksPool::connect_with_timeout(url, timeout).await?,
             ));
         }
         let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;

@@ -24,13 +24,18 @@ use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, State
 ))]
 pub(crate) mod any;
 pub(crate) mod clickhouse;
+pub(crate) mod databricks;
 #[cfg_attr(
     not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
     allow(dead_code)
 )]
 mod gather;
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
+mod http;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+#[cfg(any(feature = "snowflake", feature = "databricks"))]
+mod row_first;
 pub(crate) mod snowflake;
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlx-0_8")]
@@ -38,7 +43,7 @@ mod sqlx_0_8;
 #[cfg(feature = "sqlx-0_9")]
 mod sqlx_0_9;
 pub(crate) mod tables;
-#[cfg(any(feature = "snowflake", feature = "clickhouse"))]
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 mod text_rows;
 
 pub use crate::database_error::{DatabaseError, DatabaseErrorKind};
@@ -56,6 +61,7 @@ pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {
         Dialect::MySql => &mysql::MySqlSql,
         Dialect::Snowflake => &snowflake::SnowflakeSql,
         Dialect::ClickHouse => &clickhouse::ClickHouseSql,
+        Dialect::Databricks => &databricks::DatabricksSql,
     }
 }
 

@@ -45,13 +45,7 @@ impl Client {
         options: ClickHouseOptions,
         timeout: Duration,
     ) -> Result<Self, DatabaseError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            // Idle connections go well before a server or proxy closes them (see the Snowflake
-            // client): a statement is never sent twice.
-            .pool_idle_timeout(Duration::from_secs(2))
-            .build()
-            .map_err(transport)?;
+        let http = crate::backend::http::client(timeout).map_err(transport)?;
         Ok(Self { http, options })
     }
 

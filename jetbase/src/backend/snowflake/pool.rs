@@ -1,20 +1,19 @@
 //! [`SnowflakePool`]: Snowflake sessions over HTTP, and the [`Database`] jetbase migrates.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::options::SnowflakeOptions;
 use super::protocol::{Bind, Client, QueryResult, Session};
 use crate::Error;
-use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
-use crate::backend::text_rows::{
-    applied_migration, boolean, cell, decode_error, elapsed_ms, integer, no_schema_reading, text,
-};
+use crate::backend::row_first::{self, Statements};
+use crate::backend::tables::Tables;
+use crate::backend::text_rows::{decode_error, no_schema_reading};
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
-    NoSessionLock, RowWrite,
+    NoSessionLock,
 };
 
 /// Snowflake, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
@@ -131,7 +130,7 @@ impl SnowflakePool {
     /// [`Error::Database`] with Snowflake's message.
     pub async fn execute(&self, sql: &str) -> Result<u64, Error> {
         let result = self
-            .run(sql, &[])
+            .query(sql, &[])
             .await
             .map_err(Error::database("running a statement"))?;
         Ok(result.affected.unwrap_or(0))
@@ -144,7 +143,7 @@ impl SnowflakePool {
     ///
     /// [`Error::Database`] with Snowflake's message.
     pub async fn fetch_all(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Error> {
-        self.run(sql, &[])
+        self.query(sql, &[])
             .await
             .map(|result| result.rows)
             .map_err(Error::database("running a query"))
@@ -180,7 +179,7 @@ impl SnowflakePool {
 
     /// One statement on an idle session. A session the server no longer knows (expired) is
     /// dropped and the statement sent once more on a new one: it never ran.
-    async fn run(&self, sql: &str, binds: &[Bind<'_>]) -> Result<QueryResult, DatabaseError> {
+    async fn query(&self, sql: &str, binds: &[Bind<'_>]) -> Result<QueryResult, DatabaseError> {
         let session = self.take_session().await?;
         match self.inner.client.query(&session, sql, binds).await {
             Ok(result) => {
@@ -234,160 +233,21 @@ impl Drop for RunSession {
     }
 }
 
-impl SnowflakePool {
-    async fn history(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        let mut result = self.run(&tables.read_history(true), &[]).await;
-        if let Err(error) = &result
-            && error.is_missing_column()
-        {
-            // A table Python Jetbase created, which jetbase has not extended yet.
-            result = self.run(&tables.read_history(false), &[]).await;
-        }
-        let rows = match result {
-            Ok(result) => result.rows,
-            Err(error) if error.is_missing_table() => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        rows.iter()
-            .map(|row| applied_migration(row))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+impl Statements for SnowflakePool {
+    async fn run(&self, sql: &str, binds: &[Bind<'_>]) -> Result<QueryResult, DatabaseError> {
+        self.query(sql, binds).await
     }
+}
 
-    async fn prepare_tables(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        self.run(&tables.create_migrations(), &[]).await?;
-        self.run(&tables.create_lock(), &[]).await?;
-        for (table, own_columns) in [
-            ("jetbase_migrations", &OWN_COLUMNS[..]),
-            ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
-        ] {
-            let columns = self.run(&tables.columns(table), &[]).await?.rows;
-            for own in own_columns {
-                let present = columns
-                    .iter()
-                    .any(|row| cell(row, 0).is_some_and(|c| c.eq_ignore_ascii_case(own)));
-                if !present {
-                    self.run(&tables.add_column(own), &[]).await?;
-                }
-            }
-        }
-        self.run(&tables.init_lock_row(), &[]).await?;
-        Ok(())
-    }
+/// A run's statements go to the run's own session.
+struct OnSession<'a> {
+    client: &'a Client,
+    session: &'a Session,
+}
 
-    async fn write_row(
-        &self,
-        session: &Session,
-        tables: &Tables,
-        row: &RowWrite<'_>,
-        execution_ms: Option<i64>,
-        success: bool,
-    ) -> Result<(), DatabaseError> {
-        let client = &self.inner.client;
-        match *row {
-            RowWrite::Insert {
-                version,
-                description,
-                filename,
-                kind,
-                checksum,
-            } => {
-                let binds = [
-                    Bind::Text(version),
-                    Bind::Text(Some(description)),
-                    Bind::Text(Some(filename)),
-                    Bind::Text(Some(kind.as_str())),
-                    Bind::Text(Some(checksum)),
-                    Bind::Integer(execution_ms),
-                    Bind::Boolean(success),
-                ];
-                client.query(session, &tables.insert_row(), &binds).await?;
-            }
-            RowWrite::Update {
-                filename,
-                kind,
-                checksum,
-            } => {
-                let binds = [
-                    Bind::Text(Some(checksum)),
-                    Bind::Integer(execution_ms),
-                    Bind::Boolean(success),
-                    Bind::Text(Some(filename)),
-                    Bind::Text(Some(kind.as_str())),
-                ];
-                client
-                    .query(session, &tables.update_repeatable(), &binds)
-                    .await?;
-            }
-            RowWrite::Delete { order_executed } => {
-                let binds = [Bind::Integer(Some(order_executed))];
-                client.query(session, &tables.delete_row(), &binds).await?;
-            }
-            RowWrite::SetChecksum {
-                order_executed,
-                checksum,
-            } => {
-                let binds = [
-                    Bind::Text(Some(checksum)),
-                    Bind::Integer(Some(order_executed)),
-                ];
-                client
-                    .query(session, &tables.set_checksum(), &binds)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Every migration runs as a no-transaction one: DDL commits by itself here. The history
-    /// row goes first, marked unfinished, so that a failure half-way stays visible and blocks
-    /// the next upgrade; it is completed in one statement after the migration's last.
-    async fn run_job_statements(
-        &self,
-        session: &Session,
-        tables: &Tables,
-        job: &Job<'_>,
-    ) -> Result<(), JobFailure> {
-        let started = Instant::now();
-        let client = &self.inner.client;
-        let filename = match job.row {
-            RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
-                self.write_row(session, tables, &job.row, None, false)
-                    .await?;
-                Some(filename)
-            }
-            RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
-        };
-        for (index, statement) in job.statements.iter().enumerate() {
-            client
-                .query(session, statement.sql, &[])
-                .await
-                .map_err(|source| JobFailure {
-                    statement: Some(index),
-                    source,
-                })?;
-        }
-        let ms = elapsed_ms(started);
-        match filename {
-            Some(filename) => {
-                let binds = [
-                    Bind::Integer(Some(ms)),
-                    Bind::Boolean(true),
-                    Bind::Text(Some(filename)),
-                ];
-                client
-                    .query(session, &tables.complete_row_of_file(), &binds)
-                    .await?;
-            }
-            None => {
-                self.write_row(session, tables, &job.row, None, true)
-                    .await?
-            }
-        }
-        Ok(())
+impl Statements for OnSession<'_> {
+    async fn run(&self, sql: &str, binds: &[Bind<'_>]) -> Result<QueryResult, DatabaseError> {
+        self.client.query(self.session, sql, binds).await
     }
 }
 
@@ -413,24 +273,11 @@ impl Database for SnowflakePool {
         &self,
         tables: &Tables,
     ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        self.history(tables).await
+        row_first::read_history(self, tables).await
     }
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        match self.run(&tables.history_digest(), &[]).await {
-            Ok(result) => {
-                let row = result.rows.first().map(Vec::as_slice).unwrap_or_default();
-                Ok(Digest::Found {
-                    stored: text(row, 0),
-                    rows: integer(row, 1)?.unwrap_or(0),
-                    max_order: integer(row, 2)?.unwrap_or(0),
-                })
-            }
-            Err(error) if error.is_missing_table() || error.is_missing_column() => {
-                Ok(Digest::Unavailable)
-            }
-            Err(error) => Err(error),
-        }
+        row_first::history_digest(self, tables).await
     }
 
     async fn store_history_digest(
@@ -439,75 +286,23 @@ impl Database for SnowflakePool {
         digest: Option<&str>,
         process_id: &str,
     ) -> Result<(), DatabaseError> {
-        let binds = [Bind::Text(digest), Bind::Text(Some(process_id))];
-        self.run(&tables.store_history_digest(), &binds).await?;
-        Ok(())
+        row_first::store_history_digest(self, tables, digest, process_id).await
     }
 
-    /// Every statement is idempotent; without a session lock to serialise them, processes that
-    /// start together run them at once, and a statement that lost a race with its twin (a
-    /// write conflict) is retried.
     async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        let mut attempt = 0u32;
-        loop {
-            match self.prepare_tables(tables).await {
-                Err(error) if attempt < 4 && error.kind() == DatabaseErrorKind::Query => {
-                    attempt += 1;
-                    let jitter = u64::from(std::process::id() % 7) * 10;
-                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt) + jitter))
-                        .await;
-                }
-                result => return result,
-            }
-        }
+        row_first::prepare(self, tables).await
     }
 
     async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
-        let result = self.run(&tables.read_lock(), &[]).await?;
-        Ok(result.rows.first().map(|row| LockRow {
-            is_locked: boolean(row, 0).unwrap_or(false),
-            locked_at: text(row, 1),
-            process_id: text(row, 2),
-        }))
+        row_first::read_lock(self, tables).await
     }
 
-    /// Compare-and-set: Snowflake's UPDATE reports the rows it changed. (Snowflake does not
-    /// enforce primary keys: should the lock table hold two `id = 1` rows, the first taker
-    /// changes both and the next finds none free, so "at least one" is the test.)
     async fn write_lock(
         &self,
         tables: &Tables,
         write: LockWrite<'_>,
     ) -> Result<bool, DatabaseError> {
-        let result = match write {
-            LockWrite::Take { process_id } => {
-                self.run(&tables.take_lock(), &[Bind::Text(Some(process_id))])
-                    .await?
-            }
-            LockWrite::TakeOver { process_id, from } => {
-                let binds = [Bind::Text(Some(process_id)), Bind::Text(Some(from))];
-                self.run(&tables.take_over_lock(), &binds).await?
-            }
-            LockWrite::TakeOverExpired {
-                process_id,
-                from,
-                lease_seconds,
-            } => {
-                let binds = [Bind::Text(Some(process_id)), Bind::Text(Some(from))];
-                self.run(&tables.take_over_expired_lock(lease_seconds), &binds)
-                    .await?
-            }
-            LockWrite::Renew { process_id } => {
-                self.run(&tables.renew_lock(), &[Bind::Text(Some(process_id))])
-                    .await?
-            }
-            LockWrite::Release { process_id } => {
-                self.run(&tables.release_lock(), &[Bind::Text(Some(process_id))])
-                    .await?
-            }
-            LockWrite::ForceRelease => self.run(&tables.force_release_lock(), &[]).await?,
-        };
-        Ok(result.affected.unwrap_or(0) >= 1)
+        row_first::write_lock(self, tables, write).await
     }
 
     async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
@@ -527,7 +322,11 @@ impl Database for SnowflakePool {
             return Err(JobFailure::from(decode_error("no session".to_owned())));
         };
         session.in_flight = true;
-        let result = self.run_job_statements(run_session, tables, job).await;
+        let on_session = OnSession {
+            client: &self.inner.client,
+            session: run_session,
+        };
+        let result = row_first::run_job(&on_session, tables, job).await;
         session.in_flight = false;
         result
     }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::arrow::{Rows, read_rows};
 use super::key_pair;
 use super::options::{Credentials, SnowflakeOptions};
+pub(crate) use crate::backend::row_first::{Bind, QueryResult};
 use crate::backend::tables::EngineSql as _;
 use crate::backend::{DatabaseError, DatabaseErrorKind};
 
@@ -74,33 +75,15 @@ fn protocol_error(message: String) -> DatabaseError {
     )
 }
 
-/// A bound value.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Bind<'a> {
-    Text(Option<&'a str>),
-    Integer(Option<i64>),
-    Boolean(bool),
-}
-
-impl Bind<'_> {
-    /// Snowflake's binding: its type and the value as text; NULL is bound as type `ANY`, as
-    /// Snowflake's connectors do.
-    fn to_json(self) -> Value {
-        match self {
-            Self::Text(None) | Self::Integer(None) => json!({"type": "ANY", "value": null}),
-            Self::Text(Some(text)) => json!({"type": "TEXT", "value": text}),
-            Self::Integer(Some(number)) => json!({"type": "FIXED", "value": number.to_string()}),
-            Self::Boolean(flag) => json!({"type": "BOOLEAN", "value": flag.to_string()}),
-        }
+/// Snowflake's binding: its type and the value as text; NULL is bound as type `ANY`, as
+/// Snowflake's connectors do.
+fn bind_json(bind: Bind<'_>) -> Value {
+    match bind {
+        Bind::Text(None) | Bind::Integer(None) => json!({"type": "ANY", "value": null}),
+        Bind::Text(Some(text)) => json!({"type": "TEXT", "value": text}),
+        Bind::Integer(Some(number)) => json!({"type": "FIXED", "value": number.to_string()}),
+        Bind::Boolean(flag) => json!({"type": "BOOLEAN", "value": flag.to_string()}),
     }
-}
-
-/// What a query returned.
-#[derive(Debug, Default)]
-pub(crate) struct QueryResult {
-    pub rows: Rows,
-    /// For DML: the rows inserted, updated, deleted or merged.
-    pub affected: Option<u64>,
 }
 
 /// A logged-in session.
@@ -127,14 +110,7 @@ fn now_ms() -> u64 {
 
 impl Client {
     pub(crate) fn new(options: SnowflakeOptions, timeout: Duration) -> Result<Self, DatabaseError> {
-        // Idle connections are dropped well before servers close them (uvicorn after 5 s, load
-        // balancers after a minute): a request sent on a connection the server is closing fails
-        // without an answer, and a statement cannot safely be sent twice.
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(2))
-            .build()
-            .map_err(transport)?;
+        let http = crate::backend::http::client(timeout).map_err(transport)?;
         Ok(Self { http, options })
     }
 
@@ -278,7 +254,7 @@ impl Client {
             let bindings: serde_json::Map<String, Value> = binds
                 .iter()
                 .enumerate()
-                .map(|(index, bind)| ((index + 1).to_string(), bind.to_json()))
+                .map(|(index, bind)| ((index + 1).to_string(), bind_json(*bind)))
                 .collect();
             body["bindings"] = Value::Object(bindings);
         }
