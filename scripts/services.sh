@@ -3,7 +3,8 @@
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
 # JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
-# (chdb behind an HTTP front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
+# (chdb behind an HTTP front), JETBASE_TEST_DATABRICKS_URL (Spark SQL with Iceberg tables
+# behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
 # tests). The servers stop when the shell exits.
 # Variables already set are kept, and nothing is started for them.
@@ -27,6 +28,10 @@ cleanup() {
   if [ -n "${fakesnow_pid:-}" ]; then
     kill "$fakesnow_pid" 2>/dev/null || true
     wait "$fakesnow_pid" 2>/dev/null || true
+  fi
+  if [ -n "${databricks_pid:-}" ]; then
+    kill "$databricks_pid" 2>/dev/null || true
+    wait "$databricks_pid" 2>/dev/null || true
   fi
   rm -rf "$work_dir"
 }
@@ -209,11 +214,58 @@ start_clickhouse() {
   export JETBASE_TEST_CLICKHOUSE_URL="clickhouse://default:@127.0.0.1:$port/default"
 }
 
+# Databricks' SQL Statement Execution API, served by scripts/databricks_http_front.py over a
+# local Spark 3.5 engine (PyPI's pyspark; Java 17) whose tables are Apache Iceberg v2 (the
+# runtime jar from PyPI's snowpark-connect-deps-iceberg, plus the Jackson classes it expects,
+# relocated from its own copy by scripts/relocate_jar_classes.py): UPDATE, DELETE and MERGE work
+# as on Delta tables. Spark takes about 10 s to start: it starts first, in the background, and
+# `wait_for_databricks` waits for it after the other services.
+start_databricks() {
+  local venv="$PWD/target/spark-3.5.9"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyspark, snowpark_connect_deps_iceberg' 2>/dev/null; then
+    log "pyspark 3.5.9 and Iceberg's Spark runtime into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      'pyspark==3.5.9' 'snowpark-connect-deps-iceberg==1.0.3'
+  fi
+  if ! command -v java >/dev/null 2>&1; then apt_install openjdk-17-jre-headless; fi
+  local jackson="$venv/iceberg-jackson-relocated.jar"
+  if [ ! -f "$jackson" ]; then
+    local runtime
+    runtime=$("$venv/bin/python" -c 'import snowpark_connect_deps_iceberg as j; print(j.get_jar_path("iceberg-spark-runtime-3.5_2.12-1.10.2.jar"))')
+    "$venv/bin/python" scripts/relocate_jar_classes.py "$runtime" \
+      org/apache/iceberg/shaded/org/apache/parquet/shaded/com/fasterxml/jackson \
+      org/apache/iceberg/shaded/com/fasterxml/jackson "$jackson.tmp" >&2
+    mv "$jackson.tmp" "$jackson"
+  fi
+  databricks_port=$(free_port)
+  log "Databricks stand-in (Spark SQL + Iceberg behind the Statement Execution API) on 127.0.0.1:$databricks_port"
+  "$venv/bin/python" scripts/databricks_http_front.py "$databricks_port" "$work_dir/databricks" \
+    jetbase-test-token "$jackson" >"$work_dir/databricks.log" 2>&1 &
+  databricks_pid=$!
+}
+
+wait_for_databricks() {
+  for _ in $(seq 1 600); do
+    if curl -s -o /dev/null "http://127.0.0.1:$databricks_port/"; then
+      export JETBASE_TEST_DATABRICKS_URL="databricks://token:jetbase-test-token@127.0.0.1:$databricks_port?http_path=/sql/1.0/warehouses/standin&catalog=spark_catalog&schema=default&protocol=http"
+      return 0
+    fi
+    if ! kill -0 "$databricks_pid" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  log "the Databricks stand-in did not start:"
+  tail -n 40 "$work_dir/databricks.log" >&2
+  return 1
+}
+
 start_services() {
+  if [ -z "${JETBASE_TEST_DATABRICKS_URL:-}" ]; then start_databricks; fi
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES:-}" ]; then install_python_jetbase_warehouses; fi
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
   if [ -z "${JETBASE_TEST_CLICKHOUSE_URL:-}" ]; then start_clickhouse; fi
+  if [ -n "${databricks_pid:-}" ]; then wait_for_databricks; fi
 }

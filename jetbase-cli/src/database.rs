@@ -20,6 +20,8 @@ pub enum Target {
     Server { url: String },
     /// ClickHouse, over its HTTP interface.
     ClickHouse { url: String },
+    /// Databricks, over its SQL Statement Execution API.
+    Databricks { url: String },
     /// Snowflake, with the key pair for a URL without a password.
     Snowflake {
         url: String,
@@ -51,6 +53,9 @@ impl Target {
             Some(Dialect::ClickHouse) => Ok(Self::ClickHouse {
                 url: url.to_owned(),
             }),
+            Some(Dialect::Databricks) => Ok(Self::Databricks {
+                url: url.to_owned(),
+            }),
             Some(Dialect::Snowflake) => Ok(Self::Snowflake {
                 url: url.to_owned(),
                 private_key: None,
@@ -67,9 +72,10 @@ impl Target {
                 path: Some(path), ..
             } => format!("SQLite file {}", path.display()),
             Self::Sqlite { path: None, .. } => "an in-memory SQLite database".to_owned(),
-            Self::Server { url } | Self::Snowflake { url, .. } | Self::ClickHouse { url } => {
-                jetbase::url::mask_password(url)
-            }
+            Self::Server { url }
+            | Self::Snowflake { url, .. }
+            | Self::ClickHouse { url }
+            | Self::Databricks { url } => jetbase::url::mask_password(url),
         }
     }
 
@@ -83,7 +89,7 @@ impl Target {
             ))
         };
         match self {
-            Self::Server { url } | Self::ClickHouse { url } => {
+            Self::Server { url } | Self::ClickHouse { url } | Self::Databricks { url } => {
                 AnyPool::connect_with_timeout(url, timeout)
                     .await
                     .map_err(|error| match error {
@@ -137,7 +143,7 @@ fn server_url(url: &str) -> Result<String, CliError> {
 fn unsupported(url: &str) -> CliError {
     CliError::usage(format!(
         "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
-         mysql://, mariadb://, sqlite:, snowflake:// or clickhouse:// (a `+driver` part, as in postgresql+psycopg2://, is \
+         mysql://, mariadb://, sqlite:, snowflake://, clickhouse:// or databricks:// (a `+driver` part, as in postgresql+psycopg2://, is \
          accepted and ignored)",
         jetbase::url::mask_password(url)
     ))

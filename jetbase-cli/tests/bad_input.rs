@@ -506,3 +506,25 @@ fn clickhouse_native_protocol_is_refused() {
     );
     assert!(!run.stderr.contains("ch-secret"), "{run:#?}");
 }
+
+#[test]
+fn databricks_without_a_token_or_warehouse() {
+    let project =
+        Project::empty("databricks://127.0.0.1:9?http_path=/sql/1.0/warehouses/w&protocol=http");
+    project.run(&["init"]).ok();
+    refused(
+        project.run(&["status"]),
+        2,
+        &["no access token", "JETBASE_DATABRICKS_TOKEN"],
+    );
+    let cluster = Project::empty(
+        "databricks://token:dbx-secret@h.cloud.databricks.com?http_path=/sql/protocolv1/o/1/0123-abc",
+    );
+    cluster.run(&["init"]).ok();
+    let run = refused(
+        cluster.run(&["status"]),
+        2,
+        &["names no SQL warehouse", "token:***@h.cloud.databricks.com"],
+    );
+    assert!(!run.stderr.contains("dbx-secret"), "{run:#?}");
+}

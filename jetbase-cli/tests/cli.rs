@@ -19,7 +19,7 @@ use common::{Query, TestDb};
 use serde_json::Value;
 use support::{Project, cli_url, password_of};
 
-const CREATE_ITEMS: &str = "-- upgrade\nCREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50));\n\n-- rollback\nDROP TABLE items;\n";
+const CREATE_ITEMS: &str = "-- upgrade\nCREATE TABLE items (id INTEGER NOT NULL, name VARCHAR(50));\n\n-- rollback\nDROP TABLE items;\n";
 const FIRST_ITEM: &str = "-- upgrade\nINSERT INTO items (id, name) VALUES (1, 'one');\n\n-- rollback\nDELETE FROM items WHERE id = 1;\n";
 
 /// init → new → edit → upgrade → status → history → current → rollback → validate →
@@ -107,7 +107,7 @@ async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
     project.run(&["upgrade"]).ok();
     assert_eq!(db.applied_versions().await, ["1", "2"]);
 }
-database_test!(the_life_cycle, the_life_cycle);
+database_test!(the_life_cycle, the_life_cycle, also_on_databricks);
 
 /// An applied file edited, another deleted: `validate` and `upgrade` exit 1, `validate --fix`
 /// repairs the history, then both pass.
@@ -246,7 +246,7 @@ fn upgrade_and_rollback_options_on_sqlite() {
     assert_eq!(dry_json["dry_run"], true);
     assert_eq!(
         dry_json["migrations"][0]["sql"][0].as_str().unwrap().trim(),
-        "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50))"
+        "CREATE TABLE items (id INTEGER NOT NULL, name VARCHAR(50))"
     );
     project.run(&["upgrade", "-t", "2"]).ok();
     assert_eq!(

@@ -17,7 +17,7 @@ fn two_versions() -> Files {
     Files::new(&[
         (
             "V1__create_items.sql",
-            "CREATE TABLE items (id INTEGER PRIMARY KEY);\n-- rollback\nDROP TABLE items;",
+            "CREATE TABLE items (id INTEGER NOT NULL);\n-- rollback\nDROP TABLE items;",
         ),
         (
             "V2__first_item.sql",
@@ -69,7 +69,8 @@ async fn a_manual_lock_holds_until_unlocked<P: Query>(db: &TestDb<P>) {
 }
 database_test!(
     a_manual_lock_holds_until_unlocked,
-    a_manual_lock_holds_until_unlocked
+    a_manual_lock_holds_until_unlocked,
+    also_on_databricks
 );
 
 async fn repair_accepts_edits_and_forgets_missing_files<P: Query>(db: &TestDb<P>) {
@@ -78,7 +79,7 @@ async fn repair_accepts_edits_and_forgets_missing_files<P: Query>(db: &TestDb<P>
     files.migrator().run(&db.pool).await.unwrap();
     files.write(
         "V1__create_items.sql",
-        "CREATE TABLE items (id INTEGER PRIMARY KEY); -- edited\n-- rollback\nDROP TABLE items;",
+        "CREATE TABLE items (id INTEGER NOT NULL); -- edited\n-- rollback\nDROP TABLE items;",
     );
     files.remove("V2__first_item.sql");
     files.remove("RA__refresh.sql");
@@ -138,7 +139,8 @@ async fn repair_accepts_edits_and_forgets_missing_files<P: Query>(db: &TestDb<P>
 }
 database_test!(
     repair_accepts_edits_and_forgets_missing_files,
-    repair_accepts_edits_and_forgets_missing_files
+    repair_accepts_edits_and_forgets_missing_files,
+    also_on_databricks
 );
 
 async fn progress_is_reported_before_each_migration<P: Query>(db: &TestDb<P>) {

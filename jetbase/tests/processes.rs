@@ -40,6 +40,7 @@ fn slow_sql(dialect: Dialect) -> String {
         // call, and the one-query-at-a-time test engine is free in between).
         Dialect::Snowflake => "SELECT 1;\n".repeat(1200),
         Dialect::ClickHouse => "SELECT sleep(1);\n".repeat(60),
+        Dialect::Databricks => "SELECT 1;\n".repeat(1200),
     }
 }
 

@@ -283,3 +283,128 @@ async fn clickhouse_takeover() {
         "Python's and jetbase's inserts"
     );
 }
+
+/// Python Jetbase 0.18.1's statements for one database, as its installed package writes them
+/// (`jetbase/database/queries/<database>.py`), by method name.
+#[cfg(feature = "databricks")]
+fn python_statements(database: &str, class: &str) -> std::collections::BTreeMap<String, String> {
+    let jetbase = std::env::var("JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES").unwrap_or_else(|_| {
+        panic!("JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES is not set: run the tests with `bash scripts/test.sh`")
+    });
+    let python = Path::new(&jetbase).with_file_name("python");
+    let script = format!(
+        "import json\nfrom jetbase.database.queries.{database} import {class} as Q\n\
+         print(json.dumps({{name: str(getattr(Q, name)()) for name in dir(Q) \
+         if name.endswith(('_stmt', '_query')) and name in vars(Q)}}))"
+    );
+    let output = Command::new(python).args(["-c", &script]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The column list of `SHOW CREATE TABLE`, one column a line, without jetbase's own columns.
+#[cfg(feature = "databricks")]
+async fn python_columns_of(pool: &jetbase::DatabricksPool, table: &str) -> Vec<String> {
+    let create = pool
+        .fetch_all(&format!("SHOW CREATE TABLE {table}"))
+        .await
+        .unwrap()[0][0]
+        .clone()
+        .unwrap();
+    let start = create.find('(').unwrap() + 1;
+    let mut depth = 1;
+    let end = start
+        + create[start..]
+            .find(|c| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .unwrap();
+    create[start..end]
+        .split(",\n")
+        .map(|column| column.trim().to_owned())
+        .filter(|column| {
+            !["execution_ms", "success", "history_digest"]
+                .iter()
+                .any(|own| column.starts_with(own))
+        })
+        .collect()
+}
+
+/// Databricks: Python Jetbase's own Databricks path cannot run here (its Thrift connector does
+/// not talk to a plain Spark Thrift server), so the comparison is of the statements, read from
+/// Python Jetbase's installed package: Python's table definitions, run on the stand-in, make
+/// the tables jetbase makes (but for jetbase's own nullable columns); a lock row taken and a
+/// history row written by Python's statements are read by jetbase, which then applies only
+/// what is left.
+#[cfg(feature = "databricks")]
+#[tokio::test]
+async fn databricks_tables_and_history_are_python_jetbases() {
+    let python = python_statements("databricks", "DatabricksQueries");
+    let files = common::Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INT);"),
+        ("V2__b.sql", "CREATE TABLE b (id INT);"),
+    ]);
+    let migrator = files.migrator();
+
+    // jetbase's tables, and Python's in another schema.
+    let jetbase_made = common::databricks().await;
+    migrator.run(&jetbase_made.pool).await.unwrap();
+    let python_made = common::databricks().await;
+    for statement in [
+        "create_migrations_table_stmt",
+        "create_lock_table_stmt",
+        "initialize_lock_record_stmt",
+    ] {
+        python_made.pool.exec(&python[statement]).await;
+    }
+    for table in ["jetbase_migrations", "jetbase_lock"] {
+        assert_eq!(
+            python_columns_of(&jetbase_made.pool, table).await,
+            python_columns_of(&python_made.pool, table).await,
+            "{table}"
+        );
+    }
+
+    // Python takes the lock: jetbase sees it held by Python's process.
+    let acquire = python["acquire_lock_stmt"].replace(":process_id", "'python-process'");
+    assert_eq!(python_made.pool.execute(&acquire).await.unwrap(), 1);
+    let status = Migrator::default()
+        .lock_status(&python_made.pool)
+        .await
+        .unwrap();
+    assert!(status.locked);
+    assert_eq!(status.process_id.as_deref(), Some("python-process"));
+    python_made
+        .pool
+        .exec("UPDATE jetbase_lock SET is_locked = FALSE, process_id = NULL WHERE id = 1")
+        .await;
+
+    // Python records V1; jetbase applies only V2.
+    let v1 = &migrator.migrations()[0];
+    let insert = python["insert_version_stmt"]
+        .replace(":version", "'1'")
+        .replace(":description", "'a'")
+        .replace(":filename", "'V1__a.sql'")
+        .replace(":migration_type", "'VERSIONED'")
+        .replace(":checksum", &format!("'{}'", v1.checksum()));
+    python_made.pool.exec(&insert).await;
+    let report = migrator.run(&python_made.pool).await.unwrap();
+    let applied: Vec<&str> = report
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(applied, ["V2__b.sql"]);
+    assert!(python_made.table_exists("b").await);
+    assert!(!python_made.table_exists("a").await, "V1 was Python's");
+    assert_eq!(python_made.applied_versions().await, ["1", "2"]);
+}

@@ -167,12 +167,36 @@ pub(crate) async fn read_lock(
 
 /// Compare-and-set on the lock row: the UPDATE reports the rows it changed. (Neither database
 /// enforces primary keys: should the lock table hold two `id = 1` rows, the first taker changes
-/// both and the next finds none free, so "at least one" is the test.)
+/// both and the next finds none free, so "at least one" is the test.) A taking write is tried
+/// only after a read finds the row takeable: waiting processes poll with reads, and writes,
+/// which on these databases commit a new version of the table, are left to the holder and to a
+/// real chance of taking it.
 pub(crate) async fn write_lock(
     database: &impl Statements,
     tables: &Tables,
     write: LockWrite<'_>,
 ) -> Result<bool, DatabaseError> {
+    let takeable = match write {
+        LockWrite::Take { .. } => Some(database.run(&tables.count_free_lock(), &[]).await?),
+        LockWrite::TakeOverExpired {
+            from,
+            lease_seconds,
+            ..
+        } => Some(
+            database
+                .run(
+                    &tables.count_expired_lock(lease_seconds),
+                    &[Bind::Text(Some(from))],
+                )
+                .await?,
+        ),
+        _ => None,
+    };
+    if let Some(found) = takeable
+        && integer(found.first_row(), 0)?.unwrap_or(0) == 0
+    {
+        return Ok(false);
+    }
     let result = match write {
         LockWrite::Take { process_id } => {
             database

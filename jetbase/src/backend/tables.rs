@@ -330,6 +330,26 @@ impl Tables {
         )
     }
 
+    /// Whether the lock row is free, as a count (0 or 1): the read before a compare-and-set
+    /// where writes are dear (one write a second on a warehouse).
+    pub fn count_free_lock(&self) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE id = 1 AND is_locked = FALSE",
+            self.lock
+        )
+    }
+
+    /// Whether the lock row is held by a process (old process_id) whose lease expired, as a
+    /// count (0 or 1).
+    pub fn count_expired_lock(&self, lease_seconds: u64) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE id = 1 AND is_locked = TRUE AND process_id = {} AND locked_at < {}",
+            self.lock,
+            self.placeholder(1),
+            self.sql.seconds_ago(lease_seconds)
+        )
+    }
+
     /// Renews the holder's lease: process_id.
     pub fn renew_lock(&self) -> String {
         format!(

@@ -66,6 +66,12 @@ pub mod clickhouse;
 #[cfg(feature = "clickhouse")]
 #[allow(unused_imports)]
 pub use clickhouse::clickhouse;
+#[cfg(feature = "databricks")]
+#[path = "databricks.rs"]
+pub mod databricks;
+#[cfg(feature = "databricks")]
+#[allow(unused_imports)]
+pub use databricks::databricks;
 #[cfg(feature = "snowflake")]
 #[path = "snowflake.rs"]
 pub mod snowflake;
@@ -91,7 +97,7 @@ pub trait Query: Database {
 pub fn int_type(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::MySql => "SIGNED",
-        Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake => "BIGINT",
+        Dialect::Postgres | Dialect::Sqlite | Dialect::Snowflake | Dialect::Databricks => "BIGINT",
         Dialect::ClickHouse => "Int64",
     }
 }
@@ -116,6 +122,7 @@ impl<P: Query> TestDb<P> {
             Dialect::ClickHouse => format!(
                 "SELECT name FROM system.tables WHERE database = currentDatabase() AND name = '{table}'"
             ),
+            Dialect::Databricks => format!("SHOW TABLES LIKE '{table}'"),
         };
         self.pool.count(&sql).await > 0
     }
@@ -149,7 +156,11 @@ impl<P: Query> TestDb<P> {
                     "INSERT INTO jetbase_lock (process_id, event) VALUES ('{process_id}', 'claim')"
                 )
             }
-            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql | Dialect::Snowflake => format!(
+            Dialect::Postgres
+            | Dialect::Sqlite
+            | Dialect::MySql
+            | Dialect::Snowflake
+            | Dialect::Databricks => format!(
                 "UPDATE jetbase_lock SET is_locked = TRUE, locked_at = CURRENT_TIMESTAMP, process_id = '{process_id}' WHERE id = 1"
             ),
         };
@@ -199,6 +210,12 @@ impl Files {
 /// `<name>::sqlx_0_8::*`, with sqlx 0.8's. A body that does not apply to a warehouse says why:
 /// `database_test!(name, body, not_on_snowflake = "why")`, `not_on_clickhouse = "why"`, or
 /// `not_on_warehouses = "why"` for both.
+///
+/// Databricks' stand-in is a Spark SQL engine, a second or more per write: a body runs there too
+/// with `database_test!(name, body, also_on_databricks)`, given to the bodies that exercise what
+/// the database's backend does (the history and lock statements, row-first failures, the lock's
+/// races and lease, the fast path, the CLI's life cycle). The other bodies test the logic above
+/// the backend, which these already cover on the other five pools.
 #[macro_export]
 macro_rules! database_test {
     ($name:ident, $body:ident) => {
@@ -219,6 +236,20 @@ macro_rules! database_test {
     };
     ($name:ident, $body:ident, not_on_warehouses = $why:literal) => {
         $crate::database_test!(@sql $name, $body, {});
+    };
+    ($name:ident, $body:ident, also_on_databricks) => {
+        $crate::database_test!(@sql $name, $body, {
+            $crate::database_test!(@snowflake $body);
+            $crate::database_test!(@clickhouse $body);
+            $crate::database_test!(@databricks $body);
+        });
+    };
+    (@databricks $body:ident) => {
+        #[cfg(feature = "databricks")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn databricks() {
+            super::$body(&$crate::common::databricks().await).await;
+        }
     };
     (@snowflake $body:ident) => {
         #[cfg(feature = "snowflake")]

@@ -13,8 +13,7 @@ use crate::backend::row_first::{self, Bind, QueryResult, Statements};
 use crate::backend::tables::Tables;
 use crate::backend::text_rows::no_schema_reading;
 use crate::backend::{
-    Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
-    NoSessionLock,
+    Database, DatabaseError, Digest, Job, JobFailure, LockRow, LockWrite, NoSessionLock,
 };
 
 /// Databricks, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
@@ -244,6 +243,7 @@ impl Database for DatabricksPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::DatabaseErrorKind;
 
     #[test]
     fn write_conflicts_are_told_apart() {
