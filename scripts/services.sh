@@ -240,7 +240,8 @@ start_databricks() {
   fi
   databricks_port=$(free_port)
   log "Databricks stand-in (Spark SQL + Iceberg behind the Statement Execution API) on 127.0.0.1:$databricks_port"
-  "$venv/bin/python" scripts/databricks_http_front.py "$databricks_port" "$work_dir/databricks" \
+  # Two rows a result chunk: every history read of the tests crosses chunks.
+  JETBASE_STANDIN_CHUNK_ROWS=2 "$venv/bin/python" scripts/databricks_http_front.py "$databricks_port" "$work_dir/databricks" \
     jetbase-test-token "$jackson" >"$work_dir/databricks.log" 2>&1 &
   databricks_pid=$!
 }

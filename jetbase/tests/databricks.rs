@@ -4,6 +4,8 @@
 //! and a failing statement reported with its error class, SQLSTATE and line. The stand-in picks
 //! these behaviours by warehouse ID.
 
+// The test databases are written once and compiled per sqlx major (common/pools.rs).
+#![allow(clippy::duplicate_mod)]
 #![allow(clippy::unwrap_used)]
 
 mod common;
