@@ -70,7 +70,8 @@ fn files() -> Files {
     Files::new(&[
         ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
         ("V2__b.sql", "CREATE TABLE b (id INTEGER);"),
-        ("ROC__v.sql", "CREATE VIEW v AS SELECT id FROM a;"),
+        // Not a view: the Databricks stand-in's Iceberg catalog has none.
+        ("ROC__v.sql", "INSERT INTO a (id) VALUES (1);"),
     ])
 }
 
@@ -185,8 +186,9 @@ async fn postgres_server_counts_one_statement() {
 
 /// The warehouses: the up-to-date run is one query request over the wire, counted by a proxy
 /// between the pool and the server (every statement is one HTTP request: `POST
-/// /queries/v1/query-request` on Snowflake, `POST /?...` on ClickHouse).
-#[cfg(any(feature = "snowflake", feature = "clickhouse"))]
+/// /queries/v1/query-request` on Snowflake, `POST /?...` on ClickHouse, `POST
+/// /api/2.0/sql/statements` on Databricks).
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 async fn up_to_date_run_is_one_request<P: Query>(db: &TestDb<P>, request_line: &str) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -197,9 +199,9 @@ async fn up_to_date_run_is_one_request<P: Query>(db: &TestDb<P>, request_line: &
 
     // A proxy that counts the query requests passing through it.
     let (credentials, rest) = db.url.split_once('@').unwrap();
-    let (server, path) = rest.split_once('/').unwrap();
+    let (server, tail) = rest.split_at(rest.find(['/', '?']).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_url = format!("{credentials}@{}/{path}", listener.local_addr().unwrap());
+    let proxy_url = format!("{credentials}@{}{tail}", listener.local_addr().unwrap());
     let server = server.to_owned();
     let request_line = request_line.to_owned();
     let queries = Arc::new(AtomicUsize::new(0));
@@ -253,4 +255,11 @@ async fn snowflake_up_to_date_run_is_one_request() {
 async fn clickhouse_up_to_date_run_is_one_request() {
     let db = common::clickhouse().await;
     up_to_date_run_is_one_request(&db, "POST /?").await;
+}
+
+#[cfg(feature = "databricks")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn databricks_up_to_date_run_is_one_request() {
+    let db = common::databricks().await;
+    up_to_date_run_is_one_request(&db, "POST /api/2.0/sql/statements HTTP").await;
 }
