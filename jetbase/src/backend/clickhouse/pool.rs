@@ -208,6 +208,17 @@ impl ClickHousePool {
             .and_then(|row| text(row, 0).map(|holder| (holder, text(row, 1)))))
     }
 
+    /// Withdraws the expired claims before the holder's (see `statements::withdraw_expired`).
+    async fn withdraw_expired(&self, holder: &str, tables: &Tables) -> Result<(), DatabaseError> {
+        self.client
+            .query(
+                &statements::withdraw_expired(&tables.lock),
+                &[("process_id", Some(holder))],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn holds(&self, tables: &Tables, process_id: &str) -> Result<bool, DatabaseError> {
         Ok(self
             .holder(tables)
@@ -401,12 +412,7 @@ impl Database for ClickHousePool {
                     .await?;
                 let taken = self.holds(tables, process_id).await?;
                 if taken {
-                    self.client
-                        .query(
-                            &statements::withdraw_expired(&tables.lock),
-                            &[("process_id", Some(process_id))],
-                        )
-                        .await?;
+                    self.withdraw_expired(process_id, tables).await?;
                 }
                 Ok(taken)
             }
@@ -417,6 +423,12 @@ impl Database for ClickHousePool {
                 self.holds(tables, process_id).await
             }
             LockWrite::Release { process_id } => {
+                // A holder that took the lock through the read after a failed take (a lost
+                // answer) has not withdrawn the expired claims before its own: it does so now,
+                // so that they do not come back for a reader with a longer lease.
+                if self.holds(tables, process_id).await? {
+                    self.withdraw_expired(process_id, tables).await?;
+                }
                 self.lock_event(tables, process_id, event::RELEASE, None)
                     .await?;
                 Ok(true)
