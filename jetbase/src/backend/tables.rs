@@ -12,6 +12,9 @@ use super::{DatabaseErrorKind, RowWrite};
 /// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
 pub const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
 
+/// The condition of a free lock row, which a taker's compare-and-set requires.
+const FREE_LOCK: &str = "id = 1 AND is_locked = FALSE";
+
 /// jetbase's own nullable column of the lock table: the history digest of the fast path.
 pub const OWN_LOCK_COLUMN: &str = "history_digest";
 
@@ -298,7 +301,7 @@ impl Tables {
     /// Takes the free lock row: process_id.
     pub fn take_lock(&self) -> String {
         format!(
-            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE id = 1 AND is_locked = FALSE",
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE {FREE_LOCK}",
             self.lock,
             self.sql.now(),
             self.placeholder(1)
@@ -321,32 +324,37 @@ impl Tables {
     /// same expired holder, only the first changes the row; the others find another holder.
     pub fn take_over_expired_lock(&self, lease_seconds: u64) -> String {
         format!(
-            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {}              WHERE id = 1 AND is_locked = TRUE AND process_id = {} AND locked_at < {}",
+            "UPDATE {} SET is_locked = TRUE, locked_at = {}, process_id = {} WHERE {}",
             self.lock,
             self.sql.now(),
             self.placeholder(1),
-            self.placeholder(2),
+            self.expired_lock(2, lease_seconds)
+        )
+    }
+
+    /// The condition of a lock row held by the process in placeholder `holder` whose lease
+    /// expired.
+    fn expired_lock(&self, holder: usize, lease_seconds: u64) -> String {
+        format!(
+            "id = 1 AND is_locked = TRUE AND process_id = {} AND locked_at < {}",
+            self.placeholder(holder),
             self.sql.seconds_ago(lease_seconds)
         )
     }
 
-    /// Whether the lock row is free, as a count (0 or 1): the read before a compare-and-set
-    /// where writes are dear (one write a second on a warehouse).
+    /// Whether [`Tables::take_lock`] would find the row free, as a count (0 or 1): the read
+    /// before a compare-and-set where writes are dear (one write a second on a warehouse).
     pub fn count_free_lock(&self) -> String {
-        format!(
-            "SELECT COUNT(*) FROM {} WHERE id = 1 AND is_locked = FALSE",
-            self.lock
-        )
+        format!("SELECT COUNT(*) FROM {} WHERE {FREE_LOCK}", self.lock)
     }
 
-    /// Whether the lock row is held by a process (old process_id) whose lease expired, as a
-    /// count (0 or 1).
+    /// Whether [`Tables::take_over_expired_lock`] would find the row held by the process
+    /// (old process_id) with an expired lease, as a count (0 or 1).
     pub fn count_expired_lock(&self, lease_seconds: u64) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} WHERE id = 1 AND is_locked = TRUE AND process_id = {} AND locked_at < {}",
+            "SELECT COUNT(*) FROM {} WHERE {}",
             self.lock,
-            self.placeholder(1),
-            self.sql.seconds_ago(lease_seconds)
+            self.expired_lock(1, lease_seconds)
         )
     }
 
@@ -493,6 +501,23 @@ mod tests {
         );
         assert_eq!(batch(Some("SET x"), "SELECT 1", None), "SET x;\nSELECT 1");
         assert_eq!(batch(None, "SELECT 1", None), "SELECT 1");
+    }
+
+    #[test]
+    fn the_reads_before_a_take_ask_what_the_take_requires() {
+        for dialect in Dialect::ALL {
+            let tables = Tables::new(dialect, None);
+            let condition = |sql: &str| sql.rsplit_once(" WHERE ").unwrap().1.to_owned();
+            assert_eq!(
+                condition(&tables.count_free_lock()),
+                condition(&tables.take_lock())
+            );
+            assert_eq!(
+                condition(&tables.count_expired_lock(60)).replace(&tables.placeholder(1), "?"),
+                condition(&tables.take_over_expired_lock(60)).replace(&tables.placeholder(2), "?"),
+                "{dialect}"
+            );
+        }
     }
 
     #[test]
