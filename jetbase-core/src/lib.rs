@@ -34,7 +34,9 @@ pub use migration::{Migration, MigrationParts, StaticMigrationParts};
 pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
 };
-pub use parse::{Body, BodyError, Directives, Section, parse_body};
+pub use parse::{
+    Body, BodyError, Directives, MAX_RETRIES, RunLimits, Section, parse_body, parse_duration,
+};
 pub use plan::{
     AppliedMigration, PlanError, Record, RollbackOptions, RollbackStep, State, StatusEntry, Step,
     UpgradeOptions, plan_rollback, plan_upgrade, status,

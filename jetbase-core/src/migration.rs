@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use crate::dialect::Dialect;
 use crate::name::MigrationKind;
+use crate::parse::RunLimits;
 use crate::split::{SplitError, Statement, split_statements, split_with_delimiter};
 use crate::version::Version;
 
@@ -25,6 +26,7 @@ pub struct Migration {
     rollback_first_line: usize,
     no_transaction: bool,
     delimiter: Option<Cow<'static, str>>,
+    limits: RunLimits,
 }
 
 /// The parts of a migration, for [`Migration::new`].
@@ -52,6 +54,8 @@ pub struct MigrationParts {
     pub no_transaction: bool,
     /// `-- jetbase: delimiter=X`.
     pub delimiter: Option<String>,
+    /// `-- jetbase: table-lock-timeout=…`, `statement-timeout=…`, `retries=…`.
+    pub limits: RunLimits,
 }
 
 /// The parts of a migration as `embed!()` writes them into the binary, for
@@ -70,6 +74,7 @@ pub struct StaticMigrationParts {
     pub rollback_first_line: usize,
     pub no_transaction: bool,
     pub delimiter: Option<&'static str>,
+    pub limits: RunLimits,
 }
 
 impl Migration {
@@ -88,6 +93,7 @@ impl Migration {
             rollback_first_line: parts.rollback_first_line,
             no_transaction: parts.no_transaction,
             delimiter: parts.delimiter.map(Cow::Owned),
+            limits: parts.limits,
         }
     }
 
@@ -117,6 +123,7 @@ impl Migration {
                 Some(text) => Some(Cow::Borrowed(text)),
                 None => None,
             },
+            limits: parts.limits,
         }
     }
 
@@ -181,6 +188,12 @@ impl Migration {
     /// The custom delimiter of `-- jetbase: delimiter=X`, if any.
     pub fn delimiter(&self) -> Option<&str> {
         self.delimiter.as_deref()
+    }
+
+    /// The file's own table-lock timeout, statement timeout and retries (its `-- jetbase:`
+    /// directives); the migrator's defaults fill in what it leaves out.
+    pub fn limits(&self) -> RunLimits {
+        self.limits
     }
 
     /// The upgrade statements to execute on `dialect`, each with its line in the file.

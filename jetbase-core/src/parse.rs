@@ -1,5 +1,7 @@
 //! The migration body: header directives, the upgrade section and the rollback section.
 
+use std::time::Duration;
+
 use crate::checksum::DEFAULT_DELIMITER;
 use crate::lines::{comment_line, is_rollback_marker, lines, python_strip};
 
@@ -19,6 +21,118 @@ pub struct Directives {
     pub no_transaction: bool,
     /// `-- jetbase: delimiter=X`: statements end at lines ending in `X`.
     pub delimiter: Option<String>,
+    /// `-- jetbase: table-lock-timeout=5s`, `statement-timeout=10min`, `retries=3`.
+    pub limits: RunLimits,
+}
+
+/// How long a migration may wait for a table lock and run, and how often it is tried again when
+/// it could not get a lock in time. `None` leaves the choice to the migrator's defaults; a zero
+/// duration means "no timeout", also over a default.
+///
+/// ```
+/// use std::time::Duration;
+/// let body = jetbase_core::parse_body(
+///     "-- jetbase: table-lock-timeout=5s\n-- jetbase: retries=3\nALTER TABLE t ADD c INT;\n",
+/// )?;
+/// assert_eq!(body.directives.limits.table_lock_timeout, Some(Duration::from_secs(5)));
+/// assert_eq!(body.directives.limits.retries, Some(3));
+/// assert_eq!(body.directives.limits.statement_timeout, None);
+/// # Ok::<(), Vec<jetbase_core::BodyError>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RunLimits {
+    /// How long each statement may wait for a lock on a table (PostgreSQL `lock_timeout`,
+    /// MySQL/MariaDB `lock_wait_timeout`, SQLite's busy timeout).
+    pub table_lock_timeout: Option<Duration>,
+    /// How long each statement may run (PostgreSQL `statement_timeout`, MariaDB
+    /// `max_statement_time`).
+    pub statement_timeout: Option<Duration>,
+    /// How many times a migration that could not get a lock in time is tried again.
+    pub retries: Option<u32>,
+}
+
+impl RunLimits {
+    /// These limits, with `defaults` where these give none.
+    #[must_use]
+    pub fn or(self, defaults: RunLimits) -> RunLimits {
+        RunLimits {
+            table_lock_timeout: self.table_lock_timeout.or(defaults.table_lock_timeout),
+            statement_timeout: self.statement_timeout.or(defaults.statement_timeout),
+            retries: self.retries.or(defaults.retries),
+        }
+    }
+
+    /// The table-lock timeout in force: `None` when there is none (unset or zero).
+    pub fn lock_timeout(&self) -> Option<Duration> {
+        self.table_lock_timeout.filter(|d| !d.is_zero())
+    }
+
+    /// The statement timeout in force: `None` when there is none (unset or zero).
+    pub fn run_timeout(&self) -> Option<Duration> {
+        self.statement_timeout.filter(|d| !d.is_zero())
+    }
+
+    /// Whether any timeout is in force.
+    pub fn has_timeouts(&self) -> bool {
+        self.lock_timeout().is_some() || self.run_timeout().is_some()
+    }
+}
+
+/// The most `retries=` accepts.
+pub const MAX_RETRIES: u32 = 100;
+
+/// Reads a duration as PostgreSQL's settings write it: a number (decimals allowed) and a unit,
+/// `ms`, `s`, `min`, `h` or `d`; `0` alone means no timeout.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(jetbase_core::parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+/// assert_eq!(jetbase_core::parse_duration("10min"), Ok(Duration::from_secs(600)));
+/// assert_eq!(jetbase_core::parse_duration("0"), Ok(Duration::ZERO));
+/// assert!(jetbase_core::parse_duration("5").is_err());
+/// ```
+///
+/// # Errors
+///
+/// A message saying what is wrong and what to write, for a missing or unknown unit, a value
+/// that is not a number, or one over 24 days (the most PostgreSQL takes).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = (&text[..split], text[split..].trim());
+    let millis_per_unit: f64 = match unit.to_ascii_lowercase().as_str() {
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        "" => {
+            return Err(format!(
+                "`{text}` has no unit; write one of ms, s, min, h, d (e.g. `5s`), or `0` for none"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}`; write one of ms, s, min, h, d (e.g. `5s`)"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number with a unit, e.g. `5s` or `1.5min`"))?;
+    let millis = (value * millis_per_unit).round();
+    // PostgreSQL's timeouts are 32-bit milliseconds.
+    if millis > f64::from(i32::MAX) {
+        return Err(format!("`{text}` is too long; the most is 24 days (`24d`)"));
+    }
+    // In range: checked above, and not negative (no sign is accepted).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(Duration::from_millis(millis as u64))
 }
 
 impl Directives {
@@ -45,8 +159,8 @@ pub struct Body<'a> {
 pub enum BodyError {
     /// A `-- jetbase:` line that is not a known directive.
     #[error(
-        "line {line}: unknown directive `{text}`; the known ones are `-- jetbase: no-transaction` \
-         and `-- jetbase: delimiter=X`"
+        "line {line}: unknown directive `{text}`; the known ones are `-- jetbase: no-transaction`, \
+         `delimiter=X`, `table-lock-timeout=5s`, `statement-timeout=10min` and `retries=3`"
     )]
     UnknownDirective {
         /// The line it is on.
@@ -72,6 +186,17 @@ pub enum BodyError {
         line: usize,
         /// The directive line, trimmed.
         text: String,
+    },
+    /// A limit directive (`table-lock-timeout=`, `statement-timeout=`, `retries=`) with a value
+    /// that is not one.
+    #[error("line {line}: `{text}`: {problem}")]
+    InvalidValue {
+        /// The line it is on.
+        line: usize,
+        /// The directive line, trimmed.
+        text: String,
+        /// What is wrong, and what to write.
+        problem: String,
     },
     /// `delimiter=` with nothing after it.
     #[error(
@@ -192,8 +317,64 @@ fn apply_directive(
         } else {
             directives.delimiter = Some(value.to_owned());
         }
+    } else if let Some((name, value)) = directive.split_once('=') {
+        apply_limit(
+            directives,
+            name.trim(),
+            value.trim(),
+            line_text,
+            line,
+            errors,
+        );
     } else {
         errors.push(BodyError::UnknownDirective {
+            line,
+            text: line_text.to_owned(),
+        });
+    }
+}
+
+/// `table-lock-timeout=`, `statement-timeout=` or `retries=`.
+fn apply_limit(
+    directives: &mut Directives,
+    name: &str,
+    value: &str,
+    line_text: &str,
+    line: usize,
+    errors: &mut Vec<BodyError>,
+) {
+    let invalid = |problem: String| BodyError::InvalidValue {
+        line,
+        text: line_text.to_owned(),
+        problem,
+    };
+    let limits = &mut directives.limits;
+    let already = match name.to_ascii_lowercase().as_str() {
+        "table-lock-timeout" => match parse_duration(value) {
+            Ok(duration) => limits.table_lock_timeout.replace(duration).is_some(),
+            Err(problem) => return errors.push(invalid(problem)),
+        },
+        "statement-timeout" => match parse_duration(value) {
+            Ok(duration) => limits.statement_timeout.replace(duration).is_some(),
+            Err(problem) => return errors.push(invalid(problem)),
+        },
+        "retries" => match value.parse::<u32>() {
+            Ok(count) if count <= MAX_RETRIES => limits.retries.replace(count).is_some(),
+            _ => {
+                return errors.push(invalid(format!(
+                    "`{value}` is not a number of retries from 0 to {MAX_RETRIES}"
+                )));
+            }
+        },
+        _ => {
+            return errors.push(BodyError::UnknownDirective {
+                line,
+                text: line_text.to_owned(),
+            });
+        }
+    };
+    if already {
+        errors.push(BodyError::RepeatedDirective {
             line,
             text: line_text.to_owned(),
         });
@@ -276,6 +457,63 @@ mod tests {
         for error in errors {
             assert!(error.to_string().starts_with("line "), "{error}");
         }
+    }
+
+    #[test]
+    fn limit_directives_and_their_errors() {
+        let body = parse_body(
+            "-- jetbase: table-lock-timeout=500ms\n--JETBASE: Statement-Timeout = 10min\n\
+             -- jetbase: retries=0\nSELECT 1;\n",
+        )
+        .unwrap();
+        let limits = body.directives.limits;
+        assert_eq!(limits.table_lock_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(limits.statement_timeout, Some(Duration::from_secs(600)));
+        assert_eq!(limits.retries, Some(0));
+        let errors = parse_body(
+            "-- jetbase: table-lock-timeout=5\n-- jetbase: statement-timeout=2 weeks\n\
+             -- jetbase: retries=-1\n-- jetbase: retries=2\n-- jetbase: retries=3\n\
+             -- jetbase: lock-timeout=1s\nSELECT 1;\n",
+        )
+        .unwrap_err();
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "line 1: `-- jetbase: table-lock-timeout=5`: `5` has no unit; write one of ms, s, \
+                 min, h, d (e.g. `5s`), or `0` for none",
+                "line 2: `-- jetbase: statement-timeout=2 weeks`: `2 weeks`: unknown unit `weeks`; \
+                 write one of ms, s, min, h, d (e.g. `5s`)",
+                "line 3: `-- jetbase: retries=-1`: `-1` is not a number of retries from 0 to 100",
+                "line 5: directive `-- jetbase: retries=3` is given twice; keep one",
+                "line 6: unknown directive `-- jetbase: lock-timeout=1s`; the known ones are \
+                 `-- jetbase: no-transaction`, `delimiter=X`, `table-lock-timeout=5s`, \
+                 `statement-timeout=10min` and `retries=3`",
+            ]
+        );
+    }
+
+    #[test]
+    fn durations_and_their_limits() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration(" 2 h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("25d").unwrap_err().contains("24 days"));
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1.2.3s").is_err());
+        let limits = RunLimits {
+            table_lock_timeout: Some(Duration::ZERO),
+            ..RunLimits::default()
+        };
+        let defaults = RunLimits {
+            table_lock_timeout: Some(Duration::from_secs(5)),
+            statement_timeout: Some(Duration::from_secs(9)),
+            retries: Some(2),
+        };
+        let merged = limits.or(defaults);
+        assert_eq!(merged.lock_timeout(), None, "zero overrides the default");
+        assert_eq!(merged.run_timeout(), Some(Duration::from_secs(9)));
+        assert_eq!(merged.retries, Some(2));
     }
 
     #[test]

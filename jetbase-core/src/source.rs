@@ -405,6 +405,7 @@ pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<Source
         rollback_first_line: body.rollback.map_or(0, |section| section.first_line),
         no_transaction: body.directives.no_transaction,
         delimiter: body.directives.delimiter,
+        limits: body.directives.limits,
     }))
 }
 

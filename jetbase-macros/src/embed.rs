@@ -83,6 +83,13 @@ fn migration_tokens(migration: &Migration) -> TokenStream {
     let rollback_first_line = migration.rollback_first_line();
     let no_transaction = migration.no_transaction();
     let delimiter = option_tokens(migration.delimiter());
+    let limits = migration.limits();
+    let table_lock_timeout = duration_tokens(limits.table_lock_timeout);
+    let statement_timeout = duration_tokens(limits.statement_timeout);
+    let retries = match limits.retries {
+        Some(count) => quote!(::core::option::Option::Some(#count)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::jetbase::Migration::from_static(::jetbase::StaticMigrationParts {
             kind: ::jetbase::MigrationKind::#kind,
@@ -96,7 +103,23 @@ fn migration_tokens(migration: &Migration) -> TokenStream {
             rollback_first_line: #rollback_first_line,
             no_transaction: #no_transaction,
             delimiter: #delimiter,
+            limits: ::jetbase::RunLimits {
+                table_lock_timeout: #table_lock_timeout,
+                statement_timeout: #statement_timeout,
+                retries: #retries,
+            },
         })
+    }
+}
+
+/// A duration of whole milliseconds (directives are read to the millisecond).
+fn duration_tokens(value: Option<std::time::Duration>) -> TokenStream {
+    match value {
+        Some(duration) => {
+            let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
     }
 }
 

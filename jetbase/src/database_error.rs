@@ -19,6 +19,10 @@ pub enum DatabaseErrorKind {
     Io,
     /// The database cannot do what was asked (make-migrations' catalog reading on Snowflake).
     Unsupported,
+    /// A statement gave up waiting for a lock held by another session: PostgreSQL's
+    /// `lock_timeout` (55P03), MySQL/MariaDB's lock wait timeouts (1205), SQLite's busy timeout
+    /// (`SQLITE_BUSY`). What a migration's `retries` try again.
+    LockTimeout,
     /// Anything else the database reported: a syntax error, a constraint, a permission.
     Query,
 }

@@ -53,7 +53,8 @@ pub enum Error {
     },
     /// A migration failed. The ones before it in the run stay applied.
     #[error(
-        "{direction} of `{filename}` failed at line {line}: {statement}{}{}",
+        "{direction} of `{filename}` failed at line {line}: {statement}{}{}{}",
+        .lock_wait.as_ref().map(LockWait::explain).unwrap_or_default(),
         failure_outcome(*.transactional, *.partially_applied),
         if .applied_before.is_empty() { String::new() } else {
             format!("\napplied before it in this run: {}", .applied_before.join(", "))
@@ -76,6 +77,8 @@ pub enum Error {
         transactional: bool,
         /// The migrations this run completed before the failure.
         applied_before: Vec<String>,
+        /// Set when it failed because it could not get a table lock in time.
+        lock_wait: Option<LockWait>,
         /// The database's error (the driver's error is its source).
         #[source]
         source: DatabaseError,
@@ -129,6 +132,40 @@ pub enum Error {
         /// How long this process waited.
         waited: Duration,
     },
+}
+
+/// A migration that gave up waiting for a lock another session held (its table-lock timeout),
+/// as [`Error::MigrationFailed`] tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockWait {
+    /// The table of the failing statement, when it names one.
+    pub table: Option<String>,
+    /// The table-lock timeout in force (`None`: the database's own lock timeout ran out).
+    pub timeout: Option<Duration>,
+    /// How many times the migration was tried.
+    pub attempts: u32,
+}
+
+impl LockWait {
+    fn explain(&self) -> String {
+        let on = self
+            .table
+            .as_deref()
+            .map_or_else(|| "a table".to_owned(), |table| format!("table `{table}`"));
+        let within = self.timeout.map_or_else(
+            || "within the database's lock timeout".to_owned(),
+            |timeout| format!("within its table-lock timeout of {timeout:?}"),
+        );
+        let tries = match self.attempts {
+            1 => "; `-- jetbase: retries=N` tries it again after a pause".to_owned(),
+            attempts => format!(", in {attempts} attempts"),
+        };
+        format!(
+            "
+it could not get a lock on {on} {within}{tries}: another session holds a lock on it              (a long transaction, or a migration of another tool); the sessions waiting behind              it were let through"
+        )
+    }
 }
 
 /// Which way a run goes.

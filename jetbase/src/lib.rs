@@ -39,6 +39,7 @@ mod lock;
 mod maintenance;
 mod migrator;
 mod report;
+mod retry;
 mod run;
 pub mod schema;
 pub mod url;
@@ -55,11 +56,12 @@ pub use backend::databricks::pool::DatabricksPool;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
 pub use backend::{Database, DatabaseError, DatabaseErrorKind};
-pub use error::{Direction, Error};
+pub use error::{Direction, Error, LockWait};
 pub use lease::LockLease;
 pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{MigrationStatus, Report, ReportEntry};
+pub use retry::Retry;
 pub use run::{Progress, Rollback, RunFuture, Upgrade};
 pub use schema::Model;
 /// sqlx 0.9, whose pools `run` accepts (feature `sqlx-0_9`, the default; with feature
@@ -70,8 +72,8 @@ pub use sqlx;
 #[doc(hidden)]
 pub use jetbase_core::StaticMigrationParts;
 pub use jetbase_core::{
-    AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, PlanError, ScanError,
-    SourceError, SplitError, State, Statement, Version, VersionError,
+    AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, PlanError, RunLimits,
+    ScanError, SourceError, SplitError, State, Statement, Version, VersionError,
 };
 
 /// Compiles a migrations directory into the binary.

@@ -255,6 +255,7 @@ impl<'a, D: Database> Repair<'a, D> {
                 statements: &[],
                 row,
                 transactional: true,
+                limits: jetbase_core::RunLimits::default(),
             };
             self.database
                 .run_job(&mut session, tables, &job)

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, scan_dir};
+use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, RunLimits, scan_dir};
 
 use crate::Error;
 use crate::backend::Database;
@@ -25,6 +25,8 @@ pub struct Migrator {
     postgres_schema: Option<Cow<'static, str>>,
     lock_timeout: Duration,
     lock_lease: LockLease,
+    /// Defaults for the migrations' table-lock timeout, statement timeout and retries.
+    limits: RunLimits,
     /// The fast path's expected history digest, computed on first use.
     expected_digest: OnceLock<Option<String>>,
 }
@@ -46,6 +48,11 @@ impl Migrator {
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_lease: LockLease::DEFAULT,
+            limits: RunLimits {
+                table_lock_timeout: None,
+                statement_timeout: None,
+                retries: None,
+            },
             expected_digest: OnceLock::new(),
         }
     }
@@ -69,10 +76,7 @@ impl Migrator {
         let migrations = scan_dir(directory.as_ref())?;
         Ok(Self {
             migrations: Cow::Owned(migrations),
-            postgres_schema: None,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            lock_lease: LockLease::DEFAULT,
-            expected_digest: OnceLock::new(),
+            ..Self::default()
         })
     }
 
@@ -102,6 +106,49 @@ impl Migrator {
     pub fn with_lock_lease(mut self, lease: LockLease) -> Self {
         self.lock_lease = lease;
         self
+    }
+
+    /// How long each statement of a migration may wait for a table lock, for the migrations
+    /// without their own `-- jetbase: table-lock-timeout=…` (no limit by default;
+    /// `Duration::ZERO` for none). On PostgreSQL `lock_timeout`, on MySQL/MariaDB
+    /// `lock_wait_timeout` and `innodb_lock_wait_timeout` (whole seconds, rounded up), on SQLite
+    /// the busy timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let migrator = jetbase::Migrator::from_dir("tests/fixtures/vectors")?
+    ///     .with_table_lock_timeout(Duration::from_secs(5))
+    ///     .with_statement_timeout(Duration::from_secs(600))
+    ///     .with_retries(3);
+    /// assert_eq!(migrator.default_limits().retries, Some(3));
+    /// # Ok::<(), jetbase::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_table_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.table_lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How long each statement of a migration may run, for the migrations without their own
+    /// `-- jetbase: statement-timeout=…` (no limit by default). On PostgreSQL
+    /// `statement_timeout`, on MariaDB `max_statement_time`; MySQL has no timeout for DDL.
+    #[must_use]
+    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a migration that could not get a lock in time is tried again, for the
+    /// migrations without their own `-- jetbase: retries=…` (0 by default).
+    #[must_use]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.limits.retries = Some(retries);
+        self
+    }
+
+    /// The defaults set by the `with_*` methods above.
+    pub fn default_limits(&self) -> RunLimits {
+        self.limits
     }
 
     /// The history rows, oldest first. Creates and changes nothing; an empty list when the

@@ -6,13 +6,15 @@ use std::time::{Duration, Instant};
 
 use jetbase_core::{
     AppliedMigration, Dialect, Migration, MigrationKind, PlanError, Record, RollbackOptions,
-    Statement, UpgradeOptions, Version,
+    RunLimits, Statement, UpgradeOptions, Version,
 };
 
 use crate::backend::tables::Tables;
-use crate::backend::{Database, Job, JobFailure, RowWrite};
+use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite};
+use crate::error::LockWait;
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
+use crate::retry::{Retry, locked_table, wait_after};
 use crate::{Direction, Error, Migrator, Report, ReportEntry};
 
 /// Where a running upgrade or rollback is, given to the `on_progress` callback before each
@@ -29,6 +31,7 @@ pub struct Progress<'m> {
 }
 
 type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
+type RetryFn<'a> = Box<dyn Fn(Retry<'_>) + Send + Sync + 'a>;
 
 fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize, filename: &str) {
     if let Some(callback) = callback {
@@ -102,6 +105,7 @@ pub struct Upgrade<'a, D: Database> {
     to_version: Option<String>,
     dry_run: bool,
     progress: Option<ProgressFn<'a>>,
+    retry: Option<RetryFn<'a>>,
 }
 
 impl<'a, D: Database> Upgrade<'a, D> {
@@ -113,6 +117,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             to_version: None,
             dry_run: false,
             progress: None,
+            retry: None,
         }
     }
 
@@ -137,6 +142,13 @@ impl<'a, D: Database> Upgrade<'a, D> {
     /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
     pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
         self.progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` when a migration that could not get a table lock in time was rolled
+    /// back and is about to be tried again (its `retries`), before the pause.
+    pub fn on_retry(mut self, callback: impl Fn(Retry<'_>) + Send + Sync + 'a) -> Self {
+        self.retry = Some(Box::new(callback));
         self
     }
 
@@ -185,6 +197,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             direction: Direction::Upgrade,
             dry_run: self.dry_run,
             progress: self.progress.as_ref(),
+            retry: self.retry.as_ref(),
         };
         run.execute(database, &history, |history| self.plan(history))
             .await
@@ -243,6 +256,7 @@ pub struct Rollback<'a, D: Database> {
     to_version: Option<String>,
     dry_run: bool,
     progress: Option<ProgressFn<'a>>,
+    retry: Option<RetryFn<'a>>,
 }
 
 impl<'a, D: Database> Rollback<'a, D> {
@@ -254,6 +268,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             to_version: None,
             dry_run: false,
             progress: None,
+            retry: None,
         }
     }
 
@@ -272,6 +287,13 @@ impl<'a, D: Database> Rollback<'a, D> {
     /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
     pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
         self.progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` when a migration that could not get a table lock in time was rolled
+    /// back and is about to be tried again (its `retries`), before the pause.
+    pub fn on_retry(mut self, callback: impl Fn(Retry<'_>) + Send + Sync + 'a) -> Self {
+        self.retry = Some(Box::new(callback));
         self
     }
 
@@ -294,6 +316,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             direction: Direction::Rollback,
             dry_run: self.dry_run,
             progress: self.progress.as_ref(),
+            retry: self.retry.as_ref(),
         };
         run.execute(database, &history, |history| self.plan(history))
             .await
@@ -337,6 +360,7 @@ struct LockedRun<'r, 'p> {
     direction: Direction,
     dry_run: bool,
     progress: Option<&'r ProgressFn<'p>>,
+    retry: Option<&'r RetryFn<'p>>,
 }
 
 impl LockedRun<'_, '_> {
@@ -408,6 +432,8 @@ impl LockedRun<'_, '_> {
                     row,
                     direction: self.direction,
                     tables: self.tables,
+                    limits: migration.limits().or(self.migrator.default_limits()),
+                    retry: self.retry,
                 };
                 let duration = one.run(database, &mut session, &report).await?;
                 report.migrations.push(ReportEntry::new(
@@ -499,60 +525,108 @@ fn dry_run_report<'m>(
     Ok(report)
 }
 
-/// One migration of a run: its statements and its history write.
-struct OneMigration<'a> {
+/// One migration of a run: its statements, its history write, its limits.
+struct OneMigration<'a, 'p> {
     migration: &'a Migration,
     statements: &'a [Statement<'a>],
     row: RowWrite<'a>,
     direction: Direction,
     tables: &'a Tables,
+    /// The file's limits, the migrator's defaults filling in.
+    limits: RunLimits,
+    retry: Option<&'a RetryFn<'p>>,
 }
 
-impl OneMigration<'_> {
-    /// Runs the statements with the history write; turns a failure into an error that names
-    /// the file, line and statement, and says what the failure left behind.
+impl OneMigration<'_, '_> {
+    /// Runs the statements with the history write, again after a pause while it fails for a
+    /// lock it could not get in time and has retries left; turns a failure into an error that
+    /// names the file, line and statement, and says what the failure left behind.
     async fn run<D: Database>(
         self,
         database: &D,
         session: &mut D::Session,
         report: &Report,
     ) -> Result<Duration, Error> {
-        let started = Instant::now();
         let transactional =
             !self.migration.no_transaction() && database.capabilities().transactions;
-        let job = Job {
-            statements: self.statements,
-            row: self.row,
-            transactional,
-        };
-        let Err(JobFailure { statement, source }) =
-            database.run_job(session, self.tables, &job).await
-        else {
-            return Ok(started.elapsed());
-        };
-        let failed = statement.and_then(|index| self.statements.get(index));
-        let ran_before = statement.is_some_and(|index| index > 0);
-        // Statements before the failing one stay applied where nothing rolls them back: outside
-        // a transaction, or where DDL commits by itself.
-        let kept_by_database = database.capabilities().implicit_commit_ddl;
-        Err(Error::MigrationFailed {
-            direction: self.direction,
-            filename: self.migration.filename().to_owned(),
-            line: failed.map_or(0, |s| s.line),
-            statement: failed.map_or_else(
-                || "(writing the history row)".to_owned(),
-                |s| shorten(s.sql),
-            ),
-            partially_applied: ran_before && (kept_by_database || !transactional),
-            transactional,
-            applied_before: report
-                .migrations
-                .iter()
-                .map(|entry| entry.filename.clone())
-                .collect(),
-            source,
-        })
+        let attempts = self.limits.retries.unwrap_or(0).saturating_add(1);
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let job = Job {
+                statements: self.statements,
+                row: self.row.clone(),
+                transactional,
+                limits: self.limits,
+            };
+            let Err(JobFailure { statement, source }) =
+                database.run_job(session, self.tables, &job).await
+            else {
+                return Ok(started.elapsed());
+            };
+            let failed = statement.and_then(|index| self.statements.get(index));
+            let ran_before = statement.is_some_and(|index| index > 0);
+            // Statements before the failing one stay applied where nothing rolls them back:
+            // outside a transaction, or where DDL commits by itself.
+            let kept_by_database = database.capabilities().implicit_commit_ddl;
+            let partially_applied = ran_before && (kept_by_database || !transactional);
+            let lock_wait = (source.kind() == DatabaseErrorKind::LockTimeout).then(|| LockWait {
+                table: failed.and_then(|statement| locked_table(statement.sql)),
+                timeout: self.limits.lock_timeout(),
+                attempts: attempt,
+            });
+            // Tried again only where the failure left nothing behind.
+            if let Some(lock_wait) = &lock_wait
+                && transactional
+                && !partially_applied
+                && attempt < attempts
+            {
+                let wait = wait_after(attempt);
+                if let Some(callback) = self.retry {
+                    callback(Retry {
+                        filename: self.migration.filename(),
+                        attempt,
+                        attempts,
+                        wait,
+                        table: lock_wait.table.as_deref(),
+                        message: &source.to_string(),
+                    });
+                }
+                tokio::time::sleep(wait).await;
+                restart_run(database, session).await?;
+                attempt += 1;
+                continue;
+            }
+            return Err(Error::MigrationFailed {
+                direction: self.direction,
+                filename: self.migration.filename().to_owned(),
+                line: failed.map_or(0, |s| s.line),
+                statement: failed.map_or_else(
+                    || "(writing the history row)".to_owned(),
+                    |s| shorten(s.sql),
+                ),
+                partially_applied,
+                transactional,
+                applied_before: report
+                    .migrations
+                    .iter()
+                    .map(|entry| entry.filename.clone())
+                    .collect(),
+                lock_wait,
+                source,
+            });
+        }
     }
+}
+
+/// Before a retry, the run's transaction (SQLite's) is committed and opened again: the ones
+/// before stay applied as they would anyway, and the new transaction sees what the session that
+/// held the lock committed meanwhile. A no-op where runs have no transaction of their own.
+async fn restart_run<D: Database>(database: &D, session: &mut D::Session) -> Result<(), Error> {
+    database.commit_run(session).await.map_err(Error::database(
+        "committing this run's migrations before a retry",
+    ))?;
+    begin_run(database, session).await
 }
 
 /// The first 200 characters of a statement, on one line.

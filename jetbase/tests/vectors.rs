@@ -201,3 +201,42 @@ fn apply_order_of_the_vectors() {
         ]
     );
 }
+
+/// The limit directives (`table-lock-timeout=`, `statement-timeout=`, `retries=`) are comments
+/// to Python Jetbase: a file with them has the checksum of the same file without them, as
+/// Python Jetbase 0.18.1 computed it (`fixtures/limits/expected.json`), so a project can use
+/// them and still move between the two tools.
+#[test]
+fn limit_directives_keep_python_jetbases_checksum() {
+    const LIMITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/limits");
+    static EMBEDDED_LIMITS: Migrator = jetbase::embed!("tests/fixtures/limits");
+    #[derive(serde::Deserialize)]
+    struct Vector {
+        file: String,
+        checksum: String,
+    }
+    let json = std::fs::read_to_string(Path::new(LIMITS).join("expected.json")).unwrap();
+    let vectors: Vec<Vector> = serde_json::from_str(&json).unwrap();
+    assert_eq!(vectors.len(), 2);
+    let from_dir = Migrator::from_dir(LIMITS).unwrap();
+    for migrations in [from_dir.migrations(), EMBEDDED_LIMITS.migrations()] {
+        let found = by_filename(migrations);
+        for vector in &vectors {
+            assert_eq!(found[vector.file.as_str()].checksum(), vector.checksum);
+        }
+        let limits = found["V1__add_column_with_limits.sql"].limits();
+        assert_eq!(
+            limits.table_lock_timeout,
+            Some(std::time::Duration::from_secs(5))
+        );
+        assert_eq!(
+            limits.statement_timeout,
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(limits.retries, Some(3));
+        assert_eq!(
+            found["V2__add_column_without_limits.sql"].limits(),
+            jetbase::RunLimits::default()
+        );
+    }
+}

@@ -16,7 +16,7 @@
 
 use std::future::Future;
 
-use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, Statement};
+use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, RunLimits, Statement};
 
 #[cfg(all(
     feature = "sqlx-0_9",
@@ -97,6 +97,9 @@ pub struct Job<'a> {
     pub statements: &'a [Statement<'a>],
     pub row: RowWrite<'a>,
     pub transactional: bool,
+    /// The table-lock and statement timeouts in force while it runs (the file's, else the
+    /// migrator's defaults); the warehouses have none to set.
+    pub limits: RunLimits,
 }
 
 /// Why a job failed.

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use jetbase_core::Dialect;
+use jetbase_core::{Dialect, RunLimits};
 
 use super::{DatabaseErrorKind, RowWrite};
 
@@ -95,6 +95,24 @@ pub trait EngineSql: Sync {
     fn row_write_sql(&self, _table: &str, _row: &RowWrite<'_>) -> Option<String> {
         None
     }
+
+    /// The SQL that puts a migration's table-lock and statement timeouts in force on its
+    /// session, and the SQL that lifts them after it. `in_transaction`: the migration runs in a
+    /// transaction of its own, whose end may lift them by itself (PostgreSQL's `SET LOCAL`).
+    /// `None` where the database has no such settings, or `limits` sets none.
+    fn limits_sql(&self, _limits: &RunLimits, _in_transaction: bool) -> Option<LimitsSql> {
+        None
+    }
+}
+
+/// A migration's timeouts as SQL (see [`EngineSql::limits_sql`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsSql {
+    /// Run before the migration's first statement (batched with it where the database can).
+    pub set: String,
+    /// Run after the migration, success or failure; `None` when the transaction's end lifts
+    /// them.
+    pub reset: Option<String>,
 }
 
 /// The qualified, quoted names of the two tables, and the SQL to use them.
@@ -146,6 +164,11 @@ impl Tables {
     /// This database's own spellings.
     pub fn sql(&self) -> &'static dyn EngineSql {
         self.sql
+    }
+
+    /// A migration's timeouts as SQL (see [`EngineSql::limits_sql`]).
+    pub fn limits_sql(&self, limits: &RunLimits, in_transaction: bool) -> Option<LimitsSql> {
+        self.sql.limits_sql(limits, in_transaction)
     }
 
     /// What kind of failure an error is (see [`EngineSql::classify`]).

@@ -3,10 +3,10 @@
 //! `pool.rs` and `introspect.rs` are compiled once per sqlx major, from `backend/sqlx_0_9` and
 //! `backend/sqlx_0_8`.
 
-use jetbase_core::Dialect;
+use jetbase_core::{Dialect, RunLimits};
 
 use super::DatabaseErrorKind;
-use super::tables::EngineSql;
+use super::tables::{EngineSql, LimitsSql};
 
 /// MySQL's and MariaDB's SQL.
 pub(crate) struct MySqlSql;
@@ -16,7 +16,12 @@ impl EngineSql for MySqlSql {
         Dialect::MySql
     }
 
-    fn classify(&self, code: Option<&str>, _message: &str) -> DatabaseErrorKind {
+    fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind {
+        // ER_LOCK_WAIT_TIMEOUT (1205) has the generic SQLSTATE HY000: its message is stable,
+        // for metadata locks (`lock_wait_timeout`) and row locks (`innodb_lock_wait_timeout`).
+        if message.starts_with("Lock wait timeout exceeded") {
+            return DatabaseErrorKind::LockTimeout;
+        }
         match code {
             // ER_NO_SUCH_TABLE
             Some("42S02") => DatabaseErrorKind::MissingTable,
@@ -25,6 +30,39 @@ impl EngineSql for MySqlSql {
             Some(code) if code.starts_with("08") => DatabaseErrorKind::Connection,
             _ => DatabaseErrorKind::Query,
         }
+    }
+
+    /// `lock_wait_timeout` (metadata locks: what DDL waits for) and `innodb_lock_wait_timeout`
+    /// (row locks), in whole seconds rounded up; MariaDB's `max_statement_time` in a MariaDB-only
+    /// executable comment (MySQL has no timeout for DDL, and reads it as a comment). Session
+    /// settings, back to the server's defaults after the migration.
+    fn limits_sql(&self, limits: &RunLimits, _in_transaction: bool) -> Option<LimitsSql> {
+        if limits.lock_timeout().is_none() && limits.run_timeout().is_none() {
+            return None;
+        }
+        // A user variable first, so that the statement is valid with either part alone.
+        let mut set = String::from("SET @jetbase_migration_limits = 1");
+        let mut reset = String::from("SET @jetbase_migration_limits = NULL");
+        if let Some(timeout) = limits.lock_timeout() {
+            let seconds = timeout.as_millis().div_ceil(1000).max(1);
+            set.push_str(&format!(
+                ", SESSION lock_wait_timeout = {seconds}, SESSION innodb_lock_wait_timeout = {seconds}"
+            ));
+            reset.push_str(
+                ", SESSION lock_wait_timeout = DEFAULT, SESSION innodb_lock_wait_timeout = DEFAULT",
+            );
+        }
+        if let Some(timeout) = limits.run_timeout() {
+            set.push_str(&format!(
+                " /*M!100101 , SESSION max_statement_time = {:.3} */",
+                timeout.as_secs_f64()
+            ));
+            reset.push_str(" /*M!100101 , SESSION max_statement_time = DEFAULT */");
+        }
+        Some(LimitsSql {
+            set,
+            reset: Some(reset),
+        })
     }
 
     fn now(&self) -> &'static str {

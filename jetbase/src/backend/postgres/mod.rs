@@ -5,7 +5,9 @@
 
 use jetbase_core::Dialect;
 
-use super::tables::EngineSql;
+use jetbase_core::RunLimits;
+
+use super::tables::{EngineSql, LimitsSql};
 use super::{DatabaseErrorKind, RowWrite};
 
 /// PostgreSQL's SQL.
@@ -22,6 +24,8 @@ impl EngineSql for PostgresSql {
             Some("42P01" | "3F000") => DatabaseErrorKind::MissingTable,
             // undefined_column
             Some("42703") => DatabaseErrorKind::MissingColumn,
+            // lock_not_available: lock_timeout, or NOWAIT
+            Some("55P03") => DatabaseErrorKind::LockTimeout,
             // connection_exception, admin_shutdown, crash_shutdown, cannot_connect_now
             Some(code) if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
                 DatabaseErrorKind::Connection
@@ -68,6 +72,36 @@ impl EngineSql for PostgresSql {
 
     /// The history write as plain SQL, sent with the migration's last statement (and `COMMIT`)
     /// in one round trip. `execution_ms` is measured by the server from the transaction's start.
+    /// `lock_timeout` and `statement_timeout`, to the millisecond; a zero given explicitly is
+    /// PostgreSQL's "no timeout" (over a role's or database's own setting).
+    fn limits_sql(&self, limits: &RunLimits, in_transaction: bool) -> Option<LimitsSql> {
+        let settings = [
+            ("lock_timeout", limits.table_lock_timeout),
+            ("statement_timeout", limits.statement_timeout),
+        ];
+        let given: Vec<(&str, u128)> = settings
+            .iter()
+            .filter_map(|(name, value)| value.map(|duration| (*name, duration.as_millis())))
+            .collect();
+        if given.is_empty() {
+            return None;
+        }
+        let command = if in_transaction { "SET LOCAL" } else { "SET" };
+        let set = given
+            .iter()
+            .map(|(name, millis)| format!("{command} {name} = '{millis}ms'"))
+            .collect::<Vec<_>>()
+            .join(";\n");
+        let reset = (!in_transaction).then(|| {
+            given
+                .iter()
+                .map(|(name, _)| format!("RESET {name}"))
+                .collect::<Vec<_>>()
+                .join(";\n")
+        });
+        Some(LimitsSql { set, reset })
+    }
+
     fn row_write_sql(&self, table: &str, row: &RowWrite<'_>) -> Option<String> {
         let ms = "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)";
         Some(match *row {

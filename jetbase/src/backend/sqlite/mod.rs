@@ -3,16 +3,19 @@
 //! JSON value) and its catalog queries (`introspect.rs`). `pool.rs` and `introspect.rs` are
 //! compiled once per sqlx major, from `backend/sqlx_0_9` and `backend/sqlx_0_8`.
 
-use jetbase_core::Dialect;
+use jetbase_core::{Dialect, RunLimits};
 
 use super::DatabaseErrorKind;
-use super::tables::EngineSql;
+use super::tables::{EngineSql, LimitsSql};
 
 /// SQLite's SQL.
 pub(crate) struct SqliteSql;
 
 /// SQLite's clock, in milliseconds, as its default `applied_at` writes it.
 const NOW: &str = "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')";
+
+/// The busy timeout sqlx gives SQLite connections, which a migration's own is reset to.
+const SQLX_BUSY_TIMEOUT_MS: u64 = 5_000;
 
 impl EngineSql for SqliteSql {
     fn dialect(&self) -> Dialect {
@@ -25,9 +28,24 @@ impl EngineSql for SqliteSql {
             DatabaseErrorKind::MissingTable
         } else if message.contains("no such column") {
             DatabaseErrorKind::MissingColumn
+        } else if message.contains("database is locked")
+            || message.contains("database table is locked")
+        {
+            // SQLITE_BUSY (the busy timeout ran out) and SQLITE_LOCKED.
+            DatabaseErrorKind::LockTimeout
         } else {
             DatabaseErrorKind::Query
         }
+    }
+
+    /// The busy timeout: how long a statement waits for another connection's write lock on the
+    /// database file (SQLite locks the whole file, not a table). Back to sqlx's default, 5 s,
+    /// after the migration. SQLite has no statement timeout.
+    fn limits_sql(&self, limits: &RunLimits, _in_transaction: bool) -> Option<LimitsSql> {
+        limits.lock_timeout().map(|timeout| LimitsSql {
+            set: format!("PRAGMA busy_timeout = {}", timeout.as_millis()),
+            reset: Some(format!("PRAGMA busy_timeout = {SQLX_BUSY_TIMEOUT_MS}")),
+        })
     }
 
     fn now(&self) -> &'static str {

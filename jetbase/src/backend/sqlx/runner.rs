@@ -9,6 +9,7 @@
 //! generic body cannot carry one set of `where` clauses for both; with concrete types each copy
 //! type-checks against its own sqlx, and the futures are plainly `Send`.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use jetbase_core::{AppliedMigration, Dialect};
@@ -396,8 +397,13 @@ async fn run_in_transaction(
         return run_batched_transaction(session, tables, job, row_sql).await;
     }
     let started = Instant::now();
-    // Dirty until the commit: a dropped transaction closes the connection.
+    // Dirty until the commit and the timeouts' reset: a dropped transaction, or a session left
+    // with a migration's timeouts, closes the connection.
     session.dirty = true;
+    let limits = tables.limits_sql(&job.limits, false);
+    if let Some(limits) = &limits {
+        execute_text(session.connection()?, &limits.set).await?;
+    }
     let mut transaction = sqlx::Connection::begin(session.connection()?).await?;
     for (index, statement) in job.statements.iter().enumerate() {
         execute_numbered(&mut transaction, index, statement.sql).await?;
@@ -411,6 +417,9 @@ async fn run_in_transaction(
     )
     .await?;
     transaction.commit().await?;
+    if let Some(reset) = limits.and_then(|limits| limits.reset) {
+        execute_text(session.connection()?, &reset).await?;
+    }
     session.dirty = false;
     Ok(())
 }
@@ -422,8 +431,13 @@ async fn run_in_savepoint(
     job: &Job<'_>,
 ) -> Result<(), Failure> {
     let started = Instant::now();
+    let limits = tables.limits_sql(&job.limits, false);
     let connection = session.connection()?;
-    execute_text(connection, "SAVEPOINT jetbase_migration").await?;
+    let mut begin = Cow::Borrowed("SAVEPOINT jetbase_migration");
+    if let Some(limits) = &limits {
+        begin = Cow::Owned(format!("{};\nSAVEPOINT jetbase_migration", limits.set));
+    }
+    execute_text(connection, &begin).await?;
     let mut result = Ok(());
     for (index, statement) in job.statements.iter().enumerate() {
         result = execute_numbered(connection, index, statement.sql).await;
@@ -442,9 +456,13 @@ async fn run_in_savepoint(
     } else {
         "ROLLBACK TO jetbase_migration; RELEASE jetbase_migration"
     };
+    let end = match limits.and_then(|limits| limits.reset) {
+        Some(reset) => Cow::Owned(format!("{end};\n{reset}")),
+        None => Cow::Borrowed(end),
+    };
     // If this fails, the database dropped the whole transaction (an I/O error, a full disk):
     // the run's earlier migrations are gone too, and the commit says so.
-    let _ = execute_text(connection, end).await;
+    let _ = execute_text(connection, &end).await;
     result
 }
 
@@ -454,19 +472,32 @@ async fn run_batched_transaction(
     job: &Job<'_>,
     row_sql: String,
 ) -> Result<(), Failure> {
+    let mut commit_reset = None;
     let mut begin = String::from("BEGIN");
     if let Some(set_path) = tables.set_local_search_path() {
         begin.push_str(";\n");
         begin.push_str(&set_path);
     }
+    // The timeouts travel with BEGIN too, and end with the transaction.
+    if let Some(limits) = tables.limits_sql(&job.limits, true) {
+        begin.push_str(";\n");
+        begin.push_str(&limits.set);
+        if let Some(reset) = limits.reset {
+            commit_reset = Some(reset);
+        }
+    }
     let commit = format!("{row_sql};\nCOMMIT");
     session.dirty = true;
     let result = run_batched_statements(session.connection()?, job, &begin, &commit).await;
-    if result.is_ok()
-        || execute_text(session.connection()?, "ROLLBACK")
-            .await
-            .is_ok()
-    {
+    let clean_up = match (&result, commit_reset) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(reset)) => execute_text(session.connection()?, &reset).await,
+        (Err(_), None) => execute_text(session.connection()?, "ROLLBACK").await,
+        (Err(_), Some(reset)) => {
+            execute_text(session.connection()?, &format!("ROLLBACK;\n{reset}")).await
+        }
+    };
+    if clean_up.is_ok() {
         session.dirty = false;
     }
     // Otherwise the session stays dirty: its connection is closed, and the server rolls back.
@@ -504,7 +535,14 @@ async fn run_without_transaction(
     // Dirty while the search path may be changed and statements run one by one; on success the
     // search path is reset and the connection is clean again.
     session.dirty = true;
+    let limits = tables.limits_sql(&job.limits, false);
+    if let Some(limits) = &limits {
+        execute_text(session.connection()?, &limits.set).await?;
+    }
     run_on_connection(session.connection()?, tables, job).await?;
+    if let Some(reset) = limits.and_then(|limits| limits.reset) {
+        execute_text(session.connection()?, &reset).await?;
+    }
     if let Some((_, reset)) = tables.set_search_path() {
         execute_text(session.connection()?, reset).await?;
     }
