@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Database migrations in plain SQL files, compatible with Python Jetbase.
 ///
@@ -59,6 +59,9 @@ pub enum Command {
     History,
     /// Show the latest applied version.
     Current,
+    /// Find what would hurt a busy database in the migrations (pending ones, with a database
+    /// URL), before they run: exit 1 on an error.
+    Lint(LintArgs),
     /// Check that applied files are unchanged and still present; exit 1 when not.
     Validate(ValidateArgs),
     /// Check only the checksums of applied files (Python Jetbase's name).
@@ -137,6 +140,45 @@ pub struct UpgradeArgs {
     /// Allow pending versions below the latest applied one.
     #[arg(long)]
     pub out_of_order: bool,
+    /// Lint the pending migrations first: `warn` prints what it finds (the default), `deny`
+    /// refuses to run when it finds an error (for CI), `off` skips it.
+    #[arg(long, value_enum, default_value_t = LintMode::Warn, value_name = "MODE")]
+    pub lint: LintMode,
+}
+
+/// What `upgrade` does with the lint's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintMode {
+    Off,
+    Warn,
+    Deny,
+}
+
+/// `jetbase lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migration files to lint (default: the project's; with a database URL, the pending ones).
+    pub files: Vec<PathBuf>,
+    /// Lint every migration of the project, applied or not.
+    #[arg(long, conflicts_with = "files")]
+    pub all: bool,
+    /// The database the migrations are for (default: the database URL's, else postgres).
+    #[arg(long, value_enum)]
+    pub dialect: Option<LintDialect>,
+    /// The PostgreSQL major version they run on (some of squawk's rules depend on it).
+    #[arg(long, default_value_t = 15, value_name = "MAJOR")]
+    pub postgres_version: u32,
+    /// Make warnings errors (exit 1 on any finding).
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// The databases `jetbase lint` has rules for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintDialect {
+    Postgres,
+    Mysql,
+    Sqlite,
 }
 
 /// `jetbase rollback` (the last applied versioned migration by default).

@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod database;
 mod error;
+mod lint;
 mod models;
 mod output;
 mod project;

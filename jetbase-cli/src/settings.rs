@@ -57,6 +57,21 @@ const LOCK_TIMEOUT: Key = Key {
     file_names: &["lock_timeout"],
     env_names: &["JETBASE_LOCK_TIMEOUT"],
 };
+const TABLE_LOCK_TIMEOUT: Key = Key {
+    file_names: &["table_lock_timeout"],
+    env_names: &["JETBASE_TABLE_LOCK_TIMEOUT"],
+};
+
+const STATEMENT_TIMEOUT: Key = Key {
+    file_names: &["statement_timeout"],
+    env_names: &["JETBASE_STATEMENT_TIMEOUT"],
+};
+
+const RETRIES: Key = Key {
+    file_names: &["retries"],
+    env_names: &["JETBASE_RETRIES"],
+};
+
 const CONNECT_TIMEOUT: Key = Key {
     file_names: &["connect_timeout"],
     env_names: &["JETBASE_CONNECT_TIMEOUT"],
@@ -94,6 +109,9 @@ const KEYS: &[&Key] = &[
     &SKIP_FILE_VALIDATION,
     &OUT_OF_ORDER,
     &LOCK_TIMEOUT,
+    &TABLE_LOCK_TIMEOUT,
+    &STATEMENT_TIMEOUT,
+    &RETRIES,
     &CONNECT_TIMEOUT,
     &SNOWFLAKE_PRIVATE_KEY,
     &SNOWFLAKE_PRIVATE_KEY_PASSWORD,
@@ -201,6 +219,8 @@ pub struct Settings {
     pub skip_file_validation: bool,
     pub out_of_order: bool,
     pub lock_timeout: Duration,
+    /// Defaults for every migration's table-lock timeout, statement timeout and retries.
+    pub limits: jetbase::RunLimits,
     pub connect_timeout: Duration,
     /// Where the models are (files or directories), and where that came from.
     pub model_paths: Option<(Vec<String>, String)>,
@@ -269,6 +289,11 @@ impl Settings {
             skip_file_validation: flag(sources.find(&SKIP_FILE_VALIDATION))?,
             out_of_order: flag(sources.find(&OUT_OF_ORDER))?,
             lock_timeout,
+            limits: jetbase::RunLimits {
+                table_lock_timeout: optional_duration(sources.find(&TABLE_LOCK_TIMEOUT))?,
+                statement_timeout: optional_duration(sources.find(&STATEMENT_TIMEOUT))?,
+                retries: optional_retries(sources.find(&RETRIES))?,
+            },
             connect_timeout,
             model_paths,
         })
@@ -334,6 +359,41 @@ fn optional_seconds(found: Option<Found>) -> Result<Option<Duration>, CliError> 
     match seconds {
         Some(seconds) => seconds_value(seconds, &found.origin).map(Some),
         None => Err(invalid(&found, "a number of seconds")),
+    }
+}
+
+/// A duration as the directives write it (`5s`, `500ms`, `10min`; `0` for none), or a bare
+/// number of seconds.
+fn optional_duration(found: Option<Found>) -> Result<Option<Duration>, CliError> {
+    let Some(found) = found else { return Ok(None) };
+    match &found.value {
+        Value::Number(seconds) => seconds_value(*seconds, &found.origin).map(Some),
+        Value::Text(text) => match text.trim().parse::<f64>() {
+            Ok(seconds) => seconds_value(seconds, &found.origin).map(Some),
+            Err(_) => jetbase_core::parse_duration(text)
+                .map(Some)
+                .map_err(|problem| CliError::usage(format!("{}: {problem}", found.origin))),
+        },
+        _ => Err(invalid(&found, "a duration such as \"5s\" or \"10min\"")),
+    }
+}
+
+fn optional_retries(found: Option<Found>) -> Result<Option<u32>, CliError> {
+    let Some(found) = found else { return Ok(None) };
+    let count = match &found.value {
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => format!("{n}").parse::<u32>().ok(),
+        Value::Text(text) => text.trim().parse::<u32>().ok(),
+        _ => None,
+    };
+    match count {
+        Some(count) if count <= jetbase_core::MAX_RETRIES => Ok(Some(count)),
+        _ => Err(invalid(
+            &found,
+            &format!(
+                "a number of retries from 0 to {}",
+                jetbase_core::MAX_RETRIES
+            ),
+        )),
     }
 }
 

@@ -151,6 +151,62 @@ database_test!(
     drift_fails_validation_until_fixed
 );
 
+/// `upgrade` lints the pending migrations first: it prints what it finds and goes on, and with
+/// `--lint=deny` an error stops it before anything runs.
+async fn upgrade_lints_the_pending_migrations_first<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    // A migration each database's lint objects to: an error on PostgreSQL and SQLite, a
+    // warning on MySQL/MariaDB.
+    let (risky, rule, level) = match db.dialect {
+        common::Dialect::Postgres => (
+            "CREATE INDEX ix_items_name ON items (name);\n-- rollback\nDROP INDEX ix_items_name;\n",
+            "require-concurrent-index-creation",
+            "error",
+        ),
+        common::Dialect::MySql => (
+            "ALTER TABLE items ADD COLUMN note VARCHAR(20);\n-- rollback\nALTER TABLE items DROP COLUMN note;\n",
+            "mysql-alter-without-algorithm",
+            "warning",
+        ),
+        common::Dialect::Sqlite => (
+            "ALTER TABLE items ADD COLUMN note INTEGER NOT NULL;\n-- rollback\nALTER TABLE items DROP COLUMN note;\n",
+            "sqlite-not-null-column-without-default",
+            "error",
+        ),
+        other => panic!("no lint test for {other}"),
+    };
+    project.write("V2__risky.sql", risky);
+    let finding = format!("V2__risky.sql:1: {level}[{rule}]");
+    let denied = project.run(&["upgrade", "--lint=deny"]);
+    assert!(denied.stderr.contains(&finding), "{denied:#?}");
+    if level == "error" {
+        assert_eq!(denied.code, 1, "{denied:#?}");
+        assert!(denied.stderr.contains("--lint=deny"), "{denied:#?}");
+        assert_eq!(db.applied_versions().await, ["1"], "nothing ran");
+        if db.dialect == common::Dialect::Sqlite {
+            // It would fail at run time anyway: the lint said so before it ran.
+            return;
+        }
+        // By default the findings are printed and the upgrade goes on.
+        let warned = project.run(&["upgrade"]).ok();
+        assert!(warned.stderr.contains(&finding), "{warned:#?}");
+    } else {
+        assert_eq!(denied.code, 0, "warnings never block: {denied:#?}");
+    }
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+    // Nothing pending: nothing linted.
+    let again = project.run(&["upgrade"]).ok();
+    assert!(!again.stderr.contains("lint:"), "{again:#?}");
+    assert!(again.stdout.contains("up to date"), "{again:#?}");
+}
+database_test!(
+    upgrade_lints_the_pending_migrations_first,
+    upgrade_lints_the_pending_migrations_first,
+    not_on_warehouses = "the lint's rules are for PostgreSQL, MySQL/MariaDB and SQLite"
+);
+
 fn sqlite_project() -> Project {
     Project::new("sqlite://app.db")
 }

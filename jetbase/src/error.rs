@@ -54,7 +54,7 @@ pub enum Error {
     /// A migration failed. The ones before it in the run stay applied.
     #[error(
         "{direction} of `{filename}` failed at line {line}: {statement}{}{}{}",
-        .lock_wait.as_ref().map(LockWait::explain).unwrap_or_default(),
+        .lock_wait.as_deref().map(LockWait::explain).unwrap_or_default(),
         failure_outcome(*.transactional, *.partially_applied),
         if .applied_before.is_empty() { String::new() } else {
             format!("\napplied before it in this run: {}", .applied_before.join(", "))
@@ -78,7 +78,7 @@ pub enum Error {
         /// The migrations this run completed before the failure.
         applied_before: Vec<String>,
         /// Set when it failed because it could not get a table lock in time.
-        lock_wait: Option<LockWait>,
+        lock_wait: Option<Box<LockWait>>,
         /// The database's error (the driver's error is its source).
         #[source]
         source: DatabaseError,

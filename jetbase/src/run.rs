@@ -570,10 +570,12 @@ impl OneMigration<'_, '_> {
             // outside a transaction, or where DDL commits by itself.
             let kept_by_database = database.capabilities().implicit_commit_ddl;
             let partially_applied = ran_before && (kept_by_database || !transactional);
-            let lock_wait = (source.kind() == DatabaseErrorKind::LockTimeout).then(|| LockWait {
-                table: failed.and_then(|statement| locked_table(statement.sql)),
-                timeout: self.limits.lock_timeout(),
-                attempts: attempt,
+            let lock_wait = (source.kind() == DatabaseErrorKind::LockTimeout).then(|| {
+                Box::new(LockWait {
+                    table: failed.and_then(|statement| locked_table(statement.sql)),
+                    timeout: self.limits.lock_timeout(),
+                    attempts: attempt,
+                })
             });
             // Tried again only where the failure left nothing behind.
             if let Some(lock_wait) = &lock_wait

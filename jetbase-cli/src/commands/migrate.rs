@@ -5,9 +5,10 @@ use jetbase::{Progress, Report};
 use serde_json::json;
 
 use super::Context;
-use crate::cli::{RollbackArgs, UpgradeArgs};
+use crate::cli::{LintMode, RollbackArgs, UpgradeArgs};
 use crate::database::Access;
 use crate::error::CliError;
+use crate::lint::{Level, Target};
 use crate::output::{self, Colour, Table};
 
 pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliError> {
@@ -18,6 +19,21 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         Access::Write
     };
     let pool = context.connect(access).await?;
+    if args.lint != LintMode::Off && !args.selection.dry_run {
+        let pending = planned(&migrator, &pool, args, context).await;
+        if let Some(pending) = pending {
+            if pending.is_empty() {
+                pool.close().await;
+                return print_report(
+                    context,
+                    &Report::default(),
+                    "Applied",
+                    "The database is up to date.",
+                );
+            }
+            lint_before_upgrade(context, &migrator, &pending, pool.dialect(), args.lint)?;
+        }
+    }
     let settings = &context.settings;
     let mut upgrade = migrator
         .upgrade(&pool)
@@ -28,7 +44,8 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         )
         .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
         .out_of_order(args.out_of_order || settings.out_of_order)
-        .on_progress(progress_reporter(context, "upgrade"));
+        .on_progress(progress_reporter(context, "upgrade"))
+        .on_retry(retry_reporter(context));
     if let Some(count) = args.selection.count {
         upgrade = upgrade.count(count);
     }
@@ -41,6 +58,82 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
     warn_empty_upgrades(&report);
     pool.close().await;
     print_report(context, &report, "Applied", "The database is up to date.")
+}
+
+/// The files an upgrade with `args` would apply, by a dry run (on an up-to-date database, the
+/// one query of the fast path); `None` when the dry run fails, which the upgrade then reports
+/// itself.
+async fn planned(
+    migrator: &jetbase::Migrator,
+    pool: &jetbase::AnyPool,
+    args: &UpgradeArgs,
+    context: &Context,
+) -> Option<Vec<String>> {
+    let settings = &context.settings;
+    let mut dry_run = migrator
+        .upgrade(pool)
+        .dry_run(true)
+        .skip_validation(args.skip_validation || settings.skip_validation)
+        .skip_checksum_validation(
+            args.skip_checksum_validation || settings.skip_checksum_validation,
+        )
+        .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
+        .out_of_order(args.out_of_order || settings.out_of_order);
+    if let Some(count) = args.selection.count {
+        dry_run = dry_run.count(count);
+    }
+    if let Some(version) = &args.selection.to_version {
+        dry_run = dry_run.to_version(version.clone());
+    }
+    let report = dry_run.await.ok()?;
+    Some(
+        report
+            .migrations
+            .into_iter()
+            .map(|entry| entry.filename)
+            .collect(),
+    )
+}
+
+/// Lints the pending files and prints what it finds on stderr; with `--lint=deny`, an error
+/// stops the upgrade before anything runs.
+fn lint_before_upgrade(
+    context: &Context,
+    migrator: &jetbase::Migrator,
+    pending: &[String],
+    dialect: jetbase::Dialect,
+    mode: LintMode,
+) -> Result<(), CliError> {
+    let migrations: Vec<&jetbase::Migration> = migrator
+        .migrations()
+        .iter()
+        .filter(|migration| pending.iter().any(|name| name == migration.filename()))
+        .collect();
+    let target = Target {
+        dialect,
+        postgres_major: super::lint::DEFAULT_POSTGRES_MAJOR,
+        defaults: context.settings.limits,
+    };
+    let findings = super::lint::lint_all(&migrations, target);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    for finding in &findings {
+        output::log(&super::lint::render(finding, context.style));
+    }
+    output::log(&super::lint::summary(&findings, migrations.len()));
+    let errors = findings
+        .iter()
+        .filter(|finding| finding.level == Level::Error)
+        .count();
+    if mode == LintMode::Deny && errors > 0 {
+        return Err(CliError::run(format!(
+            "--lint=deny: the lint found {errors} error{} in the pending migrations; nothing was \
+             run. Fix them, or silence one with `-- squawk-ignore <rule>` and the reason",
+            if errors == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
 }
 
 /// A migration without upgrade SQL is valid (Python Jetbase applies it too), but is usually a file
@@ -68,7 +161,8 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let mut rollback = migrator
         .rollback(&pool)
         .dry_run(args.selection.dry_run)
-        .on_progress(progress_reporter(context, "rollback"));
+        .on_progress(progress_reporter(context, "rollback"))
+        .on_retry(retry_reporter(context));
     if let Some(count) = args.selection.count {
         rollback = rollback.count(count);
     }
@@ -100,6 +194,28 @@ fn progress_reporter(
                 progress.filename
             ));
         }
+    }
+}
+
+/// A line on stderr each time a migration is tried again after a lock wait (also with `--json`:
+/// stdout stays the report).
+fn retry_reporter(context: &Context) -> impl Fn(jetbase::Retry<'_>) + Send + Sync + 'static {
+    let bar = context.style.progress;
+    move |retry: jetbase::Retry<'_>| {
+        if bar {
+            output::clear_progress();
+        }
+        let on = retry
+            .table
+            .map_or_else(|| "a table".to_owned(), |table| format!("`{table}`"));
+        output::log(&format!(
+            "{}: could not get a lock on {on} in time (attempt {} of {}: {}); trying again in {:.1}s",
+            retry.filename,
+            retry.attempt,
+            retry.attempts,
+            retry.message,
+            retry.wait.as_secs_f64()
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ use crate::project::Project;
 use crate::settings::{Settings, Sources};
 
 mod init;
+mod lint;
 mod lock;
 mod make_migrations;
 mod migrate;
@@ -63,6 +64,16 @@ impl Context {
         if let Some(schema) = &self.settings.postgres_schema {
             migrator = migrator.with_postgres_schema(schema.clone());
         }
+        let limits = self.settings.limits;
+        if let Some(timeout) = limits.table_lock_timeout {
+            migrator = migrator.with_table_lock_timeout(timeout);
+        }
+        if let Some(timeout) = limits.statement_timeout {
+            migrator = migrator.with_statement_timeout(timeout);
+        }
+        if let Some(retries) = limits.retries {
+            migrator = migrator.with_retries(retries);
+        }
         migrator
     }
 
@@ -90,6 +101,28 @@ impl Context {
     }
 }
 
+/// The project's configuration, resolved for one command.
+fn context(
+    project: Project,
+    cli: &Cli,
+    environment: HashMap<String, String>,
+    style: Style,
+) -> Result<Context, CliError> {
+    let sources = Sources::read(&project, environment)?;
+    for warning in &sources.warnings {
+        crate::output::log(&format!("warning: {warning}"));
+    }
+    let settings = Settings::resolve(project, &cli.global, &sources)?;
+    if let Some((url, _)) = &settings.database_url {
+        crate::error::hide_password_of(url);
+    }
+    Ok(Context {
+        settings,
+        style,
+        json: cli.global.json,
+    })
+}
+
 /// Runs the command line.
 pub async fn run(
     cli: Cli,
@@ -104,22 +137,18 @@ pub async fn run(
             let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
             return new::run(&project, &cwd, args);
         }
+        // Files can be linted outside a project.
+        Command::Lint(args) if !args.files.is_empty() => {
+            if let Ok(project) = Project::find(cli.global.dir.as_deref(), &cwd) {
+                let context = context(project, &cli, environment, style)?;
+                return lint::run(Some(&context), args, &cwd, style, cli.global.json).await;
+            }
+            return lint::run(None, args, &cwd, style, cli.global.json).await;
+        }
         _ => {}
     }
     let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
-    let sources = Sources::read(&project, environment)?;
-    for warning in &sources.warnings {
-        crate::output::log(&format!("warning: {warning}"));
-    }
-    let settings = Settings::resolve(project, &cli.global, &sources)?;
-    if let Some((url, _)) = &settings.database_url {
-        crate::error::hide_password_of(url);
-    }
-    let context = Context {
-        settings,
-        style,
-        json: cli.global.json,
-    };
+    let context = context(project, &cli, environment, style)?;
     match cli.command {
         // Handled above, before the configuration is read.
         Command::Init | Command::New(_) => Ok(()),
@@ -129,6 +158,7 @@ pub async fn run(
         Command::Status => report::status(&context).await,
         Command::History => report::history(&context).await,
         Command::Current => report::current(&context).await,
+        Command::Lint(args) => lint::run(Some(&context), &args, &cwd, style, context.json).await,
         Command::Validate(args) => validate::run(&context, Scope::All, args.fix).await,
         Command::ValidateChecksums(args) => {
             validate::run(&context, Scope::Checksums, args.fix).await

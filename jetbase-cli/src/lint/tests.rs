@@ -1,0 +1,55 @@
+use super::*;
+
+fn migration(name: &str, text: &str) -> Migration {
+    jetbase_core::parse_migration(name, text.as_bytes()).unwrap()
+}
+
+fn rules(dialect: Dialect, name: &str, text: &str) -> Vec<(usize, String)> {
+    let target = Target {
+        dialect,
+        postgres_major: 15,
+        defaults: jetbase::RunLimits::default(),
+    };
+    lint_migration(&migration(name, text), name, target)
+        .into_iter()
+        .map(|finding| (finding.line, finding.rule))
+        .collect()
+}
+
+#[test]
+fn lines_are_the_files_not_the_statements() {
+    let found = rules(
+        Dialect::Postgres,
+        "V1__index.sql",
+        "-- upgrade\n\nCREATE TABLE t (id BIGINT);\n\n\nCREATE INDEX ix ON users (email);\n-- rollback\nDROP INDEX ix;\n",
+    );
+    assert!(
+        found.contains(&(6, "require-concurrent-index-creation".to_owned())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn ignore_comments_silence_squawks_rules_and_jetbases() {
+    let text = "-- jetbase: table-lock-timeout=2s\n-- squawk-ignore-file missing-rollback\n\
+                -- squawk-ignore require-concurrent-index-creation -- small table\n\
+                CREATE INDEX ix ON users (email);\n";
+    assert_eq!(rules(Dialect::Postgres, "V1__i.sql", text), []);
+    let text = "-- squawk-ignore mysql-alter-without-algorithm\n-- the reason\n\
+                ALTER TABLE t ADD COLUMN c INT;\nALTER TABLE t ADD COLUMN d INT;\n-- rollback\nSELECT 1;";
+    assert_eq!(
+        rules(Dialect::MySql, "V1__i.sql", text),
+        [(4, "mysql-alter-without-algorithm".to_owned())]
+    );
+}
+
+#[test]
+fn concurrently_needs_no_transaction_and_is_clean_with_it() {
+    let inside = "-- jetbase: table-lock-timeout=2s\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON users (email);\n-- rollback\nDROP INDEX ix;";
+    assert_eq!(
+        rules(Dialect::Postgres, "V1__i.sql", inside),
+        [(2, "needs-no-transaction".to_owned())]
+    );
+    let outside = format!("-- jetbase: no-transaction\n{inside}");
+    assert_eq!(rules(Dialect::Postgres, "V1__i.sql", &outside), []);
+}
