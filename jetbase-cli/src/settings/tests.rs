@@ -256,3 +256,68 @@ fn bad_values_name_their_source() {
     );
     assert!(!error.causes.is_empty());
 }
+
+#[test]
+fn migration_limits_from_the_file_and_the_environment() {
+    let fixture = project(
+        Some("table_lock_timeout = \"5s\"\nstatement_timeout = 600\nretries = 3\n"),
+        None,
+        None,
+    );
+    let settings = resolve(&fixture, &no_flags(), &[]).unwrap();
+    assert_eq!(
+        settings.limits,
+        jetbase::RunLimits {
+            table_lock_timeout: Some(Duration::from_secs(5)),
+            statement_timeout: Some(Duration::from_secs(600)),
+            retries: Some(3),
+        }
+    );
+    let settings = resolve(
+        &fixture,
+        &no_flags(),
+        &[
+            ("JETBASE_TABLE_LOCK_TIMEOUT", "1.5"),
+            ("JETBASE_RETRIES", "0"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        settings.limits.table_lock_timeout,
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(settings.limits.retries, Some(0));
+    assert_eq!(
+        resolve(&project(None, None, None), &no_flags(), &[])
+            .unwrap()
+            .limits,
+        jetbase::RunLimits::default()
+    );
+}
+
+#[test]
+fn bad_migration_limits_name_their_source() {
+    let fixture = project(None, None, None);
+    let error = resolve(
+        &fixture,
+        &no_flags(),
+        &[("JETBASE_STATEMENT_TIMEOUT", "10 minutes")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.message,
+        "JETBASE_STATEMENT_TIMEOUT: `10 minutes`: unknown unit `minutes`; write one of ms, s, min, \
+         h, d (e.g. `5s`)"
+    );
+    let error = resolve(
+        &project(Some("retries = 1000\n"), None, None),
+        &no_flags(),
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        error.message.contains("a number of retries from 0 to 100"),
+        "{}",
+        error.message
+    );
+}
