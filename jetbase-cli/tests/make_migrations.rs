@@ -177,6 +177,62 @@ database_test!(
         "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
+/// What make-migrations writes passes `jetbase lint` on its database: no error. On PostgreSQL an
+/// index or a foreign key added to a table that exists is marked reviewed, with the reason and
+/// what to do on a large table.
+async fn generated_migrations_pass_the_lint<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    write_models(&project, "src/models/blog.rs", BLOG);
+    project.run(&["make-migrations", "-d", "create blog"]).ok();
+    project.run(&["upgrade"]).ok();
+    next_second();
+    // An index and a foreign key on tables that exist.
+    let evolved = BLOG
+        .replace(
+            "index(columns = \"user_id, title\")",
+            "index(columns = \"user_id, title\"), index(columns = \"views\")",
+        )
+        .replace(
+            "pub views: i32,",
+            "pub views: i32,\n    #[jetbase(references = \"users.id\")]\n    pub editor_id: Option<i64>,",
+        );
+    write_models(&project, "src/models/blog.rs", &evolved);
+    let made = project
+        .run(&["--json", "make-migrations", "-d", "index and editor"])
+        .ok()
+        .json();
+    let file = made["file"].as_str().unwrap();
+    let body = std::fs::read_to_string(project.root().join(file)).unwrap();
+    if db.dialect == common::Dialect::Postgres {
+        assert!(
+            body.contains("-- squawk-ignore require-concurrent-index-creation -- generated in"),
+            "{body}"
+        );
+        assert!(
+            body.contains(
+                "-- squawk-ignore adding-foreign-key-constraint, constraint-missing-not-valid"
+            ),
+            "{body}"
+        );
+    }
+    let lint = project.run(&["--json", "lint"]).ok().json();
+    let errors: Vec<&serde_json::Value> = lint["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["level"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{body}");
+    project.run(&["upgrade", "--lint=deny"]).ok();
+    project.run(&["make-migrations", "--check"]).ok();
+}
+database_test!(
+    generated_migrations_pass_the_lint,
+    generated_migrations_pass_the_lint,
+    not_on_warehouses =
+        "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
+);
+
 fn sqlite_project() -> Project {
     let project = Project::empty("sqlite:///app.db");
     project.run(&["init"]).ok();

@@ -9,6 +9,17 @@ use crate::Dialect;
 
 use super::{Change, Column, ForeignKey, Index, Schema, SchemaError, Table, canonical_type};
 
+/// Why a generated index on a table that exists is built in the migration's transaction, and
+/// what to do on a large table (the comment `jetbase lint` and squawk read).
+const INDEX_REVIEW: &str = "generated in the migration's transaction, which blocks writes to the \
+     table while the index builds; on a large table, move it to a migration of its own that starts \
+     with `-- jetbase: no-transaction` and write CREATE INDEX CONCURRENTLY";
+
+/// The same for a foreign key added to a table that exists.
+const FOREIGN_KEY_REVIEW: &str = "generated in the migration's transaction, which checks every \
+     row while writes wait; on a large table, add it NOT VALID here and run VALIDATE CONSTRAINT in \
+     a migration of its own";
+
 /// The prefix of the table a SQLite rebuild keeps the rows in while it recreates a table.
 pub const REBUILD_PREFIX: &str = "_jetbase_copy_";
 
@@ -194,12 +205,22 @@ impl<'a> Phases<'a> {
     fn add_indexes_and_keys(&mut self, late_keys: &[(&Table, &ForeignKey)]) {
         for change in self.altered() {
             if let Change::AddIndex { table, index } = change {
-                self.out.push(self.sql.create_index(table, index));
+                let statement = self.sql.create_index(table, index);
+                self.out.push(self.sql.lint_reviewed(
+                    "require-concurrent-index-creation",
+                    INDEX_REVIEW,
+                    statement,
+                ));
             }
         }
         for change in self.altered() {
             if let Change::AddForeignKey { table, key } = change {
-                self.out.push(self.sql.add_foreign_key(table, key));
+                let statement = self.sql.add_foreign_key(table, key);
+                self.out.push(self.sql.lint_reviewed(
+                    "adding-foreign-key-constraint, constraint-missing-not-valid",
+                    FOREIGN_KEY_REVIEW,
+                    statement,
+                ));
             }
         }
         for (table, key) in late_keys {
@@ -349,6 +370,17 @@ impl Sql {
             sql.push_str(default);
         }
         sql
+    }
+
+    /// PostgreSQL: a statement squawk's rules flag on a table that exists, marked as reviewed
+    /// with the reason (`-- squawk-ignore rules -- reason`), so that a generated migration
+    /// passes `jetbase lint` and says what to do where it matters.
+    fn lint_reviewed(&self, rules: &str, reason: &str, statement: String) -> String {
+        if self.dialect == Dialect::Postgres {
+            format!("-- squawk-ignore {rules} -- {reason}\n{statement}")
+        } else {
+            statement
+        }
     }
 
     fn comment_loss(&self, change: &Change, statement: String) -> String {
