@@ -30,6 +30,29 @@ log "the jetbase command against Python Jetbase and sqlx-cli (jetbase-cli)"
 cargo bench --locked -p jetbase-cli --bench cli
 log "the jetbase command against Python Jetbase on Snowflake (fakesnow) and ClickHouse (chdb)"
 cargo bench --locked -p jetbase-cli --bench warehouses
+# Lint: a real project's PostgreSQL history (Lemmy's, as published on crates.io in
+# lemmy_db_schema) and the squawk command (PyPI's squawk-cli), both kept under target/.
+lemmy="$PWD/target/lemmy-db-schema-migrations"
+if [ ! -d "$lemmy" ]; then
+  log "Lemmy's migrations (lemmy_db_schema 1.0.0-test-fix-publish-3 from crates.io) into $lemmy"
+  probe=$(mktemp -d)
+  (cd "$probe" && cargo init -q --name lemmy_probe \
+    && cargo add -q lemmy_db_schema@=1.0.0-test-fix-publish-3 && cargo fetch -q)
+  source_dir=$(cd "$probe" && cargo metadata --format-version 1 | python3 -c \
+    'import json, sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "lemmy_db_schema").rsplit("/", 1)[0])')
+  cp -r "$source_dir/migrations" "$lemmy"
+  rm -rf "$probe"
+fi
+squawk_venv="$PWD/target/squawk-cli-2.70.0"
+if [ ! -x "$squawk_venv/bin/squawk" ]; then
+  log "squawk-cli 2.70.0 into $squawk_venv"
+  python3 -m venv "$squawk_venv"
+  "$squawk_venv/bin/pip" install --quiet --disable-pip-version-check squawk-cli==2.70.0
+fi
+export JETBASE_BENCH_LINT_CORPUS="$lemmy" JETBASE_BENCH_SQUAWK="$squawk_venv/bin/squawk"
+log "jetbase lint on Lemmy's 336 migrations against the squawk command (jetbase-cli)"
+cargo bench --locked -p jetbase-cli --bench lint
+
 log "make-migrations on 200 models against pg_dump (jetbase-cli)"
 export JETBASE_BENCH_PG_DUMP="$pg_bin/pg_dump"
 cargo bench --locked -p jetbase-cli --bench make_migrations

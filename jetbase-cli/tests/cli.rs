@@ -200,6 +200,20 @@ async fn upgrade_lints_the_pending_migrations_first<P: Query>(db: &TestDb<P>) {
     let again = project.run(&["upgrade"]).ok();
     assert!(!again.stderr.contains("lint:"), "{again:#?}");
     assert!(again.stdout.contains("up to date"), "{again:#?}");
+    // `jetbase lint` with a database URL: the pending migrations only, unless --all.
+    let pending_only = project.run(&["--json", "lint"]).ok().json();
+    assert_eq!(pending_only["findings"], serde_json::json!([]));
+    let all = project.run(&["--json", "lint", "--all"]);
+    assert_eq!(all.code, i32::from(level == "error"), "{all:#?}");
+    let findings: Value = serde_json::from_str(&all.stdout).unwrap();
+    assert!(
+        findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|finding| finding["file"] == "V2__risky.sql" && finding["rule"] == rule),
+        "{all:#?}"
+    );
 }
 database_test!(
     upgrade_lints_the_pending_migrations_first,

@@ -158,12 +158,13 @@ impl LockWait {
             |timeout| format!("within its table-lock timeout of {timeout:?}"),
         );
         let tries = match self.attempts {
-            1 => "; `-- jetbase: retries=N` tries it again after a pause".to_owned(),
-            attempts => format!(", in {attempts} attempts"),
+            1 => " (`-- jetbase: retries=N` tries it again after a pause)".to_owned(),
+            attempts => format!(" ({attempts} attempts)"),
         };
         format!(
-            "
-it could not get a lock on {on} {within}{tries}: another session holds a lock on it              (a long transaction, or a migration of another tool); the sessions waiting behind              it were let through"
+            "\nit could not get a lock on {on} {within}{tries}: another session holds a lock on it \
+             (a long transaction, or a migration of another tool), and the sessions queued \
+             behind this migration were let through"
         )
     }
 }

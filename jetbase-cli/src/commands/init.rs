@@ -30,6 +30,13 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 # Seconds to wait for the migration lock, and for the database when connecting.
 # lock_timeout = 60
 # connect_timeout = 5
+
+# Every migration's limits, unless its file sets its own (`-- jetbase: table-lock-timeout=5s`):
+# how long a statement may wait for a table lock and run, and how often a migration that could
+# not get a lock in time is tried again.
+# table_lock_timeout = "5s"
+# statement_timeout = "10min"
+# retries = 3
 "#;
 
 /// Creates the project in `./jetbase` (or `--dir`).
