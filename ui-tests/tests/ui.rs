@@ -38,6 +38,7 @@ fn trybuild_cases() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/valid.rs");
     cases.compile_fail("tests/ui/bad_name.rs");
+    cases.compile_fail("tests/ui/bad_limit.rs");
     cases.compile_fail("tests/ui/duplicate_version.rs");
     cases.compile_fail("tests/ui/not_utf8.rs");
     cases.compile_fail("tests/ui/unknown_directive.rs");

@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("bad_limit");
+
+fn main() {
+    let _ = &MIGRATOR;
+}
