@@ -140,10 +140,10 @@ pub struct UpgradeArgs {
     /// Allow pending versions below the latest applied one.
     #[arg(long)]
     pub out_of_order: bool,
-    /// Lint the pending migrations first: `warn` prints what it finds (the default), `deny`
-    /// refuses to run when it finds an error (for CI), `off` skips it.
-    #[arg(long, value_enum, default_value_t = LintMode::Warn, value_name = "MODE")]
-    pub lint: LintMode,
+    /// Lint the pending migrations first: `warn` prints what it finds (the default, or the
+    /// `lint` setting), `deny` refuses to run when it finds an error (for CI), `off` skips it.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub lint: Option<LintMode>,
 }
 
 /// What `upgrade` does with the lint's findings.

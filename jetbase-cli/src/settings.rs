@@ -67,6 +67,11 @@ const STATEMENT_TIMEOUT: Key = Key {
     env_names: &["JETBASE_STATEMENT_TIMEOUT"],
 };
 
+const LINT: Key = Key {
+    file_names: &["lint"],
+    env_names: &["JETBASE_LINT"],
+};
+
 const RETRIES: Key = Key {
     file_names: &["retries"],
     env_names: &["JETBASE_RETRIES"],
@@ -112,6 +117,7 @@ const KEYS: &[&Key] = &[
     &TABLE_LOCK_TIMEOUT,
     &STATEMENT_TIMEOUT,
     &RETRIES,
+    &LINT,
     &CONNECT_TIMEOUT,
     &SNOWFLAKE_PRIVATE_KEY,
     &SNOWFLAKE_PRIVATE_KEY_PASSWORD,
@@ -221,6 +227,8 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// Defaults for every migration's table-lock timeout, statement timeout and retries.
     pub limits: jetbase::RunLimits,
+    /// What `upgrade` does with the lint's findings, when `--lint` does not say.
+    pub lint: Option<crate::cli::LintMode>,
     pub connect_timeout: Duration,
     /// Where the models are (files or directories), and where that came from.
     pub model_paths: Option<(Vec<String>, String)>,
@@ -294,6 +302,7 @@ impl Settings {
                 statement_timeout: optional_duration(sources.find(&STATEMENT_TIMEOUT))?,
                 retries: optional_retries(sources.find(&RETRIES))?,
             },
+            lint: lint_mode(sources.find(&LINT))?,
             connect_timeout,
             model_paths,
         })
@@ -376,6 +385,21 @@ fn optional_duration(found: Option<Found>) -> Result<Option<Duration>, CliError>
         },
         _ => Err(invalid(&found, "a duration such as \"5s\" or \"10min\"")),
     }
+}
+
+fn lint_mode(found: Option<Found>) -> Result<Option<crate::cli::LintMode>, CliError> {
+    let Some(found) = found else { return Ok(None) };
+    let mode = match &found.value {
+        Value::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "off" => Some(crate::cli::LintMode::Off),
+            "warn" => Some(crate::cli::LintMode::Warn),
+            "deny" => Some(crate::cli::LintMode::Deny),
+            _ => None,
+        },
+        _ => None,
+    };
+    mode.map(Some)
+        .ok_or_else(|| invalid(&found, "\"off\", \"warn\" or \"deny\""))
 }
 
 fn optional_retries(found: Option<Found>) -> Result<Option<u32>, CliError> {

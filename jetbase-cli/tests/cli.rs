@@ -221,6 +221,58 @@ database_test!(
     not_on_warehouses = "the lint's rules are for PostgreSQL, MySQL/MariaDB and SQLite"
 );
 
+/// `upgrade` of a migration that waits for a lock another session holds: a line on stderr for
+/// each retry, then success once the session lets go.
+async fn upgrade_says_each_retry<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    project.write(
+        "V2__add_note.sql",
+        "-- jetbase: table-lock-timeout=1s\n-- jetbase: retries=5\n\
+         ALTER TABLE items ADD COLUMN note VARCHAR(20);\n-- rollback\nALTER TABLE items DROP COLUMN note;\n",
+    );
+    // PostgreSQL, MariaDB: a transaction that read the table; SQLite: a write transaction.
+    let blocker = db.pool.single_connection_pool(&db.url).await;
+    let (begin, statement) = match db.dialect {
+        common::Dialect::Sqlite => (
+            "BEGIN IMMEDIATE",
+            "INSERT INTO items (id, name) VALUES (1, 'one')",
+        ),
+        _ => ("BEGIN", "SELECT id FROM items"),
+    };
+    blocker.exec(begin).await;
+    blocker.exec(statement).await;
+    let upgrade = tokio::task::spawn_blocking(move || {
+        let run = project.run(&["upgrade"]);
+        (project, run)
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    blocker.exec("COMMIT").await;
+    let (_project, run) = upgrade.await.unwrap();
+    assert_eq!(run.code, 0, "{run:#?}");
+    if db.dialect == common::Dialect::Sqlite {
+        // SQLite's writer locks the whole file: the run waits for it already while taking
+        // jetbase's own lock, before the migration starts (the library's tests make a SQLite
+        // migration retry).
+        assert!(!run.stderr.contains("trying again"), "{run:#?}");
+    } else {
+        assert!(
+            run.stderr.contains(
+                "V2__add_note.sql: could not get a lock on `items` in time (attempt 1 of 6: "
+            ),
+            "{run:#?}"
+        );
+        assert!(run.stderr.contains("; trying again in "), "{run:#?}");
+    }
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+}
+database_test!(
+    upgrade_says_each_retry,
+    upgrade_says_each_retry,
+    not_on_warehouses = "no table locks to wait for"
+);
+
 fn sqlite_project() -> Project {
     Project::new("sqlite://app.db")
 }

@@ -19,7 +19,11 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         Access::Write
     };
     let pool = context.connect(access).await?;
-    if args.lint != LintMode::Off && !args.selection.dry_run {
+    let lint = args
+        .lint
+        .or(context.settings.lint)
+        .unwrap_or(LintMode::Warn);
+    if lint != LintMode::Off && !args.selection.dry_run {
         let pending = planned(&migrator, &pool, args, context).await;
         if let Some(pending) = pending {
             if pending.is_empty() {
@@ -31,7 +35,7 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
                     "The database is up to date.",
                 );
             }
-            lint_before_upgrade(context, &migrator, &pending, pool.dialect(), args.lint)?;
+            lint_before_upgrade(context, &migrator, &pending, pool.dialect(), lint)?;
         }
     }
     let settings = &context.settings;

@@ -119,6 +119,18 @@ fn schema_and_data(statements: &[Statement<'_>], found: &mut Vec<Found>) {
     }
 }
 
+/// The line of the `-- jetbase: name=…` directive (the header is at the top of the file).
+fn directive_line(migration: &Migration, name: &str) -> usize {
+    migration
+        .upgrade_sql()
+        .lines()
+        .position(|line| {
+            let line = line.to_ascii_lowercase();
+            line.trim_start().starts_with("--") && line.contains("jetbase:") && line.contains(name)
+        })
+        .map_or(1, |index| index + 1)
+}
+
 /// Directives this database cannot enforce: said, not silently dropped.
 fn limits_not_enforced(migration: &Migration, dialect: Dialect, found: &mut Vec<Found>) {
     let limits = migration.limits();
@@ -151,7 +163,7 @@ fn limits_not_enforced(migration: &Migration, dialect: Dialect, found: &mut Vec<
     }
     for (name, why) in unenforced {
         found.push(Found {
-            line: 1,
+            line: directive_line(migration, name),
             rule: LIMIT_NOT_ENFORCED.into(),
             level: Level::Warning,
             message: format!("`{name}` has no effect on {dialect}{why}"),

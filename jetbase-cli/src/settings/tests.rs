@@ -264,7 +264,8 @@ fn migration_limits_from_the_file_and_the_environment() {
         None,
         None,
     );
-    let settings = resolve(&fixture, &no_flags(), &[]).unwrap();
+    let settings = resolve(&fixture, &no_flags(), &[("JETBASE_LINT", "deny")]).unwrap();
+    assert_eq!(settings.lint, Some(crate::cli::LintMode::Deny));
     assert_eq!(
         settings.limits,
         jetbase::RunLimits {
@@ -308,6 +309,11 @@ fn bad_migration_limits_name_their_source() {
         error.message,
         "JETBASE_STATEMENT_TIMEOUT: `10 minutes`: unknown unit `minutes`; write one of ms, s, min, \
          h, d (e.g. `5s`)"
+    );
+    let error = resolve(&fixture, &no_flags(), &[("JETBASE_LINT", "strict")]).unwrap_err();
+    assert_eq!(
+        error.message,
+        "JETBASE_LINT is \"strict\": expected \"off\", \"warn\" or \"deny\""
     );
     let error = resolve(
         &project(Some("retries = 1000\n"), None, None),
