@@ -53,6 +53,9 @@ pub enum Command {
     Upgrade(UpgradeArgs),
     /// Roll back applied versioned migrations (the last one by default).
     Rollback(RollbackArgs),
+    /// Record every versioned migration up to VERSION as applied, without running it: for a
+    /// database that already has that schema.
+    Baseline(BaselineArgs),
     /// Show every migration: applied or pending, edited, missing or failed.
     Status,
     /// Show the history table, oldest first.
@@ -179,6 +182,13 @@ pub enum LintDialect {
     Postgres,
     Mysql,
     Sqlite,
+}
+
+/// `jetbase baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The version of the last migration the database already has.
+    pub version: String,
 }
 
 /// `jetbase rollback` (the last applied versioned migration by default).

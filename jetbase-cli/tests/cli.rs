@@ -278,6 +278,51 @@ fn sqlite_project() -> Project {
 }
 
 #[test]
+fn baseline_records_up_to_a_version_and_refuses_the_rest() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    let missing = project.run(&["baseline", "7"]).fails_with(1);
+    assert!(
+        missing
+            .stderr
+            .contains("baseline refused: no migration file has version 7"),
+        "{missing:#?}"
+    );
+    project.run(&["baseline", "not a version"]).fails_with(2);
+    let recorded = project.run(&["--json", "baseline", "1"]).ok().json();
+    assert_eq!(
+        recorded["migrations"][0]["filename"],
+        "V1__create_items.sql"
+    );
+    assert_eq!(recorded["migrations"].as_array().unwrap().len(), 1);
+    let status = project.run(&["--json", "status"]).ok().json();
+    let states: Vec<&str> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "pending"]);
+    // V1 was recorded, not run: V2's INSERT fails on the missing table, as it should here.
+    let again = project.run(&["baseline", "2"]).fails_with(1);
+    assert!(
+        again
+            .stderr
+            .contains("already recorded in the history (V1__create_items.sql)"),
+        "{again:#?}"
+    );
+    let text = Project::new("sqlite://other.db");
+    text.write("V1__create_items.sql", CREATE_ITEMS);
+    let out = text.run(&["baseline", "1"]).ok();
+    assert!(
+        out.stdout
+            .contains("Recorded, without running them, 1 migration."),
+        "{out:#?}"
+    );
+}
+
+#[test]
 fn every_python_alias_works_on_sqlite() {
     let project = sqlite_project();
     project.write("V1__create_items.sql", CREATE_ITEMS);

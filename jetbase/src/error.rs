@@ -111,6 +111,12 @@ pub enum Error {
         /// This process's `process_id`.
         process_id: String,
     },
+    /// `baseline` cannot record what it was asked to; nothing was written.
+    #[error("baseline refused: {message}")]
+    BaselineRefused {
+        /// Why, and what to do.
+        message: String,
+    },
     /// A setting with a value jetbase cannot use.
     #[error("invalid {setting}: {message}")]
     InvalidSetting {

@@ -25,6 +25,7 @@
     allow(dead_code, unused_imports)
 )]
 mod backend;
+mod baseline;
 #[cfg(all(
     feature = "blocking",
     any(feature = "postgres", feature = "sqlite", feature = "mysql")

@@ -186,3 +186,65 @@ database_test!(
     progress_is_reported_before_each_migration,
     progress_is_reported_before_each_migration
 );
+
+async fn baseline_records_without_running<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
+        ("V2__b.sql", "CREATE TABLE b (id INTEGER);"),
+        ("V3__c.sql", "CREATE TABLE c (id INTEGER);"),
+        ("RA__r.sql", "SELECT 1;"),
+    ]);
+    let migrator = files.migrator();
+    let refused = |error: Error| match error {
+        Error::BaselineRefused { message } => message,
+        other => panic!("not a refusal: {other}"),
+    };
+    let message = refused(migrator.baseline(&db.pool, "9").await.unwrap_err());
+    assert!(
+        message.contains("no migration file has version 9"),
+        "{message}"
+    );
+    assert!(matches!(
+        migrator.baseline(&db.pool, "x").await,
+        Err(Error::InvalidVersion { .. })
+    ));
+
+    let report = migrator.baseline(&db.pool, "2").await.unwrap();
+    let recorded: Vec<&str> = report
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(recorded, ["V1__a.sql", "V2__b.sql"]);
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+    assert!(!db.table_exists("a").await, "recorded, not run");
+    assert!(db.lock_is_free().await);
+    // The rows carry the files' checksums: validation passes, and the upgrade runs the rest.
+    assert!(migrator.validate(&db.pool).await.unwrap().is_empty());
+    let applied = migrator.run(&db.pool).await.unwrap();
+    let ran: Vec<&str> = applied
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(ran, ["V3__c.sql", "RA__r.sql"]);
+    assert!(db.table_exists("c").await && !db.table_exists("b").await);
+
+    // Below what the database has, or over what it recorded: refused, nothing written.
+    let message = refused(migrator.baseline(&db.pool, "1").await.unwrap_err());
+    assert!(
+        message.contains("already has version 3, later than 1"),
+        "{message}"
+    );
+    let message = refused(migrator.baseline(&db.pool, "3").await.unwrap_err());
+    assert!(
+        message.contains("already recorded in the history (V1__a.sql, V2__b.sql, V3__c.sql)"),
+        "{message}"
+    );
+    assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
+    assert!(db.lock_is_free().await);
+}
+database_test!(
+    baseline_records_without_running,
+    baseline_records_without_running
+);

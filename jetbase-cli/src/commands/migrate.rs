@@ -5,7 +5,7 @@ use jetbase::{Progress, Report};
 use serde_json::json;
 
 use super::Context;
-use crate::cli::{LintMode, RollbackArgs, UpgradeArgs};
+use crate::cli::{BaselineArgs, LintMode, RollbackArgs, UpgradeArgs};
 use crate::database::Access;
 use crate::error::CliError;
 use crate::lint::{Level, Target};
@@ -178,6 +178,20 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let report = result?;
     pool.close().await;
     print_report(context, &report, "Rolled back", "Nothing to roll back.")
+}
+
+/// `jetbase baseline VERSION`: the rows written, as `upgrade` reports what it applied.
+pub async fn baseline(context: &Context, args: &BaselineArgs) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::Write).await?;
+    let result = migrator.baseline(&pool, &args.version).await;
+    pool.close().await;
+    print_report(
+        context,
+        &result?,
+        "Recorded, without running them,",
+        "Nothing to record.",
+    )
 }
 
 /// A bar on a terminal, a line per migration on stderr otherwise (quiet with `--json`).

@@ -337,6 +337,10 @@ trait ErasedDatabase: Send + Sync + 'static {
         &'a self,
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn begin_batch_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn commit_run_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
@@ -428,6 +432,16 @@ impl<D: Database> ErasedDatabase for D {
         Box::pin(async move {
             let session = session.of::<D>()?;
             self.run_job(session, tables, job).await
+        })
+    }
+
+    fn begin_batch_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.begin_batch(session).await
         })
     }
 
@@ -530,6 +544,10 @@ impl Database for AnyPool {
 
     async fn begin_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
         self.inner.begin_run_erased(session).await
+    }
+
+    async fn begin_batch<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
+        self.inner.begin_batch_erased(session).await
     }
 
     async fn commit_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {

@@ -271,6 +271,17 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         session: &'a mut Self::Session,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
 
+    /// Opens one transaction for several history writes that must land together (`baseline`)
+    /// where the database has transactions; the same as `begin_run` elsewhere. Committed by
+    /// `commit_run`.
+    #[doc(hidden)]
+    fn begin_batch<'a>(
+        &'a self,
+        session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        self.begin_run(session)
+    }
+
     /// Commits what `begin_run` opened.
     #[doc(hidden)]
     fn commit_run<'a>(

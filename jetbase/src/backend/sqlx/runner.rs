@@ -681,6 +681,10 @@ impl crate::backend::Database for Pool {
         Ok(())
     }
 
+    async fn begin_batch<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
+        session.begin_run().await.map_err(database_error)
+    }
+
     async fn commit_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
         session.commit_run().await.map_err(database_error)
     }
