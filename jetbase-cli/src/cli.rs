@@ -62,6 +62,9 @@ pub enum Command {
     History,
     /// Show the latest applied version.
     Current,
+    /// Wait until the database holds every migration (for replicas starting while a migration
+    /// job runs): exit 0 when current, 1 on timeout. Takes no lock, writes nothing.
+    Wait(WaitArgs),
     /// Find what would hurt a busy database in the migrations (pending ones, with a database
     /// URL), before they run: exit 1 on an error.
     Lint(LintArgs),
@@ -182,6 +185,17 @@ pub enum LintDialect {
     Postgres,
     Mysql,
     Sqlite,
+}
+
+/// `jetbase wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Seconds to wait at most.
+    #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Seconds between two checks (default: the `wait_interval` setting, else 1).
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
 }
 
 /// `jetbase baseline`.

@@ -67,6 +67,11 @@ const STATEMENT_TIMEOUT: Key = Key {
     env_names: &["JETBASE_STATEMENT_TIMEOUT"],
 };
 
+const WAIT_INTERVAL: Key = Key {
+    file_names: &["wait_interval"],
+    env_names: &["JETBASE_WAIT_INTERVAL"],
+};
+
 const LINT: Key = Key {
     file_names: &["lint"],
     env_names: &["JETBASE_LINT"],
@@ -118,6 +123,7 @@ const KEYS: &[&Key] = &[
     &STATEMENT_TIMEOUT,
     &RETRIES,
     &LINT,
+    &WAIT_INTERVAL,
     &CONNECT_TIMEOUT,
     &SNOWFLAKE_PRIVATE_KEY,
     &SNOWFLAKE_PRIVATE_KEY_PASSWORD,
@@ -229,6 +235,8 @@ pub struct Settings {
     pub limits: jetbase::RunLimits,
     /// What `upgrade` does with the lint's findings, when `--lint` does not say.
     pub lint: Option<crate::cli::LintMode>,
+    /// How often `jetbase wait` checks, when `--interval` does not say.
+    pub wait_interval: Duration,
     pub connect_timeout: Duration,
     /// Where the models are (files or directories), and where that came from.
     pub model_paths: Option<(Vec<String>, String)>,
@@ -303,6 +311,8 @@ impl Settings {
                 retries: optional_retries(sources.find(&RETRIES))?,
             },
             lint: lint_mode(sources.find(&LINT))?,
+            wait_interval: optional_seconds(sources.find(&WAIT_INTERVAL))?
+                .unwrap_or(jetbase::DEFAULT_POLL_INTERVAL),
             connect_timeout,
             model_paths,
         })

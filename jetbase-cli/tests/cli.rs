@@ -323,6 +323,43 @@ fn baseline_records_up_to_a_version_and_refuses_the_rest() {
 }
 
 #[test]
+fn wait_returns_when_current_and_times_out_naming_what_is_pending() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    let started = Instant::now();
+    let late = project
+        .run(&["wait", "--timeout", "0.5", "--interval", "0.1"])
+        .fails_with(1);
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert!(
+        late.stderr.contains("the database is not current after")
+            && late
+                .stderr
+                .contains("1 migration pending (V1__create_items.sql)"),
+        "{late:#?}"
+    );
+    assert!(
+        !project.root().join("jetbase/app.db").exists(),
+        "a wait creates nothing"
+    );
+    let json = project.run(&["--json", "wait", "--timeout", "0"]);
+    assert_eq!(json.code, 1);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["current"], false);
+    assert_eq!(json["pending"], serde_json::json!(["V1__create_items.sql"]));
+    project.run(&["upgrade"]).ok();
+    let current = project.run(&["--json", "wait"]).ok().json();
+    assert_eq!(current["current"], true);
+    assert_eq!(current["pending"], serde_json::json!([]));
+    let text = project.run(&["wait", "--timeout", "1"]).ok();
+    assert!(
+        text.stdout.starts_with("The database is current"),
+        "{text:#?}"
+    );
+    project.run(&["wait", "--interval", "-1"]).fails_with(2);
+}
+
+#[test]
 fn every_python_alias_works_on_sqlite() {
     let project = sqlite_project();
     project.write("V1__create_items.sql", CREATE_ITEMS);

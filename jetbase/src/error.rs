@@ -111,6 +111,20 @@ pub enum Error {
         /// This process's `process_id`.
         process_id: String,
     },
+    /// `wait_until_current` ran out of time with migrations still pending.
+    #[error(
+        "the database is not current after {waited:?}: {} migration{} pending ({}{})",
+        .pending.len(),
+        if .pending.len() == 1 { "" } else { "s" },
+        .pending.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if .pending.len() > 5 { ", ..." } else { "" }
+    )]
+    NotCurrent {
+        /// The files the database does not hold yet.
+        pending: Vec<String>,
+        /// How long it waited.
+        waited: Duration,
+    },
     /// `baseline` cannot record what it was asked to; nothing was written.
     #[error("baseline refused: {message}")]
     BaselineRefused {

@@ -44,6 +44,7 @@ mod retry;
 mod run;
 pub mod schema;
 pub mod url;
+mod wait;
 
 #[cfg(all(
     feature = "sqlx-0_9",
@@ -69,6 +70,7 @@ pub use schema::Model;
 /// `sqlx-0_8`, sqlx 0.8's pools are accepted too).
 #[cfg(feature = "sqlx-0_9")]
 pub use sqlx;
+pub use wait::{DEFAULT_POLL_INTERVAL, WaitUntilCurrent};
 
 #[doc(hidden)]
 pub use jetbase_core::StaticMigrationParts;

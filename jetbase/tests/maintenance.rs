@@ -248,3 +248,60 @@ database_test!(
     baseline_records_without_running,
     baseline_records_without_running
 );
+
+async fn wait_until_current_returns_once_migrated<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),
+        ("V2__b.sql", "CREATE TABLE b (id INTEGER);"),
+    ]);
+    let migrator = files.migrator();
+    // Nothing applied: it times out, naming what is pending, and writes nothing.
+    let error = migrator
+        .wait_until_current(&db.pool, Duration::from_millis(300))
+        .poll_every(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    let Error::NotCurrent { pending, waited } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(pending, &["V1__a.sql", "V2__b.sql"]);
+    assert!(*waited >= Duration::from_millis(300));
+    assert!(
+        error
+            .to_string()
+            .contains("2 migrations pending (V1__a.sql, V2__b.sql)"),
+        "{error}"
+    );
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "a wait writes nothing"
+    );
+
+    // A replica waits while the migration job runs, and goes on when it is done.
+    let replica = async {
+        migrator
+            .wait_until_current(&db.pool, Duration::from_secs(60))
+            .poll_every(Duration::from_millis(100))
+            .await
+    };
+    let job = async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        migrator.upgrade(&db.pool).count(1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        migrator.run(&db.pool).await.unwrap();
+    };
+    let (waited, ()) = tokio::join!(replica, job);
+    let waited = waited.unwrap();
+    assert!(waited >= Duration::from_millis(1200), "{waited:?}");
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+    // Current: at once.
+    let waited = migrator
+        .wait_until_current(&db.pool, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(waited < Duration::from_secs(5));
+}
+database_test!(
+    wait_until_current_returns_once_migrated,
+    wait_until_current_returns_once_migrated
+);

@@ -156,6 +156,7 @@ pub async fn run(
         Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
         Command::Rollback(args) => migrate::rollback(&context, &args).await,
         Command::Baseline(args) => migrate::baseline(&context, &args).await,
+        Command::Wait(args) => report::wait(&context, &args).await,
         Command::Status => report::status(&context).await,
         Command::History => report::history(&context).await,
         Command::Current => report::current(&context).await,

@@ -200,6 +200,50 @@ pub async fn current(context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `jetbase wait`: until the database holds every migration, or the timeout. `{"current": bool,
+/// "pending": [files], "waited_ms"}` with `--json`.
+pub async fn wait(context: &Context, args: &crate::cli::WaitArgs) -> Result<(), CliError> {
+    let seconds = |value: f64, flag: &str| {
+        std::time::Duration::try_from_secs_f64(value).map_err(|_| {
+            CliError::usage(format!(
+                "{flag} is {value}: expected a number of seconds, 0 or more"
+            ))
+        })
+    };
+    let timeout = seconds(args.timeout, "--timeout")?;
+    let interval = match args.interval {
+        Some(value) => seconds(value, "--interval")?,
+        None => context.settings.wait_interval,
+    };
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::ReadOnly).await?;
+    let result = migrator
+        .wait_until_current(&pool, timeout)
+        .poll_every(interval)
+        .await;
+    pool.close().await;
+    let (pending, waited) = match &result {
+        Ok(waited) => (Vec::new(), *waited),
+        Err(jetbase::Error::NotCurrent { pending, waited }) => (pending.clone(), *waited),
+        Err(_) => (Vec::new(), std::time::Duration::ZERO),
+    };
+    if context.json && matches!(result, Ok(_) | Err(jetbase::Error::NotCurrent { .. })) {
+        output::print_json(&json!({
+            "current": result.is_ok(),
+            "pending": pending,
+            "waited_ms": u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        }))?;
+    }
+    result?;
+    if !context.json {
+        println!(
+            "The database is current (waited {}).",
+            output::millis(waited)
+        );
+    }
+    Ok(())
+}
+
 /// The applied versioned row with the highest version (a failed row does not count).
 fn latest_version(rows: &[AppliedMigration]) -> Option<&AppliedMigration> {
     rows.iter()
