@@ -431,7 +431,7 @@ fn optional_retries(found: Option<Found>) -> Result<Option<u32>, CliError> {
     }
 }
 
-fn seconds_value(seconds: f64, origin: &str) -> Result<Duration, CliError> {
+pub fn seconds_value(seconds: f64, origin: &str) -> Result<Duration, CliError> {
     Duration::try_from_secs_f64(seconds).map_err(|_| {
         CliError::usage(format!(
             "{origin} is {seconds}: expected a number of seconds, 0 or more"

@@ -38,25 +38,11 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
             lint_before_upgrade(context, &migrator, &pending, pool.dialect(), lint)?;
         }
     }
-    let settings = &context.settings;
-    let mut upgrade = migrator
-        .upgrade(&pool)
+    let result = configured_upgrade(&migrator, &pool, args, context)
         .dry_run(args.selection.dry_run)
-        .skip_validation(args.skip_validation || settings.skip_validation)
-        .skip_checksum_validation(
-            args.skip_checksum_validation || settings.skip_checksum_validation,
-        )
-        .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
-        .out_of_order(args.out_of_order || settings.out_of_order)
         .on_progress(progress_reporter(context, "upgrade"))
-        .on_retry(retry_reporter(context));
-    if let Some(count) = args.selection.count {
-        upgrade = upgrade.count(count);
-    }
-    if let Some(version) = &args.selection.to_version {
-        upgrade = upgrade.to_version(version.clone());
-    }
-    let result = upgrade.await;
+        .on_retry(retry_reporter(context))
+        .await;
     finish_progress(context);
     let report = result?;
     warn_empty_upgrades(&report);
@@ -73,22 +59,7 @@ async fn planned(
     args: &UpgradeArgs,
     context: &Context,
 ) -> Option<Vec<String>> {
-    let settings = &context.settings;
-    let mut dry_run = migrator
-        .upgrade(pool)
-        .dry_run(true)
-        .skip_validation(args.skip_validation || settings.skip_validation)
-        .skip_checksum_validation(
-            args.skip_checksum_validation || settings.skip_checksum_validation,
-        )
-        .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
-        .out_of_order(args.out_of_order || settings.out_of_order);
-    if let Some(count) = args.selection.count {
-        dry_run = dry_run.count(count);
-    }
-    if let Some(version) = &args.selection.to_version {
-        dry_run = dry_run.to_version(version.clone());
-    }
+    let dry_run = configured_upgrade(migrator, pool, args, context).dry_run(true);
     let report = dry_run.await.ok()?;
     Some(
         report
@@ -97,6 +68,31 @@ async fn planned(
             .map(|entry| entry.filename)
             .collect(),
     )
+}
+
+/// The upgrade `args` and the settings ask for: its selection and validation switches.
+fn configured_upgrade<'a>(
+    migrator: &'a jetbase::Migrator,
+    pool: &'a jetbase::AnyPool,
+    args: &UpgradeArgs,
+    context: &Context,
+) -> jetbase::Upgrade<'a, jetbase::AnyPool> {
+    let settings = &context.settings;
+    let mut upgrade = migrator
+        .upgrade(pool)
+        .skip_validation(args.skip_validation || settings.skip_validation)
+        .skip_checksum_validation(
+            args.skip_checksum_validation || settings.skip_checksum_validation,
+        )
+        .skip_file_validation(args.skip_file_validation || settings.skip_file_validation)
+        .out_of_order(args.out_of_order || settings.out_of_order);
+    if let Some(count) = args.selection.count {
+        upgrade = upgrade.count(count);
+    }
+    if let Some(version) = &args.selection.to_version {
+        upgrade = upgrade.to_version(version.clone());
+    }
+    upgrade
 }
 
 /// Lints the pending files and prints what it finds on stderr; with `--lint=deny`, an error

@@ -203,13 +203,7 @@ pub async fn current(context: &Context) -> Result<(), CliError> {
 /// `jetbase wait`: until the database holds every migration, or the timeout. `{"current": bool,
 /// "pending": [files], "waited_ms"}` with `--json`.
 pub async fn wait(context: &Context, args: &crate::cli::WaitArgs) -> Result<(), CliError> {
-    let seconds = |value: f64, flag: &str| {
-        std::time::Duration::try_from_secs_f64(value).map_err(|_| {
-            CliError::usage(format!(
-                "{flag} is {value}: expected a number of seconds, 0 or more"
-            ))
-        })
-    };
+    let seconds = crate::settings::seconds_value;
     let timeout = seconds(args.timeout, "--timeout")?;
     let interval = match args.interval {
         Some(value) => seconds(value, "--interval")?,
