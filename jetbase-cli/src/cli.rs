@@ -146,6 +146,11 @@ pub struct UpgradeArgs {
     /// Allow pending versions below the latest applied one.
     #[arg(long)]
     pub out_of_order: bool,
+    /// Run the pending migrations and undo them, and report each one's time, the table locks
+    /// it takes (PostgreSQL) and the first failure: PostgreSQL in one transaction rolled back,
+    /// SQLite on a copy of the file. Nothing of it remains.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub rehearse: bool,
     /// Lint the pending migrations first: `warn` prints what it finds (the default, or the
     /// `lint` setting), `deny` refuses to run when it finds an error (for CI), `off` skips it.
     #[arg(long, value_enum, value_name = "MODE")]

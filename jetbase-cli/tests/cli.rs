@@ -273,6 +273,64 @@ database_test!(
     not_on_warehouses = "no table locks to wait for"
 );
 
+/// `upgrade --rehearse`: the table (with PostgreSQL's locks) or JSON, exit 1 naming the failed
+/// file and line, and nothing left behind; refused where DDL cannot be undone.
+async fn upgrade_rehearse_reports_and_leaves_nothing<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    project.write(
+        "V2__add_note.sql",
+        "ALTER TABLE items ADD COLUMN note VARCHAR(20);\n-- rollback\nALTER TABLE items DROP COLUMN note;\n",
+    );
+    project.write(
+        "V3__broken.sql",
+        "INSERT INTO items (id) VALUES (7);\nINSERT INTO no_such_table (id) VALUES (1);\n",
+    );
+    let failed = project
+        .run(&["upgrade", "--rehearse", "--lint=off"])
+        .fails_with(1);
+    if db.dialect == common::Dialect::MySql {
+        assert!(
+            failed.stderr.contains("rehearsal refused") && failed.stderr.contains("cannot undo"),
+            "{failed:#?}"
+        );
+    } else {
+        assert!(
+            failed
+                .stderr
+                .contains("rehearsal: `V3__broken.sql` failed at line 2"),
+            "{failed:#?}"
+        );
+        assert!(failed.stdout.contains("V2__add_note.sql"), "{failed:#?}");
+        assert!(failed.stdout.contains("nothing of them remains"), "{failed:#?}");
+        let rehearsed = project
+            .run(&["--json", "upgrade", "--rehearse", "--to-version", "2", "--lint=off"])
+            .ok()
+            .json();
+        let rehearsal = &rehearsed["rehearsal"];
+        assert_eq!(rehearsal["succeeded"], true);
+        assert_eq!(rehearsal["migrations"][0]["filename"], "V2__add_note.sql");
+        let locks = &rehearsal["migrations"][0]["locks"];
+        if db.dialect == common::Dialect::Postgres {
+            assert_eq!(
+                locks,
+                &serde_json::json!([{"table": "public.items", "mode": "AccessExclusiveLock"}])
+            );
+        } else {
+            assert_eq!(locks, &serde_json::json!([]));
+        }
+    }
+    assert_eq!(db.applied_versions().await, ["1"]);
+    assert!(db.pool.try_exec("SELECT note FROM items").await.is_err());
+    project.run(&["upgrade", "--rehearse", "--dry-run"]).fails_with(2);
+}
+database_test!(
+    upgrade_rehearse_reports_and_leaves_nothing,
+    upgrade_rehearse_reports_and_leaves_nothing,
+    not_on_warehouses = "refused there as on MySQL (the library's test covers it)"
+);
+
 fn sqlite_project() -> Project {
     Project::new("sqlite://app.db")
 }

@@ -131,6 +131,12 @@ pub enum Error {
         /// Why, and what to do.
         message: String,
     },
+    /// A rehearsal (`Upgrade::rehearse`) cannot run here; nothing was run.
+    #[error("rehearsal refused: {message}")]
+    RehearsalRefused {
+        /// Why, and what to do.
+        message: String,
+    },
     /// A setting with a value jetbase cannot use.
     #[error("invalid {setting}: {message}")]
     InvalidSetting {

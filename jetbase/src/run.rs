@@ -30,10 +30,10 @@ pub struct Progress<'m> {
     pub filename: &'m str,
 }
 
-type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
-type RetryFn<'a> = Box<dyn Fn(Retry<'_>) + Send + Sync + 'a>;
+pub(crate) type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
+pub(crate) type RetryFn<'a> = Box<dyn Fn(Retry<'_>) + Send + Sync + 'a>;
 
-fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize, filename: &str) {
+pub(crate) fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize, filename: &str) {
     if let Some(callback) = callback {
         callback(Progress {
             done,
@@ -99,12 +99,12 @@ impl Migrator {
 /// [`Error::InvalidVersion`] or [`Error::Database`].
 #[must_use = "an upgrade does nothing until it is awaited"]
 pub struct Upgrade<'a, D: Database> {
-    migrator: &'a Migrator,
-    database: &'a D,
-    options: UpgradeOptions,
-    to_version: Option<String>,
+    pub(crate) migrator: &'a Migrator,
+    pub(crate) database: &'a D,
+    pub(crate) options: UpgradeOptions,
+    pub(crate) to_version: Option<String>,
     dry_run: bool,
-    progress: Option<ProgressFn<'a>>,
+    pub(crate) progress: Option<ProgressFn<'a>>,
     retry: Option<RetryFn<'a>>,
 }
 
@@ -204,7 +204,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
     }
 
     /// The migrations to apply on `history`, each with its history write.
-    fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
+    pub(crate) fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
         let local = self.migrator.migrations();
         let steps = jetbase_core::plan_upgrade(local, history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
@@ -349,7 +349,7 @@ impl<'a, D: Database> IntoFuture for Rollback<'a, D> {
 }
 
 /// A migration of a run, with its history write.
-type Planned<'m> = (&'m Migration, RowWrite<'m>);
+pub(crate) type Planned<'m> = (&'m Migration, RowWrite<'m>);
 
 /// The skeleton upgrade and rollback share: plan on the history read → (nothing to do, or a
 /// dry run: done) → lock → read again and re-plan (another process may have run while this one
@@ -452,7 +452,7 @@ impl LockedRun<'_, '_> {
 }
 
 /// The connection the migrations of one run are applied on, one after the other.
-async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
+pub(crate) async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
     database
         .session()
         .await
@@ -481,14 +481,14 @@ async fn commit_run<D: Database>(
     result
 }
 
-fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error> {
+pub(crate) fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error> {
     text.map(Version::parse)
         .transpose()
         .map_err(|source| Error::InvalidVersion { source })
 }
 
 /// The statements of the section `direction` runs: upgrade or rollback.
-fn split(
+pub(crate) fn split(
     migration: &Migration,
     dialect: Dialect,
     direction: Direction,
@@ -526,22 +526,22 @@ fn dry_run_report<'m>(
 }
 
 /// One migration of a run: its statements, its history write, its limits.
-struct OneMigration<'a, 'p> {
-    migration: &'a Migration,
-    statements: &'a [Statement<'a>],
-    row: RowWrite<'a>,
-    direction: Direction,
-    tables: &'a Tables,
+pub(crate) struct OneMigration<'a, 'p> {
+    pub(crate) migration: &'a Migration,
+    pub(crate) statements: &'a [Statement<'a>],
+    pub(crate) row: RowWrite<'a>,
+    pub(crate) direction: Direction,
+    pub(crate) tables: &'a Tables,
     /// The file's limits, the migrator's defaults filling in.
-    limits: RunLimits,
-    retry: Option<&'a RetryFn<'p>>,
+    pub(crate) limits: RunLimits,
+    pub(crate) retry: Option<&'a RetryFn<'p>>,
 }
 
 impl OneMigration<'_, '_> {
     /// Runs the statements with the history write, again after a pause while it fails for a
     /// lock it could not get in time and has retries left; turns a failure into an error that
     /// names the file, line and statement, and says what the failure left behind.
-    async fn run<D: Database>(
+    pub(crate) async fn run<D: Database>(
         self,
         database: &D,
         session: &mut D::Session,

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::{Files, Query, TestDb};
-use jetbase::{Error, PlanError, State};
+use jetbase::{Dialect, Error, PlanError, State};
 
 fn two_versions() -> Files {
     Files::new(&[
@@ -304,4 +304,117 @@ async fn wait_until_current_returns_once_migrated<P: Query>(db: &TestDb<P>) {
 database_test!(
     wait_until_current_returns_once_migrated,
     wait_until_current_returns_once_migrated
+);
+
+/// What a rehearsal must leave as it found it: the history, the lock row and the schema.
+async fn snapshot<P: Query>(db: &TestDb<P>, migrator: &jetbase::Migrator) -> String {
+    let status = migrator.status(&db.pool).await.unwrap();
+    let lock = migrator.lock_status(&db.pool).await.unwrap();
+    let schema = if db.pool.capabilities().transactional_ddl || db.dialect == Dialect::MySql {
+        format!("{:?}", jetbase::schema::introspect(&db.pool).await.unwrap())
+    } else {
+        String::new()
+    };
+    format!("{status:?}\n{lock:?}\n{schema}")
+}
+
+async fn rehearse_runs_the_migrations_and_leaves_nothing<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        (
+            "V1__create_items.sql",
+            "CREATE TABLE items (id INTEGER NOT NULL);\n-- rollback\nDROP TABLE items;",
+        ),
+        (
+            "V2__add_note.sql",
+            "ALTER TABLE items ADD COLUMN note VARCHAR(20);\n\
+             CREATE INDEX ix_items_note ON items (note);\n\
+             -- rollback\nDROP INDEX ix_items_note;\nALTER TABLE items DROP COLUMN note;",
+        ),
+        (
+            "V3__first_item.sql",
+            "INSERT INTO items (id, note) VALUES (1, 'one');\n-- rollback\nDELETE FROM items;",
+        ),
+        (
+            "V4__broken.sql",
+            "INSERT INTO items (id) VALUES (2);\n\nINSERT INTO no_such_table (id) VALUES (3);\n",
+        ),
+    ]);
+    let migrator = files.migrator();
+    migrator.upgrade(&db.pool).to_version("1").await.unwrap();
+    let before = snapshot(db, &migrator).await;
+
+    let result = migrator.upgrade(&db.pool).to_version("3").rehearse().await;
+    if !db.pool.capabilities().transactional_ddl {
+        let error = result.unwrap_err();
+        assert!(matches!(error, Error::RehearsalRefused { .. }), "{error}");
+        assert!(error.to_string().contains("cannot undo"), "{error}");
+        assert_eq!(snapshot(db, &migrator).await, before);
+        return;
+    }
+    let rehearsal = result.unwrap();
+    assert!(rehearsal.succeeded(), "{rehearsal:?}");
+    let ran: Vec<&str> = rehearsal
+        .migrations
+        .iter()
+        .map(|m| m.filename.as_str())
+        .collect();
+    assert_eq!(ran, ["V2__add_note.sql", "V3__first_item.sql"]);
+    assert_eq!(rehearsal.migrations[0].statements, 2);
+    assert_eq!(rehearsal.on_copy, db.dialect == Dialect::Sqlite);
+    let locks = |index: usize| -> Vec<String> {
+        rehearsal.migrations[index]
+            .locks
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    if db.dialect == Dialect::Postgres {
+        // ADD COLUMN takes the table whole; CREATE INDEX a share lock; the INSERT, run while
+        // those are held, still shows the mode it takes.
+        assert_eq!(
+            locks(0),
+            [
+                "AccessExclusiveLock on public.items",
+                "ShareLock on public.items"
+            ]
+        );
+        assert_eq!(locks(1), ["RowExclusiveLock on public.items"]);
+    } else {
+        assert!(locks(0).is_empty());
+    }
+    assert_eq!(snapshot(db, &migrator).await, before);
+
+    // The first failure ends it, with its file and line; still nothing remains.
+    let rehearsal = migrator.upgrade(&db.pool).rehearse().await.unwrap();
+    assert!(!rehearsal.succeeded());
+    assert_eq!(rehearsal.migrations.len(), 2);
+    let failure = rehearsal.failure.as_ref().unwrap();
+    assert_eq!(failure.filename, "V4__broken.sql");
+    assert_eq!(failure.line, 3);
+    assert!(failure.statement.contains("no_such_table"), "{failure:?}");
+    assert!(failure.message.contains("no_such_table"), "{failure:?}");
+    assert_eq!(snapshot(db, &migrator).await, before);
+    assert_eq!(db.applied_versions().await, ["1"]);
+
+    // A no-transaction migration cannot be rehearsed in a transaction: refused up front.
+    files.write(
+        "V5__concurrent.sql",
+        "-- jetbase: no-transaction\nINSERT INTO items (id) VALUES (5);\n",
+    );
+    let error = files
+        .migrator()
+        .upgrade(&db.pool)
+        .rehearse()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::RehearsalRefused { .. }), "{error}");
+    assert!(error.to_string().contains("V5__concurrent.sql"), "{error}");
+
+    // The rehearsed migrations then run for real, as rehearsed.
+    migrator.upgrade(&db.pool).to_version("3").await.unwrap();
+    assert_eq!(db.applied_versions().await, ["1", "2", "3"]);
+}
+database_test!(
+    rehearse_runs_the_migrations_and_leaves_nothing,
+    rehearse_runs_the_migrations_and_leaves_nothing
 );

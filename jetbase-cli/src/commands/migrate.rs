@@ -38,6 +38,15 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
             lint_before_upgrade(context, &migrator, &pending, pool.dialect(), lint)?;
         }
     }
+    if args.rehearse {
+        let result = configured_upgrade(&migrator, &pool, args, context)
+            .on_progress(progress_reporter(context, "rehearse"))
+            .rehearse()
+            .await;
+        finish_progress(context);
+        pool.close().await;
+        return super::rehearse::print(context, &result?);
+    }
     let result = configured_upgrade(&migrator, &pool, args, context)
         .dry_run(args.selection.dry_run)
         .on_progress(progress_reporter(context, "upgrade"))
@@ -294,7 +303,7 @@ fn print_report(
     Ok(())
 }
 
-fn plural(count: usize) -> &'static str {
+pub(super) fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 

@@ -18,6 +18,7 @@ mod lock;
 mod make_migrations;
 mod migrate;
 mod new;
+mod rehearse;
 mod report;
 mod validate;
 

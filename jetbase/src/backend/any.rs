@@ -12,7 +12,10 @@ use std::time::Duration;
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::tables::Tables;
-use super::{Database, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite};
+use super::{
+    Database, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite,
+    SandboxCopy, TableLock,
+};
 use crate::Error;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -345,6 +348,22 @@ trait ErasedDatabase: Send + Sync + 'static {
         &'a self,
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn sandbox_copy_erased(
+        &self,
+    ) -> BoxFuture<'_, Result<Option<SandboxCopy<AnyPool>>, DatabaseError>>;
+    fn begin_sandbox_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn discard_sandbox_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn held_locks_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<Vec<TableLock>, DatabaseError>>;
     fn read_schema_erased<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
@@ -465,6 +484,46 @@ impl<D: Database> ErasedDatabase for D {
         })
     }
 
+    fn sandbox_copy_erased(
+        &self,
+    ) -> BoxFuture<'_, Result<Option<SandboxCopy<AnyPool>>, DatabaseError>> {
+        Box::pin(async move {
+            let copy = self.sandbox_copy().await?;
+            Ok(copy.map(|copy| copy.map(AnyPool::new)))
+        })
+    }
+
+    fn begin_sandbox_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.begin_sandbox(session, tables).await
+        })
+    }
+
+    fn discard_sandbox_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.discard_sandbox(session).await
+        })
+    }
+
+    fn held_locks_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<Vec<TableLock>, DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.held_locks(session).await
+        })
+    }
+
     fn read_schema_erased<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
@@ -552,6 +611,32 @@ impl Database for AnyPool {
 
     async fn commit_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
         self.inner.commit_run_erased(session).await
+    }
+
+    async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {
+        self.inner.sandbox_copy_erased().await
+    }
+
+    async fn begin_sandbox<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        tables: &'a Tables,
+    ) -> Result<(), DatabaseError> {
+        self.inner.begin_sandbox_erased(session, tables).await
+    }
+
+    async fn discard_sandbox<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> Result<(), DatabaseError> {
+        self.inner.discard_sandbox_erased(session).await
+    }
+
+    async fn held_locks<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> Result<Vec<TableLock>, DatabaseError> {
+        self.inner.held_locks_erased(session).await
     }
 
     async fn read_schema<'a>(

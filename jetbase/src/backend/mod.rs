@@ -34,6 +34,7 @@ mod gather;
 mod http;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+pub(crate) mod sandbox;
 #[cfg(any(feature = "snowflake", feature = "databricks"))]
 mod row_first;
 pub(crate) mod snowflake;
@@ -116,6 +117,53 @@ impl From<DatabaseError> for JobFailure {
             statement: None,
             source,
         }
+    }
+}
+
+/// A lock a session holds on a table, as the database names it (PostgreSQL's `pg_locks`):
+/// what a rehearsal reports of each migration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub struct TableLock {
+    /// The table, qualified by its schema (`public.users`).
+    pub table: String,
+    /// The lock mode (`AccessExclusiveLock`).
+    pub mode: String,
+}
+
+impl std::fmt::Display for TableLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on {}", self.mode, self.table)
+    }
+}
+
+/// A throw-away copy of a database (SQLite: the file copied with `VACUUM INTO`), where a
+/// rehearsal runs instead of on the database itself; its files are deleted by
+/// [`SandboxCopy::discard`], or when it is dropped.
+pub struct SandboxCopy<D> {
+    pub(crate) database: D,
+    files: sandbox::TempFiles,
+}
+
+impl<D: Database> SandboxCopy<D> {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn new(database: D, files: sandbox::TempFiles) -> Self {
+        Self { database, files }
+    }
+
+    /// The same copy, its database wrapped (as `AnyPool` does).
+    #[cfg_attr(not(feature = "sqlx-0_9"), allow(dead_code))]
+    pub(crate) fn map<E>(self, wrap: impl FnOnce(D) -> E) -> SandboxCopy<E> {
+        SandboxCopy {
+            database: wrap(self.database),
+            files: self.files,
+        }
+    }
+
+    /// Closes the copy's connections and deletes its files.
+    pub(crate) async fn discard(self) {
+        self.database.close().await;
+        drop(self.files);
     }
 }
 
@@ -288,6 +336,53 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         &'a self,
         session: &'a mut Self::Session,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
+
+    /// A throw-away copy of the database for a rehearsal, where the database is a file
+    /// (SQLite); `None` where a rehearsal runs on the database itself, in a transaction
+    /// [`Database::discard_sandbox`] rolls back.
+    #[doc(hidden)]
+    fn sandbox_copy(
+        &self,
+    ) -> impl Future<Output = Result<Option<SandboxCopy<Self>>, DatabaseError>> + Send {
+        std::future::ready(Ok(None))
+    }
+
+    /// Opens a transaction on `session` in which each migration's job runs in a savepoint and
+    /// writes no history row, until [`Database::discard_sandbox`] rolls all of it back: a
+    /// rehearsal. Only where DDL is transactional (`Capabilities::transactional_ddl`).
+    #[doc(hidden)]
+    fn begin_sandbox<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+        _tables: &'a Tables,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        std::future::ready(Err(DatabaseError::new(
+            DatabaseErrorKind::Query,
+            format!(
+                "{} cannot run migrations in a transaction rolled back afterwards",
+                self.dialect()
+            ),
+        )))
+    }
+
+    /// Rolls back what the session did since [`Database::begin_sandbox`].
+    #[doc(hidden)]
+    fn discard_sandbox<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(()))
+    }
+
+    /// The table locks the session holds (PostgreSQL's `pg_locks` of its own backend); empty
+    /// where the database does not tell.
+    #[doc(hidden)]
+    fn held_locks<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<Vec<TableLock>, DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(Vec::new()))
+    }
 
     /// The tables, columns, keys and indexes (PostgreSQL: of `postgres_schema`, else of
     /// `current_schema()`), jetbase's own tables left out.

@@ -103,6 +103,12 @@ pub trait EngineSql: Sync {
     fn limits_sql(&self, _limits: &RunLimits, _in_transaction: bool) -> Option<LimitsSql> {
         None
     }
+
+    /// A query of the table locks the session holds, as rows of (qualified table, mode); `None`
+    /// where the database does not tell.
+    fn held_locks_sql(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A migration's timeouts as SQL (see [`EngineSql::limits_sql`]).

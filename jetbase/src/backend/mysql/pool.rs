@@ -22,6 +22,14 @@ mod introspect;
 #[path = "../sqlx/runner.rs"]
 mod runner;
 
+/// MySQL/MariaDB has no rehearsal (its DDL commits by itself).
+#[allow(clippy::unused_async)]
+async fn sandbox_copy(
+    _pool: &Pool,
+) -> Result<Option<crate::backend::SandboxCopy<Pool>>, sqlx::Error> {
+    Ok(None)
+}
+
 /// A named lock held on a connection that is not returned to the pool.
 pub struct Liveness {
     connection: Connection,

@@ -70,8 +70,22 @@ impl EngineSql for PostgresSql {
         )
     }
 
-    /// The history write as plain SQL, sent with the migration's last statement (and `COMMIT`)
-    /// in one round trip. `execution_ms` is measured by the server from the transaction's start.
+    /// The relation locks of the session's own backend, on tables and views outside the
+    /// system schemas (the catalogs' locks are every DDL's and say nothing).
+    fn held_locks_sql(&self) -> Option<&'static str> {
+        Some(
+            "SELECT n.nspname || '.' || c.relname, l.mode \
+             FROM pg_locks l \
+             JOIN pg_class c ON c.oid = l.relation \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_%' \
+             ORDER BY 1, 2",
+        )
+    }
+
     /// `lock_timeout` and `statement_timeout`, to the millisecond; a zero given explicitly is
     /// PostgreSQL's "no timeout" (over a role's or database's own setting).
     fn limits_sql(&self, limits: &RunLimits, in_transaction: bool) -> Option<LimitsSql> {

@@ -20,6 +20,14 @@ mod introspect;
 #[path = "../sqlx/runner.rs"]
 mod runner;
 
+/// A rehearsal runs on PostgreSQL itself, in a transaction rolled back at the end.
+#[allow(clippy::unused_async)]
+async fn sandbox_copy(
+    _pool: &Pool,
+) -> Result<Option<crate::backend::SandboxCopy<Pool>>, sqlx::Error> {
+    Ok(None)
+}
+
 /// An advisory lock held on a connection that is not returned to the pool.
 pub struct Liveness {
     connection: Connection,

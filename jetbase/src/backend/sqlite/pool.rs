@@ -10,7 +10,8 @@ use jetbase_core::{AppliedMigration, Dialect};
 use super::{sqlx, text};
 use crate::backend::sqlite::read_history_json;
 use crate::backend::tables::Tables;
-use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock};
+use crate::backend::sandbox::TempFiles;
+use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock, SandboxCopy};
 
 type Db = sqlx::Sqlite;
 type Pool = sqlx::SqlitePool;
@@ -24,6 +25,29 @@ const RUN_IN_ONE_TRANSACTION: bool = true;
 mod introspect;
 #[path = "../sqlx/runner.rs"]
 mod runner;
+
+/// A copy of the database in a temporary file (`VACUUM INTO`: a consistent snapshot, taken
+/// without blocking writers for long), opened with the pool's own options: a rehearsal runs
+/// there, and the live file is not locked while it does.
+async fn sandbox_copy(pool: &Pool) -> Result<Option<SandboxCopy<Pool>>, sqlx::Error> {
+    let files = TempFiles::new("jetbase-rehearsal");
+    sqlx::query(text("VACUUM INTO ?"))
+        .bind(files.path().to_string_lossy().into_owned())
+        .execute(pool)
+        .await?;
+    let options = (*pool.connect_options())
+        .clone()
+        .filename(files.path())
+        .in_memory(false)
+        .shared_cache(false)
+        .read_only(false)
+        .create_if_missing(false);
+    let copy = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    Ok(Some(SandboxCopy::new(copy, files)))
+}
 
 /// Reads the history as one JSON value (see `read_history_json`).
 async fn read_history(

@@ -18,7 +18,7 @@ use super::{Connection, DIALECT, Db, Pool, sqlx, text};
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, batch};
 use crate::backend::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
-    engine_sql,
+    SandboxCopy, TableLock, engine_sql,
 };
 
 /// jetbase's error for a sqlx error of this database.
@@ -75,6 +75,9 @@ pub struct Session {
     dirty: bool,
     /// Inside the run's transaction: each migration is a savepoint within it.
     in_run: bool,
+    /// Inside a sandbox (a rehearsal): the run's transaction is never committed, and no
+    /// history row is written.
+    sandbox: bool,
 }
 
 impl Session {
@@ -90,6 +93,9 @@ impl Session {
     /// before it are committed, exactly as with a transaction each; a crash or a cancelled run
     /// rolls back the whole run's transaction, leaving history and schema in step.
     async fn begin_run(&mut self) -> Result<(), sqlx::Error> {
+        if self.sandbox {
+            return Ok(());
+        }
         self.dirty = true;
         execute_text(self.connection()?, "BEGIN").await?;
         self.in_run = true;
@@ -98,13 +104,54 @@ impl Session {
 
     /// Commits the run's transaction, if one is open.
     async fn commit_run(&mut self) -> Result<(), sqlx::Error> {
-        if !self.in_run {
+        if !self.in_run || self.sandbox {
             return Ok(());
         }
         execute_text(self.connection()?, "COMMIT").await?;
         self.in_run = false;
         self.dirty = false;
         Ok(())
+    }
+
+    /// Opens a transaction that [`Session::discard_sandbox`] rolls back whole; until then each
+    /// migration is a savepoint in it and writes no history row (see `Database::begin_sandbox`).
+    async fn begin_sandbox(&mut self, tables: &Tables) -> Result<(), sqlx::Error> {
+        let mut begin = String::from("BEGIN");
+        if let Some(set_path) = tables.set_local_search_path() {
+            begin.push_str(";\n");
+            begin.push_str(&set_path);
+        }
+        self.dirty = true;
+        execute_text(self.connection()?, &begin).await?;
+        self.in_run = true;
+        self.sandbox = true;
+        Ok(())
+    }
+
+    /// Rolls back everything since [`Session::begin_sandbox`].
+    async fn discard_sandbox(&mut self) -> Result<(), sqlx::Error> {
+        if !self.sandbox {
+            return Ok(());
+        }
+        execute_text(self.connection()?, "ROLLBACK").await?;
+        self.sandbox = false;
+        self.in_run = false;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// The table locks this session holds, where the database tells (PostgreSQL).
+    async fn held_locks(&mut self) -> Result<Vec<TableLock>, sqlx::Error> {
+        let Some(sql) = engine_sql(DIALECT).held_locks_sql() else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(text(sql))
+            .fetch_all(self.connection()?)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, mode)| TableLock { table, mode })
+            .collect())
     }
 }
 
@@ -432,6 +479,8 @@ async fn run_in_savepoint(
 ) -> Result<(), Failure> {
     let started = Instant::now();
     let limits = tables.limits_sql(&job.limits, false);
+    // A sandbox writes no history row: nothing of it is kept.
+    let write_history = !session.sandbox;
     let connection = session.connection()?;
     let mut begin = Cow::Borrowed("SAVEPOINT jetbase_migration");
     if let Some(limits) = &limits {
@@ -445,7 +494,7 @@ async fn run_in_savepoint(
             break;
         }
     }
-    if result.is_ok() {
+    if result.is_ok() && write_history {
         let ms = elapsed_ms(started);
         result = write_row(connection, tables, &job.row, Some(ms), true)
             .await
@@ -616,6 +665,7 @@ impl crate::backend::Database for Pool {
             connection: Some(connection),
             dirty: false,
             in_run: false,
+            sandbox: false,
         })
     }
 
@@ -687,6 +737,29 @@ impl crate::backend::Database for Pool {
 
     async fn commit_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
         session.commit_run().await.map_err(database_error)
+    }
+
+    async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {
+        super::sandbox_copy(self).await.map_err(database_error)
+    }
+
+    async fn begin_sandbox<'a>(
+        &'a self,
+        session: &'a mut Session,
+        tables: &'a Tables,
+    ) -> Result<(), DatabaseError> {
+        session.begin_sandbox(tables).await.map_err(database_error)
+    }
+
+    async fn discard_sandbox<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
+        session.discard_sandbox().await.map_err(database_error)
+    }
+
+    async fn held_locks<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> Result<Vec<TableLock>, DatabaseError> {
+        session.held_locks().await.map_err(database_error)
     }
 
     async fn read_schema<'a>(
