@@ -56,6 +56,9 @@ pub enum Command {
     /// Record every versioned migration up to VERSION as applied, without running it: for a
     /// database that already has that schema.
     Baseline(BaselineArgs),
+    /// Check that each pending migration's rollback undoes it (up, down, up, comparing the
+    /// schema), somewhere thrown away: exit 1 when one does not.
+    CheckRollback(CheckRollbackArgs),
     /// Show every migration: applied or pending, edited, missing or failed.
     Status,
     /// Show the history table, oldest first.
@@ -201,6 +204,16 @@ pub struct WaitArgs {
     /// Seconds between two checks (default: the `wait_interval` setting, else 1).
     #[arg(long, value_name = "SECONDS")]
     pub interval: Option<f64>,
+}
+
+/// `jetbase check-rollback`.
+#[derive(Debug, Args)]
+pub struct CheckRollbackArgs {
+    /// A database that does not exist yet, which jetbase creates, checks on and drops
+    /// (required on MySQL/MariaDB, whose DDL cannot be rolled back; elsewhere the check runs
+    /// in a transaction rolled back, or on a copy of the SQLite file).
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
 }
 
 /// `jetbase baseline`.

@@ -303,9 +303,19 @@ async fn upgrade_rehearse_reports_and_leaves_nothing<P: Query>(db: &TestDb<P>) {
             "{failed:#?}"
         );
         assert!(failed.stdout.contains("V2__add_note.sql"), "{failed:#?}");
-        assert!(failed.stdout.contains("nothing of them remains"), "{failed:#?}");
+        assert!(
+            failed.stdout.contains("nothing of them remains"),
+            "{failed:#?}"
+        );
         let rehearsed = project
-            .run(&["--json", "upgrade", "--rehearse", "--to-version", "2", "--lint=off"])
+            .run(&[
+                "--json",
+                "upgrade",
+                "--rehearse",
+                "--to-version",
+                "2",
+                "--lint=off",
+            ])
             .ok()
             .json();
         let rehearsal = &rehearsed["rehearsal"];
@@ -323,12 +333,114 @@ async fn upgrade_rehearse_reports_and_leaves_nothing<P: Query>(db: &TestDb<P>) {
     }
     assert_eq!(db.applied_versions().await, ["1"]);
     assert!(db.pool.try_exec("SELECT note FROM items").await.is_err());
-    project.run(&["upgrade", "--rehearse", "--dry-run"]).fails_with(2);
+    project
+        .run(&["upgrade", "--rehearse", "--dry-run"])
+        .fails_with(2);
 }
 database_test!(
     upgrade_rehearse_reports_and_leaves_nothing,
     upgrade_rehearse_reports_and_leaves_nothing,
     not_on_warehouses = "refused there as on MySQL (the library's test covers it)"
+);
+
+/// `check-rollback`: what each rollback forgets, exit 1; on MySQL/MariaDB on a scratch database
+/// created and dropped; exit 0 once the rollbacks are right. The database itself is unchanged.
+async fn check_rollback_reports_what_rollbacks_forget<P: Query>(db: &TestDb<P>) {
+    let project = Project::new(&cli_url(db));
+    project.write(
+        "V1__create_users.sql",
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(100));\n-- rollback\nDROP TABLE users;\n",
+    );
+    project.run(&["upgrade"]).ok();
+    project.write(
+        "V2__email_index.sql",
+        "CREATE INDEX ix_users_email ON users (email);\n-- rollback\nSELECT 1;\n",
+    );
+    project.write("V3__create_tags.sql", "CREATE TABLE tags (id INTEGER);\n");
+    let mut scratch_args: Vec<String> = Vec::new();
+    if db.dialect == common::Dialect::MySql {
+        let refused = project.run(&["check-rollback"]).fails_with(1);
+        assert!(refused.stderr.contains("--scratch-url"), "{refused:#?}");
+        let scratch = common::with_database(&db.url, &common::unique_name());
+        scratch_args = vec!["--scratch-url".to_owned(), scratch];
+    }
+    let mut args = vec!["--json", "check-rollback"];
+    args.extend(scratch_args.iter().map(String::as_str));
+    let failed = project.run(&args).fails_with(1);
+    let check: Value = serde_json::from_str(&failed.stdout).unwrap();
+    assert_eq!(check["passed"], false);
+    if db.dialect == common::Dialect::MySql {
+        // Nothing undoes a failed step on a scratch database: the check ends there.
+        assert!(
+            failed.stderr.contains(
+                "1 of 1 migration does not roll back cleanly, and 1 could not be checked"
+            ),
+            "{failed:#?}"
+        );
+        assert_eq!(
+            check["not_reached"],
+            serde_json::json!(["V3__create_tags.sql"])
+        );
+    } else {
+        assert!(
+            failed
+                .stderr
+                .contains("2 of 2 migrations do not roll back cleanly"),
+            "{failed:#?}"
+        );
+        assert_eq!(check["migrations"][1]["has_rollback_sql"], false);
+    }
+    let index = &check["migrations"][0];
+    assert_eq!(index["filename"], "V2__email_index.sql");
+    assert_eq!(
+        index["differences"],
+        serde_json::json!(["index ix_users_email on users (email) remains"])
+    );
+    assert_eq!(index["failure"]["step"], "upgrade again");
+    assert_eq!(db.applied_versions().await, ["1"]);
+    assert!(db.pool.try_exec("SELECT 1 FROM tags").await.is_err());
+    if let [_, scratch] = &scratch_args[..] {
+        let name = scratch
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap();
+        let left = db
+            .pool
+            .count(&format!(
+                "SELECT schema_name FROM information_schema.schemata WHERE schema_name = '{name}'"
+            ))
+            .await;
+        assert_eq!(left, 0, "the scratch database {name} was dropped");
+    }
+
+    let drop_index = if db.dialect == common::Dialect::MySql {
+        "DROP INDEX ix_users_email ON users"
+    } else {
+        "DROP INDEX ix_users_email"
+    };
+    project.write(
+        "V2__email_index.sql",
+        &format!("CREATE INDEX ix_users_email ON users (email);\n-- rollback\n{drop_index};\n"),
+    );
+    project.write(
+        "V3__create_tags.sql",
+        "CREATE TABLE tags (id INTEGER);\n-- rollback\nDROP TABLE tags;\n",
+    );
+    let mut args = vec!["check-rollback"];
+    args.extend(scratch_args.iter().map(String::as_str));
+    let passed = project.run(&args).ok();
+    assert!(
+        passed.stdout.contains("Every rollback restores the schema"),
+        "{passed:#?}"
+    );
+}
+database_test!(
+    check_rollback_reports_what_rollbacks_forget,
+    check_rollback_reports_what_rollbacks_forget,
+    not_on_warehouses = "no schema introspection there (the library's test covers the refusal)"
 );
 
 fn sqlite_project() -> Project {

@@ -131,9 +131,12 @@ pub enum Error {
         /// Why, and what to do.
         message: String,
     },
-    /// A rehearsal (`Upgrade::rehearse`) cannot run here; nothing was run.
-    #[error("rehearsal refused: {message}")]
-    RehearsalRefused {
+    /// A rehearsal (`Upgrade::rehearse`) or a rollback check (`Migrator::check_rollbacks`)
+    /// cannot run here; nothing was run.
+    #[error("{operation} refused: {message}")]
+    Refused {
+        /// `rehearsal` or `rollback check`.
+        operation: &'static str,
         /// Why, and what to do.
         message: String,
     },

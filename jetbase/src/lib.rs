@@ -32,6 +32,7 @@ mod baseline;
 ))]
 pub mod blocking;
 pub mod build;
+mod check_rollback;
 mod database_error;
 mod error;
 mod fast_path;
@@ -56,9 +57,15 @@ pub use backend::any::{AnyPool, SqliteAccess};
 pub use backend::clickhouse::pool::ClickHousePool;
 #[cfg(feature = "databricks")]
 pub use backend::databricks::pool::DatabricksPool;
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub use backend::scratch_database::ScratchDatabase;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
 pub use backend::{Database, DatabaseError, DatabaseErrorKind, TableLock};
+pub use check_rollback::{CheckRollbacks, CheckStep, CheckedMigration, RollbackCheck, StepFailure};
 pub use error::{Direction, Error, LockWait};
 pub use lease::LockLease;
 pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};

@@ -100,7 +100,7 @@ impl<D: Database> Upgrade<'_, D> {
     ///
     /// # Errors
     ///
-    /// [`Error::RehearsalRefused`] on a database whose DDL cannot be undone (MySQL/MariaDB,
+    /// [`Error::Refused`] on a database whose DDL cannot be undone (MySQL/MariaDB,
     /// Snowflake, ClickHouse, Databricks), or when a migration to rehearse is
     /// `-- jetbase: no-transaction` (it cannot run inside the rehearsal's transaction);
     /// [`Error::Validation`], [`Error::InvalidVersion`], [`Error::Split`] or
@@ -111,7 +111,8 @@ impl<D: Database> Upgrade<'_, D> {
         let database = self.database;
         let dialect = database.dialect();
         if !database.capabilities().transactional_ddl {
-            return Err(Error::RehearsalRefused {
+            return Err(Error::Refused {
+                operation: "rehearsal",
                 message: format!(
                     "{dialect} cannot undo what a migration did (its DDL is not transactional), \
                      so it cannot rehearse one; rehearse on a copy of the database instead"
@@ -122,7 +123,8 @@ impl<D: Database> Upgrade<'_, D> {
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let planned = self.plan(&history)?;
         if let Some((migration, _)) = planned.iter().find(|(m, _)| m.no_transaction()) {
-            return Err(Error::RehearsalRefused {
+            return Err(Error::Refused {
+                operation: "rehearsal",
                 message: format!(
                     "`{}` is `-- jetbase: no-transaction`: it cannot run inside the rehearsal's \
                      transaction; rehearse up to the migration before it (`--to-version`)",

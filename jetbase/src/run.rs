@@ -33,7 +33,12 @@ pub struct Progress<'m> {
 pub(crate) type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
 pub(crate) type RetryFn<'a> = Box<dyn Fn(Retry<'_>) + Send + Sync + 'a>;
 
-pub(crate) fn report_progress(callback: Option<&ProgressFn<'_>>, done: usize, total: usize, filename: &str) {
+pub(crate) fn report_progress(
+    callback: Option<&ProgressFn<'_>>,
+    done: usize,
+    total: usize,
+    filename: &str,
+) {
     if let Some(callback) = callback {
         callback(Progress {
             done,

@@ -10,8 +10,8 @@ mod common;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::{Files, Query, TestDb};
-use jetbase::{Dialect, Error, PlanError, State};
+use common::{Files, Query, TestDb, unique_name, with_database};
+use jetbase::{CheckStep, Dialect, Error, PlanError, State};
 
 fn two_versions() -> Files {
     Files::new(&[
@@ -346,7 +346,7 @@ async fn rehearse_runs_the_migrations_and_leaves_nothing<P: Query>(db: &TestDb<P
     let result = migrator.upgrade(&db.pool).to_version("3").rehearse().await;
     if !db.pool.capabilities().transactional_ddl {
         let error = result.unwrap_err();
-        assert!(matches!(error, Error::RehearsalRefused { .. }), "{error}");
+        assert!(matches!(error, Error::Refused { .. }), "{error}");
         assert!(error.to_string().contains("cannot undo"), "{error}");
         assert_eq!(snapshot(db, &migrator).await, before);
         return;
@@ -407,7 +407,7 @@ async fn rehearse_runs_the_migrations_and_leaves_nothing<P: Query>(db: &TestDb<P
         .rehearse()
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::RehearsalRefused { .. }), "{error}");
+    assert!(matches!(error, Error::Refused { .. }), "{error}");
     assert!(error.to_string().contains("V5__concurrent.sql"), "{error}");
 
     // The rehearsed migrations then run for real, as rehearsed.
@@ -417,4 +417,172 @@ async fn rehearse_runs_the_migrations_and_leaves_nothing<P: Query>(db: &TestDb<P
 database_test!(
     rehearse_runs_the_migrations_and_leaves_nothing,
     rehearse_runs_the_migrations_and_leaves_nothing
+);
+
+/// The rollback-check corpus: one rollback forgets an index, one a default, one file has no
+/// rollback, one is right, one fails.
+fn rollback_corpus() -> Files {
+    Files::new(&[
+        (
+            "V1__create_users.sql",
+            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(100), \
+             legacy VARCHAR(20) DEFAULT 'x');\n-- rollback\nDROP TABLE users;",
+        ),
+        (
+            "V2__drop_legacy.sql",
+            "ALTER TABLE users DROP COLUMN legacy;\n\
+             -- rollback\nALTER TABLE users ADD COLUMN legacy VARCHAR(20);",
+        ),
+        ("V3__create_tags.sql", "CREATE TABLE tags (id INTEGER);"),
+        (
+            "V4__create_notes.sql",
+            "CREATE TABLE notes (id INTEGER NOT NULL);\n-- rollback\nDROP TABLE notes;",
+        ),
+        (
+            "V5__create_labels.sql",
+            "CREATE TABLE labels (id INTEGER);\n-- rollback\n\nDROP TABLE no_such_table;",
+        ),
+        (
+            "V6__nickname_and_email_index.sql",
+            "ALTER TABLE users ADD COLUMN nickname VARCHAR(50);\n\
+             CREATE INDEX ix_users_email ON users (email);\n\
+             -- rollback\nALTER TABLE users DROP COLUMN nickname;",
+        ),
+    ])
+}
+
+async fn check_rollbacks_finds_what_a_rollback_forgets<P: Query>(db: &TestDb<P>) {
+    let files = rollback_corpus();
+    let migrator = files.migrator();
+    migrator.upgrade(&db.pool).to_version("1").await.unwrap();
+    let before = snapshot(db, &migrator).await;
+    let result = migrator.check_rollbacks(&db.pool).await;
+    let mut scratch = None;
+    let check = match db.dialect {
+        Dialect::Postgres | Dialect::Sqlite => result.unwrap(),
+        Dialect::MySql => {
+            let error = result.unwrap_err();
+            assert!(matches!(error, Error::Refused { .. }), "{error}");
+            assert!(error.to_string().contains("scratch database"), "{error}");
+            let name = unique_name();
+            db.pool.exec(&format!("CREATE DATABASE {name}")).await;
+            let pool = db.pool.new_pool(&with_database(&db.url, &name)).await;
+            let check = migrator
+                .check_rollbacks(&db.pool)
+                .on_scratch(&pool)
+                .await
+                .unwrap();
+            scratch = Some((name, pool));
+            check
+        }
+        _ => {
+            let error = result.unwrap_err();
+            assert!(
+                error.to_string().starts_with("rollback check refused"),
+                "{error}"
+            );
+            assert_eq!(snapshot(db, &migrator).await, before);
+            return;
+        }
+    };
+    assert!(!check.passed());
+    // The default the rollback forgot.
+    let default = &check.migrations[0];
+    assert_eq!(default.filename, "V2__drop_legacy.sql");
+    assert_eq!(default.differences.len(), 1, "{default:?}");
+    let difference = &default.differences[0];
+    assert!(
+        difference.starts_with("column users.legacy is ")
+            && difference.contains("no default, was ")
+            && difference.contains("default "),
+        "{difference}"
+    );
+    assert!(default.failure.is_none(), "{default:?}");
+    let no_rollback = &check.migrations[1];
+    assert_eq!(no_rollback.filename, "V3__create_tags.sql");
+    assert!(!no_rollback.has_rollback_sql && !no_rollback.restored());
+    let right = &check.migrations[2];
+    assert_eq!(right.filename, "V4__create_notes.sql");
+    assert!(right.restored(), "{right:?}");
+    let failing = &check.migrations[3];
+    assert_eq!(failing.filename, "V5__create_labels.sql");
+    let broken = failing.failure.as_ref().unwrap();
+    assert_eq!((broken.step, broken.line), (CheckStep::Rollback, 4));
+    assert!(broken.message.contains("no_such_table"), "{broken:?}");
+    if db.dialect == Dialect::MySql {
+        // On a scratch database nothing undoes a failed step: the check ends there.
+        assert_eq!(check.migrations.len(), 4, "{check:#?}");
+        assert_eq!(check.not_reached, ["V6__nickname_and_email_index.sql"]);
+    } else {
+        assert_eq!(check.migrations.len(), 5, "{check:#?}");
+        assert!(check.not_reached.is_empty());
+        // The index the rollback forgot remains, and so the upgrade cannot run again.
+        let index = &check.migrations[4];
+        assert_eq!(
+            index.differences,
+            ["index ix_users_email on users (email) remains"]
+        );
+        let again = index.failure.as_ref().unwrap();
+        assert_eq!((again.step, again.line), (CheckStep::UpgradeAgain, 2));
+        assert!(again.message.contains("ix_users_email"), "{again:?}");
+    }
+    // The database itself is as it was.
+    assert_eq!(snapshot(db, &migrator).await, before);
+    assert_eq!(db.applied_versions().await, ["1"]);
+
+    // A corrected corpus passes.
+    files.write(
+        "V6__nickname_and_email_index.sql",
+        "ALTER TABLE users ADD COLUMN nickname VARCHAR(50);\n\
+         CREATE INDEX ix_users_email ON users (email);\n\
+         -- rollback\nDROP INDEX ix_users_email{on_users};\nALTER TABLE users DROP COLUMN nickname;"
+            .replace(
+                "{on_users}",
+                if db.dialect == Dialect::MySql {
+                    " ON users"
+                } else {
+                    ""
+                },
+            )
+            .as_str(),
+    );
+    files.write(
+        "V2__drop_legacy.sql",
+        "ALTER TABLE users DROP COLUMN legacy;\n\
+         -- rollback\nALTER TABLE users ADD COLUMN legacy VARCHAR(20) DEFAULT 'x';",
+    );
+    files.write(
+        "V3__create_tags.sql",
+        "CREATE TABLE tags (id INTEGER);\n-- rollback\nDROP TABLE tags;",
+    );
+    files.remove("V5__create_labels.sql");
+    let fixed = files.migrator();
+    let check = match &scratch {
+        Some((name, pool)) => {
+            // A scratch database is left with what the check did: a new one.
+            let _ = name;
+            let again = unique_name();
+            db.pool.exec(&format!("CREATE DATABASE {again}")).await;
+            let fresh = pool.new_pool(&with_database(&db.url, &again)).await;
+            let check = fixed
+                .check_rollbacks(&db.pool)
+                .on_scratch(&fresh)
+                .await
+                .unwrap();
+            fresh.close().await;
+            db.pool.exec(&format!("DROP DATABASE {again}")).await;
+            check
+        }
+        None => fixed.check_rollbacks(&db.pool).await.unwrap(),
+    };
+    assert!(check.passed(), "{check:#?}");
+    assert_eq!(check.migrations.len(), 4);
+    if let Some((name, pool)) = scratch {
+        pool.close().await;
+        db.pool.exec(&format!("DROP DATABASE {name}")).await;
+    }
+}
+database_test!(
+    check_rollbacks_finds_what_a_rollback_forgets,
+    check_rollbacks_finds_what_a_rollback_forgets
 );

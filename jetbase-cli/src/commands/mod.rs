@@ -12,6 +12,7 @@ use crate::output::Style;
 use crate::project::Project;
 use crate::settings::{Settings, Sources};
 
+mod check_rollback;
 mod init;
 mod lint;
 mod lock;
@@ -157,6 +158,7 @@ pub async fn run(
         Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
         Command::Rollback(args) => migrate::rollback(&context, &args).await,
         Command::Baseline(args) => migrate::baseline(&context, &args).await,
+        Command::CheckRollback(args) => check_rollback::run(&context, &args).await,
         Command::Wait(args) => report::wait(&context, &args).await,
         Command::Status => report::status(&context).await,
         Command::History => report::history(&context).await,

@@ -14,7 +14,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 use super::tables::Tables;
 use super::{
     Database, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite,
-    SandboxCopy, TableLock,
+    SandboxCopy, SandboxMark, TableLock,
 };
 use crate::Error;
 
@@ -360,12 +360,22 @@ trait ErasedDatabase: Send + Sync + 'static {
         &'a self,
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn sandbox_mark_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        mark: SandboxMark,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn held_locks_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<Vec<TableLock>, DatabaseError>>;
     fn read_schema_erased<'a>(
         &'a self,
+        postgres_schema: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>>;
+    fn read_schema_in_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
         postgres_schema: Option<&'a str>,
     ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>>;
     fn close_erased(&self) -> BoxFuture<'_, ()>;
@@ -514,6 +524,17 @@ impl<D: Database> ErasedDatabase for D {
         })
     }
 
+    fn sandbox_mark_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        mark: SandboxMark,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.sandbox_mark(session, mark).await
+        })
+    }
+
     fn held_locks_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
@@ -529,6 +550,17 @@ impl<D: Database> ErasedDatabase for D {
         postgres_schema: Option<&'a str>,
     ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
         Box::pin(self.read_schema(postgres_schema))
+    }
+
+    fn read_schema_in_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        postgres_schema: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.read_schema_in(session, postgres_schema).await
+        })
     }
 
     fn close_erased(&self) -> BoxFuture<'_, ()> {
@@ -632,6 +664,14 @@ impl Database for AnyPool {
         self.inner.discard_sandbox_erased(session).await
     }
 
+    async fn sandbox_mark<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        mark: SandboxMark,
+    ) -> Result<(), DatabaseError> {
+        self.inner.sandbox_mark_erased(session, mark).await
+    }
+
     async fn held_locks<'a>(
         &'a self,
         session: &'a mut AnySession,
@@ -644,6 +684,16 @@ impl Database for AnyPool {
         postgres_schema: Option<&'a str>,
     ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
         self.inner.read_schema_erased(postgres_schema).await
+    }
+
+    async fn read_schema_in<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        postgres_schema: Option<&'a str>,
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
+        self.inner
+            .read_schema_in_erased(session, postgres_schema)
+            .await
     }
 
     async fn close(&self) -> () {

@@ -34,9 +34,14 @@ mod gather;
 mod http;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
-pub(crate) mod sandbox;
 #[cfg(any(feature = "snowflake", feature = "databricks"))]
 mod row_first;
+pub(crate) mod sandbox;
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub(crate) mod scratch_database;
 pub(crate) mod snowflake;
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlx-0_8")]
@@ -165,6 +170,17 @@ impl<D: Database> SandboxCopy<D> {
         self.database.close().await;
         drop(self.files);
     }
+}
+
+/// A place inside a sandbox to come back to (a savepoint of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxMark {
+    /// Marks the place.
+    Set,
+    /// Forgets it, keeping what was done since.
+    Release,
+    /// Undoes what was done since, and forgets it.
+    Restore,
 }
 
 /// What the fast path's query found.
@@ -374,6 +390,19 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         std::future::ready(Ok(()))
     }
 
+    /// Sets, releases or restores a place inside the sandbox (see [`SandboxMark`]).
+    #[doc(hidden)]
+    fn sandbox_mark<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+        _mark: SandboxMark,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        std::future::ready(Err(DatabaseError::new(
+            DatabaseErrorKind::Query,
+            format!("{} has no sandbox to mark a place in", self.dialect()),
+        )))
+    }
+
     /// The table locks the session holds (PostgreSQL's `pg_locks` of its own backend); empty
     /// where the database does not tell.
     #[doc(hidden)]
@@ -391,6 +420,18 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         &'a self,
         postgres_schema: Option<&'a str>,
     ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a;
+
+    /// The same as [`Database::read_schema`], on `session`: inside its sandbox, what the
+    /// migrations run there made. Where the database has no sandbox, its schema as any session
+    /// sees it.
+    #[doc(hidden)]
+    fn read_schema_in<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+        postgres_schema: Option<&'a str>,
+    ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a {
+        self.read_schema(postgres_schema)
+    }
 
     /// Closes the pool's connections.
     #[doc(hidden)]

@@ -1,12 +1,12 @@
 //! MySQL's and MariaDB's `information_schema`: three queries for the whole database.
 
-use super::{Pool, sqlx};
+use super::{Connection, sqlx};
 use crate::backend::gather::Gather;
 use jetbase_core::schema::ForeignKey;
 use jetbase_core::schema::{OnDelete, Schema};
 
 pub(super) async fn read_schema(
-    pool: &Pool,
+    connection: &mut Connection,
     _postgres_schema: Option<&str>,
 ) -> Result<Schema, sqlx::Error> {
     let mut gather = Gather::default();
@@ -19,7 +19,7 @@ pub(super) async fn read_schema(
                  WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
                  ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, sql_type, nullable, default) in columns {
         gather.column(&table, name, sql_type, nullable == "YES", default);
@@ -35,7 +35,7 @@ pub(super) async fn read_schema(
                  WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                  ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, column, target, referenced, rule) in keys {
         let Some(table) = gather.existing(&table) else {
@@ -59,7 +59,7 @@ pub(super) async fn read_schema(
                  FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
                  ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, non_unique, column) in indexes {
         let Some(found) = gather.existing(&table) else {

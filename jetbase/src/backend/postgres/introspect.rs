@@ -1,7 +1,7 @@
 //! PostgreSQL's catalogs: `pg_class`, `pg_attribute`, `pg_index`, `pg_constraint`; four queries
 //! for the whole schema, whatever its size.
 
-use super::{Pool, sqlx, text};
+use super::{Connection, sqlx, text};
 use crate::backend::gather::Gather;
 use jetbase_core::schema::ForeignKey;
 use jetbase_core::schema::{Index, OnDelete, Schema};
@@ -20,7 +20,7 @@ fn names(keys: &str, relation: &str) -> String {
 }
 
 pub(super) async fn read_schema(
-    pool: &Pool,
+    connection: &mut Connection,
     postgres_schema: Option<&str>,
 ) -> Result<Schema, sqlx::Error> {
     let mut gather = Gather::default();
@@ -35,7 +35,7 @@ pub(super) async fn read_schema(
                  ORDER BY t.relname, a.attnum"
         )))
         .bind(postgres_schema)
-        .fetch_all(pool)
+        .fetch_all(&mut *connection)
         .await?;
     for (table, name, sql_type, not_null, default) in columns {
         gather.column(&table, name, sql_type, !not_null, default);
@@ -50,7 +50,7 @@ pub(super) async fn read_schema(
         names("x.indkey::int2[]", "x.indrelid")
     )))
     .bind(postgres_schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, unique, primary, columns) in indexes {
         let Some(table) = gather.existing(&table) else {
@@ -77,7 +77,7 @@ pub(super) async fn read_schema(
         names("c.confkey", "c.confrelid")
     )))
     .bind(postgres_schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, target, action, columns, references) in keys {
         let Some(table) = gather.existing(&table) else {

@@ -1,7 +1,7 @@
 //! SQLite's pragmas, as table-valued functions joined to `sqlite_master`: three queries for the
 //! whole schema.
 
-use super::{Pool, sqlx, text};
+use super::{Connection, sqlx, text};
 use crate::backend::gather::Gather;
 use jetbase_core::schema::{ForeignKey, generated_name};
 use jetbase_core::schema::{OnDelete, REBUILD_PREFIX, Schema};
@@ -13,7 +13,7 @@ type KeyRow = (String, i64, String, String, Option<String>, String);
 const USER_TABLE: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
 pub(super) async fn read_schema(
-    pool: &Pool,
+    connection: &mut Connection,
     _postgres_schema: Option<&str>,
 ) -> Result<Schema, sqlx::Error> {
     let mut gather = Gather::default();
@@ -23,7 +23,7 @@ pub(super) async fn read_schema(
                      FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                      WHERE {USER_TABLE} ORDER BY m.name, p.cid"
         )))
-        .fetch_all(pool)
+        .fetch_all(&mut *connection)
         .await?;
     let mut keys_of: Vec<(String, i64, String)> = Vec::new();
     for (table, name, sql_type, not_null, default, key) in columns {
@@ -49,7 +49,7 @@ pub(super) async fn read_schema(
                  WHERE {USER_TABLE} AND l.origin <> 'pk' AND l.partial = 0 \
                  ORDER BY m.name, l.name, i.seqno"
     )))
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     for (table, name, unique, column) in indexes {
         gather.index_column(&table, name, unique, column);
@@ -59,7 +59,7 @@ pub(super) async fn read_schema(
                      FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
                      WHERE {USER_TABLE} ORDER BY m.name, f.id, f.seq"
     )))
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     gather_keys(&mut gather, keys);
     Ok(gather.finish())

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{sqlx, text};
+use crate::backend::sandbox::TempFiles;
 use crate::backend::sqlite::read_history_json;
 use crate::backend::tables::Tables;
-use crate::backend::sandbox::TempFiles;
 use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock, SandboxCopy};
 
 type Db = sqlx::Sqlite;

@@ -18,7 +18,7 @@ use super::{Connection, DIALECT, Db, Pool, sqlx, text};
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, batch};
 use crate::backend::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
-    SandboxCopy, TableLock, engine_sql,
+    SandboxCopy, SandboxMark, TableLock, engine_sql,
 };
 
 /// jetbase's error for a sqlx error of this database.
@@ -138,6 +138,18 @@ impl Session {
         self.in_run = false;
         self.dirty = false;
         Ok(())
+    }
+
+    /// Sets, releases or restores a savepoint of the sandbox's own.
+    async fn sandbox_mark(&mut self, mark: SandboxMark) -> Result<(), sqlx::Error> {
+        let sql = match mark {
+            SandboxMark::Set => "SAVEPOINT jetbase_sandbox_mark",
+            SandboxMark::Release => "RELEASE jetbase_sandbox_mark",
+            SandboxMark::Restore => {
+                "ROLLBACK TO jetbase_sandbox_mark;\nRELEASE jetbase_sandbox_mark"
+            }
+        };
+        execute_text(self.connection()?, sql).await
     }
 
     /// The table locks this session holds, where the database tells (PostgreSQL).
@@ -755,6 +767,14 @@ impl crate::backend::Database for Pool {
         session.discard_sandbox().await.map_err(database_error)
     }
 
+    async fn sandbox_mark<'a>(
+        &'a self,
+        session: &'a mut Session,
+        mark: SandboxMark,
+    ) -> Result<(), DatabaseError> {
+        session.sandbox_mark(mark).await.map_err(database_error)
+    }
+
     async fn held_locks<'a>(
         &'a self,
         session: &'a mut Session,
@@ -766,7 +786,19 @@ impl crate::backend::Database for Pool {
         &'a self,
         postgres_schema: Option<&'a str>,
     ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        super::introspect::read_schema(self, postgres_schema)
+        let mut connection = self.acquire().await.map_err(database_error)?;
+        super::introspect::read_schema(&mut connection, postgres_schema)
+            .await
+            .map_err(database_error)
+    }
+
+    async fn read_schema_in<'a>(
+        &'a self,
+        session: &'a mut Session,
+        postgres_schema: Option<&'a str>,
+    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
+        let connection = session.connection().map_err(database_error)?;
+        super::introspect::read_schema(connection, postgres_schema)
             .await
             .map_err(database_error)
     }

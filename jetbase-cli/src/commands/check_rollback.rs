@@ -1,0 +1,144 @@
+//! `jetbase check-rollback`: the library's rollback check, on a scratch database when one is
+//! given; a table or JSON, exit 1 when a rollback does not restore the schema.
+
+use jetbase::{CheckedMigration, RollbackCheck, ScratchDatabase};
+use serde_json::json;
+
+use super::Context;
+use crate::cli::CheckRollbackArgs;
+use crate::database::Access;
+use crate::error::CliError;
+use crate::output::{self, Colour, Table};
+
+pub async fn run(context: &Context, args: &CheckRollbackArgs) -> Result<(), CliError> {
+    let migrator = context.migrator()?;
+    let pool = context.connect(Access::Write).await?;
+    let result = match &args.scratch_url {
+        Some(url) => {
+            let scratch = ScratchDatabase::create(url).await?;
+            let check = migrator
+                .check_rollbacks(&pool)
+                .on_scratch(scratch.pool())
+                .await;
+            let dropped = scratch.drop_database().await;
+            check.and_then(|check| dropped.map(|()| check))
+        }
+        None => migrator.check_rollbacks(&pool).await,
+    };
+    pool.close().await;
+    let check = result?;
+    if context.json {
+        output::print_json(&check_json(&check))?;
+    } else {
+        print_text(context, &check);
+    }
+    if check.passed() {
+        return Ok(());
+    }
+    let failing = check
+        .migrations
+        .iter()
+        .filter(|migration| !migration.restored())
+        .count();
+    Err(CliError::run(format!(
+        "check-rollback: {failing} of {} migration{} do{} not roll back cleanly{}",
+        check.migrations.len(),
+        if check.migrations.len() == 1 { "" } else { "s" },
+        if failing == 1 { "es" } else { "" },
+        if check.not_reached.is_empty() {
+            String::new()
+        } else {
+            format!(", and {} could not be checked", check.not_reached.len())
+        }
+    )))
+}
+
+/// What one migration's check found, in a word.
+fn verdict(migration: &CheckedMigration) -> (&'static str, Colour) {
+    if migration.restored() {
+        ("ok", Colour::Green)
+    } else if !migration.has_rollback_sql {
+        ("no rollback SQL", Colour::Yellow)
+    } else if migration.failure.is_some() {
+        ("FAILED", Colour::Red)
+    } else {
+        ("DIFFERS", Colour::Red)
+    }
+}
+
+/// The differences and the failure, one per line.
+fn details(migration: &CheckedMigration) -> Vec<String> {
+    let mut lines = migration.differences.clone();
+    if let Some(failure) = &migration.failure {
+        lines.push(format!(
+            "{} fails at line {}: {}",
+            failure.step.as_str(),
+            failure.line,
+            failure.message
+        ));
+    }
+    lines
+}
+
+fn print_text(context: &Context, check: &RollbackCheck) {
+    if check.migrations.is_empty() {
+        println!("Nothing pending: no rollback to check.");
+        return;
+    }
+    let mut table = Table::new(vec!["VERSION", "FILE", "ROLLBACK"]);
+    for migration in &check.migrations {
+        let (word, colour) = verdict(migration);
+        table.push(vec![
+            (
+                migration.version.clone().unwrap_or_else(|| "-".to_owned()),
+                None,
+            ),
+            (migration.filename.clone(), None),
+            (word.to_owned(), Some(colour)),
+        ]);
+    }
+    print!("{}", table.render(context.style));
+    for migration in &check.migrations {
+        let lines = details(migration);
+        if lines.is_empty() {
+            continue;
+        }
+        println!("{}:", migration.filename);
+        for line in lines {
+            println!("  - {line}");
+        }
+    }
+    if !check.not_reached.is_empty() {
+        println!("Not checked: {}", check.not_reached.join(", "));
+    }
+    if check.passed() {
+        println!(
+            "{}",
+            context.style.paint(
+                "Every rollback restores the schema; nothing of the check remains.",
+                Colour::Green
+            )
+        );
+    }
+}
+
+/// `{"passed", "migrations": [{"version", "filename", "has_rollback_sql", "restored",
+/// "differences": [..], "failure": {"step", "line", "message"} | null}], "not_reached": [..]}`.
+fn check_json(check: &RollbackCheck) -> serde_json::Value {
+    json!({
+        "passed": check.passed(),
+        "migrations": check.migrations.iter().map(|migration| json!({
+            "version": migration.version,
+            "filename": migration.filename,
+            "has_rollback_sql": migration.has_rollback_sql,
+            "restored": migration.restored(),
+            "differences": migration.differences,
+            "failure": migration.failure.as_ref().map(|failure| json!({
+                "step": failure.step.as_str(),
+                "line": failure.line,
+                "message": failure.message,
+            })),
+        })).collect::<Vec<_>>(),
+        "not_reached": check.not_reached,
+    })
+}

@@ -1,0 +1,268 @@
+//! [`ScratchDatabase`]: a database created for one check and dropped after it (the rollback
+//! check's `--scratch-url` on MySQL/MariaDB, where DDL cannot be rolled back).
+
+use std::time::Duration;
+
+use jetbase_core::Dialect;
+
+use super::DatabaseError;
+use super::any::AnyPool;
+use crate::Error;
+
+/// A database jetbase creates on a server, uses, and drops: named by a URL whose database does
+/// not exist yet (`mysql://user:pass@host/jetbase_scratch`). PostgreSQL and MySQL/MariaDB
+/// create it on the same server; a SQLite URL names a file that must not exist, deleted after.
+///
+/// ```no_run
+/// # async fn check(pool: jetbase::AnyPool) -> Result<(), jetbase::Error> {
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let scratch =
+///     jetbase::ScratchDatabase::create("mysql://root@127.0.0.1/jetbase_scratch").await?;
+/// let check = MIGRATOR.check_rollbacks(&pool).on_scratch(scratch.pool()).await;
+/// scratch.drop_database().await?;
+/// println!("passed: {}", check?.passed());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    pool: AnyPool,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    /// On a server: the URL to reach it without the database, and the database's name.
+    Server { admin_url: String, name: String },
+    /// A SQLite file.
+    File(std::path::PathBuf),
+}
+
+impl ScratchDatabase {
+    /// Creates the database `url` names, and connects to it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when the URL names no database, a name that is not a plain
+    /// identifier (letters, digits, `_`), or a SQLite file that exists; [`Error::UnsupportedUrl`]
+    /// for a warehouse; [`Error::Database`] when the server refuses (the database exists
+    /// already: give a name that does not).
+    pub async fn create(url: &str) -> Result<Self, Error> {
+        let dialect = crate::url::dialect_of(url).ok_or_else(|| Error::UnsupportedUrl {
+            url: crate::url::mask_password(url),
+        })?;
+        let invalid = |message: String| Error::InvalidSetting {
+            setting: "scratch URL".to_owned(),
+            message,
+        };
+        let place = match dialect {
+            Dialect::Postgres | Dialect::MySql => {
+                let (admin_url, name) = split_database(url, dialect).ok_or_else(|| {
+                    invalid(format!(
+                        "`{}` names no database of plain letters, digits and `_`: name the \
+                         scratch database jetbase creates and drops",
+                        crate::url::mask_password(url)
+                    ))
+                })?;
+                on_server(
+                    &admin_url,
+                    dialect,
+                    &format!("CREATE DATABASE {name}"),
+                    "creating the scratch database (it must not exist yet)",
+                )
+                .await?;
+                Place::Server { admin_url, name }
+            }
+            Dialect::Sqlite => {
+                let path = sqlite_path(url);
+                if path.exists() {
+                    return Err(invalid(format!(
+                        "the file `{}` exists: name a file that does not, which jetbase creates \
+                         and deletes",
+                        path.display()
+                    )));
+                }
+                Place::File(path)
+            }
+            Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {
+                return Err(Error::UnsupportedUrl {
+                    url: crate::url::mask_password(url),
+                });
+            }
+        };
+        let pool = match &place {
+            Place::File(path) => {
+                AnyPool::connect_sqlite(
+                    Some(path),
+                    crate::SqliteAccess::Create,
+                    Duration::from_secs(30),
+                )
+                .await?
+            }
+            Place::Server { .. } => AnyPool::connect(url).await?,
+        };
+        Ok(Self { pool, place })
+    }
+
+    /// The scratch database.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes its connections and drops it (deletes the SQLite file).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the server refuses to drop it.
+    pub async fn drop_database(self) -> Result<(), Error> {
+        self.pool.close().await;
+        match self.place {
+            Place::Server { admin_url, name } => {
+                on_server(
+                    &admin_url,
+                    self.pool.dialect(),
+                    &format!("DROP DATABASE {name}"),
+                    "dropping the scratch database",
+                )
+                .await
+            }
+            Place::File(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The URL of the server without the database (PostgreSQL: its `postgres` database), and the
+/// database's name, when it is a plain identifier.
+fn split_database(url: &str, dialect: Dialect) -> Option<(String, String)> {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://")? + 3;
+    let slash = authority_start + base[authority_start..].find('/')?;
+    let name = &base[slash + 1..];
+    let plain = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !plain {
+        return None;
+    }
+    let server_database = match dialect {
+        Dialect::Postgres => "postgres",
+        _ => "",
+    };
+    let mut admin = format!("{}/{server_database}", &base[..slash]);
+    if let Some(query) = query {
+        admin.push('?');
+        admin.push_str(query);
+    }
+    Some((admin, name.to_owned()))
+}
+
+/// The file a SQLite URL names (`sqlite://path`, `sqlite:path`, options dropped).
+fn sqlite_path(url: &str) -> std::path::PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    std::path::PathBuf::from(path)
+}
+
+/// Runs `sql` (creating or dropping a database) on a connection of its own to the server.
+async fn on_server(
+    admin_url: &str,
+    dialect: Dialect,
+    sql: &str,
+    action: &'static str,
+) -> Result<(), Error> {
+    let url = crate::url::sqlx_url(admin_url).ok_or_else(|| Error::UnsupportedUrl {
+        url: crate::url::mask_password(admin_url),
+    })?;
+    let failed = |source: sqlx::Error| Error::Database {
+        action,
+        source: DatabaseError::new(super::DatabaseErrorKind::Query, source),
+    };
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => {
+            use sqlx::Connection as _;
+            let mut connection = sqlx::PgConnection::connect(&url).await.map_err(failed)?;
+            sqlx::raw_sql(sql)
+                .execute(&mut connection)
+                .await
+                .map_err(failed)?;
+            let _ = connection.close().await;
+            Ok(())
+        }
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => {
+            use sqlx::Connection as _;
+            let mut connection = sqlx::MySqlConnection::connect(&url).await.map_err(failed)?;
+            sqlx::raw_sql(sql)
+                .execute(&mut connection)
+                .await
+                .map_err(failed)?;
+            let _ = connection.close().await;
+            Ok(())
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::UnsupportedUrl {
+            url: crate::url::mask_password(admin_url),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_url_and_the_name_are_split() {
+        assert_eq!(
+            split_database(
+                "mysql://root:pw@127.0.0.1:3306/scratch_1?ssl-mode=disabled",
+                Dialect::MySql
+            ),
+            Some((
+                "mysql://root:pw@127.0.0.1:3306/?ssl-mode=disabled".to_owned(),
+                "scratch_1".to_owned()
+            ))
+        );
+        assert_eq!(
+            split_database("postgres://u@localhost/check", Dialect::Postgres),
+            Some((
+                "postgres://u@localhost/postgres".to_owned(),
+                "check".to_owned()
+            ))
+        );
+        assert_eq!(
+            split_database("mysql://root@localhost", Dialect::MySql),
+            None
+        );
+        assert_eq!(
+            split_database("mysql://root@localhost/a-b", Dialect::MySql),
+            None
+        );
+        assert_eq!(
+            split_database("mysql://root@localhost/x;DROP", Dialect::MySql),
+            None
+        );
+    }
+
+    #[test]
+    fn a_sqlite_url_names_its_file() {
+        assert_eq!(
+            sqlite_path("sqlite://tmp/x.db?mode=rwc"),
+            std::path::PathBuf::from("tmp/x.db")
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), std::path::PathBuf::from("x.db"));
+    }
+}
