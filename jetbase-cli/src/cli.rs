@@ -59,6 +59,10 @@ pub enum Command {
     /// Check that each pending migration's rollback undoes it (up, down, up, comparing the
     /// schema), somewhere thrown away: exit 1 when one does not.
     CheckRollback(CheckRollbackArgs),
+    /// Move a project from sqlx, diesel or refinery: convert its migration files into
+    /// jetbase/migrations/ and record in jetbase's history what the tool's table says is
+    /// applied. The schema and the tool's table are left as they are.
+    Adopt(AdoptArgs),
     /// Show every migration: applied or pending, edited, missing or failed.
     Status,
     /// Show the history table, oldest first.
@@ -204,6 +208,25 @@ pub struct WaitArgs {
     /// Seconds between two checks (default: the `wait_interval` setting, else 1).
     #[arg(long, value_name = "SECONDS")]
     pub interval: Option<f64>,
+}
+
+/// `jetbase adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The tool the project used.
+    #[arg(value_enum)]
+    pub tool: AdoptTool,
+    /// The tool's migrations directory (default: `migrations` in the project root).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+}
+
+/// The tools `jetbase adopt` moves a project from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdoptTool {
+    Sqlx,
+    Diesel,
+    Refinery,
 }
 
 /// `jetbase check-rollback`.

@@ -443,6 +443,150 @@ database_test!(
     not_on_warehouses = "no schema introspection there (the library's test covers the refusal)"
 );
 
+/// Writes a diesel migration folder under `<root>/migrations`.
+fn diesel_folder(project: &Project, folder: &str, up: &str, down: &str, metadata: Option<&str>) {
+    let dir = project.root().join("migrations").join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("up.sql"), up).unwrap();
+    std::fs::write(dir.join("down.sql"), down).unwrap();
+    if let Some(metadata) = metadata {
+        std::fs::write(dir.join("metadata.toml"), metadata).unwrap();
+    }
+}
+
+/// `adopt diesel` on a database migrated by diesel's rules (each `up.sql` run, then a row in
+/// `__diesel_schema_migrations` whose version is the folder's digits, as diesel writes it):
+/// status shows those applied, upgrade runs only the rest, rollback runs the converted
+/// `down.sql`; a row whose folder is gone is refused with nothing written.
+async fn adopt_diesel_keeps_the_database_as_it_is<P: Query>(db: &TestDb<P>) {
+    let project = Project::empty(&cli_url(db));
+    diesel_folder(
+        &project,
+        "2024-01-01-000001_create_users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50));\n",
+        "DROP TABLE users;\n",
+        None,
+    );
+    diesel_folder(
+        &project,
+        "2024-01-02-000002_add_email",
+        "ALTER TABLE users ADD COLUMN email VARCHAR(100);\n",
+        "ALTER TABLE users DROP COLUMN email;\n",
+        None,
+    );
+    diesel_folder(
+        &project,
+        "2024-01-03-000003_create_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+        "DROP TABLE posts;\n",
+        Some("run_in_transaction = false\n"),
+    );
+    db.pool
+        .exec(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+             run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        )
+        .await;
+    for (version, up) in [
+        (
+            "20240101000001",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50))",
+        ),
+        (
+            "20240102000002",
+            "ALTER TABLE users ADD COLUMN email VARCHAR(100)",
+        ),
+    ] {
+        db.pool.exec(up).await;
+        db.pool
+            .exec(&format!(
+                "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
+            ))
+            .await;
+    }
+    // A row whose folder is gone: refused, nothing converted or recorded.
+    db.pool
+        .exec("INSERT INTO __diesel_schema_migrations (version) VALUES ('20231231000000')")
+        .await;
+    let refused = project.run(&["adopt", "diesel"]).fails_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("lists version 20231231000000 as applied, but no file has that version"),
+        "{refused:#?}"
+    );
+    assert!(!project.root().join("jetbase").exists());
+    db.pool
+        .exec("DELETE FROM __diesel_schema_migrations WHERE version = '20231231000000'")
+        .await;
+
+    let adopted = project.run(&["--json", "adopt", "diesel"]).ok().json();
+    assert_eq!(adopted["tool_table"], "__diesel_schema_migrations");
+    assert_eq!(
+        adopted["converted"][0],
+        serde_json::json!({
+            "source": "2024-01-01-000001_create_users/up.sql",
+            "filename": "V20240101000001__create_users.sql",
+        })
+    );
+    assert_eq!(
+        adopted["recorded"],
+        serde_json::json!([
+            "V20240101000001__create_users.sql",
+            "V20240102000002__add_email.sql"
+        ])
+    );
+    let posts = std::fs::read_to_string(
+        project
+            .migrations()
+            .join("V20240103000003__create_posts.sql"),
+    )
+    .unwrap();
+    assert!(
+        posts.starts_with("-- jetbase: no-transaction\n-- upgrade\n"),
+        "{posts}"
+    );
+    assert!(
+        posts.contains("\n-- rollback\nDROP TABLE posts;"),
+        "{posts}"
+    );
+
+    let status = project.run(&["--json", "status"]).ok().json();
+    let states: Vec<&str> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "applied", "pending"]);
+    project.run(&["upgrade", "--lint=off"]).ok();
+    assert_eq!(
+        db.applied_versions().await,
+        ["20240101000001", "20240102000002", "20240103000003"]
+    );
+    let again = project.run(&["upgrade"]).ok();
+    assert!(again.stdout.contains("up to date"), "{again:#?}");
+    // The converted down.sql runs.
+    project.run(&["rollback", "--count", "2"]).ok();
+    assert!(db.pool.try_exec("SELECT 1 FROM posts").await.is_err());
+    assert!(db.pool.try_exec("SELECT email FROM users").await.is_err());
+    // diesel's table is left as it was.
+    assert_eq!(
+        db.pool
+            .count("SELECT version FROM __diesel_schema_migrations")
+            .await,
+        2
+    );
+    // Adopting again is refused: the history is jetbase's now.
+    let twice = project.run(&["adopt", "diesel"]).fails_with(1);
+    assert!(twice.stderr.contains("under jetbase already"), "{twice:#?}");
+}
+database_test!(
+    adopt_diesel_keeps_the_database_as_it_is,
+    adopt_diesel_keeps_the_database_as_it_is,
+    not_on_warehouses = "diesel does not migrate them"
+);
+
 fn sqlite_project() -> Project {
     Project::new("sqlite://app.db")
 }

@@ -60,6 +60,94 @@ impl Migrator {
     }
 }
 
+impl Migrator {
+    /// Records exactly the versioned migrations with these versions as applied, without running
+    /// them, under the lock, in one transaction where the database has transactions: for a
+    /// database another tool migrated (`jetbase adopt`), whose own history says which ran.
+    ///
+    /// ```no_run
+    /// # async fn start(pool: sqlx::PgPool) -> Result<(), jetbase::Error> {
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// MIGRATOR.record_as_applied(&pool, &["1", "2"]).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidVersion`] for a text that is not a version; [`Error::BaselineRefused`],
+    /// with nothing written, when no file has one of the versions or one is already recorded;
+    /// [`Error::LockTimeout`] or [`Error::Database`].
+    pub async fn record_as_applied<D: Database>(
+        &self,
+        database: &D,
+        versions: &[&str],
+    ) -> Result<Report, Error> {
+        let versions = versions
+            .iter()
+            .map(|text| Version::parse(text).map_err(|source| Error::InvalidVersion { source }))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tables = self.tables(database.dialect());
+        let history = read_history(database, &tables).await?.unwrap_or_default();
+        selected_plan(self.migrations(), &history, &versions)?;
+        let lock =
+            LockGuard::acquire(database, &tables, self.lock_timeout(), self.lock_lease()).await?;
+        let result = async {
+            let history = read_history(database, &tables).await?.unwrap_or_default();
+            let planned = selected_plan(self.migrations(), &history, &versions)?;
+            record(database, &tables, &planned).await?;
+            Ok(Report {
+                dry_run: false,
+                migrations: planned
+                    .iter()
+                    .map(|migration| ReportEntry::new(migration, Duration::ZERO, 0, Vec::new()))
+                    .collect(),
+            })
+        }
+        .await;
+        lock.finish(result).await
+    }
+}
+
+/// The migrations `record_as_applied` records, in apply order, or why it refuses.
+fn selected_plan<'m>(
+    local: &'m [Migration],
+    history: &[AppliedMigration],
+    versions: &[Version],
+) -> Result<Vec<&'m Migration>, Error> {
+    let refuse = |message: String| Err(Error::BaselineRefused { message });
+    let versioned = || {
+        local
+            .iter()
+            .filter(|migration| migration.kind() == MigrationKind::Versioned)
+    };
+    if let Some(missing) = versions
+        .iter()
+        .find(|version| !versioned().any(|migration| migration.version() == Some(*version)))
+    {
+        return refuse(format!("no migration file has version {missing}"));
+    }
+    let recorded: Vec<Version> = history
+        .iter()
+        .filter_map(|row| row.version.as_deref())
+        .filter_map(|text| Version::parse(text).ok())
+        .collect();
+    let planned: Vec<&Migration> = versioned()
+        .filter(|migration| migration.version().is_some_and(|v| versions.contains(v)))
+        .collect();
+    let already: Vec<&str> = planned
+        .iter()
+        .filter(|migration| migration.version().is_some_and(|v| recorded.contains(v)))
+        .map(|migration| migration.filename())
+        .collect();
+    if !already.is_empty() {
+        return refuse(format!(
+            "already recorded in the history: {}; nothing was written",
+            already.join(", ")
+        ));
+    }
+    Ok(planned)
+}
+
 /// The migrations a baseline at `version` records, or why it refuses.
 fn baseline_plan<'m>(
     local: &'m [Migration],

@@ -20,6 +20,7 @@
 // `backend/sqlx/runner.rs`.
 #![allow(clippy::duplicate_mod)]
 
+pub mod adopt;
 #[cfg_attr(
     not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
     allow(dead_code, unused_imports)

@@ -80,6 +80,15 @@ impl Migrator {
         })
     }
 
+    /// The same configuration (schema, lock, limits) over the migrations in `directory`.
+    pub(crate) fn reading(&self, directory: &Path) -> Result<Self, Error> {
+        Ok(Self {
+            migrations: Cow::Owned(scan_dir(directory)?),
+            expected_digest: OnceLock::new(),
+            ..self.clone()
+        })
+    }
+
     /// The migrations, in apply order.
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations

@@ -12,6 +12,7 @@ use crate::output::Style;
 use crate::project::Project;
 use crate::settings::{Settings, Sources};
 
+mod adopt;
 mod check_rollback;
 mod init;
 mod lint;
@@ -147,13 +148,23 @@ pub async fn run(
             }
             return lint::run(None, args, &cwd, style, cli.global.json).await;
         }
+        // A project moving to jetbase may have no jetbase/ directory yet: it is made here.
+        Command::Adopt(args) => {
+            let project = match Project::find(cli.global.dir.as_deref(), &cwd) {
+                Ok(project) => project,
+                Err(_) if cli.global.dir.is_none() => Project::at(cwd.join("jetbase")),
+                Err(error) => return Err(error),
+            };
+            let context = context(project, &cli, environment, style)?;
+            return adopt::run(&context, args, &cwd).await;
+        }
         _ => {}
     }
     let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
     let context = context(project, &cli, environment, style)?;
     match cli.command {
         // Handled above, before the configuration is read.
-        Command::Init | Command::New(_) => Ok(()),
+        Command::Init | Command::New(_) | Command::Adopt(_) => Ok(()),
         Command::MakeMigrations(args) => make_migrations::run(&context, &args, &cwd).await,
         Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
         Command::Rollback(args) => migrate::rollback(&context, &args).await,

@@ -14,7 +14,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 use super::tables::Tables;
 use super::{
     Database, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite,
-    SandboxCopy, SandboxMark, TableLock,
+    SandboxCopy, SandboxMark, TableLock, TextRow,
 };
 use crate::Error;
 
@@ -378,6 +378,10 @@ trait ErasedDatabase: Send + Sync + 'static {
         session: &'a mut AnySession,
         postgres_schema: Option<&'a str>,
     ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>>;
+    fn read_text_rows_erased<'a>(
+        &'a self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<TextRow>>, DatabaseError>>;
     fn close_erased(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -563,6 +567,13 @@ impl<D: Database> ErasedDatabase for D {
         })
     }
 
+    fn read_text_rows_erased<'a>(
+        &'a self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<TextRow>>, DatabaseError>> {
+        Box::pin(self.read_text_rows(sql))
+    }
+
     fn close_erased(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.close())
     }
@@ -694,6 +705,13 @@ impl Database for AnyPool {
         self.inner
             .read_schema_in_erased(session, postgres_schema)
             .await
+    }
+
+    async fn read_text_rows<'a>(
+        &'a self,
+        sql: &'a str,
+    ) -> Result<Option<Vec<TextRow>>, DatabaseError> {
+        self.inner.read_text_rows_erased(sql).await
     }
 
     async fn close(&self) -> () {

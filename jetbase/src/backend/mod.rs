@@ -183,6 +183,9 @@ pub enum SandboxMark {
     Restore,
 }
 
+/// A row of four text columns (see `Database::read_text_rows`).
+pub type TextRow = [Option<String>; 4];
+
 /// What the fast path's query found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Digest {
@@ -431,6 +434,19 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         postgres_schema: Option<&'a str>,
     ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a {
         self.read_schema(postgres_schema)
+    }
+
+    /// The rows of a query of four text columns (a NULL as `None`): another tool's history
+    /// table, for `adopt`; `None` when its table does not exist.
+    #[doc(hidden)]
+    fn read_text_rows<'a>(
+        &'a self,
+        _sql: &'a str,
+    ) -> impl Future<Output = Result<Option<Vec<TextRow>>, DatabaseError>> + Send + 'a {
+        std::future::ready(Err(DatabaseError::new(
+            DatabaseErrorKind::Query,
+            format!("{} has no history of another tool to read", self.dialect()),
+        )))
     }
 
     /// Closes the pool's connections.

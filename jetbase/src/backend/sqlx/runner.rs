@@ -18,7 +18,7 @@ use super::{Connection, DIALECT, Db, Pool, sqlx, text};
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, batch};
 use crate::backend::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
-    SandboxCopy, SandboxMark, TableLock, engine_sql,
+    SandboxCopy, SandboxMark, TableLock, TextRow, engine_sql,
 };
 
 /// jetbase's error for a sqlx error of this database.
@@ -801,6 +801,29 @@ impl crate::backend::Database for Pool {
         super::introspect::read_schema(connection, postgres_schema)
             .await
             .map_err(database_error)
+    }
+
+    async fn read_text_rows<'a>(
+        &'a self,
+        sql: &'a str,
+    ) -> Result<Option<Vec<TextRow>>, DatabaseError> {
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        match sqlx::query_as::<_, Row>(text(sql))
+            .fetch_all(self)
+            .await
+            .map_err(database_error)
+        {
+            Ok(rows) => Ok(Some(
+                rows.into_iter().map(|(a, b, c, d)| [a, b, c, d]).collect(),
+            )),
+            Err(error) if error.is_missing_table() => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     async fn close(&self) {
