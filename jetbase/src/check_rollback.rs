@@ -135,7 +135,7 @@ impl Migrator {
 /// [`CheckRollbacks::on_scratch`] and on the warehouses (no schema introspection there), or
 /// when a migration to check is `-- jetbase: no-transaction` (PostgreSQL, SQLite);
 /// [`Error::Validation`], [`Error::Split`] or [`Error::Database`]. A migration that fails
-/// is not an error: it is its [`RollbackOutcome::Failed`].
+/// is not an error: it is its [`CheckedMigration::failure`].
 #[must_use = "a rollback check does nothing until it is awaited"]
 pub struct CheckRollbacks<'a, D: Database> {
     migrator: &'a Migrator,
