@@ -64,7 +64,7 @@ pub enum Command {
     /// applied. The schema and the tool's table are left as they are.
     Adopt(AdoptArgs),
     /// Show every migration: applied or pending, edited, missing or failed.
-    Status,
+    Status(TargetArgs),
     /// Show the history table, oldest first.
     History,
     /// Show the latest applied version.
@@ -141,6 +141,8 @@ pub struct Selection {
 pub struct UpgradeArgs {
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Skip every validation.
     #[arg(long)]
     pub skip_validation: bool,
@@ -202,12 +204,37 @@ pub enum LintDialect {
 /// `jetbase wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Seconds to wait at most.
     #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
     pub timeout: f64,
     /// Seconds between two checks (default: the `wait_interval` setting, else 1).
     #[arg(long, value_name = "SECONDS")]
     pub interval: Option<f64>,
+}
+
+/// The targets of a command run on many databases or schemas at once (a fleet of tenants).
+#[derive(Debug, Args, Default)]
+pub struct TargetArgs {
+    /// Run on this PostgreSQL schema, with its own history and lock tables (repeatable; also
+    /// the `schemas` setting).
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Run on every PostgreSQL schema whose name matches this LIKE pattern (`tenant_%`; also
+    /// the `schemas_like` setting).
+    #[arg(long, value_name = "PATTERN")]
+    pub schemas_like: Option<String>,
+    /// Run on every database URL in FILE, one per line, `#` for comments (any database kind;
+    /// also the `database_urls_file` setting).
+    #[arg(long, value_name = "FILE")]
+    pub database_urls_file: Option<PathBuf>,
+    /// How many targets run at once (default 4, or the `parallel` setting).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: Option<u16>,
+    /// Stop starting targets after the first one fails (by default the others go on).
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// `jetbase adopt`.
@@ -251,11 +278,15 @@ pub struct BaselineArgs {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 }
 
 /// `jetbase validate` and its Python names.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Repair the history: accept edited applied files (store their new checksum) and forget
     /// rows whose file is gone. The schema is not touched.
     #[arg(long)]

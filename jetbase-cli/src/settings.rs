@@ -67,6 +67,26 @@ const STATEMENT_TIMEOUT: Key = Key {
     env_names: &["JETBASE_STATEMENT_TIMEOUT"],
 };
 
+const SCHEMAS: Key = Key {
+    file_names: &["schemas"],
+    env_names: &["JETBASE_SCHEMAS"],
+};
+
+const SCHEMAS_LIKE: Key = Key {
+    file_names: &["schemas_like"],
+    env_names: &["JETBASE_SCHEMAS_LIKE"],
+};
+
+const DATABASE_URLS_FILE: Key = Key {
+    file_names: &["database_urls_file"],
+    env_names: &["JETBASE_DATABASE_URLS_FILE"],
+};
+
+const PARALLEL: Key = Key {
+    file_names: &["parallel"],
+    env_names: &["JETBASE_PARALLEL"],
+};
+
 const WAIT_INTERVAL: Key = Key {
     file_names: &["wait_interval"],
     env_names: &["JETBASE_WAIT_INTERVAL"],
@@ -237,6 +257,9 @@ pub struct Settings {
     pub lint: Option<crate::cli::LintMode>,
     /// How often `jetbase wait` checks, when `--interval` does not say.
     pub wait_interval: Duration,
+    /// The fleet's targets and parallelism, when the flags do not say (`--schema`,
+    /// `--schemas-like`, `--database-urls-file`, `--parallel`).
+    pub fleet: FleetSettings,
     pub connect_timeout: Duration,
     /// Where the models are (files or directories), and where that came from.
     pub model_paths: Option<(Vec<String>, String)>,
@@ -245,6 +268,15 @@ pub struct Settings {
     pub snowflake_private_key_password: Option<String>,
     /// The lock's lease where the database has no session locks (Snowflake).
     pub lock_lease: jetbase::LockLease,
+}
+
+/// The `schemas`, `schemas_like`, `database_urls_file` and `parallel` keys.
+#[derive(Debug, Clone, Default)]
+pub struct FleetSettings {
+    pub schemas: Vec<String>,
+    pub schemas_like: Option<String>,
+    pub database_urls_file: Option<String>,
+    pub parallel: Option<usize>,
 }
 
 impl Settings {
@@ -313,6 +345,16 @@ impl Settings {
             lint: lint_mode(sources.find(&LINT))?,
             wait_interval: optional_seconds(sources.find(&WAIT_INTERVAL))?
                 .unwrap_or(jetbase::DEFAULT_POLL_INTERVAL),
+            fleet: FleetSettings {
+                schemas: sources
+                    .find(&SCHEMAS)
+                    .map(|found| list(&found))
+                    .transpose()?
+                    .unwrap_or_default(),
+                schemas_like: optional_text(&SCHEMAS_LIKE)?,
+                database_urls_file: optional_text(&DATABASE_URLS_FILE)?,
+                parallel: optional_parallel(sources.find(&PARALLEL))?,
+            },
             connect_timeout,
             model_paths,
         })
@@ -410,6 +452,18 @@ fn lint_mode(found: Option<Found>) -> Result<Option<crate::cli::LintMode>, CliEr
     };
     mode.map(Some)
         .ok_or_else(|| invalid(&found, "\"off\", \"warn\" or \"deny\""))
+}
+
+fn optional_parallel(found: Option<Found>) -> Result<Option<usize>, CliError> {
+    let Some(found) = found else { return Ok(None) };
+    let count = match &found.value {
+        Value::Number(n) if n.fract() == 0.0 && *n >= 1.0 => format!("{n}").parse::<usize>().ok(),
+        Value::Text(text) => text.trim().parse::<usize>().ok().filter(|n| *n >= 1),
+        _ => None,
+    };
+    count
+        .map(Some)
+        .ok_or_else(|| invalid(&found, "a number of targets at once, 1 or more"))
 }
 
 fn optional_retries(found: Option<Found>) -> Result<Option<u32>, CliError> {

@@ -1202,6 +1202,152 @@ async fn postgres_schema_from_the_environment() {
     );
 }
 
+/// The fleet on PostgreSQL schemas: `--schemas-like` finds them, each target is a run of its
+/// own (a failure does not stop the others, `--fail-fast` does), a line or a JSON entry per
+/// target, exit 1 naming the failed ones; `status`, `validate` and `wait` on targets too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_schemas_runs_each_tenant_on_its_own() {
+    let db = common::postgres().await;
+    for schema in ["tenant_a", "tenant_b", "tenant_c", "other"] {
+        db.pool.exec(&format!("CREATE SCHEMA {schema}")).await;
+    }
+    let project = Project::new(&db.url);
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    let first = project
+        .run(&["--json", "upgrade", "--schemas-like", "tenant_%"])
+        .ok()
+        .json();
+    assert_eq!(
+        first,
+        serde_json::json!({"targets": [
+            {"target": "tenant_a", "ok": true, "applied": 2, "error": null},
+            {"target": "tenant_b", "ok": true, "applied": 2, "error": null},
+            {"target": "tenant_c", "ok": true, "applied": 2, "error": null},
+        ]})
+    );
+    for schema in ["tenant_a", "tenant_b", "tenant_c"] {
+        assert_eq!(
+            db.pool
+                .strings(&format!(
+                    "SELECT version FROM {schema}.jetbase_migrations ORDER BY order_executed"
+                ))
+                .await,
+            ["1", "2"]
+        );
+    }
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "nothing in public"
+    );
+
+    // tenant_b cannot take V3; with --fail-fast and one at a time, tenant_c is not started.
+    project.write(
+        "V3__create_extra.sql",
+        "CREATE TABLE extra (id INTEGER);\n-- rollback\nDROP TABLE extra;\n",
+    );
+    db.pool
+        .exec("CREATE TABLE tenant_b.extra (id INTEGER)")
+        .await;
+    let stopped = project.run(&[
+        "--json",
+        "upgrade",
+        "--schemas-like",
+        "tenant_%",
+        "--parallel",
+        "1",
+        "--fail-fast",
+    ]);
+    assert_eq!(stopped.code, 1, "{stopped:#?}");
+    assert!(
+        stopped
+            .stderr
+            .contains("2 of 3 targets failed: tenant_b, tenant_c"),
+        "{stopped:#?}"
+    );
+    let targets = stopped.json()["targets"].clone();
+    assert_eq!(targets[0]["applied"], 1);
+    assert!(
+        targets[1]["error"].as_str().unwrap().contains("extra"),
+        "{targets}"
+    );
+    assert!(
+        targets[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not started"),
+        "{targets}"
+    );
+    // Without --fail-fast the others go on.
+    let text = project.run(&["upgrade", "--schema", "tenant_b", "--schema", "tenant_c"]);
+    assert_eq!(text.code, 1, "{text:#?}");
+    assert!(text.stdout.contains("tenant_c  ok"), "{text:#?}");
+    assert!(text.stdout.contains("tenant_b  FAILED: "), "{text:#?}");
+    assert!(
+        text.stdout.contains("2 targets: 1 ok, 1 failed."),
+        "{text:#?}"
+    );
+    assert!(
+        text.stderr.contains("1 of 2 targets failed: tenant_b"),
+        "{text:#?}"
+    );
+
+    let status = project
+        .run(&["--json", "status", "--schemas-like", "tenant_%"])
+        .ok()
+        .json();
+    let applied: Vec<i64> = status["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|target| target["applied"].as_i64().unwrap())
+        .collect();
+    assert_eq!(applied, [3, 2, 3]);
+    project
+        .run(&["validate", "--schemas-like", "tenant_%"])
+        .ok();
+    let waited = project.run(&["wait", "--schemas-like", "tenant_%", "--timeout", "0.3"]);
+    assert_eq!(waited.code, 1, "{waited:#?}");
+    assert!(
+        waited.stderr.contains("1 of 3 targets failed: tenant_b"),
+        "{waited:#?}"
+    );
+    let nothing = project
+        .run(&["status", "--schemas-like", "nobody_%"])
+        .fails_with(1);
+    assert!(nothing.stderr.contains("no schema matches"), "{nothing:#?}");
+    project
+        .run(&["validate-files", "--schema", "tenant_a"])
+        .fails_with(2);
+}
+
+/// The fleet on a file of database URLs: comments skipped, one unreachable database failing
+/// on its own.
+#[test]
+fn a_fleet_of_urls_runs_each_database() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    let root = project.root().to_path_buf();
+    let urls = format!(
+        "# tenants\nsqlite://{0}/one.db?mode=rwc\n\n  sqlite://{0}/two.db?mode=rwc  \n\
+         sqlite://{0}/missing/dir/three.db?mode=rwc\n",
+        root.display()
+    );
+    std::fs::write(root.join("urls.txt"), urls).unwrap();
+    let run = project.run(&["--json", "upgrade", "--database-urls-file", "urls.txt"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    let targets = run.json()["targets"].clone();
+    assert_eq!(targets.as_array().unwrap().len(), 3);
+    assert_eq!(targets[0]["ok"], true);
+    assert_eq!(targets[1]["applied"], 1);
+    assert_eq!(targets[2]["ok"], false);
+    assert!(root.join("one.db").exists() && root.join("two.db").exists());
+    std::fs::write(root.join("empty.txt"), "# nothing\n").unwrap();
+    project
+        .run(&["upgrade", "--database-urls-file", "empty.txt"])
+        .fails_with(2);
+}
+
 #[test]
 fn version_names_the_package_version() {
     let project = Project::empty("");

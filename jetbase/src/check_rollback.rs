@@ -109,7 +109,7 @@ impl Migrator {
     /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
     /// let check = MIGRATOR.check_rollbacks(&pool).await?;
     /// for migration in &check.migrations {
-    ///     println!("{}: {:?}", migration.filename, migration.outcome);
+    ///     println!("{}: restored {}", migration.filename, migration.restored());
     /// }
     /// assert!(check.passed());
     /// # Ok(()) }

@@ -37,6 +37,11 @@ mod check_rollback;
 mod database_error;
 mod error;
 mod fast_path;
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub mod fleet;
 mod lease;
 mod lock;
 mod maintenance;

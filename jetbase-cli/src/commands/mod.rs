@@ -14,6 +14,7 @@ use crate::settings::{Settings, Sources};
 
 mod adopt;
 mod check_rollback;
+mod fleet;
 mod init;
 mod lint;
 mod lock;
@@ -166,20 +167,52 @@ pub async fn run(
         // Handled above, before the configuration is read.
         Command::Init | Command::New(_) | Command::Adopt(_) => Ok(()),
         Command::MakeMigrations(args) => make_migrations::run(&context, &args, &cwd).await,
-        Command::Upgrade(args) => migrate::upgrade(&context, &args).await,
-        Command::Rollback(args) => migrate::rollback(&context, &args).await,
+        Command::Upgrade(args) => {
+            match fleet::targets(&context, &args.targets, &cwd, Access::Write).await? {
+                Some(targets) => fleet::upgrade(&context, targets, &args).await,
+                None => migrate::upgrade(&context, &args).await,
+            }
+        }
+        Command::Rollback(args) => {
+            match fleet::targets(&context, &args.targets, &cwd, Access::Write).await? {
+                Some(targets) => fleet::rollback(&context, targets, &args).await,
+                None => migrate::rollback(&context, &args).await,
+            }
+        }
         Command::Baseline(args) => migrate::baseline(&context, &args).await,
         Command::CheckRollback(args) => check_rollback::run(&context, &args).await,
-        Command::Wait(args) => report::wait(&context, &args).await,
-        Command::Status => report::status(&context).await,
+        Command::Wait(args) => {
+            match fleet::targets(&context, &args.targets, &cwd, Access::ReadOnly).await? {
+                Some(targets) => fleet::wait(&context, targets, &args).await,
+                None => report::wait(&context, &args).await,
+            }
+        }
+        Command::Status(args) => {
+            match fleet::targets(&context, &args, &cwd, Access::ReadOnly).await? {
+                Some(targets) => fleet::status(&context, targets).await,
+                None => report::status(&context).await,
+            }
+        }
         Command::History => report::history(&context).await,
         Command::Current => report::current(&context).await,
         Command::Lint(args) => lint::run(Some(&context), &args, &cwd, style, context.json).await,
-        Command::Validate(args) => validate::run(&context, Scope::All, args.fix).await,
+        Command::Validate(args) => {
+            match fleet::targets(&context, &args.targets, &cwd, Access::ReadOnly).await? {
+                Some(_) if args.fix => Err(CliError::usage(
+                    "--fix repairs one database at a time: run it without the targets",
+                )),
+                Some(targets) => fleet::validate(&context, targets).await,
+                None => validate::run(&context, Scope::All, args.fix).await,
+            }
+        }
         Command::ValidateChecksums(args) => {
+            fleet::refuse_targets(&args.targets, "validate-checksums")?;
             validate::run(&context, Scope::Checksums, args.fix).await
         }
-        Command::ValidateFiles(args) => validate::run(&context, Scope::Files, args.fix).await,
+        Command::ValidateFiles(args) => {
+            fleet::refuse_targets(&args.targets, "validate-files")?;
+            validate::run(&context, Scope::Files, args.fix).await
+        }
         Command::FixChecksums => validate::run(&context, Scope::Checksums, true).await,
         Command::FixFiles => validate::run(&context, Scope::Files, true).await,
         Command::Fix => validate::run(&context, Scope::All, true).await,
