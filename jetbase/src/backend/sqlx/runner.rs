@@ -244,10 +244,21 @@ pub(crate) async fn read_history_rows(
         .map_err(database_error)
 }
 
+/// The fast path's one query, as plain text (PostgreSQL's simple query, MySQL's COM_QUERY): one
+/// round trip and nothing prepared, which matters where every tenant's schema makes it a new
+/// statement (`jetbase::fleet`).
 async fn history_digest(pool: &Pool, tables: &Tables) -> Result<Digest, DatabaseError> {
+    use sqlx::Row as _;
     let sql = tables.history_digest();
-    let query = sqlx::query_as::<_, (Option<String>, i64, i64)>(text(&sql));
-    match query.fetch_one(pool).await.map_err(database_error) {
+    let row = sqlx::raw_sql(text(&sql)).fetch_one(pool).await;
+    let found = row.and_then(|row| {
+        Ok((
+            row.try_get::<Option<String>, _>(0)?,
+            row.try_get::<i64, _>(1)?,
+            row.try_get::<i64, _>(2)?,
+        ))
+    });
+    match found.map_err(database_error) {
         Ok((stored, rows, max_order)) => Ok(Digest::Found {
             stored,
             rows,
