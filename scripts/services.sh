@@ -2,7 +2,8 @@
 # Throw-away PostgreSQL and MariaDB servers on 127.0.0.1 for the tests and benchmarks, and Python
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
-# JETBASE_TEST_POSTGRES18_URL, JETBASE_TEST_MYSQL_URL, JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
+# JETBASE_TEST_POSTGRES18_URL, JETBASE_TEST_POSTGRES_STANDBY_URL (a hot standby of the first),
+# JETBASE_TEST_MYSQL_URL, JETBASE_TEST_MYSQL_READ_ONLY_URL (a MariaDB with read_only = ON), JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
 # (chdb behind an HTTP front), JETBASE_TEST_DATABRICKS_URL (Spark SQL with Iceberg tables
 # behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
@@ -14,6 +15,13 @@ chmod 755 "$work_dir"
 cleanup() {
   if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${pg_standby_data:-}" ] && [ -f "$pg_standby_data/postmaster.pid" ]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_standby_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${mariadb_read_only_pid:-}" ]; then
+    kill "$mariadb_read_only_pid" 2>/dev/null || true
+    wait "$mariadb_read_only_pid" 2>/dev/null || true
   fi
   if [ -n "${pg18_data:-}" ] && [ -f "$pg18_data/postmaster.pid" ]; then
     as_postgres "$pg18_home/native/bin/pg_ctl" -D "$pg18_data" -m immediate stop >/dev/null 2>&1 || true
@@ -131,38 +139,49 @@ start_postgres18() {
   export JETBASE_TEST_POSTGRES18_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-start_mariadb() {
-  if ! command -v mariadbd >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev/null 2>&1; then
-    apt_install mariadb-server
-  fi
-  local port data socket
-  port=$(free_port)
-  data="$work_dir/mariadb"
-  socket="$work_dir/mariadb.sock"
+# Starts a MariaDB server named NAME (its data, socket and logs in $work_dir) on PORT, with the
+# test user `jetbase`; extra arguments go to mariadbd. Sets launched_server (its command line)
+# and launched_pid.
+launch_mariadb() {
+  local name=$1 port=$2
+  shift 2
+  local data="$work_dir/$name" socket="$work_dir/$name.sock"
   mkdir -p "$data"
   local user_args=()
   if [ "$(id -u)" = 0 ]; then
     chown mysql "$data" "$work_dir" 2>/dev/null || true
     user_args=(--user=mysql)
   fi
-  log "MariaDB on 127.0.0.1:$port"
   mariadb-install-db --no-defaults "${user_args[@]}" --datadir="$data" \
-    --auth-root-authentication-method=normal --skip-test-db >"$work_dir/mariadb-install.log" 2>&1
-  local server=(mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket"
+    --auth-root-authentication-method=normal --skip-test-db >"$work_dir/$name-install.log" 2>&1
+  launched_server=(mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket"
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300
-    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/mariadb.err"
-    --pid-file="$work_dir/mariadb.pid")
-  "${server[@]}" 2>>"$work_dir/mariadb.err" &
-  mariadb_pid=$!
+    --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/$name.err"
+    --pid-file="$work_dir/$name.pid" "$@")
+  "${launched_server[@]}" 2>>"$work_dir/$name.err" &
+  launched_pid=$!
   for _ in $(seq 1 120); do
     if mariadb-admin --no-defaults --socket="$socket" -u root ping >/dev/null 2>&1; then
       break
     fi
     sleep 0.5
   done
+  # (root has SUPER, which a read-only server lets write.)
   mariadb --no-defaults --socket="$socket" -u root -e \
     "CREATE USER 'jetbase'@'127.0.0.1' IDENTIFIED BY 'jetbase-test-pw';
      GRANT ALL PRIVILEGES ON *.* TO 'jetbase'@'127.0.0.1' WITH GRANT OPTION;"
+}
+
+start_mariadb() {
+  if ! command -v mariadbd >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev/null 2>&1; then
+    apt_install mariadb-server
+  fi
+  local port socket="$work_dir/mariadb.sock"
+  port=$(free_port)
+  log "MariaDB on 127.0.0.1:$port"
+  launch_mariadb mariadb "$port"
+  local server=("${launched_server[@]}")
+  mariadb_pid=$launched_pid
   export JETBASE_TEST_MYSQL_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
   local restart="$work_dir/restart-mariadb.sh"
   {
@@ -178,6 +197,35 @@ start_mariadb() {
   } >"$restart"
   chmod 755 "$restart"
   export JETBASE_TEST_MYSQL_RESTART="$restart"
+}
+
+# A MariaDB server with read_only = ON, as a replica is: the commands that write must refuse it.
+start_mariadb_read_only() {
+  local port
+  port=$(free_port)
+  log "MariaDB, read-only, on 127.0.0.1:$port"
+  launch_mariadb mariadb-read-only "$port" --read-only
+  mariadb_read_only_pid=$launched_pid
+  export JETBASE_TEST_MYSQL_READ_ONLY_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
+}
+
+# A hot standby of the test PostgreSQL 15 server (`pg_basebackup -R`: streaming replication).
+start_postgres_standby() {
+  local primary_port port
+  primary_port=${JETBASE_TEST_POSTGRES_URL##*:}
+  primary_port=${primary_port%%/*}
+  port=$(free_port)
+  pg_standby_data="$work_dir/postgres-standby"
+  mkdir -p "$pg_standby_data"
+  chmod 700 "$pg_standby_data"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_standby_data"; fi
+  log "PostgreSQL hot standby of 127.0.0.1:$primary_port on 127.0.0.1:$port"
+  as_postgres "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+    -D "$pg_standby_data" -R -X stream --checkpoint=fast >/dev/null
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_standby_data" -l "$work_dir/postgres-standby.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_standby_data -c fsync=off -c max_connections=200" \
+    start >/dev/null
+  export JETBASE_TEST_POSTGRES_STANDBY_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 # Python Jetbase 0.18.1 (and psycopg2 for PostgreSQL), for the take-over tests; kept under
@@ -309,6 +357,10 @@ start_services() {
   if [ -z "${JETBASE_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
   if [ -z "${JETBASE_TEST_POSTGRES18_URL:-}" ]; then start_postgres18; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
+  if [ -z "${JETBASE_TEST_MYSQL_READ_ONLY_URL:-}" ]; then start_mariadb_read_only; fi
+  if [ -z "${JETBASE_TEST_POSTGRES_STANDBY_URL:-}" ] && [ -n "${pg_data:-}" ]; then
+    start_postgres_standby
+  fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
   if [ -z "${JETBASE_TEST_CLICKHOUSE_URL:-}" ]; then start_clickhouse; fi
   if [ -n "${databricks_pid:-}" ]; then wait_for_databricks; fi

@@ -1348,6 +1348,89 @@ fn a_fleet_of_urls_runs_each_database() {
         .fails_with(2);
 }
 
+/// On a read-only server the commands that read work, and those that have something to write
+/// fail at once, before taking anything, saying why (an upgrade with a migration pending, a
+/// rollback with one applied, a lock).
+fn read_only_server_refuses_writes(project: &Project, url: &str, applied: bool) {
+    let on = |args: &[&str]| {
+        let mut all = vec!["--database-url", url];
+        all.extend_from_slice(args);
+        project.run(&all)
+    };
+    on(&["status"]).ok();
+    on(&["history"]).ok();
+    on(&["validate"]).ok();
+    let mut writes = vec![&["upgrade"][..], &["lock"]];
+    if applied {
+        writes.push(&["rollback"]);
+    }
+    for args in writes {
+        let refused = on(args).fails_with(1);
+        assert!(
+            refused
+                .stderr
+                .contains("this server is a read-only replica"),
+            "{args:?}: {refused:#?}"
+        );
+    }
+}
+
+/// A PostgreSQL hot standby (`pg_basebackup -R` of the test server, which the test script
+/// starts): a database migrated on the primary is read on the standby.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_hot_standby_reads_but_never_writes() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let standby = common::with_database(
+        &common::server_url("JETBASE_TEST_POSTGRES_STANDBY_URL"),
+        &name,
+    );
+    // Replication is asynchronous: wait until the standby has the history.
+    let started = Instant::now();
+    loop {
+        let status = project.run(&["--database-url", &standby, "--json", "status"]);
+        if status.code == 0 && status.stdout.contains("\"applied\"") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{status:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    project
+        .run(&["--database-url", &standby, "wait", "--timeout", "5"])
+        .ok();
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    read_only_server_refuses_writes(&project, &standby, true);
+    assert_eq!(db.applied_versions().await, ["1"]);
+}
+
+/// A MariaDB server with read_only = ON (started by the test script): refused even for a user
+/// with SUPER, who could write there; nothing is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_mariadb_reads_but_never_writes() {
+    let admin = common::server_url("JETBASE_TEST_MYSQL_READ_ONLY_URL");
+    let name = common::unique_name();
+    let pool = sqlx::MySqlPool::connect(&admin).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = common::with_database(&admin, &name);
+    let project = Project::new(&url);
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    read_only_server_refuses_writes(&project, &url, false);
+    let tables: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = '{name}'"
+    )))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(tables.is_empty(), "{tables:?}");
+    pool.close().await;
+}
+
 #[test]
 fn version_names_the_package_version() {
     let project = Project::empty("");

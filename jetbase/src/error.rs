@@ -140,6 +140,16 @@ pub enum Error {
         /// Why, and what to do.
         message: String,
     },
+    /// The server refuses writes (a hot standby, a MySQL/MariaDB server with `read_only`):
+    /// nothing was taken or written.
+    #[error(
+        "this server is a read-only replica ({dialect}): upgrade, rollback, baseline and lock \
+         write, and belong on the primary; status, history, validate and wait work here"
+    )]
+    ReadOnlyServer {
+        /// The database.
+        dialect: String,
+    },
     /// A setting with a value jetbase cannot use.
     #[error("invalid {setting}: {message}")]
     InvalidSetting {

@@ -172,6 +172,16 @@ impl<D: Database> LockGuard<D> {
         lease: LockLease,
         process_id: String,
     ) -> Result<Self, Error> {
+        // A replica refuses the lock row's writes anyway: say so before taking anything.
+        if database
+            .is_read_only()
+            .await
+            .map_err(Error::database("asking whether the server is read-only"))?
+        {
+            return Err(Error::ReadOnlyServer {
+                dialect: database.dialect().to_string(),
+            });
+        }
         let leased = !database.capabilities().session_locks;
         let started = Instant::now();
         let mut liveness = database

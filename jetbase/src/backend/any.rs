@@ -348,6 +348,7 @@ trait ErasedDatabase: Send + Sync + 'static {
         &'a self,
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>>;
     fn sandbox_copy_erased(
         &self,
     ) -> BoxFuture<'_, Result<Option<SandboxCopy<AnyPool>>, DatabaseError>>;
@@ -496,6 +497,10 @@ impl<D: Database> ErasedDatabase for D {
             let session = session.of::<D>()?;
             self.commit_run(session).await
         })
+    }
+
+    fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(self.is_read_only())
     }
 
     fn sandbox_copy_erased(
@@ -654,6 +659,10 @@ impl Database for AnyPool {
 
     async fn commit_run<'a>(&'a self, session: &'a mut AnySession) -> Result<(), DatabaseError> {
         self.inner.commit_run_erased(session).await
+    }
+
+    async fn is_read_only(&self) -> Result<bool, DatabaseError> {
+        self.inner.is_read_only_erased().await
     }
 
     async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {

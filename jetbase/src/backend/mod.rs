@@ -356,6 +356,13 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         session: &'a mut Self::Session,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
 
+    /// True when the server refuses writes: a hot standby, a MySQL/MariaDB server with
+    /// `read_only`. Checked before anything that writes takes the lock.
+    #[doc(hidden)]
+    fn is_read_only(&self) -> impl Future<Output = Result<bool, DatabaseError>> + Send {
+        std::future::ready(Ok(false))
+    }
+
     /// A throw-away copy of the database for a rehearsal, where the database is a file
     /// (SQLite); `None` where a rehearsal runs on the database itself, in a transaction
     /// [`Database::discard_sandbox`] rolls back.

@@ -104,6 +104,13 @@ pub trait EngineSql: Sync {
         None
     }
 
+    /// A query of one text value saying whether the server refuses writes (a hot standby, a
+    /// server with `read_only`): anything but `false`, `0` or `OFF` means it does. `None` where
+    /// jetbase cannot tell.
+    fn read_only_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// A query of the table locks the session holds, as rows of (qualified table, mode); `None`
     /// where the database does not tell.
     fn held_locks_sql(&self) -> Option<&'static str> {

@@ -16,6 +16,12 @@ impl EngineSql for MySqlSql {
         Dialect::MySql
     }
 
+    /// `read_only` (a replica, or a server set read-only); users with SUPER could still write,
+    /// but a migration belongs on the primary.
+    fn read_only_sql(&self) -> Option<&'static str> {
+        Some("SELECT CAST(@@global.read_only AS CHAR)")
+    }
+
     fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind {
         // ER_LOCK_WAIT_TIMEOUT (1205) has the generic SQLSTATE HY000: its message is stable,
         // for metadata locks (`lock_wait_timeout`) and row locks (`innodb_lock_wait_timeout`).

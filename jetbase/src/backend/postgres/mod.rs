@@ -70,6 +70,11 @@ impl EngineSql for PostgresSql {
         )
     }
 
+    /// A hot standby (a streaming replica) is in recovery.
+    fn read_only_sql(&self) -> Option<&'static str> {
+        Some("SELECT CAST(pg_is_in_recovery() AS TEXT)")
+    }
+
     /// The relation locks of the session's own backend, on tables and views outside the
     /// system schemas (the catalogs' locks are every DDL's and say nothing).
     fn held_locks_sql(&self) -> Option<&'static str> {

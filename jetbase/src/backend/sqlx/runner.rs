@@ -762,6 +762,22 @@ impl crate::backend::Database for Pool {
         session.commit_run().await.map_err(database_error)
     }
 
+    async fn is_read_only(&self) -> Result<bool, DatabaseError> {
+        use sqlx::Row as _;
+        let Some(sql) = engine_sql(DIALECT).read_only_sql() else {
+            return Ok(false);
+        };
+        let row = sqlx::raw_sql(text(sql))
+            .fetch_one(self)
+            .await
+            .map_err(database_error)?;
+        let value: Option<String> = row.try_get(0).map_err(database_error)?;
+        Ok(!matches!(
+            value.as_deref().map(str::to_ascii_lowercase).as_deref(),
+            None | Some("false" | "f" | "0" | "off")
+        ))
+    }
+
     async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {
         super::sandbox_copy(self).await.map_err(database_error)
     }
