@@ -18,10 +18,10 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use support::{Growth, report, required, run, sizes};
+use support::{Growth, peak_memory_mib, report, required, run, sizes};
 
 /// Where one contender's database is.
 #[derive(Clone, Copy, PartialEq)]
@@ -134,39 +134,6 @@ impl Bench {
             .current_dir(&self.root);
         command
     }
-}
-
-/// The peak resident memory of a command, in MiB, from `/usr/bin/time -f %M` (KiB).
-fn peak_memory_mib(command: &Command) -> f64 {
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .args(["-f", "%M", "--"])
-        .arg(command.get_program())
-        .args(command.get_args());
-    if let Some(directory) = command.get_current_dir() {
-        timed.current_dir(directory);
-    }
-    for (key, value) in command.get_envs() {
-        if let Some(value) = value {
-            timed.env(key, value);
-        }
-    }
-    let output = timed
-        .stdout(Stdio::null())
-        .output()
-        .expect("run /usr/bin/time");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let kib: f64 = stderr
-        .lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .expect("a maximum resident set size");
-    kib / 1024.0
 }
 
 fn rounds(migrations: usize, small: usize) -> usize {

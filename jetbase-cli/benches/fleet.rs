@@ -16,10 +16,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{median, required, run};
+use support::{median, peak_memory_mib, required, run};
 
 const MIGRATIONS: usize = 20;
 const ROUNDS: usize = 3;
@@ -114,39 +114,6 @@ fn each_tenant(tenants: usize, command: impl Fn(&str) -> Command) -> Duration {
         run(&mut command(&schema(tenant)));
     }
     started.elapsed()
-}
-
-/// The peak resident memory of a command, in MiB, from `/usr/bin/time -f %M` (KiB).
-fn peak_memory_mib(command: &Command) -> f64 {
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .args(["-f", "%M", "--"])
-        .arg(command.get_program())
-        .args(command.get_args());
-    if let Some(directory) = command.get_current_dir() {
-        timed.current_dir(directory);
-    }
-    for (key, value) in command.get_envs() {
-        if let Some(value) = value {
-            timed.env(key, value);
-        }
-    }
-    let output = timed
-        .stdout(Stdio::null())
-        .output()
-        .expect("run /usr/bin/time");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let kib: f64 = stderr
-        .lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .expect("a maximum resident set size");
-    kib / 1024.0
 }
 
 fn print_row(name: &str, time: Duration, base: Duration) {

@@ -37,15 +37,30 @@ impl Migrator {
         version: &str,
     ) -> Result<Report, Error> {
         let version = Version::parse(version).map_err(|source| Error::InvalidVersion { source })?;
+        self.record_planned(database, |local, history| {
+            baseline_plan(local, history, &version)
+        })
+        .await
+    }
+
+    /// Records the migrations `plan` picks from the history, without running them: planned on
+    /// the history as read (nothing taken if it refuses), then again under the lock, since
+    /// another process may have written the history while this one waited.
+    async fn record_planned<'m, D: Database>(
+        &'m self,
+        database: &D,
+        plan: impl Fn(&'m [Migration], &[AppliedMigration]) -> Result<Vec<&'m Migration>, Error>
+        + Send
+        + Sync,
+    ) -> Result<Report, Error> {
         let tables = self.tables(database.dialect());
         let history = read_history(database, &tables).await?.unwrap_or_default();
-        baseline_plan(self.migrations(), &history, &version)?;
+        plan(self.migrations(), &history)?;
         let lock =
             LockGuard::acquire(database, &tables, self.lock_timeout(), self.lock_lease()).await?;
         let result = async {
-            // Another process may have written the history while this one waited.
             let history = read_history(database, &tables).await?.unwrap_or_default();
-            let planned = baseline_plan(self.migrations(), &history, &version)?;
+            let planned = plan(self.migrations(), &history)?;
             record(database, &tables, &planned).await?;
             Ok(Report {
                 dry_run: false,
@@ -86,25 +101,10 @@ impl Migrator {
             .iter()
             .map(|text| Version::parse(text).map_err(|source| Error::InvalidVersion { source }))
             .collect::<Result<Vec<_>, _>>()?;
-        let tables = self.tables(database.dialect());
-        let history = read_history(database, &tables).await?.unwrap_or_default();
-        selected_plan(self.migrations(), &history, &versions)?;
-        let lock =
-            LockGuard::acquire(database, &tables, self.lock_timeout(), self.lock_lease()).await?;
-        let result = async {
-            let history = read_history(database, &tables).await?.unwrap_or_default();
-            let planned = selected_plan(self.migrations(), &history, &versions)?;
-            record(database, &tables, &planned).await?;
-            Ok(Report {
-                dry_run: false,
-                migrations: planned
-                    .iter()
-                    .map(|migration| ReportEntry::new(migration, Duration::ZERO, 0, Vec::new()))
-                    .collect(),
-            })
-        }
-        .await;
-        lock.finish(result).await
+        self.record_planned(database, |local, history| {
+            selected_plan(local, history, &versions)
+        })
+        .await
     }
 }
 

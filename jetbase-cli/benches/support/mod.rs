@@ -55,3 +55,36 @@ pub fn report(title: &str, rows: &[(&str, Vec<Duration>)]) {
         );
     }
 }
+
+/// The peak resident memory of a command, in MiB, from `/usr/bin/time -f %M` (KiB).
+pub fn peak_memory_mib(command: &Command) -> f64 {
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "--"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(directory) = command.get_current_dir() {
+        timed.current_dir(directory);
+    }
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            timed.env(key, value);
+        }
+    }
+    let output = timed
+        .stdout(Stdio::null())
+        .output()
+        .expect("run /usr/bin/time");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kib: f64 = stderr
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .expect("a maximum resident set size");
+    kib / 1024.0
+}
