@@ -222,7 +222,7 @@ start_postgres_standby() {
   log "PostgreSQL hot standby of 127.0.0.1:$primary_port on 127.0.0.1:$port"
   as_postgres "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
     -D "$pg_standby_data" -R -X stream --checkpoint=fast >/dev/null
-  as_postgres "$pg_bin/pg_ctl" -D "$pg_standby_data" -l "$work_dir/postgres-standby.log" -w \
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_standby_data" -l "$pg_standby_data/standby.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_standby_data -c fsync=off -c max_connections=200" \
     start >/dev/null
   export JETBASE_TEST_POSTGRES_STANDBY_URL="postgres://postgres@127.0.0.1:$port/postgres"

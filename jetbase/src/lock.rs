@@ -304,6 +304,11 @@ impl<D: Database> LockGuard<D> {
         Ok(outcome)
     }
 
+    /// The `process_id` written into the lock row.
+    pub(crate) fn process_id(&self) -> &str {
+        &self.process_id
+    }
+
     /// Frees the row and the liveness lock.
     pub(crate) async fn release(mut self) -> Result<(), Error> {
         if let Some(renewal) = self.renewal.take() {
@@ -418,7 +423,14 @@ async fn take_row<D: Database>(
                 },
             };
             let taken = database.write_lock(tables, write).await;
-            races.judge(taken, leased, "taking over the lock")
+            let taken = races.judge(taken, leased, "taking over the lock")?;
+            if taken && !leased {
+                // The dead holder's run session may still be running a statement, or hold an
+                // open transaction, and the table locks that go with it: end it, where the user
+                // may, instead of letting this run wait behind it.
+                let _ = database.end_sessions_of(&holder).await;
+            }
+            Ok(taken)
         }
         _ => Ok(false),
     }

@@ -405,11 +405,12 @@ impl LockedRun<'_, '_> {
             self.migrator.lock_lease(),
         )
         .await?;
+        let process_id = lock.process_id().to_owned();
         let result = async {
             let history = read_history(database, self.tables)
                 .await?
                 .unwrap_or_default();
-            self.apply(database, plan(&history)?).await
+            self.apply(database, plan(&history)?, &process_id).await
         }
         .await;
         lock.finish(result).await
@@ -422,8 +423,14 @@ impl LockedRun<'_, '_> {
         &self,
         database: &D,
         planned: Vec<Planned<'_>>,
+        process_id: &str,
     ) -> Result<Report, Error> {
         let mut session = open_session(database).await?;
+        // So that a process taking over after this one died can end this session.
+        database
+            .mark_session(&mut session, process_id)
+            .await
+            .map_err(Error::database("marking the run's session"))?;
         begin_run(database, &mut session).await?;
         let mut report = Report::default();
         let total = planned.len();
@@ -452,6 +459,10 @@ impl LockedRun<'_, '_> {
         }
         .await;
         commit_run(database, &mut session, result).await?;
+        database
+            .unmark_session(&mut session)
+            .await
+            .map_err(Error::database("lifting the run session's mark"))?;
         Ok(report)
     }
 }

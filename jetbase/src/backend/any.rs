@@ -349,6 +349,19 @@ trait ErasedDatabase: Send + Sync + 'static {
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>>;
+    fn mark_session_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn unmark_session_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn end_sessions_of_erased<'a>(
+        &'a self,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<usize, DatabaseError>>;
     fn sandbox_copy_erased(
         &self,
     ) -> BoxFuture<'_, Result<Option<SandboxCopy<AnyPool>>, DatabaseError>>;
@@ -501,6 +514,34 @@ impl<D: Database> ErasedDatabase for D {
 
     fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
         Box::pin(self.is_read_only())
+    }
+
+    fn mark_session_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.mark_session(session, process_id).await
+        })
+    }
+
+    fn unmark_session_erased<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = session.of::<D>()?;
+            self.unmark_session(session).await
+        })
+    }
+
+    fn end_sessions_of_erased<'a>(
+        &'a self,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<usize, DatabaseError>> {
+        Box::pin(self.end_sessions_of(process_id))
     }
 
     fn sandbox_copy_erased(
@@ -663,6 +704,25 @@ impl Database for AnyPool {
 
     async fn is_read_only(&self) -> Result<bool, DatabaseError> {
         self.inner.is_read_only_erased().await
+    }
+
+    async fn mark_session<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+        process_id: &'a str,
+    ) -> Result<(), DatabaseError> {
+        self.inner.mark_session_erased(session, process_id).await
+    }
+
+    async fn unmark_session<'a>(
+        &'a self,
+        session: &'a mut AnySession,
+    ) -> Result<(), DatabaseError> {
+        self.inner.unmark_session_erased(session).await
+    }
+
+    async fn end_sessions_of<'a>(&'a self, process_id: &'a str) -> Result<usize, DatabaseError> {
+        self.inner.end_sessions_of_erased(process_id).await
     }
 
     async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {

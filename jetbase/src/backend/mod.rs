@@ -356,6 +356,37 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         session: &'a mut Self::Session,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
 
+    /// Marks `session` as the run session of the lock holder `process_id` (see
+    /// `EngineSql::mark_session_sql`), until [`Database::unmark_session`].
+    #[doc(hidden)]
+    fn mark_session<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+        _process_id: &'a str,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(()))
+    }
+
+    /// Lifts the mark of [`Database::mark_session`].
+    #[doc(hidden)]
+    fn unmark_session<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(()))
+    }
+
+    /// Ends the server sessions a dead holder `process_id` left (a statement still running,
+    /// a transaction still open, holding table locks the next run would wait behind), where the
+    /// user may; returns how many it ended.
+    #[doc(hidden)]
+    fn end_sessions_of<'a>(
+        &'a self,
+        _process_id: &'a str,
+    ) -> impl Future<Output = Result<usize, DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(0))
+    }
+
     /// True when the server refuses writes: a hot standby, a MySQL/MariaDB server with
     /// `read_only`. Checked before anything that writes takes the lock.
     #[doc(hidden)]

@@ -104,6 +104,24 @@ pub trait EngineSql: Sync {
         None
     }
 
+    /// The SQL that marks a run's session as the one of the holder `process_id`, and the SQL
+    /// that lifts the mark, so that whoever takes a dead holder's lock over can find that
+    /// session and end it (`end_sessions_sql`). `None` where there is no server session.
+    fn mark_session_sql(&self, _process_id: &str) -> Option<SessionMark> {
+        None
+    }
+
+    /// A query of the ids (one integer column) of the sessions marked for `process_id`, other
+    /// than the asking one.
+    fn end_sessions_sql(&self, _process_id: &str) -> Option<String> {
+        None
+    }
+
+    /// The statement that ends session `id`.
+    fn kill_session_sql(&self, _id: i64) -> Option<String> {
+        None
+    }
+
     /// A query of one text value saying whether the server refuses writes (a hot standby, a
     /// server with `read_only`): anything but `false`, `0` or `OFF` means it does. `None` where
     /// jetbase cannot tell.
@@ -116,6 +134,13 @@ pub trait EngineSql: Sync {
     fn held_locks_sql(&self) -> Option<&'static str> {
         None
     }
+}
+
+/// A run's session marked as the holder's (see [`EngineSql::mark_session_sql`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionMark {
+    pub mark: String,
+    pub unmark: String,
 }
 
 /// A migration's timeouts as SQL (see [`EngineSql::limits_sql`]).

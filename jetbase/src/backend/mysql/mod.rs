@@ -6,7 +6,7 @@
 use jetbase_core::{Dialect, RunLimits};
 
 use super::DatabaseErrorKind;
-use super::tables::{EngineSql, LimitsSql};
+use super::tables::{EngineSql, LimitsSql, SessionMark};
 
 /// MySQL's and MariaDB's SQL.
 pub(crate) struct MySqlSql;
@@ -14,6 +14,27 @@ pub(crate) struct MySqlSql;
 impl EngineSql for MySqlSql {
     fn dialect(&self) -> Dialect {
         Dialect::MySql
+    }
+
+    /// A named lock the run's session holds while it runs migrations: the server frees it with
+    /// the session, so `IS_USED_LOCK` names a live session of that holder or none.
+    fn mark_session_sql(&self, process_id: &str) -> Option<SessionMark> {
+        let name = run_session_lock(process_id);
+        Some(SessionMark {
+            mark: format!("DO GET_LOCK({name}, 0)"),
+            unmark: format!("DO RELEASE_LOCK({name})"),
+        })
+    }
+
+    fn end_sessions_sql(&self, process_id: &str) -> Option<String> {
+        Some(format!(
+            "SELECT CAST(IS_USED_LOCK({}) AS SIGNED) FROM DUAL WHERE IS_USED_LOCK({0}) <> CONNECTION_ID()",
+            run_session_lock(process_id)
+        ))
+    }
+
+    fn kill_session_sql(&self, id: i64) -> Option<String> {
+        Some(format!("KILL {id}"))
     }
 
     /// `read_only` (a replica, or a server set read-only); users with SUPER could still write,
@@ -118,4 +139,10 @@ impl EngineSql for MySqlSql {
 
 /// The name of the `GET_LOCK` lock: server-wide in MySQL, so it names the database.
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+/// The named lock of a holder's run session, as a SQL string literal (at most 64 characters:
+/// a `process_id` has at most 36).
+fn run_session_lock(process_id: &str) -> String {
+    format!("'jetbase_run:{}'", process_id.replace('\'', "''"))
+}
+
 pub(crate) const LOCK_NAME: &str = "CONCAT('jetbase:', DATABASE())";

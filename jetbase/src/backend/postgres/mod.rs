@@ -7,7 +7,7 @@ use jetbase_core::Dialect;
 
 use jetbase_core::RunLimits;
 
-use super::tables::{EngineSql, LimitsSql};
+use super::tables::{EngineSql, LimitsSql, SessionMark};
 use super::{DatabaseErrorKind, RowWrite};
 
 /// PostgreSQL's SQL.
@@ -68,6 +68,30 @@ impl EngineSql for PostgresSql {
                 None => "current_schema()".to_owned(),
             }
         )
+    }
+
+    /// The session's `application_name` is the holder's `process_id` while it runs migrations:
+    /// a new backend never carries it, so a reused pid is never mistaken for the dead holder's.
+    fn mark_session_sql(&self, process_id: &str) -> Option<SessionMark> {
+        Some(SessionMark {
+            mark: format!(
+                "SET application_name = '{}'",
+                process_id.replace('\'', "''")
+            ),
+            unmark: "RESET application_name".to_owned(),
+        })
+    }
+
+    fn end_sessions_sql(&self, process_id: &str) -> Option<String> {
+        Some(format!(
+            "SELECT CAST(pid AS BIGINT) FROM pg_stat_activity \
+             WHERE application_name = '{}' AND pid <> pg_backend_pid()",
+            process_id.replace('\'', "''")
+        ))
+    }
+
+    fn kill_session_sql(&self, id: i64) -> Option<String> {
+        Some(format!("SELECT pg_terminate_backend({id})"))
     }
 
     /// A hot standby (a streaming replica) is in recovery.

@@ -78,6 +78,8 @@ pub struct Session {
     /// Inside a sandbox (a rehearsal): the run's transaction is never committed, and no
     /// history row is written.
     sandbox: bool,
+    /// The SQL that lifts the holder's mark on this session (see `EngineSql::mark_session_sql`).
+    marked: Option<String>,
 }
 
 impl Session {
@@ -137,6 +139,27 @@ impl Session {
         self.sandbox = false;
         self.in_run = false;
         self.dirty = false;
+        Ok(())
+    }
+
+    /// Marks the session as the holder's run session: dirty until unmarked, so that a session
+    /// dropped with the mark is closed rather than handed to the application.
+    async fn mark(&mut self, process_id: &str) -> Result<(), sqlx::Error> {
+        let Some(mark) = engine_sql(DIALECT).mark_session_sql(process_id) else {
+            return Ok(());
+        };
+        self.dirty = true;
+        execute_text(self.connection()?, &mark.mark).await?;
+        self.marked = Some(mark.unmark);
+        Ok(())
+    }
+
+    async fn unmark(&mut self) -> Result<(), sqlx::Error> {
+        let Some(unmark) = self.marked.take() else {
+            return Ok(());
+        };
+        execute_text(self.connection()?, &unmark).await?;
+        self.dirty = self.in_run;
         Ok(())
     }
 
@@ -689,6 +712,7 @@ impl crate::backend::Database for Pool {
             dirty: false,
             in_run: false,
             sandbox: false,
+            marked: None,
         })
     }
 
@@ -760,6 +784,39 @@ impl crate::backend::Database for Pool {
 
     async fn commit_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
         session.commit_run().await.map_err(database_error)
+    }
+
+    async fn mark_session<'a>(
+        &'a self,
+        session: &'a mut Session,
+        process_id: &'a str,
+    ) -> Result<(), DatabaseError> {
+        session.mark(process_id).await.map_err(database_error)
+    }
+
+    async fn unmark_session<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
+        session.unmark().await.map_err(database_error)
+    }
+
+    async fn end_sessions_of<'a>(&'a self, process_id: &'a str) -> Result<usize, DatabaseError> {
+        let sql = engine_sql(DIALECT);
+        let Some(find) = sql.end_sessions_sql(process_id) else {
+            return Ok(0);
+        };
+        let ids: Vec<Option<i64>> = sqlx::query_scalar(text(&find))
+            .fetch_all(self)
+            .await
+            .map_err(database_error)?;
+        let mut ended = 0;
+        for id in ids.into_iter().flatten() {
+            if let Some(kill) = sql.kill_session_sql(id) {
+                // Not allowed (another user's session): the next run waits as it would have.
+                if sqlx::raw_sql(text(&kill)).execute(self).await.is_ok() {
+                    ended += 1;
+                }
+            }
+        }
+        Ok(ended)
     }
 
     async fn is_read_only(&self) -> Result<bool, DatabaseError> {
