@@ -342,18 +342,13 @@ pub async fn rollback(
 pub async fn status(context: &Context, targets: Targets) -> Result<(), CliError> {
     run(context, targets, |migrator, pool| async move {
         let statuses = migrator.status(&pool).await?;
-        let count = |state: State| statuses.iter().filter(|s| s.state == state).count();
         Ok(Done {
             ok: true,
-            applied: count(State::Applied),
-            summary: format!(
-                "{} applied, {} pending, {} changed, {} missing, {} failed",
-                count(State::Applied),
-                count(State::Pending),
-                count(State::ChecksumDrift),
-                count(State::MissingFile),
-                count(State::Failed)
-            ),
+            applied: statuses
+                .iter()
+                .filter(|status| status.state == State::Applied)
+                .count(),
+            summary: super::report::status_summary(&statuses),
         })
     })
     .await

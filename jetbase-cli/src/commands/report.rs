@@ -45,16 +45,22 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
         ]);
     }
     print!("{}", table.render(context.style));
+    println!("{}", status_summary(&entries));
+    Ok(())
+}
+
+/// `N applied, N pending, N changed, N missing, N failed`: the last line of `status`, and a
+/// target's line on a fleet.
+pub(super) fn status_summary(entries: &[MigrationStatus]) -> String {
     let count = |state: State| entries.iter().filter(|e| e.state == state).count();
-    println!(
+    format!(
         "{} applied, {} pending, {} changed, {} missing, {} failed",
         count(State::Applied),
         count(State::Pending),
         count(State::ChecksumDrift),
         count(State::MissingFile),
         count(State::Failed)
-    );
-    Ok(())
+    )
 }
 
 fn state_word(entry: &MigrationStatus) -> (&'static str, Colour) {
