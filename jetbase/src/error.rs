@@ -132,10 +132,11 @@ pub enum Error {
         message: String,
     },
     /// A rehearsal (`Upgrade::rehearse`) or a rollback check (`Migrator::check_rollbacks`)
-    /// cannot run here; nothing was run.
+    /// cannot run here, or a migration cannot run as it is written through a transaction
+    /// pooler; nothing was run.
     #[error("{operation} refused: {message}")]
     Refused {
-        /// `rehearsal` or `rollback check`.
+        /// What was refused: `rehearsal`, `rollback check`, ….
         operation: &'static str,
         /// Why, and what to do.
         message: String,

@@ -2,7 +2,8 @@
 //! it, plus a liveness lock the server (or kernel) frees when its holder dies, so that a killed
 //! holder never blocks the database. Released on every path, including a dropped future.
 //!
-//! Where the database has no lock that dies with its session (Snowflake), the holder's liveness
+//! Where the database has no lock that dies with its session (the warehouses; a Galera cluster,
+//! whose `GET_LOCK` is one node's; a server behind a transaction pooler), the holder's liveness
 //! is a *lease*: while it holds the row, a task renews `locked_at` every
 //! [`LockLease::renew_every`]; a jetbase holder whose `locked_at` is older than
 //! [`LockLease::expires_after`] is dead, and its row is taken over by a compare-and-set on its
@@ -182,32 +183,46 @@ impl<D: Database> LockGuard<D> {
                 dialect: database.dialect().to_string(),
             });
         }
-        let leased = !database.capabilities().session_locks;
-        let started = Instant::now();
-        let mut liveness = database
-            .liveness(tables)
+        let leased = database
+            .lock_is_leased(tables)
             .await
-            .map_err(Error::database("opening the lock session"))?;
+            .map_err(Error::database("asking how the lock is kept alive"))?;
+        let started = Instant::now();
+        // Where the lock is a lease, no session lock says whether the holder lives.
+        let mut liveness = match leased {
+            true => None,
+            false => Some(
+                database
+                    .liveness(tables)
+                    .await
+                    .map_err(Error::database("opening the lock session"))?,
+            ),
+        };
         let mut delay = Duration::from_millis(20);
         let mut prepared = false;
         let mut races = RacesLost::default();
         // Where waiting leaves a trace (ClickHouse's claims), a wait cut short withdraws it.
         let mut waiting = leased.then(|| Waiting::new(database, tables, &process_id));
         loop {
-            let alive_holder = !liveness
-                .try_lock()
-                .await
-                .map_err(Error::database("taking the liveness lock"))?;
-            if !alive_holder && !prepared {
-                // Holding the liveness lock serialises the DDL of concurrent jetbase processes.
-                database
-                    .prepare(tables)
+            let alive_holder = match liveness.as_mut() {
+                Some(liveness) => !liveness
+                    .try_lock()
                     .await
-                    .map_err(Error::database("creating the history tables"))?;
-                prepared = true;
+                    .map_err(Error::database("taking the liveness lock"))?,
+                None => false,
+            };
+            if !alive_holder && !prepared {
+                // Holding the liveness lock serialises the DDL of concurrent jetbase processes;
+                // without one, a process that loses a race creating them (a Galera
+                // certification conflict, PostgreSQL's catalog) tries again.
+                let outcome = database.prepare(tables).await.map(|()| true);
+                prepared = races.judge(outcome, leased, "creating the history tables")?;
             }
             let expiry = leased.then_some(lease.expires_after());
-            if !alive_holder && take_row(database, tables, &process_id, expiry, &mut races).await? {
+            if prepared
+                && !alive_holder
+                && take_row(database, tables, &process_id, expiry, &mut races).await?
+            {
                 // A manual lock is never renewed: it is never taken over either.
                 let renewal = (leased && !is_manual(&process_id))
                     .then(|| Renewal::start(database, tables, &process_id, lease));
@@ -218,7 +233,7 @@ impl<D: Database> LockGuard<D> {
                     database: database.clone(),
                     tables: tables.clone(),
                     process_id,
-                    liveness: Some(liveness),
+                    liveness,
                     renewal,
                 });
             }
@@ -245,7 +260,9 @@ impl<D: Database> LockGuard<D> {
                         },
                     )
                     .await;
-                liveness.unlock().await;
+                if let Some(liveness) = liveness {
+                    liveness.unlock().await;
+                }
                 return Err(Error::LockTimeout {
                     holder: row
                         .process_id
@@ -350,9 +367,12 @@ pub(crate) fn is_manual(process_id: &str) -> bool {
     process_id.starts_with(MANUAL_PREFIX)
 }
 
-/// Compare-and-set writes on the lock row that failed because another process wrote the row at
-/// the same moment. Without a session lock to serialise the contenders (Snowflake), some engines
-/// fail the loser's statement (a write conflict) instead of letting it change nothing: that is a
+/// Compare-and-set writes on the lock row (and the creation of the tables) that failed because
+/// another process wrote at the same moment. Without a session lock to serialise the contenders
+/// (Snowflake; a Galera cluster, whose nodes certify each commit against the others' and fail
+/// the loser's with error 1213; PostgreSQL behind a transaction pooler, whose catalog refuses a
+/// second `CREATE TABLE IF NOT EXISTS` of the same table at the same moment), the loser's
+/// statement fails instead of changing nothing: that is a
 /// lost race, tried again at the next poll; only a run of such failures is an error.
 #[derive(Default)]
 struct RacesLost(u32);

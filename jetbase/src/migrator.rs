@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Dialect, Migration, PlanError, RunLimits, scan_dir};
+use jetbase_core::{AppliedMigration, Migration, PlanError, RunLimits, scan_dir};
 
 use crate::Error;
 use crate::backend::Database;
@@ -25,6 +25,7 @@ pub struct Migrator {
     postgres_schema: Option<Cow<'static, str>>,
     lock_timeout: Duration,
     lock_lease: LockLease,
+    pooler: crate::Pooler,
     /// Defaults for the migrations' table-lock timeout, statement timeout and retries.
     limits: RunLimits,
     /// The fast path's expected history digest, computed on first use.
@@ -48,6 +49,7 @@ impl Migrator {
             postgres_schema: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_lease: LockLease::DEFAULT,
+            pooler: crate::Pooler::None,
             limits: RunLimits {
                 table_lock_timeout: None,
                 statement_timeout: None,
@@ -117,6 +119,30 @@ impl Migrator {
         self
     }
 
+    /// Says what stands between jetbase and the database: behind PgBouncer in transaction mode,
+    /// [`Pooler::Transaction`](crate::Pooler::Transaction), and nothing is kept on a session
+    /// between transactions (see [`crate::Pooler`]). An [`AnyPool`](crate::AnyPool) connected
+    /// with `pooler=transaction` says it by itself.
+    ///
+    /// A pool of your own must then connect without `extra_float_digits`, which a stock PgBouncer
+    /// refuses: `PgConnectOptions::extra_float_digits(None)`.
+    ///
+    /// ```
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let migrator = MIGRATOR.clone().with_pooler(jetbase::Pooler::Transaction);
+    /// assert_eq!(migrator.pooler(), jetbase::Pooler::Transaction);
+    /// ```
+    #[must_use]
+    pub fn with_pooler(mut self, pooler: crate::Pooler) -> Self {
+        self.pooler = pooler;
+        self
+    }
+
+    /// The pooler set with [`Migrator::with_pooler`].
+    pub fn pooler(&self) -> crate::Pooler {
+        self.pooler
+    }
+
     /// How long each statement of a migration may wait for a table lock, for the migrations
     /// without their own `-- jetbase: table-lock-timeout=…` (no limit by default;
     /// `Duration::ZERO` for none). On PostgreSQL `lock_timeout`, on MySQL/MariaDB
@@ -167,7 +193,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub async fn history<D: Database>(&self, database: &D) -> Result<Vec<AppliedMigration>, Error> {
-        let tables = self.tables(database.dialect());
+        let tables = self.tables(database);
         Ok(read_history(database, &tables).await?.unwrap_or_default())
     }
 
@@ -216,10 +242,12 @@ impl Migrator {
         )
     }
 
-    /// The history tables on `dialect`, in the `postgres_schema` where the database has
-    /// schemas.
-    pub(crate) fn tables(&self, dialect: Dialect) -> Tables {
-        Tables::new(dialect, self.postgres_schema.as_deref()).with_lease(self.lock_lease)
+    /// The history tables of `database`, in the `postgres_schema` where the database has
+    /// schemas, reached through the pooler this migrator or the pool knows of.
+    pub(crate) fn tables<D: Database>(&self, database: &D) -> Tables {
+        Tables::new(database.dialect(), self.postgres_schema.as_deref())
+            .with_lease(self.lock_lease)
+            .with_pooler(self.pooler.or(database.pooler()))
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {

@@ -184,7 +184,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let tables = self.migrator.tables(database.dialect());
+        let tables = self.migrator.tables(database);
         // The fast path: one read-only query, no lock, no DDL.
         let digest = database
             .history_digest(&tables)
@@ -311,7 +311,7 @@ impl<'a, D: Database> Rollback<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let tables = self.migrator.tables(database.dialect());
+        let tables = self.migrator.tables(database);
         let Some(history) = read_history(database, &tables).await? else {
             return Ok(Report::default());
         };
@@ -425,12 +425,20 @@ impl LockedRun<'_, '_> {
         planned: Vec<Planned<'_>>,
         process_id: &str,
     ) -> Result<Report, Error> {
+        if self.tables.transaction_pooled() {
+            refuse_session_settings(&planned, self.tables, self.migrator.default_limits())?;
+        }
         let mut session = open_session(database).await?;
-        // So that a process taking over after this one died can end this session.
-        database
-            .mark_session(&mut session, process_id)
-            .await
-            .map_err(Error::database("marking the run's session"))?;
+        // So that a process taking over after this one died can end this session. (Behind a
+        // transaction pooler there is no session of its own to mark: the lock is a lease, and
+        // nothing is ended.)
+        let marked = !self.tables.transaction_pooled();
+        if marked {
+            database
+                .mark_session(&mut session, process_id)
+                .await
+                .map_err(Error::database("marking the run's session"))?;
+        }
         begin_run(database, &mut session).await?;
         let mut report = Report::default();
         let total = planned.len();
@@ -459,12 +467,48 @@ impl LockedRun<'_, '_> {
         }
         .await;
         commit_run(database, &mut session, result).await?;
-        database
-            .unmark_session(&mut session)
-            .await
-            .map_err(Error::database("lifting the run session's mark"))?;
+        if marked {
+            database
+                .unmark_session(&mut session)
+                .await
+                .map_err(Error::database("lifting the run session's mark"))?;
+        }
         Ok(report)
     }
+}
+
+/// Behind a transaction pooler each statement of a `no-transaction` migration may run on another
+/// server session, so nothing set on a session reaches them: such a migration that needs the
+/// `search_path` of `postgres_schema`, or a timeout, is refused before anything runs.
+fn refuse_session_settings(
+    planned: &[Planned<'_>],
+    tables: &Tables,
+    defaults: RunLimits,
+) -> Result<(), Error> {
+    for (migration, _) in planned.iter().filter(|(m, _)| m.no_transaction()) {
+        let limits = migration.limits().or(defaults);
+        let mut needs = Vec::new();
+        if let Some(schema) = &tables.schema {
+            needs.push(format!("the search_path of postgres_schema {schema:?}"));
+        }
+        if limits.lock_timeout().is_some() {
+            needs.push("a table-lock timeout".to_owned());
+        }
+        if limits.run_timeout().is_some() {
+            needs.push("a statement timeout".to_owned());
+        }
+        if !needs.is_empty() {
+            return Err(Error::Refused {
+                operation: "a no-transaction migration behind a transaction pooler",
+                message: format!(
+                    "{} runs its statements outside a transaction, each on whichever server                      session the pooler gives, so {} cannot be set for them; qualify its names                      or drop its timeouts, or run it on a direct connection (without pooler =                      \"transaction\"); nothing was run",
+                    migration.filename(),
+                    needs.join(" and ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The connection the migrations of one run are applied on, one after the other.

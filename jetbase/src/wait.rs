@@ -85,7 +85,7 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
 
     /// The local migrations the database does not hold yet (empty: current).
     async fn pending(&self) -> Result<Vec<String>, Error> {
-        let tables = self.migrator.tables(self.database.dialect());
+        let tables = self.migrator.tables(self.database);
         let digest = self
             .database
             .history_digest(&tables)

@@ -33,12 +33,14 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Clone)]
 pub struct AnyPool {
     inner: Arc<dyn ErasedDatabase>,
+    pooler: crate::Pooler,
 }
 
 impl std::fmt::Debug for AnyPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnyPool")
             .field("dialect", &self.inner.dialect())
+            .field("pooler", &self.pooler)
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +71,32 @@ impl AnyPool {
     pub fn new<D: Database>(pool: D) -> Self {
         Self {
             inner: Arc::new(pool),
+            pooler: crate::Pooler::None,
         }
+    }
+
+    /// The same pool, known to be reached through `pooler` (see [`crate::Pooler`]): every
+    /// migrator run on it works as [`Migrator::with_pooler`](crate::Migrator::with_pooler) says.
+    ///
+    /// ```
+    /// # async fn wrap() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sqlite = jetbase::sqlx::SqlitePool::connect("sqlite::memory:").await?;
+    /// let pool = jetbase::AnyPool::new(sqlite).with_pooler(jetbase::Pooler::Transaction);
+    /// assert_eq!(pool.pooler(), jetbase::Pooler::Transaction);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_pooler(mut self, pooler: crate::Pooler) -> Self {
+        self.pooler = pooler;
+        self
+    }
+
+    /// The pooler the pool is reached through: as [`AnyPool::with_pooler`] set it, as the URL's
+    /// `pooler` parameter said, or [`Pooler::Transaction`](crate::Pooler::Transaction) where
+    /// [`AnyPool::connect`] found a PgBouncer (it refused a startup parameter only a pooler
+    /// refuses).
+    pub fn pooler(&self) -> crate::Pooler {
+        self.pooler
     }
 
     /// The pool inside, if it is a `P`.
@@ -80,6 +107,12 @@ impl AnyPool {
     /// Connects to `url`: `postgres://`, `postgresql://`, `sqlite:`, `mysql://`, `mariadb://`,
     /// `snowflake://`, `clickhouse://` or `databricks://`, with or without a SQLAlchemy driver (`postgresql+psycopg2://`); each
     /// needs its feature. A SQLite URL is sqlx's (`sqlite://app.db?mode=rwc`).
+    ///
+    /// Through PgBouncer in transaction mode, add `pooler=transaction` to a PostgreSQL URL (see
+    /// [`crate::Pooler`]): the connections then send no `extra_float_digits` (which a stock
+    /// PgBouncer refuses) and cache no statement. A PgBouncer that refuses the connection for
+    /// that parameter is recognised without it: the connection is made again without it, and
+    /// the pool is taken to be behind a transaction pooler.
     ///
     /// # Errors
     ///
@@ -115,10 +148,12 @@ impl AnyPool {
                 crate::DatabricksPool::connect_with_timeout(url, timeout).await?,
             ));
         }
-        let sqlx_url = crate::url::sqlx_url(url).ok_or_else(unsupported)?;
+        let (url_without_pooler, pooler) = crate::url::take_pooler(url);
+        let pooler: crate::Pooler = pooler.as_deref().unwrap_or("none").parse()?;
+        let sqlx_url = crate::url::sqlx_url(&url_without_pooler).ok_or_else(unsupported)?;
         match dialect {
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => connect_pool::<sqlx::Postgres>(&sqlx_url, timeout, dialect).await,
+            Dialect::Postgres => connect_postgres(&sqlx_url, timeout, pooler).await,
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => connect_pool::<sqlx::Sqlite>(&sqlx_url, timeout, dialect).await,
             #[cfg(feature = "mysql")]
@@ -224,6 +259,46 @@ fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
     Error::Database {
         action: "connecting to the database",
         source: DatabaseError::new(kind, source),
+    }
+}
+
+/// A PostgreSQL pool at `url`: as a pool behind `pooler` says, or found to be behind one.
+#[cfg(feature = "postgres")]
+async fn connect_postgres(
+    url: &str,
+    timeout: Duration,
+    pooler: crate::Pooler,
+) -> Result<AnyPool, Error> {
+    use std::str::FromStr as _;
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|source| connect_error(Dialect::Postgres, source))?;
+    let pooled = |options: sqlx::postgres::PgConnectOptions| {
+        options.extra_float_digits(None).statement_cache_capacity(0)
+    };
+    let connect = |options: sqlx::postgres::PgConnectOptions| {
+        sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
+            .acquire_timeout(timeout)
+            .connect_with(options)
+    };
+    if pooler.is_transaction() {
+        let pool = connect(pooled(options))
+            .await
+            .map_err(|source| connect_error(Dialect::Postgres, source))?;
+        return Ok(AnyPool::new(pool).with_pooler(pooler));
+    }
+    match connect(options.clone()).await {
+        Ok(pool) => Ok(AnyPool::new(pool)),
+        // PgBouncer's answer to a startup parameter it does not pass on: the server is behind
+        // it (in whichever mode, and transaction mode is the one that keeps least).
+        Err(sqlx::Error::Database(refused))
+            if refused.message().contains("unsupported startup parameter") =>
+        {
+            let pool = connect(pooled(options))
+                .await
+                .map_err(|source| connect_error(Dialect::Postgres, source))?;
+            Ok(AnyPool::new(pool).with_pooler(crate::Pooler::Transaction))
+        }
+        Err(source) => Err(connect_error(Dialect::Postgres, source)),
     }
 }
 
@@ -349,6 +424,10 @@ trait ErasedDatabase: Send + Sync + 'static {
         session: &'a mut AnySession,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>>;
+    fn lock_is_leased_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>>;
     fn mark_session_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
@@ -514,6 +593,13 @@ impl<D: Database> ErasedDatabase for D {
 
     fn is_read_only_erased(&self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
         Box::pin(self.is_read_only())
+    }
+
+    fn lock_is_leased_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(self.lock_is_leased(tables))
     }
 
     fn mark_session_erased<'a>(
@@ -704,6 +790,14 @@ impl Database for AnyPool {
 
     async fn is_read_only(&self) -> Result<bool, DatabaseError> {
         self.inner.is_read_only_erased().await
+    }
+
+    fn pooler(&self) -> crate::Pooler {
+        self.pooler
+    }
+
+    async fn lock_is_leased(&self, tables: &Tables) -> Result<bool, DatabaseError> {
+        self.inner.lock_is_leased_erased(tables).await
     }
 
     async fn mark_session<'a>(

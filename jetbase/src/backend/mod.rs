@@ -277,6 +277,28 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         self.dialect().capabilities()
     }
 
+    /// The pooler this database is reached through, where the pool knows it (an
+    /// [`AnyPool`](crate::AnyPool) connected with `pooler=transaction`, or to a PgBouncer that
+    /// refused sqlx's `extra_float_digits`); [`Migrator::with_pooler`](crate::Migrator::with_pooler)
+    /// says it for any pool.
+    #[doc(hidden)]
+    fn pooler(&self) -> crate::Pooler {
+        crate::Pooler::None
+    }
+
+    /// Whether the migration lock's liveness is a lease here rather than a session lock: where
+    /// the database has none (the warehouses), behind a transaction pooler (sessions keep
+    /// nothing), and on a Galera node (`GET_LOCK` is one node's own).
+    #[doc(hidden)]
+    fn lock_is_leased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> impl Future<Output = Result<bool, DatabaseError>> + Send + 'a {
+        std::future::ready(Ok(
+            !self.capabilities().session_locks || tables.transaction_pooled()
+        ))
+    }
+
     #[doc(hidden)]
     fn session(&self) -> impl Future<Output = Result<Self::Session, DatabaseError>> + Send;
 

@@ -134,6 +134,28 @@ pub trait EngineSql: Sync {
     fn held_locks_sql(&self) -> Option<&'static str> {
         None
     }
+
+    /// A query whose rows say whether the server is a node of a multi-primary cluster where
+    /// session locks are one node's own (a Galera cluster: `wsrep_on`): a row of (name, value)
+    /// whose value is `ON` means it is. `None` where the database has no such cluster.
+    fn cluster_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// `sql` with its placeholders replaced by `values` written as literals, where the database
+    /// takes jetbase's statements as plain text (PostgreSQL: one round trip each, nothing
+    /// prepared, which a transaction pooler needs); `None` where the values are bound.
+    fn inline_values(&self, _sql: &str, _values: &[Value<'_>]) -> Option<String> {
+        None
+    }
+}
+
+/// A value one of jetbase's own statements takes (see [`EngineSql::inline_values`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Text(Option<&'a str>),
+    Integer(Option<i64>),
+    Boolean(bool),
 }
 
 /// A run's session marked as the holder's (see [`EngineSql::mark_session_sql`]).
@@ -161,6 +183,8 @@ pub struct Tables {
     pub lock: String,
     /// After how long without renewal a lock holder is dead, where the lock is a lease.
     pub lease_seconds: u64,
+    /// What stands between jetbase and the server (see [`crate::Pooler`]).
+    pub pooler: crate::Pooler,
     sql: &'static dyn EngineSql,
 }
 
@@ -189,6 +213,7 @@ impl Tables {
             migrations: qualify("jetbase_migrations"),
             lock: qualify("jetbase_lock"),
             lease_seconds: crate::LockLease::DEFAULT.expires_after().as_secs(),
+            pooler: crate::Pooler::None,
             sql,
         }
     }
@@ -197,6 +222,17 @@ impl Tables {
     pub fn with_lease(mut self, lease: crate::LockLease) -> Self {
         self.lease_seconds = lease.expires_after().as_secs();
         self
+    }
+
+    /// The same tables, reached through `pooler`.
+    pub fn with_pooler(mut self, pooler: crate::Pooler) -> Self {
+        self.pooler = pooler;
+        self
+    }
+
+    /// Whether sessions keep nothing between transactions (a transaction pooler).
+    pub fn transaction_pooled(&self) -> bool {
+        self.pooler.is_transaction()
     }
 
     /// This database's own spellings.

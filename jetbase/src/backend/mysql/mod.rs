@@ -43,6 +43,12 @@ impl EngineSql for MySqlSql {
         Some("SELECT CAST(@@global.read_only AS CHAR)")
     }
 
+    /// A Galera node (MariaDB Galera Cluster, Percona XtraDB Cluster) has `wsrep_on`; MySQL
+    /// has no such variable and returns no row.
+    fn cluster_sql(&self) -> Option<&'static str> {
+        Some("SHOW VARIABLES LIKE 'wsrep_on'")
+    }
+
     fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind {
         // ER_LOCK_WAIT_TIMEOUT (1205) has the generic SQLSTATE HY000: its message is stable,
         // for metadata locks (`lock_wait_timeout`) and row locks (`innodb_lock_wait_timeout`).

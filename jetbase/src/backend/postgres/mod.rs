@@ -7,7 +7,7 @@ use jetbase_core::Dialect;
 
 use jetbase_core::RunLimits;
 
-use super::tables::{EngineSql, LimitsSql, SessionMark};
+use super::tables::{EngineSql, LimitsSql, SessionMark, Value};
 use super::{DatabaseErrorKind, RowWrite};
 
 /// PostgreSQL's SQL.
@@ -145,6 +145,12 @@ impl EngineSql for PostgresSql {
         Some(LimitsSql { set, reset })
     }
 
+    /// Every statement of jetbase's goes as plain text with its values written in (see
+    /// [`inline_values`]).
+    fn inline_values(&self, sql: &str, values: &[Value<'_>]) -> Option<String> {
+        Some(inline_values(sql, values))
+    }
+
     fn row_write_sql(&self, table: &str, row: &RowWrite<'_>) -> Option<String> {
         let ms = "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)";
         Some(match *row {
@@ -185,6 +191,62 @@ impl EngineSql for PostgresSql {
                 literal(checksum)
             ),
         })
+    }
+}
+
+/// `sql` with each placeholder `$n` outside quotes replaced by `values[n - 1]` as a literal
+/// (text dollar-quoted, see [`literal`]). A placeholder without a value is left as it is, for
+/// the server to refuse.
+fn inline_values(sql: &str, values: &[Value<'_>]) -> String {
+    let mut out = String::with_capacity(sql.len() + 16 * values.len());
+    let mut chars = sql.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((at, c)) = chars.next() {
+        match quote {
+            Some(open) => {
+                if c == open {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '$' => {
+                let digits: String = sql[at + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let value = digits
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|index| values.get(index));
+                match value {
+                    Some(value) => {
+                        out.push_str(&value_literal(value));
+                        for _ in 0..digits.len() {
+                            chars.next();
+                        }
+                    }
+                    None => out.push(c),
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value as PostgreSQL literal.
+fn value_literal(value: &Value<'_>) -> String {
+    match *value {
+        Value::Text(Some(text)) => literal(text),
+        Value::Integer(Some(number)) => number.to_string(),
+        Value::Text(None) | Value::Integer(None) => "NULL".to_owned(),
+        Value::Boolean(true) => "TRUE".to_owned(),
+        Value::Boolean(false) => "FALSE".to_owned(),
     }
 }
 
@@ -230,6 +292,27 @@ mod tests {
         assert_eq!(literal("a$jb$b"), "$jb1$a$jb$b$jb1$");
         assert_eq!(literal("ends with $"), "$jb$ends with $$jb$");
         assert_eq!(literal("x$jb"), "$jb1$x$jb$jb1$");
+    }
+
+    #[test]
+    fn placeholders_become_literals_outside_quotes_only() {
+        let values = [
+            Value::Text(Some("jb1:it's")),
+            Value::Integer(Some(-12)),
+            Value::Boolean(true),
+            Value::Text(None),
+        ];
+        assert_eq!(
+            inline_values(
+                r#"UPDATE "s$1"."t" SET a = $1, b = $2, c = $3, d = $4 WHERE e = '$2' AND f = $5"#,
+                &values
+            ),
+            r#"UPDATE "s$1"."t" SET a = $jb$jb1:it's$jb$, b = -12, c = TRUE, d = NULL WHERE e = '$2' AND f = $5"#
+        );
+        assert_eq!(
+            inline_values("SELECT $10, $1", &[Value::Integer(Some(7))]),
+            "SELECT $10, 7"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::Instant;
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{Connection, DIALECT, Db, Pool, sqlx, text};
-use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, batch};
+use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, Value, batch};
 use crate::backend::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
     SandboxCopy, SandboxMark, TableLock, TextRow, engine_sql,
@@ -210,6 +210,55 @@ async fn execute_text(connection: &mut Connection, sql: &str) -> Result<(), sqlx
     Ok(())
 }
 
+/// Runs one of jetbase's own statements with its values: as plain text with the values written
+/// in where the database takes them so (PostgreSQL, see `EngineSql::inline_values`), else
+/// prepared with the values bound. Returns how many rows it changed.
+async fn execute_values<'c, E>(
+    executor: E,
+    sql: &str,
+    values: &[Value<'_>],
+) -> Result<u64, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    if let Some(inlined) = engine_sql(DIALECT).inline_values(sql, values) {
+        let done = sqlx::Executor::execute(executor, text(&inlined)).await?;
+        return Ok(done.rows_affected());
+    }
+    let mut query = sqlx::query(text(sql));
+    for value in values {
+        query = match *value {
+            Value::Text(value) => query.bind(value),
+            Value::Integer(value) => query.bind(value),
+            Value::Boolean(value) => query.bind(value),
+        };
+    }
+    Ok(query.execute(executor).await?.rows_affected())
+}
+
+/// The rows of one of jetbase's own queries with its values (see [`execute_values`]).
+async fn fetch_values<'c, E>(
+    executor: E,
+    sql: &str,
+    values: &[Value<'_>],
+) -> Result<Vec<<Db as sqlx::Database>::Row>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    if let Some(inlined) = engine_sql(DIALECT).inline_values(sql, values) {
+        return sqlx::Executor::fetch_all(executor, text(&inlined)).await;
+    }
+    let mut query = sqlx::query(text(sql));
+    for value in values {
+        query = match *value {
+            Value::Text(value) => query.bind(value),
+            Value::Integer(value) => query.bind(value),
+            Value::Boolean(value) => query.bind(value),
+        };
+    }
+    query.fetch_all(executor).await
+}
+
 async fn execute_all(pool: &Pool, statements: &[String]) -> Result<(), sqlx::Error> {
     for statement in statements {
         sqlx::raw_sql(text(statement)).execute(pool).await?;
@@ -225,16 +274,14 @@ pub(crate) async fn read_history_rows(
     tables: &Tables,
 ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
     use sqlx::Row as _;
-    let mut rows = sqlx::query(text(&tables.read_history(true)))
-        .fetch_all(pool)
+    let mut rows = fetch_values(pool, &tables.read_history(true), &[])
         .await
         .map_err(database_error);
     if let Err(error) = &rows
         && error.is_missing_column()
     {
         // A table Python Jetbase created, which jetbase has not extended yet.
-        rows = sqlx::query(text(&tables.read_history(false)))
-            .fetch_all(pool)
+        rows = fetch_values(pool, &tables.read_history(false), &[])
             .await
             .map_err(database_error);
     }
@@ -300,11 +347,12 @@ async fn store_history_digest(
     digest: Option<&str>,
     process_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(text(&tables.store_history_digest()))
-        .bind(digest)
-        .bind(process_id)
-        .execute(pool)
-        .await?;
+    execute_values(
+        pool,
+        &tables.store_history_digest(),
+        &[Value::Text(digest), Value::Text(Some(process_id))],
+    )
+    .await?;
     Ok(())
 }
 
@@ -320,9 +368,11 @@ async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
         ("jetbase_migrations", &OWN_COLUMNS[..]),
         ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
     ] {
-        let columns: Vec<String> = sqlx::query_scalar(text(&tables.columns(table)))
-            .fetch_all(pool)
-            .await?;
+        let columns = fetch_values(pool, &tables.columns(table), &[])
+            .await?
+            .iter()
+            .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
+            .collect::<Result<Vec<_>, _>>()?;
         missing.extend(
             own_columns
                 .iter()
@@ -331,21 +381,20 @@ async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
         );
     }
     execute_all(pool, &missing).await?;
-    sqlx::query(text(&tables.init_lock_row()))
-        .execute(pool)
-        .await?;
+    execute_values(pool, &tables.init_lock_row(), &[]).await?;
     Ok(())
 }
 
 async fn read_lock(pool: &Pool, tables: &Tables) -> Result<Option<LockRow>, sqlx::Error> {
-    let row: Option<(bool, Option<String>, Option<String>)> =
-        sqlx::query_as(text(&tables.read_lock()))
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(is_locked, locked_at, process_id)| LockRow {
-        is_locked,
-        locked_at,
-        process_id,
+    use sqlx::Row as _;
+    let rows = fetch_values(pool, &tables.read_lock(), &[]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(LockRow {
+        is_locked: row.try_get(0)?,
+        locked_at: row.try_get(1)?,
+        process_id: row.try_get(2)?,
     }))
 }
 
@@ -355,50 +404,29 @@ async fn write_lock(
     tables: &Tables,
     write: LockWrite<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let result = match write {
-        LockWrite::Take { process_id } => {
-            sqlx::query(text(&tables.take_lock()))
-                .bind(process_id)
-                .execute(pool)
-                .await?
-        }
-        LockWrite::TakeOver { process_id, from } => {
-            sqlx::query(text(&tables.take_over_lock()))
-                .bind(process_id)
-                .bind(from)
-                .execute(pool)
-                .await?
-        }
+    let (sql, values) = match write {
+        LockWrite::Take { process_id } => (tables.take_lock(), vec![Value::Text(Some(process_id))]),
+        LockWrite::TakeOver { process_id, from } => (
+            tables.take_over_lock(),
+            vec![Value::Text(Some(process_id)), Value::Text(Some(from))],
+        ),
         LockWrite::TakeOverExpired {
             process_id,
             from,
             lease_seconds,
-        } => {
-            sqlx::query(text(&tables.take_over_expired_lock(lease_seconds)))
-                .bind(process_id)
-                .bind(from)
-                .execute(pool)
-                .await?
-        }
+        } => (
+            tables.take_over_expired_lock(lease_seconds),
+            vec![Value::Text(Some(process_id)), Value::Text(Some(from))],
+        ),
         LockWrite::Renew { process_id } => {
-            sqlx::query(text(&tables.renew_lock()))
-                .bind(process_id)
-                .execute(pool)
-                .await?
+            (tables.renew_lock(), vec![Value::Text(Some(process_id))])
         }
         LockWrite::Release { process_id } => {
-            sqlx::query(text(&tables.release_lock()))
-                .bind(process_id)
-                .execute(pool)
-                .await?
+            (tables.release_lock(), vec![Value::Text(Some(process_id))])
         }
-        LockWrite::ForceRelease => {
-            sqlx::query(text(&tables.force_release_lock()))
-                .execute(pool)
-                .await?
-        }
+        LockWrite::ForceRelease => (tables.force_release_lock(), Vec::new()),
     };
-    Ok(result.rows_affected() == 1)
+    Ok(execute_values(pool, &sql, &values).await? == 1)
 }
 
 async fn write_row(
@@ -408,56 +436,55 @@ async fn write_row(
     execution_ms: Option<i64>,
     success: bool,
 ) -> Result<(), sqlx::Error> {
-    match *row {
+    let (sql, values) = match *row {
         RowWrite::Insert {
             version,
             description,
             filename,
             kind,
             checksum,
-        } => {
-            sqlx::query(text(&tables.insert_row()))
-                .bind(version)
-                .bind(description)
-                .bind(filename)
-                .bind(kind.as_str())
-                .bind(checksum)
-                .bind(execution_ms)
-                .bind(success)
-                .execute(&mut *connection)
-                .await?;
-        }
+        } => (
+            tables.insert_row(),
+            vec![
+                Value::Text(version),
+                Value::Text(Some(description)),
+                Value::Text(Some(filename)),
+                Value::Text(Some(kind.as_str())),
+                Value::Text(Some(checksum)),
+                Value::Integer(execution_ms),
+                Value::Boolean(success),
+            ],
+        ),
         RowWrite::Update {
             filename,
             kind,
             checksum,
-        } => {
-            sqlx::query(text(&tables.update_repeatable()))
-                .bind(checksum)
-                .bind(execution_ms)
-                .bind(success)
-                .bind(filename)
-                .bind(kind.as_str())
-                .execute(&mut *connection)
-                .await?;
-        }
-        RowWrite::Delete { order_executed } => {
-            sqlx::query(text(&tables.delete_row()))
-                .bind(order_executed)
-                .execute(&mut *connection)
-                .await?;
-        }
+        } => (
+            tables.update_repeatable(),
+            vec![
+                Value::Text(Some(checksum)),
+                Value::Integer(execution_ms),
+                Value::Boolean(success),
+                Value::Text(Some(filename)),
+                Value::Text(Some(kind.as_str())),
+            ],
+        ),
+        RowWrite::Delete { order_executed } => (
+            tables.delete_row(),
+            vec![Value::Integer(Some(order_executed))],
+        ),
         RowWrite::SetChecksum {
             order_executed,
             checksum,
-        } => {
-            sqlx::query(text(&tables.set_checksum()))
-                .bind(checksum)
-                .bind(order_executed)
-                .execute(&mut *connection)
-                .await?;
-        }
-    }
+        } => (
+            tables.set_checksum(),
+            vec![
+                Value::Text(Some(checksum)),
+                Value::Integer(Some(order_executed)),
+            ],
+        ),
+    };
+    execute_values(&mut *connection, &sql, &values).await?;
     Ok(())
 }
 
@@ -671,16 +698,23 @@ async fn run_on_connection(
     let ms = elapsed_ms(started);
     match filename {
         Some(filename) => {
-            let order: Option<i64> = sqlx::query_scalar(text(&tables.find_row()))
-                .bind(filename)
-                .fetch_one(&mut *connection)
-                .await?;
-            sqlx::query(text(&tables.complete_row()))
-                .bind(ms)
-                .bind(true)
-                .bind(order)
-                .execute(&mut *connection)
-                .await?;
+            let found =
+                fetch_values(&mut *connection, &tables.find_row(), &[Value::Text(Some(filename))])
+                    .await?;
+            let order: Option<i64> = match found.first() {
+                Some(row) => sqlx::Row::try_get(row, 0)?,
+                None => None,
+            };
+            execute_values(
+                &mut *connection,
+                &tables.complete_row(),
+                &[
+                    Value::Integer(Some(ms)),
+                    Value::Boolean(true),
+                    Value::Integer(order),
+                ],
+            )
+            .await?;
         }
         None => write_row(connection, tables, &job.row, None, true).await?,
     }
@@ -803,9 +837,13 @@ impl crate::backend::Database for Pool {
         let Some(find) = sql.end_sessions_sql(process_id) else {
             return Ok(0);
         };
-        let ids: Vec<Option<i64>> = sqlx::query_scalar(text(&find))
-            .fetch_all(self)
+        let ids = fetch_values(self, &find, &[])
             .await
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|row| sqlx::Row::try_get::<Option<i64>, _>(row, 0))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(database_error)?;
         let mut ended = 0;
         for id in ids.into_iter().flatten() {
@@ -833,6 +871,22 @@ impl crate::backend::Database for Pool {
             value.as_deref().map(str::to_ascii_lowercase).as_deref(),
             None | Some("false" | "f" | "0" | "off")
         ))
+    }
+
+    async fn lock_is_leased(&self, tables: &Tables) -> Result<bool, DatabaseError> {
+        if !self.capabilities().session_locks || tables.transaction_pooled() {
+            return Ok(true);
+        }
+        let Some(sql) = engine_sql(DIALECT).cluster_sql() else {
+            return Ok(false);
+        };
+        // As plain text: `SHOW` is not a statement every server prepares.
+        let rows = sqlx::Executor::fetch_all(self, text(sql))
+            .await
+            .map_err(database_error)?;
+        Ok(rows.iter().any(|row| {
+            sqlx::Row::try_get::<String, _>(row, 1).is_ok_and(|value| value.eq_ignore_ascii_case("on"))
+        }))
     }
 
     async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {
@@ -891,20 +945,16 @@ impl crate::backend::Database for Pool {
         &'a self,
         sql: &'a str,
     ) -> Result<Option<Vec<TextRow>>, DatabaseError> {
-        type Row = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        match sqlx::query_as::<_, Row>(text(sql))
-            .fetch_all(self)
-            .await
-            .map_err(database_error)
-        {
-            Ok(rows) => Ok(Some(
-                rows.into_iter().map(|(a, b, c, d)| [a, b, c, d]).collect(),
-            )),
+        use sqlx::Row as _;
+        let rows = fetch_values(self, sql, &[]).await.and_then(|rows| {
+            rows.iter()
+                .map(|row| -> Result<TextRow, sqlx::Error> {
+                    Ok([row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?])
+                })
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match rows.map_err(database_error) {
+            Ok(rows) => Ok(Some(rows)),
             Err(error) if error.is_missing_table() => Ok(None),
             Err(error) => Err(error),
         }
