@@ -3,6 +3,8 @@
 # Jetbase 0.18.1 in a virtual environment. Sourced by test.sh and bench.sh; `start_services`
 # installs what is missing, starts the servers and exports JETBASE_TEST_POSTGRES_URL,
 # JETBASE_TEST_POSTGRES18_URL, JETBASE_TEST_POSTGRES_STANDBY_URL (a hot standby of the first),
+# JETBASE_TEST_PGBOUNCER_URL (PgBouncer in transaction mode in front of the first),
+# JETBASE_TEST_GALERA_URLS (the three nodes of a MariaDB Galera cluster, space-separated),
 # JETBASE_TEST_MYSQL_URL, JETBASE_TEST_MYSQL_READ_ONLY_URL (a MariaDB with read_only = ON), JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
 # (chdb behind an HTTP front), JETBASE_TEST_DATABRICKS_URL (Spark SQL with Iceberg tables
 # behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
@@ -11,6 +13,7 @@
 # Variables already set are kept, and nothing is started for them.
 
 work_dir=$(mktemp -d /tmp/jetbase-test.XXXXXX)
+galera_pids=()
 chmod 755 "$work_dir"
 cleanup() {
   if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
@@ -18,6 +21,14 @@ cleanup() {
   fi
   if [ -n "${pg_standby_data:-}" ] && [ -f "$pg_standby_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_standby_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  local galera_pid
+  for galera_pid in "${galera_pids[@]}"; do
+    kill "$galera_pid" 2>/dev/null || true
+    wait "$galera_pid" 2>/dev/null || true
+  done
+  if [ -n "${pgbouncer_pid_file:-}" ] && [ -f "$pgbouncer_pid_file" ]; then
+    kill "$(cat "$pgbouncer_pid_file")" 2>/dev/null || true
   fi
   if [ -n "${mariadb_read_only_pid:-}" ]; then
     kill "$mariadb_read_only_pid" 2>/dev/null || true
@@ -209,6 +220,62 @@ start_mariadb_read_only() {
   export JETBASE_TEST_MYSQL_READ_ONLY_URL="mysql://jetbase:jetbase-test-pw@127.0.0.1:$port/mysql"
 }
 
+# A MariaDB Galera cluster of three nodes on 127.0.0.1 (Debian's galera-4, state transfer by
+# rsync): each node with its own client, group-communication, IST and SST ports.
+start_galera() {
+  if [ ! -f /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1; then
+    apt_install galera-4 rsync
+  fi
+  local n ports=() gcomm=() ist=() sst=() urls=()
+  for n in 1 2 3; do
+    ports+=("$(free_port)"); gcomm+=("$(free_port)"); ist+=("$(free_port)"); sst+=("$(free_port)")
+  done
+  local members="gcomm://127.0.0.1:${gcomm[0]},127.0.0.1:${gcomm[1]},127.0.0.1:${gcomm[2]}"
+  galera_pids=()
+  for n in 1 2 3; do
+    local i=$((n - 1)) data="$work_dir/galera$n" socket="$work_dir/galera$n.sock"
+    local user_args=() first=()
+    mkdir -p "$data"
+    if [ "$(id -u)" = 0 ]; then chown mysql "$data" "$work_dir"; user_args=(--user=mysql); fi
+    if [ "$n" = 1 ]; then first=(--wsrep-new-cluster); fi
+    log "MariaDB Galera node $n on 127.0.0.1:${ports[$i]} (group communication on ${gcomm[$i]})"
+    mariadb-install-db --no-defaults "${user_args[@]}" --datadir="$data" \
+      --auth-root-authentication-method=normal --skip-test-db >"$work_dir/galera$n-install.log" 2>&1
+    mariadbd --no-defaults "${user_args[@]}" --datadir="$data" --socket="$socket" \
+      --port="${ports[$i]}" --bind-address=127.0.0.1 --skip-name-resolve --max-connections=300 \
+      --innodb-flush-log-at-trx-commit=0 --log-error="$work_dir/galera$n.err" \
+      --pid-file="$work_dir/galera$n.pid" --binlog-format=ROW --default-storage-engine=InnoDB \
+      --innodb-autoinc-lock-mode=2 --wsrep-on=ON --wsrep-provider=/usr/lib/galera/libgalera_smm.so \
+      --wsrep-cluster-name=jetbase-test --wsrep-cluster-address="$members" \
+      --wsrep-node-name="node$n" --wsrep-node-address="127.0.0.1:${gcomm[$i]}" \
+      --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:${gcomm[$i]};ist.recv_addr=127.0.0.1:${ist[$i]};gcache.size=64M" \
+      --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:${sst[$i]}" \
+      "${first[@]}" 2>>"$work_dir/galera$n.err" &
+    galera_pids+=($!)
+    # Each node joins once the one before it is synced (the first bootstraps the cluster).
+    local synced=""
+    for _ in $(seq 1 240); do
+      if [ "$(mariadb --no-defaults --socket="$socket" -u root -N -e \
+        "SHOW STATUS LIKE 'wsrep_local_state_comment'" 2>/dev/null | cut -f2)" = Synced ]; then
+        synced=1
+        break
+      fi
+      sleep 0.25
+    done
+    if [ -z "$synced" ]; then
+      log "Galera node $n did not join the cluster:"
+      tail -n 40 "$work_dir/galera$n.err" >&2
+      return 1
+    fi
+    urls+=("mysql://jetbase:jetbase-test-pw@127.0.0.1:${ports[$i]}/mysql")
+  done
+  # (A user is replicated to every node.)
+  mariadb --no-defaults --socket="$work_dir/galera1.sock" -u root -e \
+    "CREATE USER 'jetbase'@'127.0.0.1' IDENTIFIED BY 'jetbase-test-pw';
+     GRANT ALL PRIVILEGES ON *.* TO 'jetbase'@'127.0.0.1' WITH GRANT OPTION;"
+  export JETBASE_TEST_GALERA_URLS="${urls[*]}"
+}
+
 # A hot standby of the test PostgreSQL 15 server (`pg_basebackup -R`: streaming replication).
 start_postgres_standby() {
   local primary_port port
@@ -226,6 +293,43 @@ start_postgres_standby() {
     -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_standby_data -c fsync=off -c max_connections=200" \
     start >/dev/null
   export JETBASE_TEST_POSTGRES_STANDBY_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# PgBouncer (Debian's, 1.18) in front of the test PostgreSQL 15 in pool_mode = transaction, its
+# configuration otherwise stock (no ignore_startup_parameters): every database of the server,
+# the user postgres trusted.
+start_pgbouncer() {
+  if ! command -v pgbouncer >/dev/null 2>&1; then apt_install pgbouncer; fi
+  local pg_port port dir="$work_dir/pgbouncer"
+  pg_port=${JETBASE_TEST_POSTGRES_URL##*:}
+  pg_port=${pg_port%%/*}
+  port=$(free_port)
+  mkdir -p "$dir"
+  cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+* = host=127.0.0.1 port=$pg_port
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+  echo '"postgres" ""' >"$dir/userlist.txt"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; fi
+  log "PgBouncer (transaction pooling) of 127.0.0.1:$pg_port on 127.0.0.1:$port"
+  as_postgres pgbouncer -d "$dir/pgbouncer.ini"
+  pgbouncer_pid_file="$dir/pgbouncer.pid"
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  export JETBASE_TEST_PGBOUNCER_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 # Python Jetbase 0.18.1 (and psycopg2 for PostgreSQL), for the take-over tests; kept under
@@ -358,9 +462,11 @@ start_services() {
   if [ -z "${JETBASE_TEST_POSTGRES18_URL:-}" ]; then start_postgres18; fi
   if [ -z "${JETBASE_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
   if [ -z "${JETBASE_TEST_MYSQL_READ_ONLY_URL:-}" ]; then start_mariadb_read_only; fi
+  if [ -z "${JETBASE_TEST_GALERA_URLS:-}" ]; then start_galera; fi
   if [ -z "${JETBASE_TEST_POSTGRES_STANDBY_URL:-}" ] && [ -n "${pg_data:-}" ]; then
     start_postgres_standby
   fi
+  if [ -z "${JETBASE_TEST_PGBOUNCER_URL:-}" ] && [ -n "${pg_data:-}" ]; then start_pgbouncer; fi
   if [ -z "${JETBASE_TEST_SNOWFLAKE_URL:-}" ]; then start_fakesnow; fi
   if [ -z "${JETBASE_TEST_CLICKHOUSE_URL:-}" ]; then start_clickhouse; fi
   if [ -n "${databricks_pid:-}" ]; then wait_for_databricks; fi

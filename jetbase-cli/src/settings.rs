@@ -118,6 +118,10 @@ const LOCK_LEASE: Key = Key {
     file_names: &["lock_lease"],
     env_names: &["JETBASE_LOCK_LEASE"],
 };
+const POOLER: Key = Key {
+    file_names: &["pooler"],
+    env_names: &["JETBASE_POOLER"],
+};
 const LOCK_RENEW: Key = Key {
     file_names: &["lock_renew"],
     env_names: &["JETBASE_LOCK_RENEW"],
@@ -149,6 +153,11 @@ const KEYS: &[&Key] = &[
     &SNOWFLAKE_PRIVATE_KEY_PASSWORD,
     &LOCK_LEASE,
     &LOCK_RENEW,
+    &POOLER,
+    &SCHEMAS,
+    &SCHEMAS_LIKE,
+    &DATABASE_URLS_FILE,
+    &PARALLEL,
 ];
 
 /// A value as a source holds it.
@@ -268,6 +277,9 @@ pub struct Settings {
     pub snowflake_private_key_password: Option<String>,
     /// The lock's lease where the database has no session locks (Snowflake).
     pub lock_lease: jetbase::LockLease,
+    /// What stands between jetbase and the database (`pooler = "transaction"`: PgBouncer's
+    /// transaction mode).
+    pub pooler: jetbase::Pooler,
 }
 
 /// The `schemas`, `schemas_like`, `database_urls_file` and `parallel` keys.
@@ -322,7 +334,14 @@ impl Settings {
         let lock_lease = jetbase::LockLease::new(renew_every, expires_after)
             .map_err(|error| CliError::usage(format!("{origin}: {error}")))?;
         let optional_text = |key: &Key| sources.find(key).map(|found| text(&found)).transpose();
+        let pooler = match sources.find(&POOLER) {
+            Some(found) => text(&found)?
+                .parse()
+                .map_err(|error| CliError::usage(format!("{}: {error}", found.origin)))?,
+            None => jetbase::Pooler::None,
+        };
         Ok(Self {
+            pooler,
             snowflake_private_key: optional_text(&SNOWFLAKE_PRIVATE_KEY)?,
             snowflake_private_key_password: optional_text(&SNOWFLAKE_PRIVATE_KEY_PASSWORD)?,
             lock_lease,

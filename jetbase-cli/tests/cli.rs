@@ -107,7 +107,12 @@ async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
     project.run(&["upgrade"]).ok();
     assert_eq!(db.applied_versions().await, ["1", "2"]);
 }
-database_test!(the_life_cycle, the_life_cycle, also_on_databricks);
+database_test!(
+    the_life_cycle,
+    the_life_cycle,
+    also_on_databricks,
+    also_on_clusters
+);
 
 /// An applied file edited, another deleted: `validate` and `upgrade` exit 1, `validate --fix`
 /// repairs the history, then both pass.
@@ -1199,6 +1204,107 @@ async fn postgres_schema_from_the_environment() {
     assert!(
         !db.table_exists("jetbase_migrations").await,
         "nothing in public"
+    );
+}
+
+/// Through PgBouncer in transaction mode with `postgres_schema` (the `pooler` key in
+/// jetbase.toml, the URL without the parameter): each migration's transaction sets the schema
+/// for itself, so an unqualified table lands in the schema whichever server session runs it;
+/// a no-transaction migration, whose statements cannot carry it, is refused before anything
+/// runs; the jetbase.toml keys of the pooler and of the fleet are read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_schema_through_pgbouncer_is_set_in_each_transaction() {
+    let db = common::pgbouncer().await;
+    let project = Project::new(&db.url);
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "pooler = \"transaction\"\npostgres_schema = \"pooled\"\nparallel = 2\n",
+    )
+    .unwrap();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    // Many small transactions, so that PgBouncer hands them to several server sessions.
+    for round in 0..3 {
+        project.run(&["upgrade"]).ok();
+        project.run(&["rollback", "--count", "2"]).ok();
+        assert!(
+            db.pool
+                .strings("SELECT version FROM pooled.jetbase_migrations")
+                .await
+                .is_empty(),
+            "round {round}"
+        );
+    }
+    project.run(&["upgrade"]).ok();
+    assert_eq!(db.pool.count("SELECT id FROM pooled.items").await, 1);
+    assert!(!db.table_exists("items").await, "nothing in public");
+    let status = project.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("2 applied, 0 pending"),
+        "{status:#?}"
+    );
+
+    project.write(
+        "V3__index.sql",
+        "-- jetbase: no-transaction\nCREATE INDEX CONCURRENTLY ix_items_name ON items (name);\n",
+    );
+    let refused = project.run(&["upgrade"]).fails_with(1);
+    assert!(
+        refused.stderr.contains("V3__index.sql")
+            && refused
+                .stderr
+                .contains("search_path of postgres_schema \"pooled\"")
+            && refused.stderr.contains("nothing was run"),
+        "{refused:#?}"
+    );
+    assert_eq!(
+        db.pool
+            .strings("SELECT version FROM pooled.jetbase_migrations ORDER BY order_executed")
+            .await,
+        ["1", "2"]
+    );
+    assert!(
+        db.pool
+            .count("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_items_name'")
+            .await
+            == 0
+    );
+    let lock = project.run(&["lock-status", "--json"]).ok().json();
+    assert_eq!(lock["locked"], false, "the lock released after the refusal");
+
+    // Without postgres_schema (a project of its own on the same database, the pooler said by
+    // the URL's parameter), the no-transaction migration runs through PgBouncer.
+    let public = Project::new(&format!("{}?pooler=transaction", db.url));
+    public.write("V1__create_items.sql", CREATE_ITEMS);
+    public.write(
+        "V2__index.sql",
+        "-- jetbase: no-transaction\nCREATE INDEX CONCURRENTLY ix_public_items ON items (name);\n\n-- rollback\nDROP INDEX CONCURRENTLY ix_public_items;\n",
+    );
+    public.run(&["upgrade"]).ok();
+    assert_eq!(
+        db.pool
+            .count("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_public_items'")
+            .await,
+        1
+    );
+    public.run(&["rollback"]).ok();
+    assert_eq!(
+        db.pool
+            .count("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_public_items'")
+            .await,
+        0
+    );
+
+    // A pooler mode jetbase cannot work through is a usage error naming the key.
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "pooler = \"statement\"\n",
+    )
+    .unwrap();
+    let bad = project.run(&["status"]).fails_with(2);
+    assert!(
+        bad.stderr.contains("pooler") && bad.stderr.contains("statement"),
+        "{bad:#?}"
     );
 }
 

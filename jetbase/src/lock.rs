@@ -444,10 +444,12 @@ async fn take_row<D: Database>(
             };
             let taken = database.write_lock(tables, write).await;
             let taken = races.judge(taken, leased, "taking over the lock")?;
-            if taken && !leased {
+            if taken {
                 // The dead holder's run session may still be running a statement, or hold an
                 // open transaction, and the table locks that go with it: end it, where the user
-                // may, instead of letting this run wait behind it.
+                // may, instead of letting this run wait behind it. (Where the lock is a lease,
+                // a holder that merely stalled past it lost the lock: its work must not commit
+                // either.)
                 let _ = database.end_sessions_of(&holder).await;
             }
             Ok(taken)

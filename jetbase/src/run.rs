@@ -429,16 +429,12 @@ impl LockedRun<'_, '_> {
             refuse_session_settings(&planned, self.tables, self.migrator.default_limits())?;
         }
         let mut session = open_session(database).await?;
-        // So that a process taking over after this one died can end this session. (Behind a
-        // transaction pooler there is no session of its own to mark: the lock is a lease, and
-        // nothing is ended.)
-        let marked = !self.tables.transaction_pooled();
-        if marked {
-            database
-                .mark_session(&mut session, process_id)
-                .await
-                .map_err(Error::database("marking the run's session"))?;
-        }
+        // So that a process taking over after this one died can end this session (behind a
+        // transaction pooler, the server session running its transaction).
+        database
+            .mark_session(&mut session, self.tables, process_id)
+            .await
+            .map_err(Error::database("marking the run's session"))?;
         begin_run(database, &mut session).await?;
         let mut report = Report::default();
         let total = planned.len();
@@ -467,12 +463,10 @@ impl LockedRun<'_, '_> {
         }
         .await;
         commit_run(database, &mut session, result).await?;
-        if marked {
-            database
-                .unmark_session(&mut session)
-                .await
-                .map_err(Error::database("lifting the run session's mark"))?;
-        }
+        database
+            .unmark_session(&mut session)
+            .await
+            .map_err(Error::database("lifting the run session's mark"))?;
         Ok(report)
     }
 }

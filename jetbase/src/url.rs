@@ -97,6 +97,49 @@ fn password_span(url: &str) -> Option<(usize, usize)> {
     (start < end).then_some((start, end))
 }
 
+/// `url` without its `pooler` query parameter, and that parameter's value: jetbase's own
+/// (see [`Pooler`](crate::Pooler)), which the driver must not see.
+///
+/// ```
+/// use jetbase::url::take_pooler;
+///
+/// assert_eq!(
+///     take_pooler("postgres://app@db:6432/app?pooler=transaction&sslmode=disable"),
+///     ("postgres://app@db:6432/app?sslmode=disable".to_owned(), Some("transaction".to_owned()))
+/// );
+/// assert_eq!(take_pooler("postgres://app@db/app"), ("postgres://app@db/app".to_owned(), None));
+/// ```
+pub fn take_pooler(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let (fragment_free, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let mut pooler = None;
+    let kept: Vec<&str> = fragment_free
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("pooler", value)) => {
+                pooler = Some(value.to_owned());
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    let mut rebuilt = base.to_owned();
+    if !kept.is_empty() {
+        rebuilt.push('?');
+        rebuilt.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        rebuilt.push('#');
+        rebuilt.push_str(fragment);
+    }
+    (rebuilt, pooler)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,47 +186,4 @@ mod tests {
             Some("mysql://u:p@h/db")
         );
     }
-}
-
-/// `url` without its `pooler` query parameter, and that parameter's value: jetbase's own
-/// (see [`Pooler`](crate::Pooler)), which the driver must not see.
-///
-/// ```
-/// use jetbase::url::take_pooler;
-///
-/// assert_eq!(
-///     take_pooler("postgres://app@db:6432/app?pooler=transaction&sslmode=disable"),
-///     ("postgres://app@db:6432/app?sslmode=disable".to_owned(), Some("transaction".to_owned()))
-/// );
-/// assert_eq!(take_pooler("postgres://app@db/app"), ("postgres://app@db/app".to_owned(), None));
-/// ```
-pub fn take_pooler(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
-    };
-    let (fragment_free, fragment) = match query.split_once('#') {
-        Some((query, fragment)) => (query, Some(fragment)),
-        None => (query, None),
-    };
-    let mut pooler = None;
-    let kept: Vec<&str> = fragment_free
-        .split('&')
-        .filter(|pair| match pair.split_once('=') {
-            Some(("pooler", value)) => {
-                pooler = Some(value.to_owned());
-                false
-            }
-            _ => !pair.is_empty(),
-        })
-        .collect();
-    let mut rebuilt = base.to_owned();
-    if !kept.is_empty() {
-        rebuilt.push('?');
-        rebuilt.push_str(&kept.join("&"));
-    }
-    if let Some(fragment) = fragment {
-        rebuilt.push('#');
-        rebuilt.push_str(fragment);
-    }
-    (rebuilt, pooler)
 }

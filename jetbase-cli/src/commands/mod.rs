@@ -64,7 +64,8 @@ impl Context {
     fn configure(&self, mut migrator: Migrator) -> Migrator {
         migrator = migrator
             .with_lock_timeout(self.settings.lock_timeout)
-            .with_lock_lease(self.settings.lock_lease);
+            .with_lock_lease(self.settings.lock_lease)
+            .with_pooler(self.settings.pooler);
         if let Some(schema) = &self.settings.postgres_schema {
             migrator = migrator.with_postgres_schema(schema.clone());
         }

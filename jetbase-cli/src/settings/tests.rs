@@ -327,3 +327,44 @@ fn bad_migration_limits_name_their_source() {
         error.message
     );
 }
+
+#[test]
+fn every_key_of_the_fleet_and_the_pooler_is_read_from_jetbase_toml() {
+    let fixture = project(
+        Some(
+            "schemas = [\"tenant_a\", \"tenant_b\"]\nschemas_like = \"tenant_%\"\n\
+             database_urls_file = \"targets.txt\"\nparallel = 3\npooler = \"transaction\"\n",
+        ),
+        None,
+        None,
+    );
+    let settings = resolve(&fixture, &no_flags(), &[]).unwrap();
+    assert_eq!(settings.fleet.schemas, ["tenant_a", "tenant_b"]);
+    assert_eq!(settings.fleet.schemas_like.as_deref(), Some("tenant_%"));
+    assert_eq!(
+        settings.fleet.database_urls_file.as_deref(),
+        Some("targets.txt")
+    );
+    assert_eq!(settings.fleet.parallel, Some(3));
+    assert_eq!(settings.pooler, jetbase::Pooler::Transaction);
+
+    let from_env = resolve(
+        &project(None, None, None),
+        &no_flags(),
+        &[("JETBASE_POOLER", "session")],
+    )
+    .unwrap();
+    assert_eq!(from_env.pooler, jetbase::Pooler::None);
+    let wrong = resolve(
+        &project(None, None, None),
+        &no_flags(),
+        &[("JETBASE_POOLER", "statement")],
+    )
+    .unwrap_err();
+    assert_eq!(wrong.failure, crate::error::Failure::Usage);
+    assert!(
+        wrong.message.contains("JETBASE_POOLER") && wrong.message.contains("statement"),
+        "{}",
+        wrong.message
+    );
+}

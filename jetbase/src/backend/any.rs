@@ -431,6 +431,7 @@ trait ErasedDatabase: Send + Sync + 'static {
     fn mark_session_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
+        tables: &'a Tables,
         process_id: &'a str,
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn unmark_session_erased<'a>(
@@ -605,11 +606,12 @@ impl<D: Database> ErasedDatabase for D {
     fn mark_session_erased<'a>(
         &'a self,
         session: &'a mut AnySession,
+        tables: &'a Tables,
         process_id: &'a str,
     ) -> BoxFuture<'a, Result<(), DatabaseError>> {
         Box::pin(async move {
             let session = session.of::<D>()?;
-            self.mark_session(session, process_id).await
+            self.mark_session(session, tables, process_id).await
         })
     }
 
@@ -803,9 +805,12 @@ impl Database for AnyPool {
     async fn mark_session<'a>(
         &'a self,
         session: &'a mut AnySession,
+        tables: &'a Tables,
         process_id: &'a str,
     ) -> Result<(), DatabaseError> {
-        self.inner.mark_session_erased(session, process_id).await
+        self.inner
+            .mark_session_erased(session, tables, process_id)
+            .await
     }
 
     async fn unmark_session<'a>(

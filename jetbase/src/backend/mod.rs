@@ -379,11 +379,13 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
 
     /// Marks `session` as the run session of the lock holder `process_id` (see
-    /// `EngineSql::mark_session_sql`), until [`Database::unmark_session`].
+    /// `EngineSql::mark_session_sql`), until [`Database::unmark_session`]; behind a transaction
+    /// pooler (`tables`), each of its migrations' transactions instead.
     #[doc(hidden)]
     fn mark_session<'a>(
         &'a self,
         _session: &'a mut Self::Session,
+        _tables: &'a Tables,
         _process_id: &'a str,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
         std::future::ready(Ok(()))

@@ -163,6 +163,10 @@ pub enum Value<'a> {
 pub struct SessionMark {
     pub mark: String,
     pub unmark: String,
+    /// The mark for one transaction, which its end lifts (PostgreSQL's `SET LOCAL`): behind a
+    /// transaction pooler, where a session keeps nothing between transactions. `None` where
+    /// the database has no such mark.
+    pub in_transaction: Option<String>,
 }
 
 /// A migration's timeouts as SQL (see [`EngineSql::limits_sql`]).

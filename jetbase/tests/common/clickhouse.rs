@@ -20,6 +20,8 @@ pub async fn clickhouse() -> TestDb<ClickHousePool> {
         dialect: Dialect::ClickHouse,
         url,
         sqlite_path: None,
+        pooler: jetbase::Pooler::None,
+        nodes: Vec::new(),
         _dir: None,
     }
 }

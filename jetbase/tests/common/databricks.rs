@@ -52,6 +52,8 @@ pub async fn databricks() -> TestDb<DatabricksPool> {
         dialect: Dialect::Databricks,
         url,
         sqlite_path: None,
+        pooler: jetbase::Pooler::None,
+        nodes: Vec::new(),
         _dir: None,
     }
 }

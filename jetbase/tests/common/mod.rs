@@ -19,6 +19,11 @@ pub struct TestDb<P> {
     pub url: String,
     /// The SQLite file, for SQLite.
     pub sqlite_path: Option<PathBuf>,
+    /// The pooler between the tests and the server (PgBouncer in transaction mode for
+    /// `pgbouncer()`): a migrator run on `pool` must be told.
+    pub pooler: jetbase::Pooler,
+    /// The URLs of every node of a cluster (Galera: three), `url` first; empty for one server.
+    pub nodes: Vec<String>,
     pub _dir: Option<tempfile::TempDir>,
 }
 
@@ -81,7 +86,7 @@ pub use snowflake::snowflake;
 
 /// The test databases through sqlx 0.9, the default.
 #[allow(unused_imports)]
-pub use sqlx_0_9::{mysql, postgres, postgres18, sqlite};
+pub use sqlx_0_9::{galera, mysql, pgbouncer, postgres, postgres18, sqlite};
 
 /// Plain queries for assertions, on any of the pools.
 #[allow(async_fn_in_trait)]
@@ -167,6 +172,23 @@ impl<P: Query> TestDb<P> {
         self.pool.exec(&sql).await;
     }
 
+    /// The URLs the processes of a test spread over: each node of a cluster, or `url`.
+    pub fn process_urls(&self) -> Vec<String> {
+        if self.nodes.is_empty() {
+            vec![self.url.clone()]
+        } else {
+            self.nodes.clone()
+        }
+    }
+
+    /// Whether a lock holder's liveness is a lease here (no session lock says it): the
+    /// warehouses, a transaction pooler, a Galera cluster.
+    pub fn lock_is_leased(&self) -> bool {
+        !self.pool.capabilities().session_locks
+            || self.pooler.is_transaction()
+            || !self.nodes.is_empty()
+    }
+
     /// A fresh pool on the same database.
     pub async fn another_pool(&self) -> P {
         self.pool.new_pool(&self.url).await
@@ -216,6 +238,11 @@ impl Files {
 /// the database's backend does (the history and lock statements, row-first failures, the lock's
 /// races and lease, the fast path, the CLI's life cycle). The other bodies test the logic above
 /// the backend, which these already cover on the other five pools.
+///
+/// `also_on_clusters` runs a body through PgBouncer in transaction mode (`<name>::pgbouncer`)
+/// and on a three-node MariaDB Galera cluster (`<name>::galera`, its processes spread over the
+/// nodes with `TestDb::process_urls`): given to the bodies of the lock's processes and the CLI's
+/// life cycle, what a pooler or a cluster changes.
 #[macro_export]
 macro_rules! database_test {
     ($name:ident, $body:ident) => {
@@ -243,6 +270,33 @@ macro_rules! database_test {
             $crate::database_test!(@clickhouse $body);
             $crate::database_test!(@databricks $body);
         });
+    };
+    ($name:ident, $body:ident, also_on_clusters) => {
+        $crate::database_test!(@sql $name, $body, {
+            $crate::database_test!(@snowflake $body);
+            $crate::database_test!(@clickhouse $body);
+            $crate::database_test!(@clusters $body);
+        });
+    };
+    ($name:ident, $body:ident, also_on_databricks, also_on_clusters) => {
+        $crate::database_test!(@sql $name, $body, {
+            $crate::database_test!(@snowflake $body);
+            $crate::database_test!(@clickhouse $body);
+            $crate::database_test!(@databricks $body);
+            $crate::database_test!(@clusters $body);
+        });
+    };
+    (@clusters $body:ident) => {
+        /// PostgreSQL 15 through PgBouncer in transaction mode.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn pgbouncer() {
+            super::$body(&$crate::common::pgbouncer().await).await;
+        }
+        /// A MariaDB Galera cluster of three nodes.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn galera() {
+            super::$body(&$crate::common::galera().await).await;
+        }
     };
     (@databricks $body:ident) => {
         #[cfg(feature = "databricks")]

@@ -15,6 +15,8 @@ pub async fn sqlite() -> TestDb<SqlitePool> {
         dialect: Dialect::Sqlite,
         url,
         sqlite_path: Some(path),
+        pooler: jetbase::Pooler::None,
+        nodes: Vec::new(),
         _dir: Some(dir),
     }
 }
@@ -42,6 +44,8 @@ where
         dialect,
         url,
         sqlite_path: None,
+        pooler: jetbase::Pooler::None,
+        nodes: Vec::new(),
         _dir: None,
     }
 }
@@ -58,6 +62,76 @@ pub async fn postgres18() -> TestDb<PgPool> {
 
 pub async fn mysql() -> TestDb<MySqlPool> {
     server_database("JETBASE_TEST_MYSQL_URL", Dialect::MySql).await
+}
+
+/// A fresh database on the test PostgreSQL 15, reached through the PgBouncer in front of it
+/// (transaction mode, stock settings): the pool connects without `extra_float_digits`, and
+/// `url` (for the CLI and child processes) is PgBouncer's, to be recognised by its refusal.
+#[allow(dead_code)]
+pub async fn pgbouncer() -> TestDb<PgPool> {
+    use std::str::FromStr as _;
+    let direct: TestDb<PgPool> = postgres().await;
+    direct.pool.close().await;
+    let name = direct.url.rsplit('/').next().unwrap().to_owned();
+    let url = with_database(&server_url("JETBASE_TEST_PGBOUNCER_URL"), &name);
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .unwrap()
+        .extra_float_digits(None)
+        .statement_cache_capacity(0);
+    let pool = PgPool::connect_with(options).await.unwrap();
+    TestDb {
+        pool,
+        dialect: Dialect::Postgres,
+        url,
+        sqlite_path: None,
+        pooler: jetbase::Pooler::Transaction,
+        nodes: Vec::new(),
+        _dir: None,
+    }
+}
+
+/// A fresh database on the test Galera cluster (created on its first node, and waited for on
+/// the others), the pool on the first node.
+#[allow(dead_code)]
+pub async fn galera() -> TestDb<MySqlPool> {
+    let admin_urls: Vec<String> = server_url("JETBASE_TEST_GALERA_URLS")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        admin_urls.len() >= 2,
+        "JETBASE_TEST_GALERA_URLS: {admin_urls:?}"
+    );
+    let name = unique_name();
+    let admin = MySqlPool::connect(&admin_urls[0]).await.unwrap();
+    sqlx::raw_sql(text(&format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let nodes: Vec<String> = admin_urls
+        .iter()
+        .map(|url| with_database(url, &name))
+        .collect();
+    for node in &nodes {
+        let started = std::time::Instant::now();
+        while MySqlPool::connect(node).await.is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{node} never saw the database"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    TestDb {
+        pool: MySqlPool::connect(&nodes[0]).await.unwrap(),
+        dialect: Dialect::MySql,
+        url: nodes[0].clone(),
+        sqlite_path: None,
+        pooler: jetbase::Pooler::None,
+        nodes,
+        _dir: None,
+    }
 }
 
 /// `Query` for one pool type.
@@ -82,16 +156,21 @@ macro_rules! impl_query {
                     "SELECT CAST(COUNT(*) AS {}) FROM ({sql}) counted",
                     int_type(self.dialect())
                 );
-                sqlx::query_scalar(text(&count_sql))
+                // As plain text (nothing prepared): the same through PgBouncer.
+                let row = sqlx::raw_sql(text(&count_sql))
                     .fetch_one(self)
                     .await
-                    .unwrap_or_else(|e| panic!("{count_sql}: {e}"))
+                    .unwrap_or_else(|e| panic!("{count_sql}: {e}"));
+                sqlx::Row::try_get(&row, 0).unwrap()
             }
             async fn strings(&self, sql: &str) -> Vec<String> {
-                sqlx::query_scalar(text(sql))
+                sqlx::raw_sql(text(sql))
                     .fetch_all(self)
                     .await
                     .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .iter()
+                    .map(|row| sqlx::Row::try_get(row, 0).unwrap())
+                    .collect()
             }
             async fn new_pool(&self, url: &str) -> Self {
                 <$pool>::connect(url).await.unwrap()

@@ -33,6 +33,8 @@ pub async fn snowflake() -> TestDb<SnowflakePool> {
         dialect: Dialect::Snowflake,
         url,
         sqlite_path: None,
+        pooler: jetbase::Pooler::None,
+        nodes: Vec::new(),
         _dir: None,
     }
 }

@@ -13,4 +13,4 @@ pub fn text(sql: &str) -> sqlx::AssertSqlSafe<&str> {
 #[path = "pools.rs"]
 mod pools;
 #[allow(unused_imports)]
-pub use pools::{mysql, postgres, postgres18, sqlite};
+pub use pools::{galera, mysql, pgbouncer, postgres, postgres18, sqlite};

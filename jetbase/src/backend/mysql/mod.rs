@@ -23,6 +23,7 @@ impl EngineSql for MySqlSql {
         Some(SessionMark {
             mark: format!("DO GET_LOCK({name}, 0)"),
             unmark: format!("DO RELEASE_LOCK({name})"),
+            in_transaction: None,
         })
     }
 

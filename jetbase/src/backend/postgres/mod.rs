@@ -73,12 +73,11 @@ impl EngineSql for PostgresSql {
     /// The session's `application_name` is the holder's `process_id` while it runs migrations:
     /// a new backend never carries it, so a reused pid is never mistaken for the dead holder's.
     fn mark_session_sql(&self, process_id: &str) -> Option<SessionMark> {
+        let name = process_id.replace('\'', "''");
         Some(SessionMark {
-            mark: format!(
-                "SET application_name = '{}'",
-                process_id.replace('\'', "''")
-            ),
+            mark: format!("SET application_name = '{name}'"),
             unmark: "RESET application_name".to_owned(),
+            in_transaction: Some(format!("SET LOCAL application_name = '{name}'")),
         })
     }
 

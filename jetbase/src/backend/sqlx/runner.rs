@@ -80,6 +80,8 @@ pub struct Session {
     sandbox: bool,
     /// The SQL that lifts the holder's mark on this session (see `EngineSql::mark_session_sql`).
     marked: Option<String>,
+    /// The holder's mark for each migration's transaction, behind a transaction pooler.
+    transaction_mark: Option<String>,
 }
 
 impl Session {
@@ -144,10 +146,17 @@ impl Session {
 
     /// Marks the session as the holder's run session: dirty until unmarked, so that a session
     /// dropped with the mark is closed rather than handed to the application.
-    async fn mark(&mut self, process_id: &str) -> Result<(), sqlx::Error> {
+    ///
+    /// Behind a transaction pooler nothing set on the session stays: each migration's
+    /// transaction carries the mark instead, and ends with it.
+    async fn mark(&mut self, tables: &Tables, process_id: &str) -> Result<(), sqlx::Error> {
         let Some(mark) = engine_sql(DIALECT).mark_session_sql(process_id) else {
             return Ok(());
         };
+        if tables.transaction_pooled() {
+            self.transaction_mark = mark.in_transaction;
+            return Ok(());
+        }
         self.dirty = true;
         execute_text(self.connection()?, &mark.mark).await?;
         self.marked = Some(mark.unmark);
@@ -155,6 +164,7 @@ impl Session {
     }
 
     async fn unmark(&mut self) -> Result<(), sqlx::Error> {
+        self.transaction_mark = None;
         let Some(unmark) = self.marked.take() else {
             return Ok(());
         };
@@ -600,6 +610,10 @@ async fn run_batched_transaction(
         begin.push_str(";\n");
         begin.push_str(&set_path);
     }
+    if let Some(mark) = &session.transaction_mark {
+        begin.push_str(";\n");
+        begin.push_str(mark);
+    }
     // The timeouts travel with BEGIN too, and end with the transaction.
     if let Some(limits) = tables.limits_sql(&job.limits, true) {
         begin.push_str(";\n");
@@ -698,9 +712,12 @@ async fn run_on_connection(
     let ms = elapsed_ms(started);
     match filename {
         Some(filename) => {
-            let found =
-                fetch_values(&mut *connection, &tables.find_row(), &[Value::Text(Some(filename))])
-                    .await?;
+            let found = fetch_values(
+                &mut *connection,
+                &tables.find_row(),
+                &[Value::Text(Some(filename))],
+            )
+            .await?;
             let order: Option<i64> = match found.first() {
                 Some(row) => sqlx::Row::try_get(row, 0)?,
                 None => None,
@@ -747,6 +764,7 @@ impl crate::backend::Database for Pool {
             in_run: false,
             sandbox: false,
             marked: None,
+            transaction_mark: None,
         })
     }
 
@@ -823,9 +841,13 @@ impl crate::backend::Database for Pool {
     async fn mark_session<'a>(
         &'a self,
         session: &'a mut Session,
+        tables: &'a Tables,
         process_id: &'a str,
     ) -> Result<(), DatabaseError> {
-        session.mark(process_id).await.map_err(database_error)
+        session
+            .mark(tables, process_id)
+            .await
+            .map_err(database_error)
     }
 
     async fn unmark_session<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
@@ -884,8 +906,10 @@ impl crate::backend::Database for Pool {
         let rows = sqlx::Executor::fetch_all(self, text(sql))
             .await
             .map_err(database_error)?;
+        // (`SHOW`'s columns are text of a binary collation on some servers: read as it is.)
         Ok(rows.iter().any(|row| {
-            sqlx::Row::try_get::<String, _>(row, 1).is_ok_and(|value| value.eq_ignore_ascii_case("on"))
+            sqlx::Row::try_get_unchecked::<String, _>(row, 1)
+                .is_ok_and(|value| value.eq_ignore_ascii_case("on"))
         }))
     }
 
@@ -949,7 +973,12 @@ impl crate::backend::Database for Pool {
         let rows = fetch_values(self, sql, &[]).await.and_then(|rows| {
             rows.iter()
                 .map(|row| -> Result<TextRow, sqlx::Error> {
-                    Ok([row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?])
+                    Ok([
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                    ])
                 })
                 .collect::<Result<Vec<_>, _>>()
         });
