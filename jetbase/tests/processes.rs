@@ -56,6 +56,15 @@ fn connection_kind<P: Query>(db: &TestDb<P>) -> &'static str {
     }
 }
 
+/// The database in the test's output: its dialect, or the pooler or cluster in front of it.
+fn db_label<P: Query>(db: &TestDb<P>) -> &'static str {
+    if db.nodes.is_empty() {
+        connection_kind(db)
+    } else {
+        "galera"
+    }
+}
+
 /// Starts this test binary again as a child that runs the migrations of `migrations`.
 fn spawn_runner(kind: &str, url: &str, migrations: &std::path::Path, stdout: Stdio) -> Child {
     Command::new(std::env::current_exe().unwrap())
@@ -287,14 +296,14 @@ async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
     }
     eprintln!(
         "{}: the next run waited {waited:?} for the killed holder's lock",
-        db.dialect
+        db_label(db)
     );
     if !db.lock_is_leased() {
         assert!(waited < Duration::from_secs(5), "waited {waited:?}");
     } else {
         // Until the lease, renewed every 500 ms up to the kill, expired: from 2.5 s after the
         // kill (a renewal was due) to the expiry plus a few polls.
-        eprintln!("{}: taken over {since_kill:?} after the kill", db.dialect);
+        eprintln!("{}: taken over {since_kill:?} after the kill", db_label(db));
         assert!(
             since_kill >= Duration::from_millis(2_400) && since_kill < Duration::from_secs(6),
             "taken over {since_kill:?} after the kill, for a lease of 3 s"

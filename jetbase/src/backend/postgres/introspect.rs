@@ -19,6 +19,9 @@ fn names(keys: &str, relation: &str) -> String {
     )
 }
 
+/// Reads the schema's tables, columns, indexes and foreign keys. The queries are prepared
+/// unnamed (nothing left on the server session), and `read_schema`'s callers run them in one
+/// transaction: behind a transaction pooler they stay on one server session.
 pub(super) async fn read_schema(
     connection: &mut Connection,
     postgres_schema: Option<&str>,
@@ -35,6 +38,7 @@ pub(super) async fn read_schema(
                  ORDER BY t.relname, a.attnum"
         )))
         .bind(postgres_schema)
+        .persistent(false)
         .fetch_all(&mut *connection)
         .await?;
     for (table, name, sql_type, not_null, default) in columns {
@@ -50,6 +54,7 @@ pub(super) async fn read_schema(
         names("x.indkey::int2[]", "x.indrelid")
     )))
     .bind(postgres_schema)
+    .persistent(false)
     .fetch_all(&mut *connection)
     .await?;
     for (table, name, unique, primary, columns) in indexes {
@@ -77,6 +82,7 @@ pub(super) async fn read_schema(
         names("c.confkey", "c.confrelid")
     )))
     .bind(postgres_schema)
+    .persistent(false)
     .fetch_all(&mut *connection)
     .await?;
     for (table, name, target, action, columns, references) in keys {

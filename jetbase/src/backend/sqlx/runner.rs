@@ -949,9 +949,16 @@ impl crate::backend::Database for Pool {
         postgres_schema: Option<&'a str>,
     ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
         let mut connection = self.acquire().await.map_err(database_error)?;
-        super::introspect::read_schema(&mut connection, postgres_schema)
+        // One read-only transaction: behind a transaction pooler, every catalog query runs on
+        // the same server session.
+        let mut transaction = sqlx::Connection::begin(&mut *connection)
             .await
-            .map_err(database_error)
+            .map_err(database_error)?;
+        let schema = super::introspect::read_schema(&mut transaction, postgres_schema)
+            .await
+            .map_err(database_error)?;
+        transaction.rollback().await.map_err(database_error)?;
+        Ok(schema)
     }
 
     async fn read_schema_in<'a>(
