@@ -7,7 +7,8 @@
 # JETBASE_TEST_GALERA_URLS (the three nodes of a MariaDB Galera cluster, space-separated),
 # JETBASE_TEST_MYSQL_URL, JETBASE_TEST_MYSQL_READ_ONLY_URL (a MariaDB with read_only = ON), JETBASE_TEST_SNOWFLAKE_URL (fakesnow), JETBASE_TEST_CLICKHOUSE_URL
 # (chdb behind an HTTP front), JETBASE_TEST_DATABRICKS_URL (Spark SQL with Iceberg tables
-# behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES), and JETBASE_TEST_POSTGRES_RESTART and
+# behind the Statement Execution API front), JETBASE_TEST_PYTHON_JETBASE(_WAREHOUSES),
+# JETBASE_TEST_SQLALCHEMY_PYTHON (a Python with SQLAlchemy 2, the first one's), and JETBASE_TEST_POSTGRES_RESTART and
 # JETBASE_TEST_MYSQL_RESTART (scripts that restart those servers, for the connection-loss
 # tests). The servers stop when the shell exits.
 # Variables already set are kept, and nothing is started for them.
@@ -345,6 +346,8 @@ install_python_jetbase() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check jetbase==0.18.1 psycopg2-binary
   fi
   export JETBASE_TEST_PYTHON_JETBASE="$venv/bin/jetbase"
+  # (Python Jetbase depends on SQLAlchemy 2: make-migrations' SQLAlchemy models are read with it.)
+  export JETBASE_TEST_SQLALCHEMY_PYTHON="$venv/bin/python"
 }
 
 # Python Jetbase 0.18.1 with its warehouse extras, for the Snowflake and ClickHouse take-over

@@ -118,6 +118,10 @@ const LOCK_LEASE: Key = Key {
     file_names: &["lock_lease"],
     env_names: &["JETBASE_LOCK_LEASE"],
 };
+const PYTHON: Key = Key {
+    file_names: &["python"],
+    env_names: &["JETBASE_PYTHON"],
+};
 const POOLER: Key = Key {
     file_names: &["pooler"],
     env_names: &["JETBASE_POOLER"],
@@ -154,6 +158,7 @@ const KEYS: &[&Key] = &[
     &LOCK_LEASE,
     &LOCK_RENEW,
     &POOLER,
+    &PYTHON,
     &SCHEMAS,
     &SCHEMAS_LIKE,
     &DATABASE_URLS_FILE,
@@ -280,6 +285,8 @@ pub struct Settings {
     /// What stands between jetbase and the database (`pooler = "transaction"`: PgBouncer's
     /// transaction mode).
     pub pooler: jetbase::Pooler,
+    /// The Python that reads SQLAlchemy models, when configured (`python`, `JETBASE_PYTHON`).
+    pub python: Option<String>,
 }
 
 /// The `schemas`, `schemas_like`, `database_urls_file` and `parallel` keys.
@@ -342,6 +349,7 @@ impl Settings {
         };
         Ok(Self {
             pooler,
+            python: optional_text(&PYTHON)?,
             snowflake_private_key: optional_text(&SNOWFLAKE_PRIVATE_KEY)?,
             snowflake_private_key_password: optional_text(&SNOWFLAKE_PRIVATE_KEY_PASSWORD)?,
             lock_lease,

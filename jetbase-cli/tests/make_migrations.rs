@@ -233,6 +233,198 @@ database_test!(
         "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
+/// The seed README's SQLAlchemy models (Python Jetbase's own example).
+const SQLALCHEMY_BLOG: &str = r#"from sqlalchemy import Column, Integer, String, ForeignKey
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False, unique=True)
+    name = Column(String(100), nullable=True)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(255), nullable=False)
+    content = Column(String(2000), nullable=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+"#;
+
+/// The same models, evolved: a column added, a type widened, an index; and (`COMMENTS`, in a
+/// module of its own, SQLAlchemy 2's typed style on the same base) a table whose foreign key
+/// cascades.
+const SQLALCHEMY_EVOLVED: &str = r#"from sqlalchemy import Column, Integer, String, ForeignKey, Text, text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False, unique=True)
+    name = Column(String(200), nullable=True)
+    bio = Column(Text, nullable=True)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(255), nullable=False, index=True)
+    content = Column(String(2000), nullable=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    views = Column(Integer, nullable=False, server_default=text("0"))
+"#;
+
+const SQLALCHEMY_COMMENTS: &str = r#"from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.blog import Base
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(500))
+"#;
+
+/// `jetbase make-migrations` in a Python Jetbase project: SQLAlchemy models in `models/`, read by
+/// the Python of `JETBASE_PYTHON` (the test script's virtualenv, SQLAlchemy 2.x), the same diff
+/// and round trip as Rust models; the mistakes a Python project makes, each a clear error.
+async fn sqlalchemy_models_to_database_and_back<P: Query>(db: &TestDb<P>) {
+    let python = common::server_url("JETBASE_TEST_SQLALCHEMY_PYTHON");
+    let project = Project::new(&cli_url(db));
+    let url = cli_url(db);
+    let run = |args: &[&str], python: &str| {
+        project.run_in(
+            project.root(),
+            args,
+            &[("JETBASE_DATABASE_URL", &url), ("JETBASE_PYTHON", python)],
+        )
+    };
+    write_models(&project, "models/__init__.py", "");
+    write_models(&project, "models/blog.py", SQLALCHEMY_BLOG);
+
+    let made = run(&["--json", "make-migrations", "-d", "blog"], &python)
+        .ok()
+        .json();
+    assert_eq!(
+        made["changes"],
+        serde_json::json!(["+ table users", "+ table posts"])
+    );
+    run(&["upgrade"], &python).ok();
+    let again = run(&["make-migrations"], &python).ok();
+    assert!(
+        again
+            .stdout
+            .contains("No changes detected (2 models in 2 files)"),
+        "{again:#?}"
+    );
+    // The primary keys generate their values, as SQLAlchemy's would.
+    db.pool
+        .exec("INSERT INTO users (email, name) VALUES ('a@example.com', 'A')")
+        .await;
+    db.pool
+        .exec("INSERT INTO posts (title, user_id) SELECT 'first', id FROM users")
+        .await;
+    assert_eq!(db.pool.count("SELECT id FROM posts").await, 1);
+
+    next_second();
+    write_models(&project, "models/blog.py", SQLALCHEMY_EVOLVED);
+    write_models(&project, "models/comments.py", SQLALCHEMY_COMMENTS);
+    let made = run(&["--json", "make-migrations", "-d", "evolve"], &python)
+        .ok()
+        .json();
+    let mut changes: Vec<String> = made["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| change.as_str().unwrap().to_lowercase())
+        .collect();
+    changes.sort();
+    assert_eq!(changes.len(), 5, "{changes:#?}");
+    for expected in [
+        "+ column users.bio",
+        "+ column posts.views",
+        "users.name",
+        "+ index ix_posts_title",
+        "+ table comments",
+    ] {
+        assert!(
+            changes.iter().any(|change| change.contains(expected)),
+            "{expected} in {changes:#?}"
+        );
+    }
+    run(&["upgrade"], &python).ok();
+    run(&["make-migrations", "--check"], &python).ok();
+    db.pool
+        .exec("INSERT INTO comments (post_id, body) SELECT id, 'nice' FROM posts")
+        .await;
+    db.pool.exec("DELETE FROM posts").await;
+    assert_eq!(
+        db.pool.count("SELECT id FROM comments").await,
+        0,
+        "ondelete=CASCADE"
+    );
+    assert_eq!(db.pool.count("SELECT views FROM posts").await, 0);
+
+    // A module that fails to import: its traceback's end, nothing written.
+    let files_before = migration_files(&project);
+    write_models(
+        &project,
+        "models/broken.py",
+        "import nothing_of_that_name\n",
+    );
+    let broken = run(&["make-migrations"], &python).fails_with(1);
+    assert!(
+        broken.stderr.contains("models/broken.py")
+            && broken
+                .stderr
+                .contains("No module named 'nothing_of_that_name'"),
+        "{broken:#?}"
+    );
+    std::fs::remove_file(project.root().join("models/broken.py")).unwrap();
+    // No Python, or no SQLAlchemy for it.
+    let missing = run(&["make-migrations"], "/nonexistent/python3").fails_with(2);
+    assert!(
+        missing.stderr.contains("/nonexistent/python3")
+            && missing.stderr.contains("JETBASE_PYTHON"),
+        "{missing:#?}"
+    );
+    let bare = project.root().join("bare-python");
+    std::fs::write(&bare, format!("#!/bin/sh\nexec {python} -S -I \"$@\"\n")).unwrap();
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&bare)
+        .status()
+        .unwrap();
+    let without = run(&["make-migrations"], bare.to_str().unwrap()).fails_with(2);
+    assert!(
+        without.stderr.contains("SQLAlchemy is not installed"),
+        "{without:#?}"
+    );
+    // Modules without a table never mean "drop every table".
+    for name in ["blog", "comments", "__init__"] {
+        std::fs::remove_file(project.root().join(format!("models/{name}.py"))).unwrap();
+    }
+    write_models(&project, "models/empty.py", "VALUE = 1\n");
+    let none = run(&["make-migrations"], &python).fails_with(2);
+    assert!(none.stderr.contains("no model found"), "{none:#?}");
+    assert_eq!(migration_files(&project), files_before, "nothing written");
+}
+database_test!(
+    sqlalchemy_models_to_database_and_back,
+    sqlalchemy_models_to_database_and_back,
+    not_on_warehouses =
+        "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
+);
+
 fn sqlite_project() -> Project {
     let project = Project::empty("sqlite:///app.db");
     project.run(&["init"]).ok();

@@ -35,20 +35,32 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
         })
         .await?;
     pool.close().await;
-    let found = discovery
+    let dialect = pool.dialect();
+    let rust_models = discovery
         .join()
-        .map_err(|_| CliError::run("reading the models failed unexpectedly"))??;
+        .map_err(|_| CliError::run("reading the models failed unexpectedly"))?;
+    let configured = context.settings.model_paths.as_ref();
+    // Python's models where the paths say so, or where no Rust model is found and Python's are.
+    let python_files = models::python_files(&project.root, configured);
+    let python_chosen = configured.is_some()
+        || rust_models
+            .as_ref()
+            .is_ok_and(|rust| rust.tables.is_empty());
+    let found = match python_files {
+        Some((files, searched)) if python_chosen => read_python(context, files, searched, dialect)?,
+        _ => rust_models?,
+    };
     refuse_pending(&migrator.status_of(&statuses))?;
     if found.tables.is_empty() {
         return Err(CliError::usage(format!(
-            "no #[derive(jetbase::Model)] struct found in {} ({} .rs file{} read); set \
-             `model_paths` in jetbase/jetbase.toml or JETBASE_MODELS to where the models are",
+            "no model found in {} ({} file{} read: neither a #[derive(jetbase::Model)] struct \
+             nor a SQLAlchemy table); set `model_paths` in jetbase/jetbase.toml or \
+             JETBASE_MODELS to where the models are",
             found.searched,
             found.files.len(),
             if found.files.len() == 1 { "" } else { "s" }
         )));
     }
-    let dialect = pool.dialect();
     let generated = generate(&Schema::new(found.tables.clone()), &actual, dialect)
         .map_err(|error| CliError::usage(error.to_string()))?;
     if generated.is_empty() {
@@ -69,6 +81,42 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
     }
     let path = write_file(&project.migrations_dir(), &description, &generated, cwd)?;
     report(context, &generated, Some(&shown(&path, cwd)))
+}
+
+/// The SQLAlchemy models of `files`, read by the project's Python for `dialect`.
+fn read_python(
+    context: &Context,
+    files: Vec<PathBuf>,
+    searched: String,
+    dialect: jetbase::Dialect,
+) -> Result<Found, CliError> {
+    let root = &context.settings.project.root;
+    let python = python_interpreter(context.settings.python.as_deref(), root);
+    let (tables, version) = models::sqlalchemy::read(&python, root, &files, dialect)?;
+    Ok(Found {
+        tables,
+        files,
+        searched: format!("{searched}, read by {python} with SQLAlchemy {version}"),
+    })
+}
+
+/// The Python that reads the models: the configured one, else the active virtualenv's, else
+/// the project's `.venv` or `venv`, else `python3` on PATH.
+fn python_interpreter(configured: Option<&str>, root: &Path) -> String {
+    if let Some(python) = configured {
+        return python.to_owned();
+    }
+    let candidates = std::env::var_os("VIRTUAL_ENV")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join(".venv"), root.join("venv")]);
+    for environment in candidates {
+        let python = environment.join("bin").join("python");
+        if python.is_file() {
+            return python.display().to_string();
+        }
+    }
+    "python3".to_owned()
 }
 
 /// Pending migrations would be generated again: the database must be up to date first.

@@ -1,5 +1,7 @@
-//! Finding the `#[derive(Model)]` structs of a project without compiling it: `.rs` files parsed
-//! with syn, read by the same function as the derive (`jetbase_core::schema::table_from_struct`).
+//! Finding a project's models without compiling or running it: the `#[derive(Model)]` structs
+//! of `.rs` files parsed with syn, read by the same function as the derive
+//! (`jetbase_core::schema::table_from_struct`); or, in a Python Jetbase project, the `.py`
+//! files of SQLAlchemy models, read by the project's Python (`sqlalchemy`).
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +12,23 @@ use syn::{Item, Token};
 
 use crate::error::CliError;
 
+pub mod sqlalchemy;
+
 /// Directories searched by default, wherever they sit under the project root.
 const MODEL_DIRECTORIES: [&str; 2] = ["models", "model"];
 /// Files searched by default, wherever they sit under the project root.
 const MODEL_FILES: [&str; 1] = ["models.rs"];
+/// Python's: Python Jetbase's auto-discovery (`models/`, `model/`), and `models.py`.
+const PYTHON_MODEL_FILES: [&str; 1] = ["models.py"];
+/// Directories never searched: build output, virtual environments, caches.
+const SKIPPED_DIRECTORIES: [&str; 6] = [
+    "target",
+    "venv",
+    "site-packages",
+    "node_modules",
+    "__pycache__",
+    "env",
+];
 
 /// The models found, and where they were looked for.
 #[derive(Debug)]
@@ -44,7 +59,7 @@ pub fn discover(
             for path in paths {
                 let full = root.join(path);
                 if full.is_dir() {
-                    walk(&full, &mut files, &|_| true);
+                    walk(&full, "rs", &mut files, &|_| true);
                 } else if full.is_file() {
                     files.push(full);
                 } else {
@@ -57,18 +72,8 @@ pub fn discover(
             format!("{} (from {origin})", paths.join(", "))
         }
         None => {
-            walk(root, &mut files, &|relative| {
-                let in_model_directory = relative.parent().is_some_and(|parent| {
-                    parent.components().any(|part| {
-                        MODEL_DIRECTORIES
-                            .iter()
-                            .any(|name| part.as_os_str() == *name)
-                    })
-                });
-                let model_file = relative
-                    .file_name()
-                    .is_some_and(|name| MODEL_FILES.iter().any(|model| name == *model));
-                in_model_directory || model_file
+            walk(root, "rs", &mut files, &|relative| {
+                in_model_place(relative, &MODEL_FILES)
             });
             format!(
                 "models/, model/ and models.rs under {}",
@@ -101,12 +106,66 @@ pub fn discover(
     })
 }
 
-/// Collects the `.rs` files under `directory` whose path relative to `directory` passes
-/// `wanted`, skipping `target/` and hidden directories.
-fn walk(directory: &Path, files: &mut Vec<PathBuf>, wanted: &dyn Fn(&Path) -> bool) {
+/// Whether a file sits in a `models/` or `model/` directory, or is one of `model_files`.
+fn in_model_place(relative: &Path, model_files: &[&str]) -> bool {
+    let in_model_directory = relative.parent().is_some_and(|parent| {
+        parent.components().any(|part| {
+            MODEL_DIRECTORIES
+                .iter()
+                .any(|name| part.as_os_str() == *name)
+        })
+    });
+    let model_file = relative
+        .file_name()
+        .is_some_and(|name| model_files.iter().any(|model| name == *model));
+    in_model_directory || model_file
+}
+
+/// The Python files that hold SQLAlchemy models, if this project's models are Python's: the
+/// configured paths when they name `.py` files (or directories holding some), else the
+/// `models/` and `model/` directories' and the `models.py` files under `root`. `None` when there
+/// are none, or the configured paths name Rust files.
+pub fn python_files(
+    root: &Path,
+    configured: Option<&(Vec<String>, String)>,
+) -> Option<(Vec<PathBuf>, String)> {
+    let mut files = Vec::new();
+    let searched = match configured {
+        Some((paths, origin)) => {
+            for path in paths {
+                let full = root.join(path);
+                if full.is_dir() {
+                    walk(&full, "py", &mut files, &|_| true);
+                } else if full.extension().is_some_and(|extension| extension == "py") {
+                    files.push(full);
+                }
+            }
+            format!("{} (from {origin})", paths.join(", "))
+        }
+        None => {
+            walk(root, "py", &mut files, &|relative| {
+                in_model_place(relative, &PYTHON_MODEL_FILES)
+            });
+            "models/, model/ and models.py".to_owned()
+        }
+    };
+    files.sort();
+    (!files.is_empty()).then_some((files, searched))
+}
+
+/// Collects the files ending in `.extension` under `directory` whose path relative to
+/// `directory` passes `wanted`, skipping hidden directories, build output and virtual
+/// environments.
+fn walk(
+    directory: &Path,
+    extension: &str,
+    files: &mut Vec<PathBuf>,
+    wanted: &dyn Fn(&Path) -> bool,
+) {
     fn visit(
         base: &Path,
         directory: &Path,
+        extension: &str,
         files: &mut Vec<PathBuf>,
         wanted: &dyn Fn(&Path) -> bool,
     ) {
@@ -118,15 +177,17 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>, wanted: &dyn Fn(&Path) -> bo
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if path.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    visit(base, &path, files, wanted);
+                if !name.starts_with('.') && !SKIPPED_DIRECTORIES.contains(&name.as_ref()) {
+                    visit(base, &path, extension, files, wanted);
                 }
-            } else if name.ends_with(".rs") && wanted(path.strip_prefix(base).unwrap_or(&path)) {
+            } else if path.extension().is_some_and(|found| found == extension)
+                && wanted(path.strip_prefix(base).unwrap_or(&path))
+            {
                 files.push(path);
             }
         }
     }
-    visit(directory, directory, files, wanted);
+    visit(directory, directory, extension, files, wanted);
 }
 
 /// Adds the tables of the models in `file`; its problems go to `problems` as `file:line:column:
@@ -231,10 +292,47 @@ mod tests {
         write(root, ".hidden/models/f.rs", &MODEL.replace("A", "Ignored3"));
         write(root, "models/notes.txt", "not rust");
         write(root, "models/plain.rs", "struct NotAModel { id: i64 }");
+        write(
+            root,
+            "venv/lib/models/g.rs",
+            &MODEL.replace("A", "Ignored4"),
+        );
         let found = discover(root, None, |p| p.display().to_string()).unwrap();
         let mut names: Vec<&str> = found.tables.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn python_models_are_found_where_python_jetbase_looks() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        assert!(python_files(root, None).is_none());
+        write(root, "models/__init__.py", "");
+        write(root, "models/user.py", "class User: pass");
+        write(root, "app/models.py", "");
+        write(root, "app/views.py", "");
+        write(root, ".venv/lib/models/x.py", "");
+        write(root, "venv/lib/models/y.py", "");
+        write(root, "models/__pycache__/user.py", "");
+        let (files, _) = python_files(root, None).unwrap();
+        let relative: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            relative,
+            ["app/models.py", "models/__init__.py", "models/user.py"]
+        );
+        let configured = (
+            vec!["./models/user.py".to_owned()],
+            "JETBASE_MODELS".to_owned(),
+        );
+        let (files, searched) = python_files(root, Some(&configured)).unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(searched.contains("JETBASE_MODELS"));
+        let rust = (vec!["src/models".to_owned()], "model_paths".to_owned());
+        assert!(python_files(root, Some(&rust)).is_none());
     }
 
     #[test]
