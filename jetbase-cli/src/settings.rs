@@ -187,6 +187,9 @@ pub struct Sources {
     dotenv: HashMap<String, String>,
     toml: HashMap<String, Value>,
     env_py: HashMap<String, Value>,
+    /// `[tool.jetbase]` of the nearest `pyproject.toml` at or above the project root, and its
+    /// path as shown.
+    pyproject: HashMap<String, Value>,
     /// Things worth saying on stderr (an `env.py` value that is not a literal...).
     pub warnings: Vec<String>,
 }
@@ -199,6 +202,7 @@ impl Sources {
             dotenv: read_dotenv(&project.root.join(".env"))?,
             toml: read_toml(&project.jetbase_dir.join("jetbase.toml"))?,
             env_py: env_py::read(&project.jetbase_dir.join("env.py"), &mut warnings)?,
+            pyproject: read_pyproject(&project.root)?,
             environment,
             warnings,
         })
@@ -226,6 +230,14 @@ impl Sources {
         for name in key.file_names {
             if let Some(value) = self.env_py.get(*name) {
                 return Some(found(value.clone(), &format!("`{name}` in env.py")));
+            }
+        }
+        for name in key.file_names {
+            if let Some(value) = self.pyproject.get(*name) {
+                return Some(found(
+                    value.clone(),
+                    &format!("`{name}` in pyproject.toml [tool.jetbase]"),
+                ));
             }
         }
         None
@@ -540,17 +552,57 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, CliError> {
 }
 
 fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
+    match parse_toml(path)? {
+        Some(table) => toml_values(table, &path.display().to_string()),
+        None => Ok(HashMap::new()),
+    }
+}
+
+/// `[tool.jetbase]` of the nearest `pyproject.toml` in `root` or a directory above it, as
+/// Python Jetbase finds it (walking up from where it runs); empty without one.
+fn read_pyproject(root: &Path) -> Result<HashMap<String, Value>, CliError> {
+    let Some(path) = root
+        .ancestors()
+        .map(|directory| directory.join("pyproject.toml"))
+        .find(|candidate| candidate.is_file())
+    else {
+        return Ok(HashMap::new());
+    };
+    let Some(mut table) = parse_toml(&path)? else {
+        return Ok(HashMap::new());
+    };
+    let shown = format!("{} [tool.jetbase]", path.display());
+    match table.remove("tool") {
+        Some(toml::Value::Table(mut tool)) => match tool.remove("jetbase") {
+            Some(toml::Value::Table(jetbase)) => toml_values(jetbase, &shown),
+            Some(other) => Err(CliError::usage(format!(
+                "{shown} is a {}: expected a table",
+                other.type_str()
+            ))),
+            None => Ok(HashMap::new()),
+        },
+        _ => Ok(HashMap::new()),
+    }
+}
+
+/// The TOML table of the file at `path`; `None` when there is no such file.
+fn parse_toml(path: &Path) -> Result<Option<toml::Table>, CliError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => {
             return Err(CliError::usage(format!("cannot read {}", path.display())).caused_by(error));
         }
     };
-    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+    text.parse().map(Some).map_err(|error: toml::de::Error| {
         CliError::usage(format!("{} is not valid TOML", path.display()))
             .caused_by(error.to_string().trim_end())
-    })?;
+    })
+}
+
+/// The configuration keys of a TOML table, checked: an unknown key or a value of the wrong kind
+/// is a usage error naming `shown` (the file, and the table in it).
+fn toml_values(table: toml::Table, shown: &str) -> Result<HashMap<String, Value>, CliError> {
     let known: Vec<&str> = KEYS
         .iter()
         .flat_map(|k| k.file_names.iter().copied())
@@ -560,7 +612,7 @@ fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
         if !known.contains(&key.as_str()) {
             return Err(CliError::usage(format!(
                 "unknown key `{key}` in {}; the keys are {}",
-                path.display(),
+                shown,
                 known.join(", ")
             )));
         }
@@ -576,7 +628,7 @@ fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
                         toml::Value::String(s) => Ok(s),
                         other => Err(CliError::usage(format!(
                             "`{key}` in {} holds a {}: expected strings",
-                            path.display(),
+                            shown,
                             other.type_str()
                         ))),
                     })
@@ -585,7 +637,7 @@ fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
             other => {
                 return Err(CliError::usage(format!(
                     "`{key}` in {} is a {}: expected a string, a boolean or a number",
-                    path.display(),
+                    shown,
                     other.type_str()
                 )));
             }

@@ -368,3 +368,64 @@ fn every_key_of_the_fleet_and_the_pooler_is_read_from_jetbase_toml() {
         wrong.message
     );
 }
+
+#[test]
+fn pyproject_tool_jetbase_comes_last_as_in_python_jetbase() {
+    let fixture = project(
+        Some("lock_timeout = 7\n"),
+        None,
+        Some("postgres_schema = \"from_env_py\"\n"),
+    );
+    let root = fixture.project.root.clone();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\n\n[tool.black]\nline-length = 100\n\n[tool.jetbase]\n\
+         sqlalchemy_url = \"sqlite:///from_pyproject.db\"\nlock_timeout = 30\n\
+         postgres_schema = \"from_pyproject\"\nmodel_paths = [\"./models/user.py\"]\n",
+    )
+    .unwrap();
+    let settings = resolve(&fixture, &no_flags(), &[]).unwrap();
+    assert_eq!(
+        url_of(&settings),
+        (
+            "sqlite:///from_pyproject.db",
+            "`sqlalchemy_url` in pyproject.toml [tool.jetbase]"
+        )
+    );
+    assert_eq!(
+        settings.lock_timeout,
+        Duration::from_secs(7),
+        "jetbase.toml first"
+    );
+    assert_eq!(
+        settings.postgres_schema.as_deref(),
+        Some("from_env_py"),
+        "env.py before pyproject.toml"
+    );
+    let (paths, origin) = settings.model_paths.unwrap();
+    assert_eq!(paths, ["./models/user.py"]);
+    assert!(origin.contains("pyproject.toml"), "{origin}");
+    let from_env = resolve(&fixture, &no_flags(), &[("JETBASE_MODELS", "./m.py")]).unwrap();
+    assert_eq!(from_env.model_paths.unwrap().0, ["./m.py"]);
+
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[tool.jetbase]\nsurprise = 1\n",
+    )
+    .unwrap();
+    let error = resolve(&fixture, &no_flags(), &[]).unwrap_err();
+    assert_eq!(error.failure, crate::error::Failure::Usage);
+    assert!(
+        error.message.contains("unknown key `surprise`")
+            && error.message.contains("pyproject.toml [tool.jetbase]"),
+        "{}",
+        error.message
+    );
+    std::fs::write(root.join("pyproject.toml"), "[tool.other]\nx = 1\n").unwrap();
+    assert!(
+        resolve(&fixture, &no_flags(), &[])
+            .unwrap()
+            .database_url
+            .is_none()
+    );
+}
