@@ -97,7 +97,15 @@ pub enum Command {
     Unlock,
     /// Show who holds the migration lock.
     #[command(name = "lock-status")]
-    LockStatus,
+    LockStatus(LockStatusArgs),
+}
+
+/// `jetbase lock-status`.
+#[derive(Debug, Args)]
+pub struct LockStatusArgs {
+    /// Exit 3 when the lock is held (0 when free), for scripts that do not read JSON.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// `jetbase new`.

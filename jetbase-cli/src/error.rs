@@ -11,6 +11,8 @@ pub enum Failure {
     Run,
     /// 2: the command line or the configuration is wrong.
     Usage,
+    /// 3: `lock-status --exit-code` found the lock held (what it printed says the rest).
+    LockHeld,
 }
 
 /// A failed command: one line saying what went wrong and what to do, then the causes.
@@ -22,6 +24,15 @@ pub struct CliError {
 }
 
 impl CliError {
+    /// The lock is held, for `lock-status --exit-code` (exit 3, nothing more said).
+    pub fn lock_held() -> Self {
+        Self {
+            failure: Failure::LockHeld,
+            message: String::new(),
+            causes: Vec::new(),
+        }
+    }
+
     /// A usage or configuration error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
@@ -50,6 +61,7 @@ impl CliError {
         match self.failure {
             Failure::Run => ExitCode::from(1),
             Failure::Usage => ExitCode::from(2),
+            Failure::LockHeld => ExitCode::from(3),
         }
     }
 }

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            report(&error, no_color);
+            if error.failure != error::Failure::LockHeld {
+                report(&error, no_color);
+            }
             error.exit_code()
         }
     }

@@ -93,6 +93,8 @@ async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
     let status = project.run(&["lock-status", "--json"]).ok().json();
     assert_eq!(status["locked"], true);
     assert_eq!(status["manual"], true);
+    let held = project.run(&["lock-status", "--exit-code"]).fails_with(3);
+    assert!(held.stdout.contains("Status: LOCKED") && held.stderr.is_empty(), "{held:#?}");
     let waited = project
         .run(&["upgrade", "--lock-timeout", "1"])
         .fails_with(1);
@@ -104,6 +106,7 @@ async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
         project.run(&["lock-status", "--json"]).ok().json()["locked"],
         false
     );
+    project.run(&["lock-status", "--exit-code"]).ok();
     project.run(&["upgrade"]).ok();
     assert_eq!(db.applied_versions().await, ["1", "2"]);
 }

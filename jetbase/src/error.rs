@@ -56,9 +56,7 @@ pub enum Error {
         "{direction} of `{filename}` failed at line {line}: {statement}{}{}{}",
         .lock_wait.as_deref().map(LockWait::explain).unwrap_or_default(),
         failure_outcome(*.transactional, *.partially_applied),
-        if .applied_before.is_empty() { String::new() } else {
-            format!("\napplied before it in this run: {}", .applied_before.join(", "))
-        }
+        applied_before_summary(.applied_before, *.direction)
     )]
     MigrationFailed {
         /// Whether it was upgrading or rolling back.
@@ -278,5 +276,47 @@ impl From<ScanError> for Error {
 impl Error {
     pub(crate) fn database(action: &'static str) -> impl FnOnce(DatabaseError) -> Self {
         move |source| Self::Database { action, source }
+    }
+}
+
+/// How many migrations in the run went before a failure, and the last few of them: a run of
+/// hundreds stays one short line (the whole list is in the error's `applied_before`).
+fn applied_before_summary(applied_before: &[String], direction: Direction) -> String {
+    const SHOWN: usize = 3;
+    let verb = match direction {
+        Direction::Upgrade => "applied",
+        Direction::Rollback => "rolled back",
+    };
+    match applied_before.len() {
+        0 => String::new(),
+        count if count <= SHOWN => format!(
+            "\n{verb} before it in this run: {}",
+            applied_before.join(", ")
+        ),
+        count => format!(
+            "\n{verb} before it in this run: {count} migrations, the last {} (see `jetbase \
+             history`)",
+            applied_before[count - SHOWN..].join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_run_before_a_failure_is_counted_not_listed() {
+        let files: Vec<String> = (1..=272).map(|n| format!("V{n}__m.sql")).collect();
+        assert_eq!(applied_before_summary(&[], Direction::Upgrade), "");
+        assert_eq!(
+            applied_before_summary(&files[..2], Direction::Upgrade),
+            "\napplied before it in this run: V1__m.sql, V2__m.sql"
+        );
+        assert_eq!(
+            applied_before_summary(&files, Direction::Rollback),
+            "\nrolled back before it in this run: 272 migrations, the last V270__m.sql, \
+             V271__m.sql, V272__m.sql (see `jetbase history`)"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::Context;
+use crate::cli::LockStatusArgs;
 use crate::database::Access;
 use crate::error::CliError;
 use crate::output;
@@ -37,7 +38,8 @@ pub async fn unlock(context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn status(context: &Context) -> Result<(), CliError> {
+/// Who holds the lock; with `--exit-code`, exit 3 when it is held.
+pub async fn status(context: &Context, args: &LockStatusArgs) -> Result<(), CliError> {
     let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
     let status = migrator.lock_status(&pool).await?;
@@ -49,12 +51,18 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
             "process_id": status.process_id,
             "manual": status.manual,
         }))?;
-        return Ok(());
-    }
-    if !status.locked {
+    } else if status.locked {
+        print_holder(&status);
+    } else {
         println!("Status: UNLOCKED");
-        return Ok(());
     }
+    if args.exit_code && status.locked {
+        return Err(CliError::lock_held());
+    }
+    Ok(())
+}
+
+fn print_holder(status: &jetbase::LockStatus) {
     println!("Status: LOCKED");
     println!(
         "Locked At: {}",
@@ -68,5 +76,4 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
     } else {
         println!("Holder: {holder}");
     }
-    Ok(())
 }

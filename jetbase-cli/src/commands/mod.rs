@@ -219,6 +219,6 @@ pub async fn run(
         Command::Fix => validate::run(&context, Scope::All, true).await,
         Command::Lock => lock::lock(&context).await,
         Command::Unlock => lock::unlock(&context).await,
-        Command::LockStatus => lock::status(&context).await,
+        Command::LockStatus(args) => lock::status(&context, &args).await,
     }
 }
