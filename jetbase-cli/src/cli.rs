@@ -98,6 +98,26 @@ pub enum Command {
     /// Show who holds the migration lock.
     #[command(name = "lock-status")]
     LockStatus(LockStatusArgs),
+    /// Print the shell completion script for SHELL (`jetbase completions bash >
+    /// /etc/bash_completion.d/jetbase`).
+    Completions(CompletionsArgs),
+    /// Print the manual page, in roff (`jetbase man > jetbase.1; man ./jetbase.1`), or a
+    /// command's (`jetbase man upgrade` is `jetbase-upgrade(1)`).
+    Man(ManArgs),
+}
+
+/// `jetbase man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: jetbase's own).
+    pub command: Option<String>,
+}
+
+/// `jetbase completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `jetbase lock-status`.

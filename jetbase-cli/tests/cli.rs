@@ -94,7 +94,10 @@ async fn the_life_cycle<P: Query>(db: &TestDb<P>) {
     assert_eq!(status["locked"], true);
     assert_eq!(status["manual"], true);
     let held = project.run(&["lock-status", "--exit-code"]).fails_with(3);
-    assert!(held.stdout.contains("Status: LOCKED") && held.stderr.is_empty(), "{held:#?}");
+    assert!(
+        held.stdout.contains("Status: LOCKED") && held.stderr.is_empty(),
+        "{held:#?}"
+    );
     let waited = project
         .run(&["upgrade", "--lock-timeout", "1"])
         .fails_with(1);
@@ -1538,6 +1541,46 @@ async fn a_read_only_mariadb_reads_but_never_writes() {
     .unwrap();
     assert!(tables.is_empty(), "{tables:?}");
     pool.close().await;
+}
+
+/// Shell completions (clap_complete) and manual pages (clap_mangen), outside any project: every
+/// command is in them, the bash script is valid bash, an unknown command's page is a usage error.
+#[test]
+fn completions_and_manual_pages_describe_every_command() {
+    let outside = Project::empty("sqlite://unused.db");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = outside.run(&["completions", shell]).ok();
+        for command in [
+            "upgrade",
+            "lock-status",
+            "make-migrations",
+            "check-rollback",
+        ] {
+            assert!(script.stdout.contains(command), "{shell}: {command}");
+        }
+    }
+    let bash = outside.run(&["completions", "bash"]).ok();
+    let file = outside.root().join("jetbase.bash");
+    std::fs::write(&file, &bash.stdout).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(&file).status().unwrap();
+    assert!(checked.success(), "bash -n rejects the completion script");
+    outside.run(&["completions", "tcsh"]).fails_with(2);
+
+    let page = outside.run(&["man"]).ok();
+    assert!(page.stdout.contains(".TH jetbase 1"), "{}", page.stdout);
+    assert!(
+        page.stdout.contains(r"jetbase\-lock\-status(1)"),
+        "the commands' pages are listed"
+    );
+    let upgrade = outside.run(&["man", "migrate"]).ok();
+    assert!(
+        upgrade.stdout.contains(".TH jetbase-upgrade 1"),
+        "{}",
+        upgrade.stdout
+    );
+    assert!(upgrade.stdout.contains(r"\-\-rehearse"));
+    let unknown = outside.run(&["man", "nope"]).fails_with(2);
+    assert!(unknown.stderr.contains("no command `nope`"), "{unknown:#?}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::settings::{Settings, Sources};
 mod adopt;
 mod check_rollback;
 mod fleet;
+mod help;
 mod init;
 mod lint;
 mod lock;
@@ -138,6 +139,9 @@ pub async fn run(
     let style = Style::detect(no_color, cli.global.json);
     match &cli.command {
         Command::Init => return init::run(&cwd, &cli.global),
+        // Outside any project: what the command line is, for the shell and `man`.
+        Command::Completions(args) => return help::completions(args.shell),
+        Command::Man(args) => return help::man(args.command.as_deref()),
         Command::New(args) => {
             let project = Project::find(cli.global.dir.as_deref(), &cwd)?;
             return new::run(&project, &cwd, args);
@@ -166,7 +170,11 @@ pub async fn run(
     let context = context(project, &cli, environment, style)?;
     match cli.command {
         // Handled above, before the configuration is read.
-        Command::Init | Command::New(_) | Command::Adopt(_) => Ok(()),
+        Command::Init
+        | Command::New(_)
+        | Command::Adopt(_)
+        | Command::Completions(_)
+        | Command::Man(_) => Ok(()),
         Command::MakeMigrations(args) => make_migrations::run(&context, &args, &cwd).await,
         Command::Upgrade(args) => {
             match fleet::targets(&context, &args.targets, &cwd, Access::Write).await? {
