@@ -98,6 +98,11 @@ pub enum Command {
     /// Show who holds the migration lock.
     #[command(name = "lock-status")]
     LockStatus(LockStatusArgs),
+    /// Compare the live schema with the one its applied migrations make (built on a scratch
+    /// database): exit 1 on drift. Writes nothing to the live database.
+    Drift(DriftArgs),
+    /// Print the live schema: text, JSON, a Mermaid erDiagram or a Graphviz graph.
+    Schema(SchemaArgs),
     /// Print the shell completion script for SHELL (`jetbase completions bash >
     /// /etc/bash_completion.d/jetbase`).
     Completions(CompletionsArgs),
@@ -111,6 +116,37 @@ pub enum Command {
 pub struct ManArgs {
     /// The command whose page to print (default: jetbase's own).
     pub command: Option<String>,
+}
+
+/// `jetbase drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// A database that does not exist yet, which jetbase creates, applies the migrations to,
+    /// and drops (required on MySQL/MariaDB; default on PostgreSQL: a database beside the live
+    /// one; on SQLite: a temporary file).
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+}
+
+/// `jetbase schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
+    pub format: SchemaFormat,
+}
+
+/// `jetbase schema --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    /// Tables with their columns, keys and indexes.
+    Text,
+    /// The introspection as data.
+    Json,
+    /// A Mermaid `erDiagram`.
+    Mermaid,
+    /// A Graphviz `digraph`.
+    Dot,
 }
 
 /// `jetbase completions`.

@@ -415,7 +415,11 @@ async fn sqlalchemy_models_to_database_and_back<P: Query>(db: &TestDb<P>) {
     }
     write_models(&project, "models/empty.py", "VALUE = 1\n");
     let none = run(&["make-migrations"], &python).fails_with(2);
-    assert!(none.stderr.contains("no model found"), "{none:#?}");
+    assert!(
+        none.stderr
+            .contains("no SQLAlchemy table found in models/, model/ and models.py"),
+        "{none:#?}"
+    );
     assert_eq!(migration_files(&project), files_before, "nothing written");
 }
 database_test!(

@@ -22,6 +22,7 @@
 #[cfg(feature = "models")]
 mod attributes;
 mod default;
+mod diagram;
 mod diff;
 mod render;
 mod sql_type;
@@ -30,6 +31,7 @@ mod table;
 #[cfg(feature = "models")]
 pub use attributes::table_from_struct;
 pub use default::canonical_default;
+pub use diagram::{dot, mermaid};
 pub use diff::{Change, diff, same_column};
 pub use render::{REBUILD_PREFIX, render};
 pub use sql_type::{SqlType, canonical_type, is_narrowing};

@@ -435,8 +435,8 @@ fn remains(change: &Change) -> String {
     }
 }
 
-/// A column's type, nullability and default, for [`remains`].
-fn describe(column: &Column) -> String {
+/// A column's type, nullability and default, for [`remains`] (and drift).
+pub(crate) fn describe(column: &Column) -> String {
     format!(
         "{}{}, {}",
         column.sql_type,

@@ -35,6 +35,7 @@ pub mod blocking;
 pub mod build;
 mod check_rollback;
 mod database_error;
+mod drift;
 mod error;
 mod fast_path;
 #[cfg(all(
@@ -73,6 +74,7 @@ pub use backend::scratch_database::ScratchDatabase;
 pub use backend::snowflake::pool::SnowflakePool;
 pub use backend::{Database, DatabaseError, DatabaseErrorKind, TableLock};
 pub use check_rollback::{CheckRollbacks, CheckStep, CheckedMigration, RollbackCheck, StepFailure};
+pub use drift::{Drift, DriftKind};
 pub use error::{Direction, Error, LockWait};
 pub use lease::LockLease;
 pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};

@@ -344,6 +344,8 @@ impl<D: Database> LockGuard<D> {
         if let Some(liveness) = self.liveness.take() {
             liveness.unlock().await;
         }
+        // Released: nothing is left for `drop` to do.
+        self.process_id.clear();
         result.map(|_| ())
     }
 }
@@ -463,9 +465,12 @@ impl<D: Database> Drop for LockGuard<D> {
         if let Some(renewal) = self.renewal.take() {
             renewal.stop();
         }
-        let Some(liveness) = self.liveness.take() else {
+        // Released already (or handed over by `acquire_manual`).
+        if self.process_id.is_empty() {
             return;
-        };
+        }
+        // (None where the lock is a lease.)
+        let liveness = self.liveness.take();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime to run the release on: closing the liveness session (dropping it) lets
             // the next process take the row over.
@@ -483,7 +488,9 @@ impl<D: Database> Drop for LockGuard<D> {
                     },
                 )
                 .await;
-            liveness.unlock().await;
+            if let Some(liveness) = liveness {
+                liveness.unlock().await;
+            }
         });
     }
 }

@@ -244,6 +244,20 @@ impl Migrator {
 
     /// The history tables of `database`, in the `postgres_schema` where the database has
     /// schemas, reached through the pooler this migrator or the pool knows of.
+    /// The `postgres_schema`, if set.
+    pub(crate) fn postgres_schema(&self) -> Option<&str> {
+        self.postgres_schema.as_deref()
+    }
+
+    /// The same migrator (schema, lock, limits) over `migrations`, in the order given.
+    pub(crate) fn over(&self, migrations: Vec<Migration>) -> Self {
+        Self {
+            migrations: Cow::Owned(migrations),
+            expected_digest: OnceLock::new(),
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn tables<D: Database>(&self, database: &D) -> Tables {
         Tables::new(database.dialect(), self.postgres_schema.as_deref())
             .with_lease(self.lock_lease)

@@ -52,10 +52,18 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
     };
     refuse_pending(&migrator.status_of(&statuses))?;
     if found.tables.is_empty() {
+        let python = found
+            .files
+            .first()
+            .is_some_and(|file| file.extension().is_some_and(|extension| extension == "py"));
+        let (what, extension) = if python {
+            ("SQLAlchemy table", "py")
+        } else {
+            ("#[derive(jetbase::Model)] struct", "rs")
+        };
         return Err(CliError::usage(format!(
-            "no model found in {} ({} file{} read: neither a #[derive(jetbase::Model)] struct \
-             nor a SQLAlchemy table); set `model_paths` in jetbase/jetbase.toml or \
-             JETBASE_MODELS to where the models are",
+            "no {what} found in {} ({} .{extension} file{} read); set `model_paths` in \
+             jetbase/jetbase.toml or JETBASE_MODELS to where the models are",
             found.searched,
             found.files.len(),
             if found.files.len() == 1 { "" } else { "s" }

@@ -14,6 +14,7 @@ use crate::settings::{Settings, Sources};
 
 mod adopt;
 mod check_rollback;
+mod drift;
 mod fleet;
 mod help;
 mod init;
@@ -190,6 +191,8 @@ pub async fn run(
         }
         Command::Baseline(args) => migrate::baseline(&context, &args).await,
         Command::CheckRollback(args) => check_rollback::run(&context, &args).await,
+        Command::Drift(args) => drift::run(&context, &args).await,
+        Command::Schema(args) => drift::schema(&context, &args).await,
         Command::Wait(args) => {
             match fleet::targets(&context, &args.targets, &cwd, Access::ReadOnly).await? {
                 Some(targets) => fleet::wait(&context, targets, &args).await,

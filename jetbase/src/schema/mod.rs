@@ -25,7 +25,8 @@
 
 pub use jetbase_core::schema::{
     Change, Column, ForeignKey, Generated, Index, OnDelete, REBUILD_PREFIX, Schema, SchemaError,
-    SqlType, Table, canonical_default, canonical_type, diff, generate, render, validate,
+    SqlType, Table, canonical_default, canonical_type, diff, dot, generate, mermaid, render,
+    validate,
 };
 
 use crate::Error;

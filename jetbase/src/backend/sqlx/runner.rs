@@ -369,30 +369,52 @@ async fn store_history_digest(
 /// Creates the tables (and the schema) if missing, adds jetbase's own columns to tables Python
 /// Jetbase created, and the lock row.
 async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
-    let mut ddl: Vec<String> = tables.create_schema().into_iter().collect();
-    ddl.push(tables.create_migrations());
-    ddl.push(tables.create_lock());
-    execute_all(pool, &ddl).await?;
-    let mut missing = Vec::new();
-    for (table, own_columns) in [
-        ("jetbase_migrations", &OWN_COLUMNS[..]),
-        ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
+    // DDL only for what is missing: on a Galera cluster every DDL statement, even one that
+    // changes nothing, runs on all nodes in total order and aborts the transactions there that
+    // use its table (a running migration's history write).
+    let history_columns = column_names(pool, tables, "jetbase_migrations").await?;
+    let lock_columns = column_names(pool, tables, "jetbase_lock").await?;
+    let mut ddl: Vec<String> = Vec::new();
+    if history_columns.is_empty() || lock_columns.is_empty() {
+        ddl.extend(tables.create_schema());
+    }
+    if history_columns.is_empty() {
+        ddl.push(tables.create_migrations());
+    }
+    if lock_columns.is_empty() {
+        ddl.push(tables.create_lock());
+    }
+    // Tables jetbase creates have its own columns; tables Python Jetbase created get them.
+    for (columns, own_columns) in [
+        (&history_columns, &OWN_COLUMNS[..]),
+        (&lock_columns, &[OWN_LOCK_COLUMN][..]),
     ] {
-        let columns = fetch_values(pool, &tables.columns(table), &[])
-            .await?
-            .iter()
-            .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
-            .collect::<Result<Vec<_>, _>>()?;
-        missing.extend(
+        if columns.is_empty() {
+            continue;
+        }
+        ddl.extend(
             own_columns
                 .iter()
                 .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
                 .map(|own| tables.add_column(own)),
         );
     }
-    execute_all(pool, &missing).await?;
+    execute_all(pool, &ddl).await?;
     execute_values(pool, &tables.init_lock_row(), &[]).await?;
     Ok(())
+}
+
+/// The columns of one of jetbase's tables; empty when it does not exist.
+async fn column_names(
+    pool: &Pool,
+    tables: &Tables,
+    table: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    fetch_values(pool, &tables.columns(table), &[])
+        .await?
+        .iter()
+        .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
+        .collect()
 }
 
 async fn read_lock(pool: &Pool, tables: &Tables) -> Result<Option<LockRow>, sqlx::Error> {

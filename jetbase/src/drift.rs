@@ -1,0 +1,281 @@
+//! `drift`: does the live database still look like what its applied migrations make? The
+//! applied migrations, in the history's order, are applied to a scratch database; both schemas
+//! are read (make-migrations' introspection) and compared, and each difference is told in words.
+
+use jetbase_core::schema::{Change, Schema, diff};
+use jetbase_core::{Dialect, Migration, MigrationKind};
+
+use crate::check_rollback::describe;
+use crate::migrator::read_history;
+use crate::{Database, Error, Migrator};
+
+/// How a live object differs from what the migrations make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DriftKind {
+    /// Live, and not made by the migrations (added by hand).
+    Added,
+    /// Made by the migrations, and not live (dropped by hand).
+    Missing,
+    /// Both, not alike (a type, nullability, default or key changed by hand).
+    Differs,
+}
+
+impl DriftKind {
+    /// `added`, `missing` or `differs`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftKind::Added => "added",
+            DriftKind::Missing => "missing",
+            DriftKind::Differs => "differs",
+        }
+    }
+}
+
+/// One difference between the live schema and the schema of its applied migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Drift {
+    /// What: `table users`, `column users.name`, `index ix_hotfix on users`,
+    /// `foreign key fk_posts_user_id on posts`, `primary key of users`.
+    pub object: String,
+    /// How it differs.
+    pub kind: DriftKind,
+    /// What it is live (`None` when missing live).
+    pub live: Option<String>,
+    /// What the migrations make (`None` when they do not make it).
+    pub expected: Option<String>,
+}
+
+impl std::fmt::Display for Drift {
+    /// In words: `index ix_hotfix on users (email) was added by hand`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            DriftKind::Added => write!(
+                f,
+                "{} ({}) is live but no migration makes it: added by hand",
+                self.object,
+                self.live.as_deref().unwrap_or_default()
+            ),
+            DriftKind::Missing => write!(
+                f,
+                "{} ({}) is made by the migrations but is not live: dropped by hand",
+                self.object,
+                self.expected.as_deref().unwrap_or_default()
+            ),
+            DriftKind::Differs => write!(
+                f,
+                "{} is {} live, the migrations make it {}",
+                self.object,
+                self.live.as_deref().unwrap_or_default(),
+                self.expected.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+impl Migrator {
+    /// Compares the live database with the schema its applied migrations make: those
+    /// migrations, in the history's order, are applied to `scratch` (an empty database of the
+    /// same kind, which the caller creates and drops: [`ScratchDatabase`](crate::ScratchDatabase)),
+    /// then both schemas are read and compared (tables, columns, types, nullability, defaults,
+    /// primary keys, indexes, foreign keys; jetbase's own tables left out). Nothing is written
+    /// to `live`: a read-only user can run it. Empty when they agree.
+    ///
+    /// ```no_run
+    /// # async fn check(pool: jetbase::AnyPool) -> Result<(), jetbase::Error> {
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let scratch = jetbase::ScratchDatabase::create("postgres://app@db/app_drift").await?;
+    /// let drift = MIGRATOR.drift(&pool, scratch.pool()).await;
+    /// scratch.drop_database().await?;
+    /// for difference in drift? {
+    ///     println!("{difference}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] on a database without introspection (Snowflake, ClickHouse,
+    /// Databricks), or when an applied migration's file is gone (its schema cannot be made);
+    /// [`Error::Database`] when a database fails; a migration's own error when it fails on the
+    /// scratch database.
+    pub async fn drift<D: Database, S: Database>(
+        &self,
+        live: &D,
+        scratch: &S,
+    ) -> Result<Vec<Drift>, Error> {
+        let dialect = live.dialect();
+        if !matches!(
+            dialect,
+            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql
+        ) {
+            return Err(refused(format!(
+                "{dialect} has no schema introspection in jetbase, so its drift cannot be read"
+            )));
+        }
+        let tables = self.tables(live);
+        let mut history = read_history(live, &tables).await?.unwrap_or_default();
+        history.sort_by_key(|row| row.order_executed);
+        let mut applied: Vec<Migration> = Vec::new();
+        for row in &history {
+            let Some(migration) = self
+                .migrations()
+                .iter()
+                .find(|migration| migration.filename() == row.filename)
+            else {
+                return Err(refused(format!(
+                    "{} is in the history but its file is gone, so the schema the migrations \
+                     make cannot be built; restore the file (or `jetbase validate --fix` to \
+                     forget it)",
+                    row.filename
+                )));
+            };
+            applied.push(migration.clone());
+        }
+        self.rebuild(scratch, applied).await?;
+        let schema = self.postgres_schema();
+        let live_schema = live
+            .read_schema(schema)
+            .await
+            .map_err(Error::database("reading the live schema"))?;
+        let expected = scratch
+            .read_schema(schema)
+            .await
+            .map_err(Error::database("reading the schema the migrations make"))?;
+        Ok(differences(&expected, &live_schema, dialect))
+    }
+
+    /// Applies `applied` (history order) to `scratch`: at once where that order is the
+    /// migrator's own, else one at a time in that order.
+    async fn rebuild<S: Database>(
+        &self,
+        scratch: &S,
+        applied: Vec<Migration>,
+    ) -> Result<(), Error> {
+        let versioned: Vec<&Migration> = applied
+            .iter()
+            .filter(|m| m.kind() == MigrationKind::Versioned)
+            .collect();
+        let in_order = versioned
+            .windows(2)
+            .all(|pair| pair[0].version() < pair[1].version());
+        if in_order {
+            self.over(applied).upgrade(scratch).await?;
+            return Ok(());
+        }
+        let mut prefix = Vec::new();
+        for migration in applied {
+            prefix.push(migration);
+            let mut sorted = prefix.clone();
+            sorted.sort_by(|a, b| a.version().cmp(&b.version()));
+            self.over(sorted)
+                .upgrade(scratch)
+                .out_of_order(true)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn refused(message: String) -> Error {
+    Error::Refused {
+        operation: "drift check",
+        message,
+    }
+}
+
+/// What turns the live schema into the expected one, told as drift.
+fn differences(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Drift> {
+    let columns = |columns: &[String]| columns.join(", ");
+    let index_kind = |unique: bool| if unique { "unique index" } else { "index" };
+    diff(expected, live, dialect)
+        .iter()
+        .map(|change| {
+            let (object, kind, live, expected) = match change {
+                Change::DropTable(table) => (
+                    format!("table {}", table.name),
+                    DriftKind::Added,
+                    Some(format!("{} columns", table.columns.len())),
+                    None,
+                ),
+                Change::CreateTable(table) => (
+                    format!("table {}", table.name),
+                    DriftKind::Missing,
+                    None,
+                    Some(format!("{} columns", table.columns.len())),
+                ),
+                Change::DropColumn { table, column } => (
+                    format!("column {table}.{}", column.name),
+                    DriftKind::Added,
+                    Some(describe(column)),
+                    None,
+                ),
+                Change::AddColumn { table, column } => (
+                    format!("column {table}.{}", column.name),
+                    DriftKind::Missing,
+                    None,
+                    Some(describe(column)),
+                ),
+                Change::AlterColumn { table, from, to } => (
+                    format!("column {table}.{}", to.name),
+                    DriftKind::Differs,
+                    Some(describe(from)),
+                    Some(describe(to)),
+                ),
+                Change::SetPrimaryKey { table, from, to } => (
+                    format!("primary key of {table}"),
+                    DriftKind::Differs,
+                    Some(format!("({})", columns(from))),
+                    Some(format!("({})", columns(to))),
+                ),
+                Change::DropIndex { table, index } => (
+                    format!("{} {} on {table}", index_kind(index.unique), index.name),
+                    DriftKind::Added,
+                    Some(format!("({})", columns(&index.columns))),
+                    None,
+                ),
+                Change::AddIndex { table, index } => (
+                    format!("{} {} on {table}", index_kind(index.unique), index.name),
+                    DriftKind::Missing,
+                    None,
+                    Some(format!("({})", columns(&index.columns))),
+                ),
+                Change::DropForeignKey { table, key } => (
+                    format!("foreign key {} on {table}", key.name),
+                    DriftKind::Added,
+                    Some(format!(
+                        "({}) -> {} ({})",
+                        columns(&key.columns),
+                        key.references_table,
+                        columns(&key.references_columns)
+                    )),
+                    None,
+                ),
+                Change::AddForeignKey { table, key } => (
+                    format!("foreign key {} on {table}", key.name),
+                    DriftKind::Missing,
+                    None,
+                    Some(format!(
+                        "({}) -> {} ({})",
+                        columns(&key.columns),
+                        key.references_table,
+                        columns(&key.references_columns)
+                    )),
+                ),
+                other => (
+                    other.table().to_owned(),
+                    DriftKind::Differs,
+                    None,
+                    Some(other.to_string()),
+                ),
+            };
+            Drift {
+                object,
+                kind,
+                live,
+                expected,
+            }
+        })
+        .collect()
+}
