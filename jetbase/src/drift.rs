@@ -48,20 +48,26 @@ pub struct Drift {
 }
 
 impl std::fmt::Display for Drift {
-    /// In words: `index ix_hotfix on users (email) was added by hand`.
+    /// In words: `index ix_hotfix on users (email) is live but no migration makes it: added by
+    /// hand`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // An index's or key's columns come in parentheses already.
+        let detail = |text: Option<&str>| match text.unwrap_or_default() {
+            text if text.starts_with('(') => text.to_owned(),
+            text => format!("({text})"),
+        };
         match self.kind {
             DriftKind::Added => write!(
                 f,
-                "{} ({}) is live but no migration makes it: added by hand",
+                "{} {} is live but no migration makes it: added by hand",
                 self.object,
-                self.live.as_deref().unwrap_or_default()
+                detail(self.live.as_deref())
             ),
             DriftKind::Missing => write!(
                 f,
-                "{} ({}) is made by the migrations but is not live: dropped by hand",
+                "{} {} is made by the migrations but is not live: dropped by hand",
                 self.object,
-                self.expected.as_deref().unwrap_or_default()
+                detail(self.expected.as_deref())
             ),
             DriftKind::Differs => write!(
                 f,
