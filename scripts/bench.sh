@@ -28,6 +28,8 @@ log "up-to-date check and apply-all against sqlx and refinery (jetbase-tests)"
 cargo bench --locked -p jetbase-tests --bench migrate
 log "the jetbase command against Python Jetbase and sqlx-cli (jetbase-cli)"
 cargo bench --locked -p jetbase-cli --bench cli
+log "jetbase schema on 300 PostgreSQL tables against pg_dump --schema-only (jetbase-cli)"
+cargo bench --locked -p jetbase-cli --bench schema
 log "the jetbase command against Python Jetbase on Snowflake (fakesnow) and ClickHouse (chdb)"
 cargo bench --locked -p jetbase-cli --bench warehouses
 # Lint: a real project's PostgreSQL history (Lemmy's, as published on crates.io in
