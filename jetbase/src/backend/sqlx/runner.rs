@@ -231,19 +231,11 @@ async fn execute_values<'c, E>(
 where
     E: sqlx::Executor<'c, Database = Db>,
 {
-    if let Some(inlined) = engine_sql(DIALECT).inline_values(sql, values) {
-        let done = sqlx::Executor::execute(executor, text(&inlined)).await?;
-        return Ok(done.rows_affected());
-    }
-    let mut query = sqlx::query(text(sql));
-    for value in values {
-        query = match *value {
-            Value::Text(value) => query.bind(value),
-            Value::Integer(value) => query.bind(value),
-            Value::Boolean(value) => query.bind(value),
-        };
-    }
-    Ok(query.execute(executor).await?.rows_affected())
+    let done = match engine_sql(DIALECT).inline_values(sql, values) {
+        Some(inlined) => sqlx::Executor::execute(executor, text(&inlined)).await?,
+        None => sqlx::Executor::execute(executor, bound(sql, values)).await?,
+    };
+    Ok(done.rows_affected())
 }
 
 /// The rows of one of jetbase's own queries with its values (see [`execute_values`]).
@@ -255,9 +247,14 @@ async fn fetch_values<'c, E>(
 where
     E: sqlx::Executor<'c, Database = Db>,
 {
-    if let Some(inlined) = engine_sql(DIALECT).inline_values(sql, values) {
-        return sqlx::Executor::fetch_all(executor, text(&inlined)).await;
+    match engine_sql(DIALECT).inline_values(sql, values) {
+        Some(inlined) => sqlx::Executor::fetch_all(executor, text(&inlined)).await,
+        None => sqlx::Executor::fetch_all(executor, bound(sql, values)).await,
     }
+}
+
+/// `sql`, prepared, with `values` bound in order.
+fn bound<'q>(sql: &'q str, values: &'q [Value<'q>]) -> impl sqlx::Execute<'q, Db> + 'q {
     let mut query = sqlx::query(text(sql));
     for value in values {
         query = match *value {
@@ -266,7 +263,7 @@ where
             Value::Boolean(value) => query.bind(value),
         };
     }
-    query.fetch_all(executor).await
+    query
 }
 
 async fn execute_all(pool: &Pool, statements: &[String]) -> Result<(), sqlx::Error> {
