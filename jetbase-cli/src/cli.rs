@@ -43,7 +43,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create jetbase/migrations/ and a commented jetbase/jetbase.toml here.
-    Init,
+    Init(InitArgs),
     /// Create a new, empty migration file.
     New(NewArgs),
     /// Write a migration that brings the database to the #[derive(Model)] structs of the code.
@@ -154,6 +154,16 @@ pub enum SchemaFormat {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// `jetbase init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// In a Rust crate: add jetbase to [build-dependencies] (from its [dependencies] entry) and
+    /// `jetbase::build::rerun_if_migrations_change();` to build.rs, instead of printing them
+    /// (also in a project initialised already).
+    #[arg(long)]
+    pub write_build: bool,
 }
 
 /// `jetbase lock-status`.

@@ -1045,6 +1045,93 @@ fn init_refuses_to_overwrite_and_offers_the_build_line_in_a_crate() {
     assert!(other.root().join("jetbase/app.db").is_file());
 }
 
+/// `init --write-build` in a Rust crate: jetbase copied from [dependencies] into
+/// [build-dependencies] without default features (the rest of Cargo.toml kept, comments too),
+/// the line in a new build.rs or at the top of an existing main; nothing twice; refused without
+/// jetbase in [dependencies] or outside a crate.
+#[test]
+fn init_writes_the_build_line_and_dependency_in_a_crate() {
+    let crate_dir = Project::empty("sqlite://app.db");
+    let root = crate_dir.root();
+    let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                    [dependencies]\n# the migrations\njetbase = { path = \"../jetbase-rs/jetbase\", features = [\"sqlite\"] }\n";
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    let written = crate_dir.run(&["init", "--write-build"]).ok();
+    assert!(
+        written
+            .stdout
+            .contains("jetbase added to [build-dependencies]")
+            && written.stdout.contains("build.rs: written"),
+        "{written:#?}"
+    );
+    let after = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(after.starts_with(manifest), "{after}");
+    let parsed: toml::Table = after.parse().unwrap();
+    assert_eq!(
+        parsed["build-dependencies"]["jetbase"],
+        toml::Value::Table(
+            "path = \"../jetbase-rs/jetbase\"\ndefault-features = false"
+                .parse()
+                .unwrap()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("build.rs")).unwrap(),
+        "fn main() {\n    jetbase::build::rerun_if_migrations_change();\n}\n"
+    );
+    assert!(root.join("jetbase/jetbase.toml").is_file());
+    // Again: nothing to do, nothing changed.
+    let again = crate_dir.run(&["init", "--write-build"]).ok();
+    assert!(again.stdout.contains("already"), "{again:#?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("Cargo.toml")).unwrap(),
+        after
+    );
+
+    // A build script of its own keeps what it does; the line goes first in its main.
+    let other = Project::empty("sqlite://app.db");
+    std::fs::write(
+        other.root().join("Cargo.toml"),
+        "[package]\nname = \"b\"\nversion = \"0.1.0\"\n\n[dependencies]\njetbase = \"0.1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        other.root().join("build.rs"),
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=schema.sql\");\n}\n",
+    )
+    .unwrap();
+    other.run(&["init", "--write-build"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(other.root().join("build.rs")).unwrap(),
+        "fn main() {\n    jetbase::build::rerun_if_migrations_change();\n    println!(\"cargo:rerun-if-changed=schema.sql\");\n}\n"
+    );
+    let parsed: toml::Table = std::fs::read_to_string(other.root().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        parsed["build-dependencies"]["jetbase"]["version"].as_str(),
+        Some("0.1")
+    );
+
+    // Without jetbase in [dependencies], or outside a crate: refused, nothing written.
+    let bare = Project::empty("sqlite://app.db");
+    std::fs::write(
+        bare.root().join("Cargo.toml"),
+        "[package]\nname = \"c\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    let refused = bare.run(&["init", "--write-build"]).fails_with(2);
+    assert!(
+        refused.stderr.contains("no jetbase in [dependencies]"),
+        "{refused:#?}"
+    );
+    assert!(!bare.root().join("build.rs").exists());
+    let no_crate = Project::empty("sqlite://app.db");
+    let refused = no_crate.run(&["init", "--write-build"]).fails_with(2);
+    assert!(refused.stderr.contains("has no Cargo.toml"), "{refused:#?}");
+}
+
 #[test]
 fn new_validates_the_description_and_version_and_never_overwrites() {
     let project = sqlite_project();

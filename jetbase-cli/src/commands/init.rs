@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, InitArgs};
 use crate::error::CliError;
 
 /// The configuration `init` writes; `{url_line}` is the database URL line.
@@ -40,7 +40,7 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 "#;
 
 /// Creates the project in `./jetbase` (or `--dir`).
-pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
+pub fn run(cwd: &Path, flags: &GlobalArgs, args: &InitArgs) -> Result<(), CliError> {
     let jetbase_dir = match &flags.dir {
         Some(dir) => crate::project::absolute(cwd, dir),
         None => cwd.join("jetbase"),
@@ -48,6 +48,11 @@ pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
     let config = jetbase_dir.join("jetbase.toml");
     let migrations = jetbase_dir.join("migrations");
     let shown = |path: &Path| path.strip_prefix(cwd).unwrap_or(path).display().to_string();
+    let project_root = jetbase_dir.parent().unwrap_or(cwd).to_owned();
+    if config.exists() && args.write_build {
+        // Initialised already: only the build script's part.
+        return write_build(&project_root);
+    }
     if config.exists() {
         return Err(CliError::usage(format!(
             "{} already exists; nothing was changed (edit it, or remove it to start again)",
@@ -78,7 +83,9 @@ pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
             shown(&config)
         );
     }
-    let project_root = jetbase_dir.parent().unwrap_or(cwd);
+    if args.write_build {
+        return write_build(&project_root);
+    }
     if project_root.join("Cargo.toml").is_file() {
         println!(
             "\nThis is a Rust crate. To embed the migrations, add jetbase (`cargo add jetbase \
@@ -88,6 +95,25 @@ pub fn run(cwd: &Path, flags: &GlobalArgs) -> Result<(), CliError> {
              jetbase::build::rerun_if_migrations_change();"
         );
     }
+    Ok(())
+}
+
+/// `--write-build`: the build script's line and dependency, written, in a Rust crate.
+fn write_build(project_root: &Path) -> Result<(), CliError> {
+    if !project_root.join("Cargo.toml").is_file() {
+        return Err(CliError::usage(format!(
+            "--write-build is for a Rust crate, and {} has no Cargo.toml",
+            project_root.display()
+        )));
+    }
+    let done = super::write_build::write(project_root)?;
+    if done.is_empty() {
+        println!("build.rs and Cargo.toml have the jetbase build line and dependency already.");
+    }
+    for change in done {
+        println!("{change}");
+    }
+    println!("Embed the migrations with: static MIGRATOR: jetbase::Migrator = jetbase::embed!();");
     Ok(())
 }
 

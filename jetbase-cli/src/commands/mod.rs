@@ -26,6 +26,7 @@ mod new;
 mod rehearse;
 mod report;
 mod validate;
+mod write_build;
 
 pub use validate::Scope;
 
@@ -139,7 +140,7 @@ pub async fn run(
     let no_color = environment.get("NO_COLOR").is_some_and(|v| !v.is_empty());
     let style = Style::detect(no_color, cli.global.json);
     match &cli.command {
-        Command::Init => return init::run(&cwd, &cli.global),
+        Command::Init(args) => return init::run(&cwd, &cli.global, args),
         // Outside any project: what the command line is, for the shell and `man`.
         Command::Completions(args) => return help::completions(args.shell),
         Command::Man(args) => return help::man(args.command.as_deref()),
@@ -171,7 +172,7 @@ pub async fn run(
     let context = context(project, &cli, environment, style)?;
     match cli.command {
         // Handled above, before the configuration is read.
-        Command::Init
+        Command::Init(_)
         | Command::New(_)
         | Command::Adopt(_)
         | Command::Completions(_)
