@@ -111,6 +111,41 @@ pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
     writeln!(stdout)
 }
 
+/// Prints `{"<key>": [items...]}` exactly as [`print_json`] would print it, each item turned
+/// into JSON as it is written: the whole document is never held (10,000 migrations' `status
+/// --json`).
+pub fn print_json_list<T>(
+    key: &str,
+    items: impl IntoIterator<Item = T>,
+    to_json: impl Fn(T) -> serde_json::Value,
+) -> std::io::Result<()> {
+    use serde::ser::{SerializeMap as _, Serializer as _};
+    /// The items, serialized one at a time as they are taken.
+    struct Streamed<I, F>(std::cell::RefCell<Option<(I, F)>>);
+    impl<I, T, F> serde::Serialize for Streamed<I, F>
+    where
+        I: Iterator<Item = T>,
+        F: Fn(T) -> serde_json::Value,
+    {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let Some((items, to_json)) = self.0.borrow_mut().take() else {
+                return serializer.collect_seq(std::iter::empty::<serde_json::Value>());
+            };
+            serializer.collect_seq(items.map(to_json))
+        }
+    }
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut serializer = serde_json::Serializer::pretty(&mut stdout);
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry(
+        key,
+        &Streamed(std::cell::RefCell::new(Some((items.into_iter(), to_json)))),
+    )?;
+    map.end()?;
+    writeln!(stdout)?;
+    stdout.flush()
+}
+
 /// One line on stderr: progress and logs never mix with the stdout a program reads.
 pub fn log(message: &str) {
     eprintln!("{message}");

@@ -19,8 +19,7 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
         .await?;
     let entries = migrator.status_of(&history);
     if context.json {
-        let migrations: Vec<_> = entries.iter().map(status_json).collect();
-        output::print_json(&json!({ "migrations": migrations }))?;
+        output::print_json_list("migrations", &entries, status_json)?;
         return Ok(());
     }
     if entries.is_empty() {
@@ -120,8 +119,7 @@ pub async fn history(context: &Context) -> Result<(), CliError> {
     let rows = migrator.history(&pool).await?;
     pool.close().await;
     if context.json {
-        let migrations: Vec<_> = rows.iter().map(history_json).collect();
-        output::print_json(&json!({ "migrations": migrations }))?;
+        output::print_json_list("migrations", &rows, history_json)?;
         return Ok(());
     }
     if rows.is_empty() {
