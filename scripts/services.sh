@@ -224,8 +224,10 @@ start_mariadb_read_only() {
 # A MariaDB Galera cluster of three nodes on 127.0.0.1 (Debian's galera-4, state transfer by
 # rsync): each node with its own client, group-communication, IST and SST ports.
 start_galera() {
-  if [ ! -f /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1; then
-    apt_install galera-4 rsync
+  # (wsrep_sst_rsync, the state transfer script, comes with mariadb-server.)
+  if [ ! -f /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1 \
+    || ! command -v wsrep_sst_rsync >/dev/null 2>&1; then
+    apt_install mariadb-server galera-4 rsync
   fi
   local n ports=() gcomm=() ist=() sst=() urls=()
   for n in 1 2 3; do
