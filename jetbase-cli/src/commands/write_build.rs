@@ -53,50 +53,34 @@ fn add_build_dependency(manifest: &mut toml_edit::DocumentMut) -> Result<bool, C
              `jetbase init --write-build` copies it into [build-dependencies]",
         ));
     };
+    // Where the dependency comes from; its features stay where they are.
+    const SOURCE_KEYS: [&str; 8] = [
+        "version",
+        "path",
+        "git",
+        "branch",
+        "tag",
+        "rev",
+        "registry",
+        "workspace",
+    ];
     let mut entry = toml_edit::InlineTable::new();
-    match dependency.as_value() {
-        Some(toml_edit::Value::String(version)) => {
+    match (dependency.as_value(), dependency.as_table_like()) {
+        (Some(toml_edit::Value::String(version)), _) => {
             entry.insert("version", version.value().as_str().into());
         }
-        Some(toml_edit::Value::InlineTable(table)) => {
-            for key in [
-                "version",
-                "path",
-                "git",
-                "branch",
-                "tag",
-                "rev",
-                "registry",
-                "workspace",
-            ] {
-                if let Some(value) = table.get(key) {
+        (_, Some(table)) => {
+            for key in SOURCE_KEYS {
+                if let Some(value) = table.get(key).and_then(toml_edit::Item::as_value) {
                     entry.insert(key, value.clone());
                 }
             }
         }
-        _ => match dependency.as_table() {
-            Some(table) => {
-                for key in [
-                    "version",
-                    "path",
-                    "git",
-                    "branch",
-                    "tag",
-                    "rev",
-                    "registry",
-                    "workspace",
-                ] {
-                    if let Some(value) = table.get(key).and_then(toml_edit::Item::as_value) {
-                        entry.insert(key, value.clone());
-                    }
-                }
-            }
-            None => {
-                return Err(CliError::usage(
-                    "[dependencies].jetbase in Cargo.toml is neither a version nor a table",
-                ));
-            }
-        },
+        _ => {
+            return Err(CliError::usage(
+                "[dependencies].jetbase in Cargo.toml is neither a version nor a table",
+            ));
+        }
     }
     if !entry.contains_key("workspace") {
         entry.insert("default-features", false.into());

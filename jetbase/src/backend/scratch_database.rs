@@ -10,8 +10,8 @@ use super::any::AnyPool;
 use crate::Error;
 
 /// A database jetbase creates on a server, uses, and drops: named by a URL whose database does
-/// not exist yet (`mysql://user:pass@host/jetbase_scratch`). PostgreSQL and MySQL/MariaDB
-/// create it on the same server; a SQLite URL names a file that must not exist, deleted after.
+/// not exist yet (`mysql://user:pass@host/jetbase_scratch`). PostgreSQL (from `template0`) and
+/// MySQL/MariaDB create it on the same server; a SQLite URL names a file that must not exist, deleted after.
 ///
 /// ```no_run
 /// # async fn check(pool: jetbase::AnyPool) -> Result<(), jetbase::Error> {
@@ -63,10 +63,16 @@ impl ScratchDatabase {
                         crate::url::mask_password(url)
                     ))
                 })?;
+                // PostgreSQL copies template1, which may hold objects of its own; template0 is
+                // the database as the server makes it.
+                let create = match dialect {
+                    Dialect::Postgres => format!("CREATE DATABASE {name} TEMPLATE template0"),
+                    _ => format!("CREATE DATABASE {name}"),
+                };
                 on_server(
                     &admin_url,
                     dialect,
-                    &format!("CREATE DATABASE {name}"),
+                    &create,
                     "creating the scratch database (it must not exist yet)",
                 )
                 .await?;
