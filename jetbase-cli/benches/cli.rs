@@ -10,6 +10,10 @@
 //! - how each grows with the number of migrations, and the peak memory (maximum resident set, from
 //!   `/usr/bin/time`) of each command at the largest size.
 //!
+//! With JETBASE_BENCH_BASELINE_JETBASE (the path of another `jetbase` binary, e.g. a release
+//! build of an earlier commit), that build runs too, alternated with this one: a change's cost
+//! measured side by side in one run.
+//!
 //! Needs JETBASE_TEST_PYTHON_JETBASE (Python Jetbase's `jetbase` script), JETBASE_BENCH_SQLX_CLI
 //! (sqlx-cli 0.8 with SQLite and PostgreSQL) and JETBASE_TEST_POSTGRES_URL (an admin URL):
 //! `bash scripts/bench.sh` provides them. JETBASE_BENCH_SIZES (default `100,1000,10000`) and
@@ -32,6 +36,8 @@ enum Engine {
 
 struct Bench {
     jetbase: PathBuf,
+    /// Another build of `jetbase` measured beside this one, when given.
+    baseline: Option<PathBuf>,
     python: PathBuf,
     sqlx: PathBuf,
     /// `<root>/jetbase/migrations` for jetbase and Python Jetbase, `<root>/sqlx` for sqlx.
@@ -39,6 +45,30 @@ struct Bench {
     admin_url: String,
     runtime: tokio::runtime::Runtime,
     next: usize,
+}
+
+/// Who runs a command.
+#[derive(Clone, Copy)]
+enum Contender {
+    Jetbase,
+    Baseline,
+    Python,
+    Sqlx,
+}
+
+impl Contender {
+    fn label(self, command: &str) -> &'static str {
+        match (self, command) {
+            (Self::Jetbase, "status") => "jetbase status",
+            (Self::Jetbase, _) => "jetbase upgrade",
+            (Self::Baseline, "status") => "jetbase status (baseline build)",
+            (Self::Baseline, _) => "jetbase upgrade (baseline build)",
+            (Self::Python, "status") => "Python Jetbase status",
+            (Self::Python, _) => "Python Jetbase upgrade",
+            (Self::Sqlx, "status") => "sqlx migrate info",
+            (Self::Sqlx, _) => "sqlx migrate run",
+        }
+    }
 }
 
 /// A database for one contender: its URL as jetbase, Python Jetbase and sqlx-cli spell it.
@@ -106,7 +136,12 @@ impl Bench {
     }
 
     fn jetbase(&self, args: &[&str], database: &Database) -> Command {
-        let mut command = Command::new(&self.jetbase);
+        self.jetbase_build(&self.jetbase, args, database)
+    }
+
+    /// `jetbase args` with the binary at `binary` (this build or the baseline).
+    fn jetbase_build(&self, binary: &PathBuf, args: &[&str], database: &Database) -> Command {
+        let mut command = Command::new(binary);
         command
             .args(args)
             .current_dir(&self.root)
@@ -124,6 +159,32 @@ impl Bench {
             .env("JETBASE_SQLALCHEMY_URL", &database.python)
             .env("NO_COLOR", "1");
         command
+    }
+
+    /// The contenders of one measurement, in order: this build, the baseline build when given,
+    /// Python Jetbase, sqlx-cli.
+    fn contenders(&self) -> Vec<Contender> {
+        let mut contenders = vec![Contender::Jetbase];
+        if self.baseline.is_some() {
+            contenders.push(Contender::Baseline);
+        }
+        contenders.extend([Contender::Python, Contender::Sqlx]);
+        contenders
+    }
+
+    /// `contender`'s command for jetbase's `command` (`status` or `upgrade`).
+    fn command(&self, contender: Contender, command: &str, database: &Database) -> Command {
+        match contender {
+            Contender::Jetbase => self.jetbase(&[command], database),
+            Contender::Baseline => {
+                let baseline = self.baseline.as_ref().expect("a baseline build");
+                self.jetbase_build(baseline, &[command], database)
+            }
+            Contender::Python => self.python(&[command], database),
+            Contender::Sqlx => {
+                self.sqlx(if command == "status" { "info" } else { "run" }, database)
+            }
+        }
     }
 
     fn sqlx(&self, subcommand: &str, database: &Database) -> Command {
@@ -165,6 +226,7 @@ fn main() {
         .collect();
     let mut bench = Bench {
         jetbase: PathBuf::from(env!("CARGO_BIN_EXE_jetbase")),
+        baseline: std::env::var_os("JETBASE_BENCH_BASELINE_JETBASE").map(PathBuf::from),
         python: required("JETBASE_TEST_PYTHON_JETBASE"),
         sqlx: required("JETBASE_BENCH_SQLX_CLI"),
         root: tempfile::tempdir().expect("a temporary directory").keep(),
@@ -212,21 +274,24 @@ fn measure_status(
     let sqlx_database = bench.database(engine);
     run(&mut bench.jetbase(&["upgrade"], &shared));
     run(&mut bench.sqlx("run", &sqlx_database));
-    let mut rows = [
-        ("jetbase status", Vec::new()),
-        ("Python Jetbase status", Vec::new()),
-        ("sqlx migrate info", Vec::new()),
-    ];
+    let contenders = bench.contenders();
+    let mut rows: Vec<(&'static str, Vec<Duration>)> = contenders
+        .iter()
+        .map(|contender| (contender.label("status"), Vec::new()))
+        .collect();
     for _ in 0..rounds(migrations, 11) {
-        rows[0]
-            .1
-            .push(run(&mut bench.jetbase(&["status"], &shared)));
-        rows[1].1.push(run(&mut bench.python(&["status"], &shared)));
-        rows[2].1.push(run(&mut bench.sqlx("info", &sqlx_database)));
+        for (row, &contender) in rows.iter_mut().zip(&contenders) {
+            let database = match contender {
+                Contender::Sqlx => &sqlx_database,
+                _ => &shared,
+            };
+            row.1
+                .push(run(&mut bench.command(contender, "status", database)));
+        }
     }
     // The same history either way: Python Jetbase agrees the jetbase-applied database is valid.
     run(&mut bench.python(&["validate-checksums"], &shared));
-    rows.to_vec()
+    rows
 }
 
 fn measure_upgrade(
@@ -234,25 +299,21 @@ fn measure_upgrade(
     engine: Engine,
     migrations: usize,
 ) -> Vec<(&'static str, Vec<Duration>)> {
-    let mut rows = [
-        ("jetbase upgrade", Vec::new()),
-        ("Python Jetbase upgrade", Vec::new()),
-        ("sqlx migrate run", Vec::new()),
-    ];
+    let contenders = bench.contenders();
+    let mut rows: Vec<(&'static str, Vec<Duration>)> = contenders
+        .iter()
+        .map(|contender| (contender.label("upgrade"), Vec::new()))
+        .collect();
     for round in 0..rounds(migrations, 3) {
         // Each round starts with a different contender.
-        for turn in 0..3 {
-            let contender = (round + turn) % 3;
+        for turn in 0..contenders.len() {
+            let index = (round + turn) % contenders.len();
             let database = bench.database(engine);
-            let mut command = match contender {
-                0 => bench.jetbase(&["upgrade"], &database),
-                1 => bench.python(&["upgrade"], &database),
-                _ => bench.sqlx("run", &database),
-            };
-            rows[contender].1.push(run(&mut command));
+            let mut command = bench.command(contenders[index], "upgrade", &database);
+            rows[index].1.push(run(&mut command));
         }
     }
-    rows.to_vec()
+    rows
 }
 
 fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
@@ -266,7 +327,7 @@ fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
         let shared = bench.database(engine);
         let sqlx_database = bench.database(engine);
         let python_database = bench.database(engine);
-        let rows = [
+        let mut rows = vec![
             (
                 "jetbase upgrade",
                 peak_memory_mib(&bench.jetbase(&["upgrade"], &shared)),
@@ -292,6 +353,19 @@ fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
                 peak_memory_mib(&bench.sqlx("info", &sqlx_database)),
             ),
         ];
+        if bench.baseline.is_some() {
+            let baseline_database = bench.database(engine);
+            let upgrade = bench.command(Contender::Baseline, "upgrade", &baseline_database);
+            let status = bench.command(Contender::Baseline, "status", &shared);
+            rows.push((
+                Contender::Baseline.label("upgrade"),
+                peak_memory_mib(&upgrade),
+            ));
+            rows.push((
+                Contender::Baseline.label("status"),
+                peak_memory_mib(&status),
+            ));
+        }
         println!("  {label}");
         for (name, mib) in rows {
             println!("    {name:<28} {mib:>8.1} MiB");

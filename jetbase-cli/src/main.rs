@@ -46,12 +46,13 @@ fn main() -> ExitCode {
 
 /// The error on stderr: one line, then its causes; the password never appears.
 fn report(error: &error::CliError, no_color: bool) {
-    use std::io::IsTerminal;
-    let colour = !no_color && std::io::stderr().is_terminal();
+    let colour = !no_color
+        && anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    let red = anstyle::AnsiColor::Red.on_default();
     let label = if colour {
-        "\x1b[31merror:\x1b[0m"
+        format!("{red}error:{red:#}")
     } else {
-        "error:"
+        "error:".to_owned()
     };
     eprintln!("{label} {}", error::scrub(&error.message));
     for cause in &error.causes {

@@ -1,5 +1,11 @@
-//! Tables for people on stdout, JSON for programs, colour only on a terminal and never with
-//! `NO_COLOR`, a progress bar on a terminal's stderr.
+//! Tables for people on stdout, JSON for programs, colour only where the user wants it, a
+//! progress bar on a terminal's stderr.
+//!
+//! The libraries Rust command lines share do the work: comfy-table lays out tables (fitted to
+//! the terminal's width, wide characters measured by their display width), anstream decides
+//! colour the way other tools do (`NO_COLOR`, `CLICOLOR=0`, `CLICOLOR_FORCE`, a terminal, `TERM`),
+//! anstyle writes it, indicatif draws the bar. Piped output has no colour, no bar and no
+//! wrapping: scripts read the same lines as before.
 
 use std::io::{IsTerminal, Write};
 
@@ -21,37 +27,39 @@ pub enum Colour {
     Dim,
 }
 
+impl Colour {
+    fn ansi(self) -> anstyle::Style {
+        match self {
+            Self::Green => anstyle::AnsiColor::Green.on_default(),
+            Self::Yellow => anstyle::AnsiColor::Yellow.on_default(),
+            Self::Red => anstyle::AnsiColor::Red.on_default(),
+            Self::Dim => anstyle::Style::new().dimmed(),
+        }
+    }
+}
+
 impl Style {
-    /// From the terminal and `NO_COLOR`.
+    /// Colour as anstream decides it for stdout (and never with `no_color`, the `NO_COLOR` of the
+    /// command's environment); the bar when stderr is a terminal and the output is not JSON.
     pub fn detect(no_color: bool, json: bool) -> Self {
-        let stderr_terminal = std::io::stderr().is_terminal();
+        let wanted = anstream::AutoStream::choice(&std::io::stdout());
         Self {
-            colour: !no_color && std::io::stdout().is_terminal(),
-            progress: stderr_terminal && !json,
+            colour: !no_color && wanted != anstream::ColorChoice::Never,
+            progress: std::io::stderr().is_terminal() && !json,
         }
     }
 
     /// `text` in `colour`, when colour is on.
     pub fn paint(self, text: &str, colour: Colour) -> String {
-        paint(self.colour, text, colour)
+        if !self.colour || text.is_empty() {
+            return text.to_owned();
+        }
+        let ansi = colour.ansi();
+        format!("{ansi}{text}{ansi:#}")
     }
 }
 
-fn paint(on: bool, text: &str, colour: Colour) -> String {
-    if !on {
-        return text.to_owned();
-    }
-    let code = match colour {
-        Colour::Green => "32",
-        Colour::Yellow => "33",
-        Colour::Red => "31",
-        Colour::Dim => "2",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
-}
-
-/// A table: a header and rows, columns padded to their widest cell. A cell may carry a
-/// colour, applied after padding so widths stay right.
+/// A table: a header and rows, columns two spaces apart, no borders. A cell may carry a colour.
 pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<(String, Option<Colour>)>>,
@@ -69,37 +77,41 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// The table's lines, each ending in a newline. On a terminal the columns are narrowed to
+    /// the terminal's width (long cells wrap inside their column); piped, nothing wraps.
     pub fn render(&self, style: Style) -> String {
-        let columns = self.header.len();
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        self.render_within(style, None)
+    }
+
+    /// [`Table::render`], as wide as `width` columns at most when given (the terminal's width
+    /// otherwise).
+    fn render_within(&self, style: Style, width: Option<u16>) -> String {
+        let mut table = comfy_table::Table::new();
+        if let Some(width) = width {
+            table.set_width(width);
+        }
+        // A terminal whose size was never set (a pseudo-terminal made by `script` or a CI
+        // runner) reports 0 columns: then nothing wraps, as when piped.
+        let arrangement = match table.width() {
+            Some(columns) if columns > 0 => comfy_table::ContentArrangement::Dynamic,
+            _ => comfy_table::ContentArrangement::Disabled,
+        };
+        table
+            .load_style(comfy_table::presets::NOTHING)
+            .set_content_arrangement(arrangement)
+            .set_header(self.header.iter().copied());
         for row in &self.rows {
-            for (width, (cell, _)) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
+            table.add_row(row.iter().map(|(cell, colour)| match colour {
+                Some(colour) => style.paint(cell, *colour),
+                None => cell.clone(),
+            }));
         }
-        let mut out = String::new();
-        let header: Vec<(String, Option<Colour>)> = self
-            .header
-            .iter()
-            .map(|h| ((*h).to_owned(), None))
-            .collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
-            let mut line = String::new();
-            for (index, (cell, colour)) in row.iter().enumerate().take(columns) {
-                let padding = if index + 1 == columns {
-                    0
-                } else {
-                    widths[index] - cell.chars().count() + 2
-                };
-                match colour {
-                    Some(colour) => line.push_str(&style.paint(cell, *colour)),
-                    None => line.push_str(cell),
-                }
-                line.push_str(&" ".repeat(padding));
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
+        let last = self.header.len().saturating_sub(1);
+        for (index, column) in table.column_iter_mut().enumerate() {
+            column.set_padding((0, if index == last { 0 } else { 2 }));
         }
+        let mut out = table.trim_fmt();
+        out.push('\n');
         out
     }
 }
@@ -151,30 +163,62 @@ pub fn log(message: &str) {
     eprintln!("{message}");
 }
 
-/// The progress line for `done` of `total`, `width` characters of bar.
-pub fn progress_line(done: usize, total: usize, filename: &str, width: usize) -> String {
-    let filled = (done * width)
-        .checked_div(total)
-        .unwrap_or(width)
-        .min(width);
-    format!(
-        "[{}{}] {done}/{total} {filename}",
-        "#".repeat(filled),
-        "-".repeat(width - filled)
-    )
+/// The progress bar on stderr: `[#####-----] 3/10 V4__users.sql`, drawn only when the style
+/// says so (a terminal, no `--json`); a clone draws the same bar.
+#[derive(Clone)]
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
 }
 
-/// Draws the progress bar over itself on stderr (a terminal only).
-pub fn draw_progress(done: usize, total: usize, filename: &str) {
-    let line = progress_line(done, total, filename, 30);
-    eprint!("\r\x1b[2K{line}");
-    let _ = std::io::stderr().flush();
+impl Progress {
+    /// A bar, or nothing when `style` has no bar.
+    pub fn new(style: Style) -> Self {
+        let bar = style.progress.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(progress_style());
+            bar
+        });
+        Self { bar }
+    }
+
+    /// Whether a bar is drawn (otherwise the caller logs a line per step).
+    pub fn is_drawn(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Shows `done` of `total`, `label` beside it.
+    pub fn set(&self, done: usize, total: usize, label: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(label.to_owned());
+        }
+    }
+
+    /// Runs `write` with the bar hidden, then draws it again: lines written meanwhile are not
+    /// drawn over.
+    pub fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
-/// Clears the progress bar.
-pub fn clear_progress() {
-    eprint!("\r\x1b[2K");
-    let _ = std::io::stderr().flush();
+fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} {wide_msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("#-")
 }
 
 /// A duration in milliseconds, for tables.
@@ -219,15 +263,58 @@ mod tests {
     }
 
     #[test]
-    fn progress_bar_fills_in_proportion() {
+    fn wide_characters_are_measured_by_their_display_width() {
+        let mut table = Table::new(vec!["TABLE", "COMMENT"]);
+        table.push(vec![("ユーザー".into(), None), ("users".into(), None)]);
+        table.push(vec![("posts".into(), None), ("投稿".into(), None)]);
+        // ユーザー is four characters, eight columns wide: "posts" is padded to eight.
         assert_eq!(
-            progress_line(0, 4, "V1__a.sql", 8),
-            "[--------] 0/4 V1__a.sql"
+            table.render(PLAIN),
+            "TABLE     COMMENT\nユーザー  users\nposts     投稿\n"
         );
+    }
+
+    #[test]
+    fn a_narrow_terminal_wraps_long_cells_inside_their_column() {
+        let mut table = Table::new(vec!["STATE", "VERSION", "FILE"]);
+        table.push(vec![
+            ("applied".into(), None),
+            ("20240101".into(), None),
+            (
+                "V20240101__create_the_users_table_and_its_indexes.sql".into(),
+                None,
+            ),
+        ]);
+        let wide = table.render(PLAIN);
+        assert_eq!(wide.lines().count(), 2, "piped, nothing wraps: {wide}");
         assert_eq!(
-            progress_line(2, 4, "V3__c.sql", 8),
-            "[####----] 2/4 V3__c.sql"
+            table.render_within(PLAIN, Some(0)),
+            wide,
+            "0 columns: unknown"
         );
-        assert_eq!(progress_line(4, 4, "", 8), "[########] 4/4 ");
+        let narrow = table.render_within(PLAIN, Some(40));
+        assert!(narrow.lines().count() > 2, "{narrow}");
+        for line in narrow.lines() {
+            assert!(line.chars().count() <= 40, "{line:?} in\n{narrow}");
+        }
+        let file: String = narrow
+            .lines()
+            .skip(1)
+            .map(|line| line.get(19..).unwrap_or_default().trim())
+            .collect();
+        assert_eq!(
+            file, "V20240101__create_the_users_table_and_its_indexes.sql",
+            "the file name wraps inside its column:\n{narrow}"
+        );
+    }
+
+    #[test]
+    fn the_progress_template_parses() {
+        assert!(
+            indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} {wide_msg}").is_ok()
+        );
+        let hidden = Progress::new(PLAIN);
+        assert!(!hidden.is_drawn());
+        assert_eq!(hidden.suspend(|| 7), 7);
     }
 }

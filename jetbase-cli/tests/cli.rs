@@ -1885,21 +1885,38 @@ fn version_names_the_package_version() {
     );
 }
 
-/// Runs `jetbase args` under `script`, so stdout and stderr are a terminal.
-fn run_on_terminal(project: &Project, args: &str, no_color: bool) -> String {
-    let command_line = format!("{} {args}", env!("CARGO_BIN_EXE_jetbase"));
+/// Runs `jetbase args` under `script`, so stdout and stderr are a terminal (`columns` wide when
+/// given; a size never set otherwise, as on CI), with `env` added.
+fn run_on_terminal_with(
+    project: &Project,
+    args: &str,
+    env: &[(&str, &str)],
+    columns: Option<u16>,
+) -> String {
+    let jetbase = env!("CARGO_BIN_EXE_jetbase");
+    let command_line = match columns {
+        Some(columns) => format!("stty cols {columns} rows 50 && {jetbase} {args}"),
+        None => format!("{jetbase} {args}"),
+    };
     let mut command = Command::new("script");
     command
         .args(["-qec", &command_line, "/dev/null"])
         .current_dir(project.root())
         .env("JETBASE_DATABASE_URL", &project.url)
-        .env_remove("NO_COLOR");
-    if no_color {
-        command.env("NO_COLOR", "1");
-    }
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied());
     let output = command.output().expect("`script` (util-linux) runs");
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `jetbase args` on a terminal, with `NO_COLOR=1` or without it.
+fn run_on_terminal(project: &Project, args: &str, no_color: bool) -> String {
+    let env: &[(&str, &str)] = if no_color { &[("NO_COLOR", "1")] } else { &[] };
+    run_on_terminal_with(project, args, env, None)
 }
 
 #[test]
@@ -1917,6 +1934,19 @@ fn colour_and_a_progress_bar_only_on_a_terminal_and_never_with_no_color() {
     );
     let status = run_on_terminal(&project, "status", false);
     assert!(status.contains("\x1b[32mapplied\x1b[0m"), "{status:?}");
+    assert_eq!(
+        status.lines().count(),
+        5,
+        "a terminal of unknown size: nothing wraps: {status:?}"
+    );
+    // A terminal 40 columns wide: every line fits, long cells wrap inside their column.
+    let narrow = run_on_terminal_with(&project, "status", &[("NO_COLOR", "1")], Some(40));
+    assert!(narrow.lines().count() > 5, "{narrow}");
+    let table = narrow.lines().filter(|line| !line.contains(" applied, "));
+    for line in table {
+        let width = line.trim_end_matches(['\r', '\n']).chars().count();
+        assert!(width <= 40, "{width} columns: {line:?} in\n{narrow}");
+    }
     let plain = run_on_terminal(&project, "status", true);
     assert!(plain.contains("applied"), "{plain:?}");
     assert!(!plain.contains("\x1b["), "NO_COLOR: {plain:?}");
@@ -1931,6 +1961,42 @@ fn colour_and_a_progress_bar_only_on_a_terminal_and_never_with_no_color() {
         !piped.stderr.contains('\x1b') && !piped.stdout.contains('\x1b'),
         "{piped:#?}"
     );
+}
+
+#[test]
+fn clicolor_force_colours_piped_output_and_clicolor_0_turns_it_off() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    let url = project.url.clone();
+    let forced = project
+        .run_in(
+            project.root(),
+            &["status"],
+            &[("JETBASE_DATABASE_URL", &url), ("CLICOLOR_FORCE", "1")],
+        )
+        .ok();
+    assert!(
+        forced.stdout.contains("\x1b[32mapplied\x1b[0m  1 "),
+        "coloured, and padded after the colour: {:?}",
+        forced.stdout
+    );
+    // NO_COLOR wins over CLICOLOR_FORCE.
+    let both = project
+        .run_in(
+            project.root(),
+            &["status"],
+            &[
+                ("JETBASE_DATABASE_URL", &url),
+                ("CLICOLOR_FORCE", "1"),
+                ("NO_COLOR", "1"),
+            ],
+        )
+        .ok();
+    assert!(!both.stdout.contains('\x1b'), "{:?}", both.stdout);
+    let status = run_on_terminal_with(&project, "status", &[("CLICOLOR", "0")], None);
+    assert!(status.contains("applied"), "{status:?}");
+    assert!(!status.contains("\x1b["), "CLICOLOR=0: {status:?}");
 }
 
 /// The keys of a JSON object, sorted.

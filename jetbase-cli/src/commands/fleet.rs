@@ -152,6 +152,7 @@ where
     let migrator = context.migrator()?;
     let total = targets.fleet.len();
     let mut lines: Vec<Line> = Vec::with_capacity(total);
+    let bar = output::Progress::new(context.style);
     targets
         .fleet
         .run(&migrator, operation, |outcome| {
@@ -172,20 +173,13 @@ where
                 },
             };
             if !context.json {
-                if context.style.progress {
-                    output::clear_progress();
-                }
-                print_line(context, &line);
-                if context.style.progress {
-                    output::draw_progress(lines.len() + 1, total, &line.target);
-                }
+                bar.suspend(|| print_line(context, &line));
+                bar.set(lines.len() + 1, total, &line.target);
             }
             lines.push(line);
         })
         .await;
-    if context.style.progress {
-        output::clear_progress();
-    }
+    bar.finish();
     if let Some(pool) = targets.pool {
         pool.close().await;
     }

@@ -39,20 +39,22 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         }
     }
     if args.rehearse {
+        let bar = output::Progress::new(context.style);
         let result = configured_upgrade(&migrator, &pool, args, context)
-            .on_progress(progress_reporter(context, "rehearse"))
+            .on_progress(progress_reporter(context, &bar, "rehearse"))
             .rehearse()
             .await;
-        finish_progress(context);
+        bar.finish();
         pool.close().await;
         return super::rehearse::print(context, &result?);
     }
+    let bar = output::Progress::new(context.style);
     let result = configured_upgrade(&migrator, &pool, args, context)
         .dry_run(args.selection.dry_run)
-        .on_progress(progress_reporter(context, "upgrade"))
-        .on_retry(retry_reporter(context))
+        .on_progress(progress_reporter(context, &bar, "upgrade"))
+        .on_retry(retry_reporter(&bar))
         .await;
-    finish_progress(context);
+    bar.finish();
     let report = result?;
     warn_empty_upgrades(&report);
     pool.close().await;
@@ -167,11 +169,12 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let migrator = context.migrator()?;
     // A SQLite file that does not exist has nothing to roll back: it is not created.
     let pool = context.connect(Access::ReadOnly).await?;
+    let bar = output::Progress::new(context.style);
     let mut rollback = migrator
         .rollback(&pool)
         .dry_run(args.selection.dry_run)
-        .on_progress(progress_reporter(context, "rollback"))
-        .on_retry(retry_reporter(context));
+        .on_progress(progress_reporter(context, &bar, "rollback"))
+        .on_retry(retry_reporter(&bar));
     if let Some(count) = args.selection.count {
         rollback = rollback.count(count);
     }
@@ -179,7 +182,7 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
         rollback = rollback.to_version(version.clone());
     }
     let result = rollback.await;
-    finish_progress(context);
+    bar.finish();
     let report = result?;
     pool.close().await;
     print_report(context, &report, "Rolled back", "Nothing to roll back.")
@@ -202,13 +205,14 @@ pub async fn baseline(context: &Context, args: &BaselineArgs) -> Result<(), CliE
 /// A bar on a terminal, a line per migration on stderr otherwise (quiet with `--json`).
 fn progress_reporter(
     context: &Context,
+    bar: &output::Progress,
     verb: &'static str,
 ) -> impl Fn(Progress<'_>) + Send + Sync + 'static {
-    let bar = context.style.progress;
+    let bar = bar.clone();
     let quiet = context.json;
     move |progress: Progress<'_>| {
-        if bar {
-            output::draw_progress(progress.done, progress.total, progress.filename);
+        if bar.is_drawn() {
+            bar.set(progress.done, progress.total, progress.filename);
         } else if !quiet {
             output::log(&format!(
                 "{verb} {}/{}: {}",
@@ -221,30 +225,22 @@ fn progress_reporter(
 }
 
 /// A line on stderr each time a migration is tried again after a lock wait (also with `--json`:
-/// stdout stays the report).
-fn retry_reporter(context: &Context) -> impl Fn(jetbase::Retry<'_>) + Send + Sync + 'static {
-    let bar = context.style.progress;
+/// stdout stays the report), written above the bar.
+fn retry_reporter(bar: &output::Progress) -> impl Fn(jetbase::Retry<'_>) + Send + Sync + 'static {
+    let bar = bar.clone();
     move |retry: jetbase::Retry<'_>| {
-        if bar {
-            output::clear_progress();
-        }
         let on = retry
             .table
             .map_or_else(|| "a table".to_owned(), |table| format!("`{table}`"));
-        output::log(&format!(
+        let message = format!(
             "{}: could not get a lock on {on} in time (attempt {} of {}: {}); trying again in {:.1}s",
             retry.filename,
             retry.attempt,
             retry.attempts,
             retry.message,
             retry.wait.as_secs_f64()
-        ));
-    }
-}
-
-fn finish_progress(context: &Context) {
-    if context.style.progress {
-        output::clear_progress();
+        );
+        bar.suspend(|| output::log(&message));
     }
 }
 

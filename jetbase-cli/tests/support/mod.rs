@@ -82,7 +82,8 @@ impl Project {
         let mut command = Command::new(env!("CARGO_BIN_EXE_jetbase"));
         command.args(args).current_dir(dir);
         for (name, _) in std::env::vars() {
-            if name.starts_with("JETBASE_") || name == "DATABASE_URL" || name == "NO_COLOR" {
+            let colour = ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"].contains(&name.as_str());
+            if name.starts_with("JETBASE_") || name == "DATABASE_URL" || colour {
                 command.env_remove(name);
             }
         }
