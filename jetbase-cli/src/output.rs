@@ -78,27 +78,22 @@ impl Table {
     }
 
     /// The table's lines, each ending in a newline. On a terminal the columns are narrowed to
-    /// the terminal's width (long cells wrap inside their column); piped, nothing wraps.
+    /// the terminal's width (long cells wrap inside their column); piped, or on a terminal of
+    /// unknown size, nothing wraps.
     pub fn render(&self, style: Style) -> String {
-        self.render_within(style, None)
+        match terminal_width() {
+            Some(width) => self.fitted(style, width),
+            None => self.padded(style),
+        }
     }
 
-    /// [`Table::render`], as wide as `width` columns at most when given (the terminal's width
-    /// otherwise).
-    fn render_within(&self, style: Style, width: Option<u16>) -> String {
+    /// Laid out by comfy-table within `width` columns.
+    fn fitted(&self, style: Style, width: u16) -> String {
         let mut table = comfy_table::Table::new();
-        if let Some(width) = width {
-            table.set_width(width);
-        }
-        // A terminal whose size was never set (a pseudo-terminal made by `script` or a CI
-        // runner) reports 0 columns: then nothing wraps, as when piped.
-        let arrangement = match table.width() {
-            Some(columns) if columns > 0 => comfy_table::ContentArrangement::Dynamic,
-            _ => comfy_table::ContentArrangement::Disabled,
-        };
         table
+            .set_width(width)
             .load_style(comfy_table::presets::NOTHING)
-            .set_content_arrangement(arrangement)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
             .set_header(self.header.iter().copied());
         for row in &self.rows {
             table.add_row(row.iter().map(|(cell, colour)| match colour {
@@ -114,6 +109,57 @@ impl Table {
         out.push('\n');
         out
     }
+
+    /// Each column padded to its widest cell (by display width), colour applied after the
+    /// padding: the lines comfy-table gives when nothing wraps, without its per-cell layout
+    /// work (a third of `status`'s time at 1,000 rows, measured: BENCHMARKS.md), for the
+    /// output scripts read, 10,000 rows included.
+    fn padded(&self, style: Style) -> String {
+        use unicode_width::UnicodeWidthStr as _;
+        let columns = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        for row in &self.rows {
+            for (width, (cell, _)) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.width());
+            }
+        }
+        let mut out = String::new();
+        let header = self.header.iter().map(|h| (*h, None));
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|(cell, colour)| (cell.as_str(), *colour)));
+        let lines = std::iter::once(header.collect::<Vec<_>>())
+            .chain(rows.map(Iterator::collect::<Vec<_>>));
+        for row in lines {
+            let start = out.len();
+            for (index, (cell, colour)) in row.into_iter().enumerate().take(columns) {
+                match colour {
+                    Some(colour) => out.push_str(&style.paint(cell, colour)),
+                    None => out.push_str(cell),
+                }
+                if index + 1 < columns {
+                    let padding = widths[index] - cell.width() + 2;
+                    out.extend(std::iter::repeat_n(' ', padding));
+                }
+            }
+            let kept = out[start..].trim_end().len();
+            out.truncate(start + kept);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The width of the terminal stdout is, when it is one and its size is known (a
+/// pseudo-terminal whose size was never set, as `script` or a CI runner makes, reports 0).
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    comfy_table::Table::new()
+        .width()
+        .filter(|&columns| columns > 0)
 }
 
 /// Writes `value` as pretty JSON on stdout.
@@ -249,10 +295,10 @@ mod tests {
             ("V10_2__b.sql".into(), None),
         ]);
         assert_eq!(
-            table.render(PLAIN),
+            table.padded(PLAIN),
             "STATE    VERSION  FILE\napplied  1        V1__a.sql\npending  10.2     V10_2__b.sql\n"
         );
-        let coloured = table.render(Style {
+        let coloured = table.padded(Style {
             colour: true,
             ..PLAIN
         });
@@ -268,10 +314,9 @@ mod tests {
         table.push(vec![("ユーザー".into(), None), ("users".into(), None)]);
         table.push(vec![("posts".into(), None), ("投稿".into(), None)]);
         // ユーザー is four characters, eight columns wide: "posts" is padded to eight.
-        assert_eq!(
-            table.render(PLAIN),
-            "TABLE     COMMENT\nユーザー  users\nposts     投稿\n"
-        );
+        let expected = "TABLE     COMMENT\nユーザー  users\nposts     投稿\n";
+        assert_eq!(table.padded(PLAIN), expected);
+        assert_eq!(table.fitted(PLAIN, 80), expected);
     }
 
     #[test]
@@ -285,14 +330,9 @@ mod tests {
                 None,
             ),
         ]);
-        let wide = table.render(PLAIN);
+        let wide = table.padded(PLAIN);
         assert_eq!(wide.lines().count(), 2, "piped, nothing wraps: {wide}");
-        assert_eq!(
-            table.render_within(PLAIN, Some(0)),
-            wide,
-            "0 columns: unknown"
-        );
-        let narrow = table.render_within(PLAIN, Some(40));
+        let narrow = table.fitted(PLAIN, 40);
         assert!(narrow.lines().count() > 2, "{narrow}");
         for line in narrow.lines() {
             assert!(line.chars().count() <= 40, "{line:?} in\n{narrow}");
@@ -305,6 +345,36 @@ mod tests {
         assert_eq!(
             file, "V20240101__create_the_users_table_and_its_indexes.sql",
             "the file name wraps inside its column:\n{narrow}"
+        );
+    }
+
+    #[test]
+    fn a_wide_terminal_shows_the_lines_a_pipe_gets() {
+        let mut table = Table::new(vec!["STATE", "VERSION", "FILE", "NOTE"]);
+        table.push(vec![
+            ("applied".into(), Some(Colour::Green)),
+            ("1".into(), None),
+            ("V1__ユーザー.sql".into(), None),
+            (String::new(), Some(Colour::Yellow)),
+        ]);
+        table.push(vec![
+            ("pending".into(), Some(Colour::Yellow)),
+            ("10.2".into(), None),
+            ("V10_2__b.sql".into(), Some(Colour::Dim)),
+            ("no rollback SQL".into(), Some(Colour::Yellow)),
+        ]);
+        let coloured = Style {
+            colour: true,
+            ..PLAIN
+        };
+        for style in [PLAIN, coloured] {
+            assert_eq!(table.fitted(style, 200), table.padded(style));
+        }
+        assert_eq!(
+            table.padded(PLAIN),
+            "STATE    VERSION  FILE              NOTE\n\
+             applied  1        V1__ユーザー.sql\n\
+             pending  10.2     V10_2__b.sql      no rollback SQL\n"
         );
     }
 
