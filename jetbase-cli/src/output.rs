@@ -115,39 +115,55 @@ impl Table {
     /// work (a third of `status`'s time at 1,000 rows, measured: BENCHMARKS.md), for the
     /// output scripts read, 10,000 rows included.
     fn padded(&self, style: Style) -> String {
-        use unicode_width::UnicodeWidthStr as _;
         let columns = self.header.len();
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| display_width(h)).collect();
         for row in &self.rows {
             for (width, (cell, _)) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.width());
+                *width = (*width).max(display_width(cell));
             }
         }
         let mut out = String::new();
         let header = self.header.iter().map(|h| (*h, None));
-        let rows = self
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|(cell, colour)| (cell.as_str(), *colour)));
-        let lines = std::iter::once(header.collect::<Vec<_>>())
-            .chain(rows.map(Iterator::collect::<Vec<_>>));
-        for row in lines {
-            let start = out.len();
-            for (index, (cell, colour)) in row.into_iter().enumerate().take(columns) {
-                match colour {
-                    Some(colour) => out.push_str(&style.paint(cell, colour)),
-                    None => out.push_str(cell),
-                }
-                if index + 1 < columns {
-                    let padding = widths[index] - cell.width() + 2;
-                    out.extend(std::iter::repeat_n(' ', padding));
-                }
-            }
-            let kept = out[start..].trim_end().len();
-            out.truncate(start + kept);
-            out.push('\n');
+        push_padded_line(&mut out, header, &widths, style);
+        for row in &self.rows {
+            let cells = row.iter().map(|(cell, colour)| (cell.as_str(), *colour));
+            push_padded_line(&mut out, cells.take(columns), &widths, style);
         }
         out
+    }
+}
+
+/// Appends one line of [`Table::padded`]: each cell, then spaces up to its column's width and
+/// two more (none after the last), trailing spaces trimmed.
+fn push_padded_line<'a>(
+    out: &mut String,
+    cells: impl Iterator<Item = (&'a str, Option<Colour>)>,
+    widths: &[usize],
+    style: Style,
+) {
+    let start = out.len();
+    for (index, (cell, colour)) in cells.enumerate() {
+        match colour {
+            Some(colour) if style.colour => out.push_str(&style.paint(cell, colour)),
+            _ => out.push_str(cell),
+        }
+        if let Some(width) = widths.get(index).filter(|_| index + 1 < widths.len()) {
+            let padding = width - display_width(cell) + 2;
+            out.extend(std::iter::repeat_n(' ', padding));
+        }
+    }
+    let kept = out[start..].trim_end().len();
+    out.truncate(start + kept);
+    out.push('\n');
+}
+
+/// How many columns `text` takes on a terminal: its length when it is ASCII (file names and
+/// versions nearly always are: checked at memory speed), unicode-width's measure otherwise.
+fn display_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        unicode_width::UnicodeWidthStr::width(text)
     }
 }
 
