@@ -46,14 +46,7 @@ fn main() -> ExitCode {
 
 /// The error on stderr: one line, then its causes; the password never appears.
 fn report(error: &error::CliError, no_color: bool) {
-    let colour = !no_color
-        && anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
-    let red = anstyle::AnsiColor::Red.on_default();
-    let label = if colour {
-        format!("{red}error:{red:#}")
-    } else {
-        "error:".to_owned()
-    };
+    let label = output::Style::for_stderr(no_color).paint("error:", output::Colour::Red);
     eprintln!("{label} {}", error::scrub(&error.message));
     for cause in &error.causes {
         eprintln!("  caused by: {}", error::scrub(cause));

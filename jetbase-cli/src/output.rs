@@ -42,10 +42,17 @@ impl Style {
     /// Colour as anstream decides it for stdout (and never with `no_color`, the `NO_COLOR` of the
     /// command's environment); the bar when stderr is a terminal and the output is not JSON.
     pub fn detect(no_color: bool, json: bool) -> Self {
-        let wanted = anstream::AutoStream::choice(&std::io::stdout());
         Self {
-            colour: !no_color && wanted != anstream::ColorChoice::Never,
+            colour: wants_colour(&std::io::stdout(), no_color),
             progress: std::io::stderr().is_terminal() && !json,
+        }
+    }
+
+    /// For the error on stderr: colour as anstream decides it for stderr, no bar.
+    pub fn for_stderr(no_color: bool) -> Self {
+        Self {
+            colour: wants_colour(&std::io::stderr(), no_color),
+            progress: false,
         }
     }
 
@@ -167,12 +174,16 @@ fn display_width(text: &str) -> usize {
     }
 }
 
-/// The width of the terminal stdout is, when it is one and its size is known (a
-/// pseudo-terminal whose size was never set, as `script` or a CI runner makes, reports 0).
+/// Whether `stream` gets colour: as anstream decides it (`NO_COLOR`, `CLICOLOR`,
+/// `CLICOLOR_FORCE`, a terminal, `TERM`), and never with `no_color` (the `NO_COLOR` of the
+/// command's environment).
+fn wants_colour(stream: &impl anstream::stream::RawStream, no_color: bool) -> bool {
+    !no_color && anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
+}
+
+/// The width of the terminal stdout is, when it is one (comfy-table asks) and its size is known
+/// (a pseudo-terminal whose size was never set, as `script` or a CI runner makes, reports 0).
 fn terminal_width() -> Option<u16> {
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
     comfy_table::Table::new()
         .width()
         .filter(|&columns| columns > 0)

@@ -1981,6 +1981,19 @@ fn clicolor_force_colours_piped_output_and_clicolor_0_turns_it_off() {
         "coloured, and padded after the colour: {:?}",
         forced.stdout
     );
+    // The error on stderr too, decided for stderr.
+    let failed = project
+        .run_in(
+            project.root(),
+            &["rollback", "--to-version", "not-a-version"],
+            &[("JETBASE_DATABASE_URL", &url), ("CLICOLOR_FORCE", "1")],
+        )
+        .fails_with(2);
+    assert!(
+        failed.stderr.starts_with("\x1b[31merror:\x1b[0m "),
+        "{:?}",
+        failed.stderr
+    );
     // NO_COLOR wins over CLICOLOR_FORCE.
     let both = project
         .run_in(
