@@ -123,13 +123,14 @@ impl Migrator {
         let tables = self.tables(live);
         let mut history = read_history(live, &tables).await?.unwrap_or_default();
         history.sort_by_key(|row| row.order_executed);
+        let by_filename: std::collections::HashMap<&str, &Migration> = self
+            .migrations()
+            .iter()
+            .map(|migration| (migration.filename(), migration))
+            .collect();
         let mut applied: Vec<Migration> = Vec::new();
         for row in &history {
-            let Some(migration) = self
-                .migrations()
-                .iter()
-                .find(|migration| migration.filename() == row.filename)
-            else {
+            let Some(&migration) = by_filename.get(row.filename.as_str()) else {
                 return Err(refused(format!(
                     "{} is in the history but its file is gone, so the schema the migrations \
                      make cannot be built; restore the file (or `jetbase validate --fix` to \

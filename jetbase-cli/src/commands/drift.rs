@@ -55,12 +55,8 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
     Err(CliError::run(format!(
         "drift: {} difference{} between the live schema and its migrations",
         drift.len(),
-        plural(drift.len())
+        super::migrate::plural(drift.len())
     )))
-}
-
-fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
 }
 
 /// The scratch database when none is given: PostgreSQL, a database beside the live one; SQLite,
