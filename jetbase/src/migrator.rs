@@ -197,6 +197,37 @@ impl Migrator {
         Ok(read_history(database, &tables).await?.unwrap_or_default())
     }
 
+    /// The history row of the database's current version: the highest version applied and not
+    /// marked failed (`1.10` is above `1.9`; a version applied out of order after a higher one is
+    /// not current). `None` when no versioned migration is applied. Reads the versioned rows'
+    /// version columns one at a time and then that one row, never the whole history. Creates and
+    /// changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn example(pool: sqlx::PgPool) -> Result<(), jetbase::Error> {
+    /// let migrator = jetbase::Migrator::from_dir("migrations")?;
+    /// match migrator.current(&pool).await? {
+    ///     Some(row) => println!("at {} ({})", row.version.unwrap_or_default(), row.filename),
+    ///     None => println!("nothing applied"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read.
+    pub async fn current<D: Database>(
+        &self,
+        database: &D,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let tables = self.tables(database);
+        database
+            .read_current(&tables)
+            .await
+            .map_err(Error::database("reading the current version"))
+    }
+
     /// Where each migration stands: local files in apply order, then history rows whose file
     /// is gone. Creates and changes nothing.
     ///

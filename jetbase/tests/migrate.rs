@@ -289,6 +289,67 @@ database_test!(
     also_on_databricks
 );
 
+/// `Migrator::current` (and `jetbase current`): the highest version applied, compared as
+/// numbers, whatever order the rows were applied in, and never a failed row; the row it returns
+/// is the history's own, column for column.
+async fn current_is_the_highest_applied_version<P: Query>(db: &TestDb<P>) {
+    let migrator = |files: &Files| files.migrator().with_pooler(db.pooler);
+    let files = Files::new(&[("RA__always.sql", "SELECT 1;")]);
+    assert_eq!(
+        migrator(&files).current(&db.pool).await.unwrap(),
+        None,
+        "no tables yet"
+    );
+    migrator(&files).run(&db.pool).await.unwrap();
+    assert_eq!(
+        migrator(&files).current(&db.pool).await.unwrap(),
+        None,
+        "a repeatable migration has no version"
+    );
+    files.write("V1_9__a.sql", "CREATE TABLE a (id INTEGER);");
+    files.write("V1_10__b.sql", "CREATE TABLE b (id INTEGER);");
+    migrator(&files).run(&db.pool).await.unwrap();
+    let history_row = |history: &[jetbase::AppliedMigration], version: &str| {
+        history
+            .iter()
+            .find(|row| row.version.as_deref() == Some(version))
+            .cloned()
+            .unwrap()
+    };
+    let history = migrator(&files).history(&db.pool).await.unwrap();
+    let current = migrator(&files).current(&db.pool).await.unwrap().unwrap();
+    assert_eq!(current, history_row(&history, "1.10"), "1.10 is above 1.9");
+    assert_eq!(current.filename, "V1_10__b.sql");
+
+    // Applied last, out of order: the latest row, not the current version.
+    files.write("V1_2__late.sql", "CREATE TABLE late (id INTEGER);");
+    files
+        .migrator()
+        .upgrade(&db.pool)
+        .out_of_order(true)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.applied_versions().await,
+        ["1.9", "1.10", "1.2"],
+        "1.2 was applied last"
+    );
+    let current = migrator(&files).current(&db.pool).await.unwrap().unwrap();
+    assert_eq!(current.version.as_deref(), Some("1.10"));
+
+    // A failed migration above it (on the warehouses its row stays, marked failed) is not
+    // current either.
+    files.write("V2__bad.sql", "INSERT INTO no_such_table VALUES (1);");
+    migrator(&files).run(&db.pool).await.unwrap_err();
+    let current = migrator(&files).current(&db.pool).await.unwrap().unwrap();
+    assert_eq!(current.version.as_deref(), Some("1.10"));
+}
+database_test!(
+    current_is_the_highest_applied_version,
+    current_is_the_highest_applied_version,
+    also_on_clusters
+);
+
 async fn validation_errors_and_their_skips<P: Query>(db: &TestDb<P>) {
     let files = Files::new(&[
         ("V1__a.sql", "CREATE TABLE a (id INTEGER);"),

@@ -124,6 +124,15 @@ async fn take_over<P: Query>(
         migrator.validate(&db.pool).await.unwrap().is_empty(),
         "jetbase accepts Python's rows"
     );
+    // On Python's table, which jetbase has not extended yet: the highest version Python
+    // applied (in version order, so its newest versioned row), read as one row.
+    let history = migrator.history(&db.pool).await.unwrap();
+    let newest_versioned = history.iter().rev().find(|row| row.version.is_some());
+    assert!(newest_versioned.is_some());
+    assert_eq!(
+        migrator.current(&db.pool).await.unwrap().as_ref(),
+        newest_versioned
+    );
     let report = migrator.run(&db.pool).await.unwrap();
     let versioned = report
         .migrations

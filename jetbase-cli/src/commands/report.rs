@@ -1,6 +1,6 @@
 //! `jetbase status`, `history` and `current`: read-only, they create nothing.
 
-use jetbase::{AppliedMigration, MigrationStatus, State, Version};
+use jetbase::{AppliedMigration, MigrationStatus, State};
 use serde_json::json;
 
 use super::Context;
@@ -181,14 +181,13 @@ fn history_json(row: &AppliedMigration) -> serde_json::Value {
 pub async fn current(context: &Context) -> Result<(), CliError> {
     let migrator = context.database_only();
     let pool = context.connect(Access::ReadOnly).await?;
-    let rows = migrator.history(&pool).await?;
+    let latest = migrator.current(&pool).await?;
     pool.close().await;
-    let latest = latest_version(&rows);
     if context.json {
         output::print_json(&json!({
-            "version": latest.and_then(|row| row.version.clone()),
-            "filename": latest.map(|row| row.filename.clone()),
-            "applied_at": latest.map(|row| row.applied_at.clone()),
+            "version": latest.as_ref().and_then(|row| row.version.clone()),
+            "filename": latest.as_ref().map(|row| row.filename.clone()),
+            "applied_at": latest.as_ref().map(|row| row.applied_at.clone()),
         }))?;
         return Ok(());
     }
@@ -240,18 +239,4 @@ pub async fn wait(context: &Context, args: &crate::cli::WaitArgs) -> Result<(), 
         );
     }
     Ok(())
-}
-
-/// The applied versioned row with the highest version (a failed row does not count).
-fn latest_version(rows: &[AppliedMigration]) -> Option<&AppliedMigration> {
-    rows.iter()
-        .filter(|row| {
-            row.kind() == Some(jetbase::MigrationKind::Versioned) && row.success != Some(false)
-        })
-        .filter_map(|row| {
-            let version = Version::parse(row.version.as_deref()?).ok()?;
-            Some((version, row))
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, row)| row)
 }

@@ -380,6 +380,10 @@ trait ErasedDatabase: Send + Sync + 'static {
         &'a self,
         tables: &'a Tables,
     ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>>;
+    fn read_current_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>>;
     fn history_digest_erased<'a>(
         &'a self,
         tables: &'a Tables,
@@ -500,6 +504,13 @@ impl<D: Database> ErasedDatabase for D {
         tables: &'a Tables,
     ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>> {
         Box::pin(self.read_history(tables))
+    }
+
+    fn read_current_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>> {
+        Box::pin(self.read_current(tables))
     }
 
     fn history_digest_erased<'a>(
@@ -732,6 +743,13 @@ impl Database for AnyPool {
         tables: &Tables,
     ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
         self.inner.read_history_erased(tables).await
+    }
+
+    async fn read_current(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
+        self.inner.read_current_erased(tables).await
     }
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {

@@ -24,6 +24,18 @@ use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, RunLi
 ))]
 pub(crate) mod any;
 pub(crate) mod clickhouse;
+#[cfg_attr(
+    not(any(
+        feature = "postgres",
+        feature = "sqlite",
+        feature = "mysql",
+        feature = "snowflake",
+        feature = "clickhouse",
+        feature = "databricks"
+    )),
+    allow(dead_code)
+)]
+mod current;
 pub(crate) mod databricks;
 #[cfg_attr(
     not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
@@ -307,6 +319,15 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         &self,
         tables: &Tables,
     ) -> impl Future<Output = Result<Option<Vec<AppliedMigration>>, DatabaseError>> + Send;
+
+    /// The history row of the highest applied version (see `current::HighestVersion`), read
+    /// without reading the whole history; `None` when nothing versioned is applied or there is
+    /// no history table.
+    #[doc(hidden)]
+    fn read_current(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<Option<AppliedMigration>, DatabaseError>> + Send;
 
     #[doc(hidden)]
     fn history_digest(

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use jetbase_core::AppliedMigration;
 
 use super::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
-use super::text_rows::{TextRow, applied_migration, boolean, cell, elapsed_ms, integer, text};
+use super::text_rows::{
+    self, TextRow, applied_migration, boolean, cell, elapsed_ms, integer, text,
+};
 use super::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
 };
@@ -72,6 +74,18 @@ pub(crate) async fn read_history(
         .map(|row| applied_migration(row))
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+/// The current version's history row; `None` when nothing versioned is applied or the table
+/// does not exist.
+pub(crate) async fn read_current(
+    database: &impl Statements,
+    tables: &Tables,
+) -> Result<Option<AppliedMigration>, DatabaseError> {
+    text_rows::read_current(tables, |sql| async move {
+        database.run(&sql, &[]).await.map(|result| result.rows)
+    })
+    .await
 }
 
 /// Creates the tables and the lock row, adding jetbase's own columns to tables Python Jetbase

@@ -313,6 +313,36 @@ impl Tables {
     /// The column list is explicit: a `SELECT *` changes shape when the table is extended, which
     /// stale prepared statements (and SQLite's re-preparation) do not survive.
     pub fn read_history(&self, own_columns: bool) -> String {
+        format!(
+            "{} ORDER BY order_executed",
+            self.select_history(own_columns)
+        )
+    }
+
+    /// The one history row with this `order_executed`, in the columns of
+    /// [`Tables::read_history`].
+    pub fn read_history_row(&self, own_columns: bool, order_executed: i64) -> String {
+        format!(
+            "{} WHERE order_executed = {order_executed}",
+            self.select_history(own_columns)
+        )
+    }
+
+    /// The versioned rows' `order_executed` and version, and with `own_columns` whether they
+    /// finished (`success`), in no order: what `current` picks the highest version from. Dotted
+    /// versions have no SQL order every database shares (`1.10` is above `1.9`), so the choice
+    /// is made by the reader, row by row, over these three narrow columns.
+    pub fn read_versions(&self, own_columns: bool) -> String {
+        let own = if own_columns { ", success" } else { "" };
+        format!(
+            "SELECT CAST(order_executed AS {int}) AS jb_order, version{own} FROM {} \
+             WHERE migration_type = 'VERSIONED'",
+            self.migrations,
+            int = self.sql.integer_cast(),
+        )
+    }
+
+    fn select_history(&self, own_columns: bool) -> String {
         let own = if own_columns {
             ", execution_ms, success"
         } else {
@@ -320,7 +350,7 @@ impl Tables {
         };
         format!(
             "SELECT CAST(order_executed AS {int}) AS jb_order, version, description, filename, migration_type, \
-             CAST(applied_at AS {text}) AS jb_applied_at, checksum{own} FROM {} ORDER BY order_executed",
+             CAST(applied_at AS {text}) AS jb_applied_at, checksum{own} FROM {}",
             self.migrations,
             int = self.sql.integer_cast(),
             text = self.sql.text_cast(),

@@ -2,10 +2,13 @@
 //! ClickHouse): reading a cell as text, an integer or a boolean, and a history row. Shared by
 //! their folders.
 
+use std::future::Future;
 use std::time::Instant;
 
 use jetbase_core::AppliedMigration;
 
+use super::current::{self, HighestVersion};
+use super::tables::Tables;
 use super::{DatabaseError, DatabaseErrorKind};
 
 /// One row: each cell as text, `None` for NULL.
@@ -56,6 +59,51 @@ pub(crate) fn applied_migration(row: &TextRow) -> Result<AppliedMigration, Datab
         execution_ms: integer(row, 7)?,
         success: boolean(row, 8),
     })
+}
+
+/// The current version's history row (see `HighestVersion`) from a database whose results are
+/// rows of text, `run` returning a statement's rows: the versioned rows' three narrow columns,
+/// then the chosen row whole. `None` when nothing versioned is applied or the table does not
+/// exist.
+pub(crate) async fn read_current<Run, Rows>(
+    tables: &Tables,
+    run: Run,
+) -> Result<Option<AppliedMigration>, DatabaseError>
+where
+    Run: Fn(String) -> Rows,
+    Rows: Future<Output = Result<Vec<Vec<Option<String>>>, DatabaseError>>,
+{
+    for _ in 0..current::ATTEMPTS {
+        let mut own_columns = true;
+        let mut result = run(tables.read_versions(own_columns)).await;
+        if let Err(error) = &result
+            && error.is_missing_column()
+        {
+            // A table Python Jetbase created, which jetbase has not extended yet.
+            own_columns = false;
+            result = run(tables.read_versions(own_columns)).await;
+        }
+        let rows = match result {
+            Ok(rows) => rows,
+            Err(error) if error.is_missing_table() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let mut highest = HighestVersion::default();
+        for row in &rows {
+            let order_executed = integer(row, 0)?
+                .ok_or_else(|| decode_error("order_executed is NULL".to_owned()))?;
+            let success = if own_columns { boolean(row, 2) } else { None };
+            highest.offer(order_executed, cell(row, 1), success);
+        }
+        let Some(order_executed) = highest.order_executed() else {
+            return Ok(None);
+        };
+        let rows = run(tables.read_history_row(own_columns, order_executed)).await?;
+        if let Some(row) = rows.first() {
+            return applied_migration(row).map(Some);
+        }
+    }
+    Err(current::history_kept_changing())
 }
 
 /// Milliseconds since `started`, for a history row.

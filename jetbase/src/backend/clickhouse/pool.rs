@@ -14,7 +14,7 @@ use super::statements::{self, Change};
 use crate::Error;
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::text_rows::{
-    applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
+    self, applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
 };
 use crate::backend::{
     Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
@@ -331,6 +331,17 @@ impl Database for ClickHousePool {
         tables: &Tables,
     ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
         self.history(tables).await
+    }
+
+    async fn read_current(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
+        text_rows::read_current(
+            tables,
+            |sql| async move { self.client.query(&sql, &[]).await },
+        )
+        .await
     }
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {

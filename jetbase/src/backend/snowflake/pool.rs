@@ -276,6 +276,13 @@ impl Database for SnowflakePool {
         row_first::read_history(self, tables).await
     }
 
+    async fn read_current(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
+        row_first::read_current(self, tables).await
+    }
+
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
         row_first::history_digest(self, tables).await
     }

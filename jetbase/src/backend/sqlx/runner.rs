@@ -15,6 +15,7 @@ use std::time::Instant;
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{Connection, DIALECT, Db, Pool, sqlx, text};
+use crate::backend::current;
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, Value, batch};
 use crate::backend::{
     DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
@@ -280,7 +281,6 @@ pub(crate) async fn read_history_rows(
     pool: &Pool,
     tables: &Tables,
 ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-    use sqlx::Row as _;
     let mut rows = fetch_values(pool, &tables.read_history(true), &[])
         .await
         .map_err(database_error);
@@ -298,27 +298,95 @@ pub(crate) async fn read_history_rows(
         Err(error) => return Err(error),
     };
     rows.iter()
-        .map(|row| {
-            Ok(AppliedMigration {
-                order_executed: row.try_get("jb_order")?,
-                version: row.try_get("version")?,
-                description: row
-                    .try_get::<Option<String>, _>("description")?
-                    .unwrap_or_default(),
-                filename: row.try_get("filename")?,
-                migration_type: row.try_get("migration_type")?,
-                applied_at: row
-                    .try_get::<Option<String>, _>("jb_applied_at")?
-                    .unwrap_or_default(),
-                checksum: row.try_get("checksum")?,
-                // Absent on tables Python Jetbase created, until jetbase adds them.
-                success: row.try_get("success").ok().flatten(),
-                execution_ms: row.try_get("execution_ms").ok().flatten(),
-            })
-        })
+        .map(applied_from_row)
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map(Some)
         .map_err(database_error)
+}
+
+/// A history row in the columns of `Tables::read_history`.
+fn applied_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AppliedMigration, sqlx::Error> {
+    use sqlx::Row as _;
+    Ok(AppliedMigration {
+        order_executed: row.try_get("jb_order")?,
+        version: row.try_get("version")?,
+        description: row
+            .try_get::<Option<String>, _>("description")?
+            .unwrap_or_default(),
+        filename: row.try_get("filename")?,
+        migration_type: row.try_get("migration_type")?,
+        applied_at: row
+            .try_get::<Option<String>, _>("jb_applied_at")?
+            .unwrap_or_default(),
+        checksum: row.try_get("checksum")?,
+        // Absent on tables Python Jetbase created, until jetbase adds them.
+        success: row.try_get("success").ok().flatten(),
+        execution_ms: row.try_get("execution_ms").ok().flatten(),
+    })
+}
+
+/// The current version's history row (see `HighestVersion`): the versioned rows' three narrow
+/// columns streamed and kept one at a time, then the chosen row read whole. `None` when nothing
+/// versioned is applied or the table does not exist.
+pub(crate) async fn read_current(
+    pool: &Pool,
+    tables: &Tables,
+) -> Result<Option<AppliedMigration>, DatabaseError> {
+    for _ in 0..current::ATTEMPTS {
+        let mut own_columns = true;
+        let mut highest = highest_version(pool, tables, own_columns).await;
+        if let Err(error) = &highest
+            && error.is_missing_column()
+        {
+            // A table Python Jetbase created, which jetbase has not extended yet.
+            own_columns = false;
+            highest = highest_version(pool, tables, own_columns).await;
+        }
+        let order_executed = match highest {
+            Ok(Some(order_executed)) => order_executed,
+            Ok(None) => return Ok(None),
+            Err(error) if error.is_missing_table() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let rows = fetch_values(
+            pool,
+            &tables.read_history_row(own_columns, order_executed),
+            &[],
+        )
+        .await
+        .map_err(database_error)?;
+        if let Some(row) = rows.first() {
+            return applied_from_row(row).map(Some).map_err(database_error);
+        }
+    }
+    Err(current::history_kept_changing())
+}
+
+/// The `order_executed` of the highest version's row, the rows streamed as they arrive.
+async fn highest_version(
+    pool: &Pool,
+    tables: &Tables,
+    own_columns: bool,
+) -> Result<Option<i64>, DatabaseError> {
+    use sqlx::Row as _;
+    let sql = tables.read_versions(own_columns);
+    let mut rows = sqlx::Executor::fetch(pool, text(&sql));
+    let mut highest = current::HighestVersion::default();
+    while let Some(row) = std::future::poll_fn(|context| rows.as_mut().poll_next(context)).await {
+        let row = row.map_err(database_error)?;
+        let version: Option<String> = row.try_get("version").map_err(database_error)?;
+        let success = if own_columns {
+            row.try_get("success").ok().flatten()
+        } else {
+            None
+        };
+        highest.offer(
+            row.try_get("jb_order").map_err(database_error)?,
+            version.as_deref(),
+            success,
+        );
+    }
+    Ok(highest.order_executed())
 }
 
 /// The fast path's one query, as plain text (PostgreSQL's simple query, MySQL's COM_QUERY): one
@@ -796,6 +864,13 @@ impl crate::backend::Database for Pool {
 
     async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
         history_digest(self, tables).await
+    }
+
+    async fn read_current(
+        &self,
+        tables: &Tables,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
+        read_current(self, tables).await
     }
 
     async fn store_history_digest(
