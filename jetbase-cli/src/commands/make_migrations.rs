@@ -41,7 +41,7 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
         .map_err(|_| CliError::run("reading the models failed unexpectedly"))?;
     let configured = context.settings.model_paths.as_ref();
     // Python's models where the paths say so, or where no Rust model is found and Python's are.
-    let python_files = models::python_files(&project.root, configured);
+    let python_files = models::python_files(&project.root, configured, |path| shown(path, cwd))?;
     let python_chosen = configured.is_some()
         || rust_models
             .as_ref()

@@ -56,19 +56,7 @@ pub fn discover(
     let mut files = Vec::new();
     let searched = match configured {
         Some((paths, origin)) => {
-            for path in paths {
-                let full = root.join(path);
-                if full.is_dir() {
-                    walk(&full, "rs", &mut files, &|_| true);
-                } else if full.is_file() {
-                    files.push(full);
-                } else {
-                    return Err(CliError::usage(format!(
-                        "{origin} names {path}, which does not exist (paths are relative to {})",
-                        shown(root)
-                    )));
-                }
-            }
+            files = configured_files(root, paths, origin, "rs", &shown)?;
             format!("{} (from {origin})", paths.join(", "))
         }
         None => {
@@ -125,21 +113,20 @@ fn in_model_place(relative: &Path, model_files: &[&str]) -> bool {
 /// configured paths when they name `.py` files (or directories holding some), else the
 /// `models/` and `model/` directories' and the `models.py` files under `root`. `None` when there
 /// are none, or the configured paths name Rust files.
+///
+/// # Errors
+///
+/// A usage error (exit 2) for a configured path that does not exist, as [`discover`] says it.
 pub fn python_files(
     root: &Path,
     configured: Option<&(Vec<String>, String)>,
-) -> Option<(Vec<PathBuf>, String)> {
+    shown: impl Fn(&Path) -> String,
+) -> Result<Option<(Vec<PathBuf>, String)>, CliError> {
     let mut files = Vec::new();
     let searched = match configured {
         Some((paths, origin)) => {
-            for path in paths {
-                let full = root.join(path);
-                if full.is_dir() {
-                    walk(&full, "py", &mut files, &|_| true);
-                } else if full.extension().is_some_and(|extension| extension == "py") {
-                    files.push(full);
-                }
-            }
+            files = configured_files(root, paths, origin, "py", &shown)?;
+            files.retain(|file| file.extension().is_some_and(|extension| extension == "py"));
             format!("{} (from {origin})", paths.join(", "))
         }
         None => {
@@ -150,7 +137,37 @@ pub fn python_files(
         }
     };
     files.sort();
-    (!files.is_empty()).then_some((files, searched))
+    Ok((!files.is_empty()).then_some((files, searched)))
+}
+
+/// The files configured model `paths` (relative to `root`) name: each file as it is, and each
+/// directory's files ending in `.extension`.
+///
+/// # Errors
+///
+/// A usage error naming the first path that does not exist and the `origin` that named it.
+fn configured_files(
+    root: &Path,
+    paths: &[String],
+    origin: &str,
+    extension: &str,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let full = root.join(path);
+        if full.is_dir() {
+            walk(&full, extension, &mut files, &|_| true);
+        } else if full.is_file() {
+            files.push(full);
+        } else {
+            return Err(CliError::usage(format!(
+                "{origin} names {path}, which does not exist (paths are relative to {})",
+                shown(root)
+            )));
+        }
+    }
+    Ok(files)
 }
 
 /// Collects the files ending in `.extension` under `directory` whose path relative to
@@ -275,6 +292,10 @@ mod tests {
 
     const MODEL: &str = "#[derive(Debug, jetbase::Model)]\nstruct A { id: i64 }\n";
 
+    fn shown(path: &Path) -> String {
+        path.display().to_string()
+    }
+
     #[test]
     fn the_default_places_are_searched_and_nothing_else() {
         let root = tempfile::tempdir().unwrap();
@@ -307,7 +328,7 @@ mod tests {
     fn python_models_are_found_where_python_jetbase_looks() {
         let root = tempfile::tempdir().unwrap();
         let root = root.path();
-        assert!(python_files(root, None).is_none());
+        assert!(python_files(root, None, shown).unwrap().is_none());
         write(root, "models/__init__.py", "");
         write(root, "models/user.py", "class User: pass");
         write(root, "app/models.py", "");
@@ -315,7 +336,7 @@ mod tests {
         write(root, ".venv/lib/models/x.py", "");
         write(root, "venv/lib/models/y.py", "");
         write(root, "models/__pycache__/user.py", "");
-        let (files, _) = python_files(root, None).unwrap();
+        let (files, _) = python_files(root, None, shown).unwrap().unwrap();
         let relative: Vec<String> = files
             .iter()
             .map(|f| f.strip_prefix(root).unwrap().display().to_string())
@@ -328,11 +349,30 @@ mod tests {
             vec!["./models/user.py".to_owned()],
             "JETBASE_MODELS".to_owned(),
         );
-        let (files, searched) = python_files(root, Some(&configured)).unwrap();
+        let (files, searched) = python_files(root, Some(&configured), shown)
+            .unwrap()
+            .unwrap();
         assert_eq!(files.len(), 1);
         assert!(searched.contains("JETBASE_MODELS"));
+        write(root, "src/models/user.rs", MODEL);
         let rust = (vec!["src/models".to_owned()], "model_paths".to_owned());
-        assert!(python_files(root, Some(&rust)).is_none());
+        assert!(python_files(root, Some(&rust), shown).unwrap().is_none());
+        // A configured path that does not exist is an error, never skipped: the same one the
+        // Rust side gives.
+        let one_missing = (
+            vec!["./models/user.py".to_owned(), "./models/gone".to_owned()],
+            "JETBASE_MODELS".to_owned(),
+        );
+        let error = python_files(root, Some(&one_missing), shown).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("JETBASE_MODELS names ./models/gone, which does not exist"),
+            "{}",
+            error.message
+        );
+        let rust_error = discover(root, Some(&one_missing), shown).unwrap_err();
+        assert_eq!(rust_error.message, error.message);
     }
 
     #[test]
