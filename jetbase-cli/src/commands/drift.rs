@@ -19,11 +19,10 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
     // (Where a SQLite scratch file goes; deleted when dropped.)
     let scratch_dir = tempfile::tempdir()
         .map_err(|error| CliError::run("cannot create a temporary directory").caused_by(error))?;
-    let scratch_url = match &args.scratch_url {
-        Some(url) => url.clone(),
-        None => default_scratch(&pool, context, scratch_dir.path())?,
+    let scratch = match &args.scratch_url {
+        Some(url) => ScratchDatabase::create(url).await?,
+        None => default_scratch(&pool, context, scratch_dir.path()).await?,
     };
-    let scratch = ScratchDatabase::create(&scratch_url).await?;
     let drift = migrator.drift(&pool, scratch.pool()).await;
     let dropped = scratch.drop_database().await;
     pool.close().await;
@@ -61,16 +60,16 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
 
 /// The scratch database when none is given: PostgreSQL, a database beside the live one; SQLite,
 /// a file in `directory`; MySQL/MariaDB: refused (exit 2).
-fn default_scratch(
+async fn default_scratch(
     pool: &jetbase::AnyPool,
     context: &Context,
     directory: &Path,
-) -> Result<String, CliError> {
+) -> Result<ScratchDatabase, CliError> {
     match pool.dialect() {
-        Dialect::Sqlite => Ok(format!(
-            "sqlite://{}?mode=rwc",
-            directory.join("drift.db").display()
-        )),
+        Dialect::Sqlite => {
+            let url = format!("sqlite://{}?mode=rwc", directory.join("drift.db").display());
+            Ok(ScratchDatabase::create(&url).await?)
+        }
         Dialect::Postgres => {
             let Some((url, _)) = &context.settings.database_url else {
                 return Err(CliError::usage("no database URL"));
@@ -80,7 +79,7 @@ fn default_scratch(
                 std::process::id(),
                 chrono::Utc::now().timestamp()
             );
-            Ok(with_database(url, &name))
+            Ok(ScratchDatabase::beside(url, &name).await?)
         }
         Dialect::MySql => Err(CliError::usage(
             "drift on MySQL/MariaDB needs --scratch-url: a database that does not exist yet, on \
@@ -91,23 +90,6 @@ fn default_scratch(
             "{other} has no schema introspection in jetbase, so its drift cannot be read"
         ))),
     }
-}
-
-/// `url` naming the database `name` instead of its own.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |at| at + 3);
-    let mut out = match base[authority..].find('/') {
-        Some(slash) => format!("{}/{name}", &base[..authority + slash]),
-        None => format!("{base}/{name}"),
-    };
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
 
 /// `jetbase schema`: the live schema, read only.
@@ -233,19 +215,5 @@ fn table_text(table: &Table, dialect: Dialect, out: &mut String) {
             key.references_columns.join(", "),
             key.on_delete.as_sql()
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_scratch_database_sits_beside_the_live_one() {
-        assert_eq!(
-            with_database("postgres://u:p@h:5432/app?sslmode=disable", "x"),
-            "postgres://u:p@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

@@ -109,6 +109,35 @@ impl ScratchDatabase {
         Ok(Self { pool, place })
     }
 
+    /// Creates the database `name` on the server `live_url` reaches (PostgreSQL or
+    /// MySQL/MariaDB), with the same user, host and options, and connects to it: a scratch
+    /// database beside the live one.
+    ///
+    /// ```no_run
+    /// # async fn check() -> Result<(), jetbase::Error> {
+    /// let scratch =
+    ///     jetbase::ScratchDatabase::beside("postgres://app@db/app?sslmode=require", "app_check")
+    ///         .await?;
+    /// // … on postgres://app@db/app_check?sslmode=require
+    /// scratch.drop_database().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when `live_url` is not a URL with a server or `name` is not a
+    /// plain identifier; the errors of [`ScratchDatabase::create`].
+    pub async fn beside(live_url: &str, name: &str) -> Result<Self, Error> {
+        let (server, _, query) = database_part(live_url).ok_or_else(|| Error::InvalidSetting {
+            setting: "database URL".to_owned(),
+            message: format!(
+                "`{}` names no server to create a scratch database on",
+                crate::url::mask_password(live_url)
+            ),
+        })?;
+        Self::create(&with_database(server, name, query)).await
+    }
+
     /// The scratch database.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -143,16 +172,37 @@ impl ScratchDatabase {
     }
 }
 
-/// The URL of the server without the database (PostgreSQL: its `postgres` database), and the
-/// database's name, when it is a plain identifier.
-fn split_database(url: &str, dialect: Dialect) -> Option<(String, String)> {
+/// `url` cut around its database name: what comes before the `/` that starts the name, the
+/// name (empty when the URL names none), and the query.
+fn database_part(url: &str) -> Option<(&str, &str, Option<&str>)> {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     };
     let authority_start = base.find("://")? + 3;
-    let slash = authority_start + base[authority_start..].find('/')?;
-    let name = &base[slash + 1..];
+    Some(match base[authority_start..].find('/') {
+        Some(at) => {
+            let slash = authority_start + at;
+            (&base[..slash], &base[slash + 1..], query)
+        }
+        None => (base, "", query),
+    })
+}
+
+/// A URL from the parts [`database_part`] cut, with `database` as its database.
+fn with_database(server: &str, database: &str, query: Option<&str>) -> String {
+    let mut url = format!("{server}/{database}");
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// The URL of the server without the database (PostgreSQL: its `postgres` database), and the
+/// database's name, when it is a plain identifier.
+fn split_database(url: &str, dialect: Dialect) -> Option<(String, String)> {
+    let (server, name, query) = database_part(url)?;
     let plain = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
@@ -163,12 +213,10 @@ fn split_database(url: &str, dialect: Dialect) -> Option<(String, String)> {
         Dialect::Postgres => "postgres",
         _ => "",
     };
-    let mut admin = format!("{}/{server_database}", &base[..slash]);
-    if let Some(query) = query {
-        admin.push('?');
-        admin.push_str(query);
-    }
-    Some((admin, name.to_owned()))
+    Some((
+        with_database(server, server_database, query),
+        name.to_owned(),
+    ))
 }
 
 /// The file a SQLite URL names (`sqlite://path`, `sqlite:path`, options dropped).
@@ -261,6 +309,24 @@ mod tests {
             split_database("mysql://root@localhost/x;DROP", Dialect::MySql),
             None
         );
+    }
+
+    #[test]
+    fn a_scratch_database_beside_keeps_the_server_and_options() {
+        let beside = |url: &str, name: &str| {
+            let (server, _, query) = database_part(url).unwrap();
+            with_database(server, name, query)
+        };
+        assert_eq!(
+            beside("postgres://u:p@h:5432/app?sslmode=disable", "x"),
+            "postgres://u:p@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(beside("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            beside("postgresql+psycopg2://u@h/app", "x"),
+            "postgresql+psycopg2://u@h/x"
+        );
+        assert_eq!(database_part("not a url"), None);
     }
 
     #[test]
