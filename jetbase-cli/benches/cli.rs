@@ -7,6 +7,8 @@
 //!   `sqlx migrate run`);
 //! - `upgrade` of all of them into a new database: `jetbase upgrade` vs Python Jetbase's vs
 //!   `sqlx migrate run`;
+//! - `current` with every migration applied: `jetbase current` vs Python Jetbase's `jetbase
+//!   current` (same database; sqlx-cli has no such command);
 //! - how each grows with the number of migrations, and the peak memory (maximum resident set, from
 //!   `/usr/bin/time`) of each command at the largest size.
 //!
@@ -60,12 +62,15 @@ impl Contender {
     fn label(self, command: &str) -> &'static str {
         match (self, command) {
             (Self::Jetbase, "status") => "jetbase status",
+            (Self::Jetbase, "current") => "jetbase current",
             (Self::Jetbase, _) => "jetbase upgrade",
             (Self::Baseline, "status") => "jetbase status (baseline build)",
+            (Self::Baseline, "current") => "jetbase current (baseline build)",
             (Self::Baseline, _) => "jetbase upgrade (baseline build)",
             (Self::Python, "status") => "Python Jetbase status",
+            (Self::Python, "current") => "Python Jetbase current",
             (Self::Python, _) => "Python Jetbase upgrade",
-            (Self::Sqlx, "status") => "sqlx migrate info",
+            (Self::Sqlx, "status" | "current") => "sqlx migrate info",
             (Self::Sqlx, _) => "sqlx migrate run",
         }
     }
@@ -247,10 +252,13 @@ fn main() {
             } else {
                 "PostgreSQL"
             };
-            let status = measure_status(&mut bench, engine, migrations);
+            let (status, current) = measure_status(&mut bench, engine, migrations);
             let title = format!("status, {migrations} applied migrations, {label}");
             report(&title, &status);
             growth.record(&format!("status, {label}"), migrations, &status);
+            let title = format!("current, {migrations} applied migrations, {label}");
+            report(&title, &current);
+            growth.record(&format!("current, {label}"), migrations, &current);
             let upgrade = measure_upgrade(&mut bench, engine, migrations);
             let title = format!("upgrade of {migrations} migrations into a new database, {label}");
             report(&title, &upgrade);
@@ -264,23 +272,30 @@ fn main() {
     let _ = std::fs::remove_dir_all(&bench.root);
 }
 
-fn measure_status(
-    bench: &mut Bench,
-    engine: Engine,
-    migrations: usize,
-) -> Vec<(&'static str, Vec<Duration>)> {
+/// `status` (every contender) and `current` (jetbase and Python Jetbase: sqlx-cli has none) with
+/// every migration applied.
+fn measure_status(bench: &mut Bench, engine: Engine, migrations: usize) -> (Timings, Timings) {
     // All applied: by jetbase for jetbase and Python Jetbase, by sqlx for sqlx.
     let shared = bench.database(engine);
     let sqlx_database = bench.database(engine);
     run(&mut bench.jetbase(&["upgrade"], &shared));
     run(&mut bench.sqlx("run", &sqlx_database));
     let contenders = bench.contenders();
-    let mut rows: Vec<(&'static str, Vec<Duration>)> = contenders
+    let mut status: Timings = contenders
         .iter()
         .map(|contender| (contender.label("status"), Vec::new()))
         .collect();
+    let current_contenders: Vec<Contender> = contenders
+        .iter()
+        .copied()
+        .filter(|contender| !matches!(contender, Contender::Sqlx))
+        .collect();
+    let mut current: Timings = current_contenders
+        .iter()
+        .map(|contender| (contender.label("current"), Vec::new()))
+        .collect();
     for _ in 0..rounds(migrations, 11) {
-        for (row, &contender) in rows.iter_mut().zip(&contenders) {
+        for (row, &contender) in status.iter_mut().zip(&contenders) {
             let database = match contender {
                 Contender::Sqlx => &sqlx_database,
                 _ => &shared,
@@ -288,19 +303,37 @@ fn measure_status(
             row.1
                 .push(run(&mut bench.command(contender, "status", database)));
         }
+        for (row, &contender) in current.iter_mut().zip(&current_contenders) {
+            row.1
+                .push(run(&mut bench.command(contender, "current", &shared)));
+        }
     }
-    // The same history either way: Python Jetbase agrees the jetbase-applied database is valid.
+    // The same history either way: Python Jetbase agrees the jetbase-applied database is valid,
+    // and both name the same current version.
     run(&mut bench.python(&["validate-checksums"], &shared));
-    rows
+    let ours = output_of(&mut bench.jetbase(&["current"], &shared));
+    let theirs = output_of(&mut bench.python(&["current"], &shared));
+    let version = migrations.to_string();
+    assert!(
+        ours.contains(&format!("Current version: {version} ")) && theirs.contains(&version),
+        "both name version {version}: jetbase said {ours:?}, Python Jetbase {theirs:?}"
+    );
+    (status, current)
 }
 
-fn measure_upgrade(
-    bench: &mut Bench,
-    engine: Engine,
-    migrations: usize,
-) -> Vec<(&'static str, Vec<Duration>)> {
+/// A command's standard output, the command having succeeded.
+fn output_of(command: &mut Command) -> String {
+    let output = command.output().expect("run a contender");
+    assert!(output.status.success(), "{command:?} failed: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Each contender's label and its measured times.
+type Timings = Vec<(&'static str, Vec<Duration>)>;
+
+fn measure_upgrade(bench: &mut Bench, engine: Engine, migrations: usize) -> Timings {
     let contenders = bench.contenders();
-    let mut rows: Vec<(&'static str, Vec<Duration>)> = contenders
+    let mut rows: Timings = contenders
         .iter()
         .map(|contender| (contender.label("upgrade"), Vec::new()))
         .collect();
@@ -337,12 +370,24 @@ fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
                 peak_memory_mib(&bench.jetbase(&["status"], &shared)),
             ),
             (
+                "jetbase current",
+                peak_memory_mib(&bench.jetbase(&["current"], &shared)),
+            ),
+            (
+                "jetbase lock-status",
+                peak_memory_mib(&bench.jetbase(&["lock-status"], &shared)),
+            ),
+            (
                 "Python Jetbase upgrade",
                 peak_memory_mib(&bench.python(&["upgrade"], &python_database)),
             ),
             (
                 "Python Jetbase status",
                 peak_memory_mib(&bench.python(&["status"], &shared)),
+            ),
+            (
+                "Python Jetbase current",
+                peak_memory_mib(&bench.python(&["current"], &shared)),
             ),
             (
                 "sqlx migrate run",
@@ -357,6 +402,7 @@ fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
             let baseline_database = bench.database(engine);
             let upgrade = bench.command(Contender::Baseline, "upgrade", &baseline_database);
             let status = bench.command(Contender::Baseline, "status", &shared);
+            let current = bench.command(Contender::Baseline, "current", &shared);
             rows.push((
                 Contender::Baseline.label("upgrade"),
                 peak_memory_mib(&upgrade),
@@ -364,6 +410,10 @@ fn print_peak_memory(bench: &mut Bench, engines: &[Engine], migrations: usize) {
             rows.push((
                 Contender::Baseline.label("status"),
                 peak_memory_mib(&status),
+            ));
+            rows.push((
+                Contender::Baseline.label("current"),
+                peak_memory_mib(&current),
             ));
         }
         println!("  {label}");
