@@ -212,11 +212,12 @@ impl<D: Database> LockGuard<D> {
                 None => false,
             };
             if !alive_holder && !prepared {
-                // Holding the liveness lock serialises the DDL of concurrent jetbase processes;
-                // without one, a process that loses a race creating them (a Galera
+                // The lock table and row (the history table is created by the holder, under
+                // the lock). Holding the liveness lock serialises the DDL of concurrent jetbase
+                // processes; without one, a process that loses a race creating them (a Galera
                 // certification conflict, PostgreSQL's catalog) tries again.
                 let outcome = database.prepare(tables).await.map(|()| true);
-                prepared = races.judge(outcome, leased, "creating the history tables")?;
+                prepared = races.judge(outcome, leased, "creating the lock table")?;
             }
             let expiry = leased.then_some(lease.expires_after());
             if prepared
@@ -229,13 +230,25 @@ impl<D: Database> LockGuard<D> {
                 if let Some(waiting) = waiting.take() {
                     waiting.done();
                 }
-                return Ok(Self {
+                let guard = Self {
                     database: database.clone(),
                     tables: tables.clone(),
                     process_id,
                     liveness,
                     renewal,
-                });
+                };
+                // The history table is the holder's alone to create or extend.
+                let prepared = database
+                    .prepare_history(tables)
+                    .await
+                    .map_err(Error::database("creating the history table"));
+                return match prepared {
+                    Ok(()) => Ok(guard),
+                    Err(error) => {
+                        let _ = guard.release().await;
+                        Err(error)
+                    }
+                };
             }
             if started.elapsed() >= timeout {
                 let row = database

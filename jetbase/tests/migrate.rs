@@ -673,6 +673,8 @@ database_test!(
 async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     let files = Files::new(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")]);
     files.migrator().dry_run_free_prepare(&db.pool).await;
+    // The lock row without the history table: the history table is the holder's to create.
+    db.pool.exec("DROP TABLE jetbase_migrations").await;
     // A Python Jetbase holder (a UUID process_id): waited for, never taken over.
     db.hold_lock_as("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
         .await;
@@ -692,6 +694,11 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
         "{error}"
     );
     assert!(!db.table_exists("a").await);
+    assert!(
+        !db.table_exists("jetbase_migrations").await,
+        "a waiter creates no history table: on a Galera cluster its DDL would abort the \
+         holder's history writes"
+    );
 
     // A lock taken by hand (`jetbase lock`) whose process is gone: never taken over either.
     db.hold_lock_as("jb1:manual:0123456789abcdef").await;
@@ -729,6 +736,7 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
         );
     }
     assert!(db.table_exists("a").await);
+    assert_eq!(db.applied_versions().await, ["1"], "the holder made the history table");
     assert!(db.lock_is_free().await);
 }
 database_test!(

@@ -396,6 +396,10 @@ trait ErasedDatabase: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn prepare_erased<'a>(&'a self, tables: &'a Tables)
     -> BoxFuture<'a, Result<(), DatabaseError>>;
+    fn prepare_history_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
     fn read_lock_erased<'a>(
         &'a self,
         tables: &'a Tables,
@@ -534,6 +538,13 @@ impl<D: Database> ErasedDatabase for D {
         tables: &'a Tables,
     ) -> BoxFuture<'a, Result<(), DatabaseError>> {
         Box::pin(self.prepare(tables))
+    }
+
+    fn prepare_history_erased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(self.prepare_history(tables))
     }
 
     fn read_lock_erased<'a>(
@@ -769,6 +780,10 @@ impl Database for AnyPool {
 
     async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
         self.inner.prepare_erased(tables).await
+    }
+
+    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        self.inner.prepare_history_erased(tables).await
     }
 
     async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {

@@ -44,6 +44,8 @@ pub(crate) mod databricks;
 mod gather;
 #[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 mod http;
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
+mod lost_races;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 #[cfg(any(feature = "snowflake", feature = "databricks"))]
@@ -343,8 +345,19 @@ pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
         process_id: &str,
     ) -> impl Future<Output = Result<(), DatabaseError>> + Send;
 
+    /// Before the lock is taken: the lock table (with jetbase's column) and its row, and
+    /// PostgreSQL's schema. Run by every process that waits, so idempotent and race-tolerant.
     #[doc(hidden)]
     fn prepare(&self, tables: &Tables) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+
+    /// Under the lock, by its holder only: the history table, or jetbase's columns on one Python
+    /// Jetbase created. Never by a waiter, whose DDL on the table the holder writes to would
+    /// abort the holder's write on a Galera cluster (DDL runs there in total order).
+    #[doc(hidden)]
+    fn prepare_history(
+        &self,
+        tables: &Tables,
+    ) -> impl Future<Output = Result<(), DatabaseError>> + Send;
 
     #[doc(hidden)]
     fn read_lock(

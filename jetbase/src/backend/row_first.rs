@@ -9,17 +9,16 @@
 //! it until it is rolled back (DDL commits by itself on these databases: nothing undoes it).
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jetbase_core::AppliedMigration;
 
+use super::lost_races;
 use super::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
 use super::text_rows::{
     self, TextRow, applied_migration, boolean, cell, elapsed_ms, integer, text,
 };
-use super::{
-    DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
-};
+use super::{DatabaseError, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite};
 
 /// A bound value.
 #[derive(Debug, Clone, Copy)]
@@ -88,50 +87,53 @@ pub(crate) async fn read_current(
     .await
 }
 
-/// Creates the tables and the lock row, adding jetbase's own columns to tables Python Jetbase
-/// made. Every statement is idempotent; without a session lock to serialise them, processes
-/// that start together run them at once, and a statement that lost a race with its twin (a
-/// write conflict) is retried.
+/// Creates the lock table and its row, adding jetbase's column to a lock table Python Jetbase
+/// made (see `Database::prepare`). Every statement is idempotent; without a session lock to
+/// serialise them, processes that start together run them at once, and a statement that lost a
+/// race with its twin (a write conflict) is retried.
 pub(crate) async fn prepare(
     database: &impl Statements,
     tables: &Tables,
 ) -> Result<(), DatabaseError> {
-    let mut attempt = 0u32;
-    loop {
-        match prepare_tables(database, tables).await {
-            Err(error) if attempt < 4 && error.kind() == DatabaseErrorKind::Query => {
-                attempt += 1;
-                tokio::time::sleep(retry_pause(attempt)).await;
-            }
-            result => return result,
-        }
-    }
+    lost_races::retrying(|| prepare_lock(database, tables)).await
 }
 
-/// A pause before another try, growing with `attempt` and spread by process.
-fn retry_pause(attempt: u32) -> Duration {
-    let jitter = u64::from(std::process::id() % 7) * 10;
-    Duration::from_millis(50 * u64::from(attempt) + jitter)
+/// Under the lock: the history table, or jetbase's columns on one Python Jetbase made (see
+/// `Database::prepare_history`); a race lost to another tool's DDL is retried.
+pub(crate) async fn prepare_history(
+    database: &impl Statements,
+    tables: &Tables,
+) -> Result<(), DatabaseError> {
+    lost_races::retrying(|| async {
+        database.run(&tables.create_migrations(), &[]).await?;
+        add_own_columns(database, tables, "jetbase_migrations", &OWN_COLUMNS).await
+    })
+    .await
 }
 
-async fn prepare_tables(database: &impl Statements, tables: &Tables) -> Result<(), DatabaseError> {
-    database.run(&tables.create_migrations(), &[]).await?;
+async fn prepare_lock(database: &impl Statements, tables: &Tables) -> Result<(), DatabaseError> {
     database.run(&tables.create_lock(), &[]).await?;
-    for (table, own_columns) in [
-        ("jetbase_migrations", &OWN_COLUMNS[..]),
-        ("jetbase_lock", &[OWN_LOCK_COLUMN][..]),
-    ] {
-        let columns = database.run(&tables.columns(table), &[]).await?.rows;
-        for own in own_columns {
-            let present = columns
-                .iter()
-                .any(|row| cell(row, 0).is_some_and(|c| c.eq_ignore_ascii_case(own)));
-            if !present {
-                database.run(&tables.add_column(own), &[]).await?;
-            }
+    add_own_columns(database, tables, "jetbase_lock", &[OWN_LOCK_COLUMN]).await?;
+    database.run(&tables.init_lock_row(), &[]).await?;
+    Ok(())
+}
+
+/// Adds those of `own_columns` that `table` lacks.
+async fn add_own_columns(
+    database: &impl Statements,
+    tables: &Tables,
+    table: &str,
+    own_columns: &[&str],
+) -> Result<(), DatabaseError> {
+    let columns = database.run(&tables.columns(table), &[]).await?.rows;
+    for own in own_columns {
+        let present = columns
+            .iter()
+            .any(|row| cell(row, 0).is_some_and(|c| c.eq_ignore_ascii_case(own)));
+        if !present {
+            database.run(&tables.add_column(own), &[]).await?;
         }
     }
-    database.run(&tables.init_lock_row(), &[]).await?;
     Ok(())
 }
 

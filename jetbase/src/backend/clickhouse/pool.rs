@@ -12,6 +12,7 @@ use super::http::Client;
 use super::options::ClickHouseOptions;
 use super::statements::{self, Change};
 use crate::Error;
+use crate::backend::lost_races;
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::text_rows::{
     self, applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
@@ -142,9 +143,10 @@ impl ClickHousePool {
             .map(Some)
     }
 
-    async fn prepare_tables(&self, tables: &Tables) -> Result<(), DatabaseError> {
+    /// Under the lock: the history table, lightweight updates on it where the server has them,
+    /// and jetbase's columns on a table Python Jetbase made.
+    async fn prepare_history_table(&self, tables: &Tables) -> Result<(), DatabaseError> {
         self.client.query(&tables.create_migrations(), &[]).await?;
-        self.client.query(&tables.create_lock(), &[]).await?;
         let columns = self
             .client
             .query(&tables.columns("jetbase_migrations"), &[])
@@ -377,19 +379,17 @@ impl Database for ClickHousePool {
         .await
     }
 
-    /// Every statement is idempotent (`IF NOT EXISTS`); processes that start together run them
-    /// at once, and one that lost a race with its twin on the catalog is retried.
+    /// The lock's table of claims. Every statement is idempotent (`IF NOT EXISTS`); processes
+    /// that start together run them at once, and one that lost a race with its twin on the
+    /// catalog is retried.
     async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        let mut attempt = 0u32;
-        loop {
-            match self.prepare_tables(tables).await {
-                Err(error) if attempt < 4 && error.kind() == DatabaseErrorKind::Query => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-                }
-                result => return result,
-            }
-        }
+        let create_lock = tables.create_lock();
+        lost_races::retrying(|| async { self.client.query(&create_lock, &[]).await.map(|_| ()) })
+            .await
+    }
+
+    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        lost_races::retrying(|| self.prepare_history_table(tables)).await
     }
 
     async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {

@@ -182,6 +182,10 @@ impl Database for DatabricksPool {
         row_first::prepare(self, tables).await
     }
 
+    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        row_first::prepare_history(self, tables).await
+    }
+
     async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
         row_first::read_lock(self, tables).await
     }

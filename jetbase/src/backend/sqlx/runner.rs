@@ -436,37 +436,44 @@ async fn store_history_digest(
 async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
     // DDL only for what is missing: on a Galera cluster every DDL statement, even one that
     // changes nothing, runs on all nodes in total order and aborts the transactions there that
-    // use its table (a running migration's history write).
-    let history_columns = column_names(pool, tables, "jetbase_migrations").await?;
+    // use its table (the holder's lock row write is then a lost race, tried again).
     let lock_columns = column_names(pool, tables, "jetbase_lock").await?;
     let mut ddl: Vec<String> = Vec::new();
-    if history_columns.is_empty() || lock_columns.is_empty() {
-        ddl.extend(tables.create_schema());
-    }
-    if history_columns.is_empty() {
-        ddl.push(tables.create_migrations());
-    }
     if lock_columns.is_empty() {
+        ddl.extend(tables.create_schema());
         ddl.push(tables.create_lock());
-    }
-    // Tables jetbase creates have its own columns; tables Python Jetbase created get them.
-    for (columns, own_columns) in [
-        (&history_columns, &OWN_COLUMNS[..]),
-        (&lock_columns, &[OWN_LOCK_COLUMN][..]),
-    ] {
-        if columns.is_empty() {
-            continue;
-        }
-        ddl.extend(
-            own_columns
-                .iter()
-                .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
-                .map(|own| tables.add_column(own)),
-        );
+    } else {
+        // A lock table Python Jetbase created gets jetbase's column.
+        ddl.extend(missing_own_columns(
+            tables,
+            &lock_columns,
+            &[OWN_LOCK_COLUMN],
+        ));
     }
     execute_all(pool, &ddl).await?;
     execute_values(pool, &tables.init_lock_row(), &[]).await?;
     Ok(())
+}
+
+/// Under the lock: the history table, or jetbase's columns on one Python Jetbase created. Never
+/// before: on a Galera cluster, a waiter's DDL on it would abort the holder's history writes.
+async fn prepare_history(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
+    let history_columns = column_names(pool, tables, "jetbase_migrations").await?;
+    let ddl = if history_columns.is_empty() {
+        vec![tables.create_migrations()]
+    } else {
+        missing_own_columns(tables, &history_columns, &OWN_COLUMNS)
+    };
+    execute_all(pool, &ddl).await
+}
+
+/// The `ALTER TABLE`s adding those of `own_columns` a table of `columns` lacks.
+fn missing_own_columns(tables: &Tables, columns: &[String], own_columns: &[&str]) -> Vec<String> {
+    own_columns
+        .iter()
+        .filter(|own| !columns.iter().any(|c| c.eq_ignore_ascii_case(own)))
+        .map(|own| tables.add_column(own))
+        .collect()
 }
 
 /// The columns of one of jetbase's tables; empty when it does not exist.
@@ -886,6 +893,10 @@ impl crate::backend::Database for Pool {
 
     async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
         prepare(self, tables).await.map_err(database_error)
+    }
+
+    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
+        prepare_history(self, tables).await.map_err(database_error)
     }
 
     async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
