@@ -315,17 +315,21 @@ fn measure_status(bench: &mut Bench, engine: Engine, migrations: usize) -> (Timi
     let theirs = output_of(&mut bench.python(&["current"], &shared));
     let version = migrations.to_string();
     assert!(
-        ours.contains(&format!("Current version: {version} ")) && theirs.contains(&version),
+        ours.contains(&format!("Current version: {version} "))
+            && theirs.contains(&format!("version: {version}\n")),
         "both name version {version}: jetbase said {ours:?}, Python Jetbase {theirs:?}"
     );
     (status, current)
 }
 
-/// A command's standard output, the command having succeeded.
+/// What a command printed, standard output then standard error (Python Jetbase logs its answer
+/// there), the command having succeeded.
 fn output_of(command: &mut Command) -> String {
     let output = command.output().expect("run a contender");
     assert!(output.status.success(), "{command:?} failed: {output:?}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let mut printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    printed.push_str(&String::from_utf8_lossy(&output.stderr));
+    printed
 }
 
 /// Each contender's label and its measured times.
