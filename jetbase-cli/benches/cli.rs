@@ -316,7 +316,10 @@ fn measure_status(bench: &mut Bench, engine: Engine, migrations: usize) -> (Timi
     let version = migrations.to_string();
     assert!(
         ours.contains(&format!("Current version: {version} "))
-            && theirs.contains(&format!("version: {version}\n")),
+            // Python Jetbase logs `Latest migration version: N`, plain or as a JSON line.
+            && ["\n", "\""]
+                .iter()
+                .any(|end| theirs.contains(&format!("Latest migration version: {version}{end}"))),
         "both name version {version}: jetbase said {ours:?}, Python Jetbase {theirs:?}"
     );
     (status, current)

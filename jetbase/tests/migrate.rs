@@ -736,7 +736,11 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
         );
     }
     assert!(db.table_exists("a").await);
-    assert_eq!(db.applied_versions().await, ["1"], "the holder made the history table");
+    assert_eq!(
+        db.applied_versions().await,
+        ["1"],
+        "the holder made the history table"
+    );
     assert!(db.lock_is_free().await);
 }
 database_test!(
