@@ -64,3 +64,11 @@ async fn read_history(
 ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
     runner::read_history_rows(pool, tables).await
 }
+
+async fn highest_version(
+    connection: &mut Connection,
+    tables: &Tables,
+    own_columns: bool,
+) -> Result<Option<i64>, DatabaseError> {
+    runner::stream_highest_version(connection, tables, own_columns).await
+}

@@ -94,6 +94,18 @@ impl EngineSql for SqliteSql {
     }
 }
 
+/// The versioned rows' `order_executed`, version and (with `own_columns`) success as one JSON
+/// array of arrays: what `current` picks the highest version from, in one value rather than a
+/// row at a time (see `read_history_json`).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn read_versions_json(table: &str, own_columns: bool) -> String {
+    let own = if own_columns { ", success" } else { "" };
+    format!(
+        "SELECT json_group_array(json_array(order_executed, version{own})) FROM {table} \
+         WHERE migration_type = 'VERSIONED'"
+    )
+}
+
 /// The history as one JSON array of arrays, in the order of `Tables::read_history`'s columns.
 /// One value instead of a row per migration: sqlx hands SQLite rows over one at a time from its
 /// worker thread, which costs more than the query.

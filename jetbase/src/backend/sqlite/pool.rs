@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{sqlx, text};
+use crate::backend::current::HighestVersion;
 use crate::backend::sandbox::TempFiles;
-use crate::backend::sqlite::read_history_json;
+use crate::backend::sqlite::{read_history_json, read_versions_json};
 use crate::backend::tables::Tables;
 use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock, SandboxCopy};
 
@@ -84,6 +85,48 @@ async fn read_history(
         .map(Some)
 }
 
+/// The `order_executed` of the highest version's row (see `HighestVersion`), the versioned rows
+/// read as one JSON value (see `read_versions_json`).
+async fn highest_version(
+    connection: &mut Connection,
+    tables: &Tables,
+    own_columns: bool,
+) -> Result<Option<i64>, DatabaseError> {
+    use serde_json::Value;
+    let json =
+        sqlx::query_scalar::<_, String>(text(&read_versions_json(&tables.migrations, own_columns)))
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(runner::database_error)?;
+    let rows: Vec<Vec<Value>> = serde_json::from_str(&json)
+        .map_err(|error| DatabaseError::new(DatabaseErrorKind::Decode, error))?;
+    let mut highest = HighestVersion::default();
+    for row in &rows {
+        let order_executed = row.first().and_then(Value::as_i64).ok_or_else(|| {
+            DatabaseError::new(
+                DatabaseErrorKind::Decode,
+                "history row: order_executed is not an integer",
+            )
+        })?;
+        let version = match row.get(1) {
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        };
+        highest.offer(order_executed, version.as_deref(), json_boolean(row.get(2)));
+    }
+    Ok(highest.order_executed())
+}
+
+/// A boolean as SQLite's JSON holds it: `true`/`false`, or an integer.
+fn json_boolean(value: Option<&serde_json::Value>) -> Option<bool> {
+    match value {
+        Some(serde_json::Value::Bool(b)) => Some(*b),
+        Some(serde_json::Value::Number(n)) => n.as_i64().map(|n| n != 0),
+        _ => None,
+    }
+}
+
 /// One history row from its JSON array.
 fn applied_from_json(
     row: &[serde_json::Value],
@@ -109,13 +152,7 @@ fn applied_from_json(
         applied_at: text(5).unwrap_or_default(),
         checksum: text(6),
         execution_ms: own_columns.then(|| integer(7)).flatten(),
-        success: own_columns
-            .then(|| match row.get(8) {
-                Some(Value::Bool(b)) => Some(*b),
-                Some(Value::Number(n)) => n.as_i64().map(|n| n != 0),
-                _ => None,
-            })
-            .flatten(),
+        success: own_columns.then(|| json_boolean(row.get(8))).flatten(),
     })
 }
 

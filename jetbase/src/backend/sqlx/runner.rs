@@ -1,7 +1,8 @@
 //! The sqlx code every sqlx database shares: sessions, the history and lock rows, and running a
 //! migration's job. Written once, as plain code against the aliases of the engine module that
-//! includes it (`Db`, `Pool`, `Connection`, `DIALECT`, and its `liveness` and `read_history`),
-//! and compiled for each engine under each sqlx major (`backend/sqlx_0_9`, `backend/sqlx_0_8`).
+//! includes it (`Db`, `Pool`, `Connection`, `DIALECT`, and its `liveness`, `read_history` and
+//! `highest_version`), and compiled for each engine under each sqlx major (`backend/sqlx_0_9`,
+//! `backend/sqlx_0_8`).
 //!
 //! Why an included file rather than functions generic over `sqlx::Database`: the bounds such
 //! functions need differ between the majors (0.8's `Database::Arguments<'q>` is a generic
@@ -326,21 +327,23 @@ fn applied_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AppliedMigratio
 }
 
 /// The current version's history row (see `HighestVersion`): the versioned rows' three narrow
-/// columns streamed and kept one at a time, then the chosen row read whole. `None` when nothing
-/// versioned is applied or the table does not exist.
+/// columns read (by the engine's `highest_version`) and kept one at a time, then the chosen row
+/// read whole, both on one connection. `None` when nothing versioned is applied or the table
+/// does not exist.
 pub(crate) async fn read_current(
     pool: &Pool,
     tables: &Tables,
 ) -> Result<Option<AppliedMigration>, DatabaseError> {
+    let mut connection = pool.acquire().await.map_err(database_error)?;
     for _ in 0..current::ATTEMPTS {
         let mut own_columns = true;
-        let mut highest = highest_version(pool, tables, own_columns).await;
+        let mut highest = super::highest_version(&mut connection, tables, own_columns).await;
         if let Err(error) = &highest
             && error.is_missing_column()
         {
             // A table Python Jetbase created, which jetbase has not extended yet.
             own_columns = false;
-            highest = highest_version(pool, tables, own_columns).await;
+            highest = super::highest_version(&mut connection, tables, own_columns).await;
         }
         let order_executed = match highest {
             Ok(Some(order_executed)) => order_executed,
@@ -349,7 +352,7 @@ pub(crate) async fn read_current(
             Err(error) => return Err(error),
         };
         let rows = fetch_values(
-            pool,
+            &mut *connection,
             &tables.read_history_row(own_columns, order_executed),
             &[],
         )
@@ -362,15 +365,18 @@ pub(crate) async fn read_current(
     Err(current::history_kept_changing())
 }
 
-/// The `order_executed` of the highest version's row, the rows streamed as they arrive.
-async fn highest_version(
-    pool: &Pool,
+/// The `order_executed` of the highest version's row, the rows streamed as they arrive (see
+/// `Tables::read_versions`). (SQLite reads them as one JSON value instead, so its copy of this
+/// function is unused.)
+#[allow(dead_code)]
+pub(crate) async fn stream_highest_version(
+    connection: &mut Connection,
     tables: &Tables,
     own_columns: bool,
 ) -> Result<Option<i64>, DatabaseError> {
     use sqlx::Row as _;
     let sql = tables.read_versions(own_columns);
-    let mut rows = sqlx::Executor::fetch(pool, text(&sql));
+    let mut rows = sqlx::Executor::fetch(&mut *connection, text(&sql));
     let mut highest = current::HighestVersion::default();
     while let Some(row) = std::future::poll_fn(|context| rows.as_mut().poll_next(context)).await {
         let row = row.map_err(database_error)?;
