@@ -351,13 +351,12 @@ pub(crate) async fn read_current(
             Err(error) if error.is_missing_table() => return Ok(None),
             Err(error) => return Err(error),
         };
-        let rows = fetch_values(
-            &mut *connection,
-            &tables.read_history_row(own_columns, order_executed),
-            &[],
-        )
-        .await
-        .map_err(database_error)?;
+        // Plain text (nothing to bind: the key is an integer literal): one round trip, where a
+        // prepared statement takes two.
+        let sql = tables.read_history_row(own_columns, order_executed);
+        let rows = sqlx::Executor::fetch_all(&mut *connection, text(&sql))
+            .await
+            .map_err(database_error)?;
         if let Some(row) = rows.first() {
             return applied_from_row(row).map(Some).map_err(database_error);
         }
