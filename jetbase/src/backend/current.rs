@@ -1,8 +1,11 @@
 //! Which history row is the database's current version, chosen while the versioned rows are
 //! read one by one (`Tables::read_versions`), so that only the chosen row is then read whole.
-//! Written once here; each database folder streams its rows into [`HighestVersion`].
+//! The two reads and their retries are written once here ([`read_current`]); each database
+//! supplies how it makes them ([`CurrentReads`]) and folds its rows into [`HighestVersion`].
 
-use jetbase_core::Version;
+use jetbase_core::{AppliedMigration, Version};
+
+use super::{DatabaseError, DatabaseErrorKind};
 
 /// The current version's row so far: among the versioned rows not marked failed, the one with
 /// the highest version, the newest (highest `order_executed`) of equal versions. Rows whose
@@ -44,17 +47,57 @@ impl HighestVersion {
     }
 }
 
+/// The two reads of `current`, as one database makes them.
+pub(crate) trait CurrentReads {
+    /// The `order_executed` of the highest version's row (see [`HighestVersion`]) among the
+    /// versioned rows (`Tables::read_versions`); `None` when there is none.
+    async fn highest(&mut self, own_columns: bool) -> Result<Option<i64>, DatabaseError>;
+
+    /// The history row with this `order_executed` (`Tables::read_history_row`), if it is still
+    /// there.
+    async fn row(
+        &mut self,
+        own_columns: bool,
+        order_executed: i64,
+    ) -> Result<Option<AppliedMigration>, DatabaseError>;
+}
+
 /// How many times the two reads are tried when the chosen row is gone before the second one (a
 /// rollback between them) before giving up with an error.
-pub(crate) const ATTEMPTS: usize = 3;
+const ATTEMPTS: usize = 3;
 
-/// The error after [`ATTEMPTS`] tries each lost to a concurrent change.
-pub(crate) fn history_kept_changing() -> super::DatabaseError {
-    super::DatabaseError::new(
-        super::DatabaseErrorKind::Query,
+/// The current version's history row: the highest version's `order_executed` from the versioned
+/// rows' narrow columns, then that one row. `None` when nothing versioned is applied or the
+/// table does not exist. A table Python Jetbase created (no `success` column) is read without
+/// it; a row removed between the two reads (a concurrent rollback) makes both reads start again.
+pub(crate) async fn read_current(
+    reads: &mut impl CurrentReads,
+) -> Result<Option<AppliedMigration>, DatabaseError> {
+    for _ in 0..ATTEMPTS {
+        let mut own_columns = true;
+        let mut highest = reads.highest(own_columns).await;
+        if let Err(error) = &highest
+            && error.is_missing_column()
+        {
+            // A table Python Jetbase created, which jetbase has not extended yet.
+            own_columns = false;
+            highest = reads.highest(own_columns).await;
+        }
+        let order_executed = match highest {
+            Ok(Some(order_executed)) => order_executed,
+            Ok(None) => return Ok(None),
+            Err(error) if error.is_missing_table() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if let Some(row) = reads.row(own_columns, order_executed).await? {
+            return Ok(Some(row));
+        }
+    }
+    Err(DatabaseError::new(
+        DatabaseErrorKind::Query,
         "the history changed while the current version was read, three times: a rollback or \
          upgrade is running; try again when it has finished",
-    )
+    ))
 }
 
 #[cfg(test)]

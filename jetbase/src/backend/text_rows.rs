@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use jetbase_core::AppliedMigration;
 
-use super::current::{self, HighestVersion};
+use super::current::{self, CurrentReads, HighestVersion};
 use super::tables::Tables;
 use super::{DatabaseError, DatabaseErrorKind};
 
@@ -61,10 +61,8 @@ pub(crate) fn applied_migration(row: &TextRow) -> Result<AppliedMigration, Datab
     })
 }
 
-/// The current version's history row (see `HighestVersion`) from a database whose results are
-/// rows of text, `run` returning a statement's rows: the versioned rows' three narrow columns,
-/// then the chosen row whole. `None` when nothing versioned is applied or the table does not
-/// exist.
+/// The current version's history row (see `current::read_current`) from a database whose
+/// results are rows of text, `run` returning a statement's rows.
 pub(crate) async fn read_current<Run, Rows>(
     tables: &Tables,
     run: Run,
@@ -73,21 +71,22 @@ where
     Run: Fn(String) -> Rows,
     Rows: Future<Output = Result<Vec<Vec<Option<String>>>, DatabaseError>>,
 {
-    for _ in 0..current::ATTEMPTS {
-        let mut own_columns = true;
-        let mut result = run(tables.read_versions(own_columns)).await;
-        if let Err(error) = &result
-            && error.is_missing_column()
-        {
-            // A table Python Jetbase created, which jetbase has not extended yet.
-            own_columns = false;
-            result = run(tables.read_versions(own_columns)).await;
-        }
-        let rows = match result {
-            Ok(rows) => rows,
-            Err(error) if error.is_missing_table() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+    current::read_current(&mut TextReads { tables, run }).await
+}
+
+/// `current`'s two reads as statements returning rows of text.
+struct TextReads<'a, Run> {
+    tables: &'a Tables,
+    run: Run,
+}
+
+impl<Run, Rows> CurrentReads for TextReads<'_, Run>
+where
+    Run: Fn(String) -> Rows,
+    Rows: Future<Output = Result<Vec<Vec<Option<String>>>, DatabaseError>>,
+{
+    async fn highest(&mut self, own_columns: bool) -> Result<Option<i64>, DatabaseError> {
+        let rows = (self.run)(self.tables.read_versions(own_columns)).await?;
         let mut highest = HighestVersion::default();
         for row in &rows {
             let order_executed = integer(row, 0)?
@@ -95,15 +94,17 @@ where
             let success = if own_columns { boolean(row, 2) } else { None };
             highest.offer(order_executed, cell(row, 1), success);
         }
-        let Some(order_executed) = highest.order_executed() else {
-            return Ok(None);
-        };
-        let rows = run(tables.read_history_row(own_columns, order_executed)).await?;
-        if let Some(row) = rows.first() {
-            return applied_migration(row).map(Some);
-        }
+        Ok(highest.order_executed())
     }
-    Err(current::history_kept_changing())
+
+    async fn row(
+        &mut self,
+        own_columns: bool,
+        order_executed: i64,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
+        let rows = (self.run)(self.tables.read_history_row(own_columns, order_executed)).await?;
+        rows.first().map(|row| applied_migration(row)).transpose()
+    }
 }
 
 /// Milliseconds since `started`, for a history row.

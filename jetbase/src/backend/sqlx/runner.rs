@@ -326,42 +326,47 @@ fn applied_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AppliedMigratio
     })
 }
 
-/// The current version's history row (see `HighestVersion`): the versioned rows' three narrow
-/// columns read (by the engine's `highest_version`) and kept one at a time, then the chosen row
-/// read whole, both on one connection. `None` when nothing versioned is applied or the table
-/// does not exist.
+/// The current version's history row (see `current::read_current`), both reads on one
+/// connection: the versioned rows by the engine's `highest_version`, then the chosen row.
 pub(crate) async fn read_current(
     pool: &Pool,
     tables: &Tables,
 ) -> Result<Option<AppliedMigration>, DatabaseError> {
     let mut connection = pool.acquire().await.map_err(database_error)?;
-    for _ in 0..current::ATTEMPTS {
-        let mut own_columns = true;
-        let mut highest = super::highest_version(&mut connection, tables, own_columns).await;
-        if let Err(error) = &highest
-            && error.is_missing_column()
-        {
-            // A table Python Jetbase created, which jetbase has not extended yet.
-            own_columns = false;
-            highest = super::highest_version(&mut connection, tables, own_columns).await;
-        }
-        let order_executed = match highest {
-            Ok(Some(order_executed)) => order_executed,
-            Ok(None) => return Ok(None),
-            Err(error) if error.is_missing_table() => return Ok(None),
-            Err(error) => return Err(error),
-        };
+    current::read_current(&mut OnConnection {
+        connection: &mut connection,
+        tables,
+    })
+    .await
+}
+
+/// `current`'s two reads on one connection.
+struct OnConnection<'a> {
+    connection: &'a mut Connection,
+    tables: &'a Tables,
+}
+
+impl current::CurrentReads for OnConnection<'_> {
+    async fn highest(&mut self, own_columns: bool) -> Result<Option<i64>, DatabaseError> {
+        super::highest_version(self.connection, self.tables, own_columns).await
+    }
+
+    async fn row(
+        &mut self,
+        own_columns: bool,
+        order_executed: i64,
+    ) -> Result<Option<AppliedMigration>, DatabaseError> {
         // Plain text (nothing to bind: the key is an integer literal): one round trip, where a
         // prepared statement takes two.
-        let sql = tables.read_history_row(own_columns, order_executed);
-        let rows = sqlx::Executor::fetch_all(&mut *connection, text(&sql))
+        let sql = self.tables.read_history_row(own_columns, order_executed);
+        let rows = sqlx::Executor::fetch_all(&mut *self.connection, text(&sql))
             .await
             .map_err(database_error)?;
-        if let Some(row) = rows.first() {
-            return applied_from_row(row).map(Some).map_err(database_error);
-        }
+        rows.first()
+            .map(applied_from_row)
+            .transpose()
+            .map_err(database_error)
     }
-    Err(current::history_kept_changing())
 }
 
 /// The `order_executed` of the highest version's row, the rows streamed as they arrive (see
