@@ -306,8 +306,18 @@ async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
         // Until the lease, renewed every 500 ms up to the kill, expired: from 2.5 s after the
         // kill (a renewal was due) to the expiry plus a few polls.
         eprintln!("{}: taken over {since_kill:?} after the kill", db_label(db));
+        // The lease runs from the holder's last renewal, not from the kill. On ClickHouse's
+        // stand-in (chdb behind one HTTP front, under the whole suite's load) that renewal can
+        // queue behind the holder's DDL on the history table for up to a second, so the lease
+        // may end that much sooner after the kill.
+        let renewal_lag = if db.dialect == Dialect::ClickHouse {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
         assert!(
-            since_kill >= Duration::from_millis(2_400) && since_kill < Duration::from_secs(6),
+            since_kill >= Duration::from_millis(2_400) - renewal_lag
+                && since_kill < Duration::from_secs(6),
             "taken over {since_kill:?} after the kill, for a lease of 3 s"
         );
     }
