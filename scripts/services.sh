@@ -73,8 +73,41 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# A free TCP port on 127.0.0.1 that this script has not handed out before. It is chosen below
+# the kernel's ephemeral range, so no outgoing connection can take it between the choice and the
+# server's bind (the Galera nodes bind theirs one after the other, minutes apart), and it is
+# recorded in the work directory, so two calls never return the same port.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 - "$work_dir/ports-handed-out" <<'PYTHON'
+import random, socket, sys
+
+record = sys.argv[1]
+try:
+    with open(record) as handed_out:
+        taken = set(handed_out.read().split())
+except FileNotFoundError:
+    taken = set()
+with open("/proc/sys/net/ipv4/ip_local_port_range") as port_range:
+    ephemeral_low = int(port_range.read().split()[0])
+low = 10000
+high = max(ephemeral_low - 1, low + 1000)
+for _ in range(1000):
+    port = random.randint(low, high)
+    if str(port) in taken:
+        continue
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        probe.close()
+    with open(record, "a") as handed_out:
+        handed_out.write(f"{port}\n")
+    print(port)
+    sys.exit(0)
+sys.exit("no free TCP port found on 127.0.0.1")
+PYTHON
 }
 
 # PostgreSQL refuses to run as root: run it as the `postgres` user when we are root.
