@@ -28,6 +28,9 @@ fn lease() -> jetbase::LockLease {
     jetbase::LockLease::new(Duration::from_millis(500), Duration::from_secs(3)).unwrap()
 }
 
+/// How long each statement of the slow migration sleeps on ClickHouse.
+const CLICKHOUSE_STATEMENT: Duration = Duration::from_millis(250);
+
 fn slow_sql(dialect: Dialect) -> String {
     match dialect {
         Dialect::Postgres => "SELECT pg_sleep(60);".to_owned(),
@@ -38,10 +41,13 @@ fn slow_sql(dialect: Dialect) -> String {
         }
         // The warehouses' servers would go on with one long statement after its client died (a
         // recursive query keeps fakesnow's DuckDB busy for minutes): many short statements
-        // instead, each a request (about 50 ms on fakesnow; ClickHouse sleeps at most 3 s a
-        // call, and the one-query-at-a-time test engine is free in between).
+        // instead, each a request (about 50 ms on fakesnow; on ClickHouse a short sleep, since
+        // its one-query-at-a-time test engine makes every other request, the holder's lease
+        // renewals included, wait for the statement in progress).
         Dialect::Snowflake => "SELECT 1;\n".repeat(1200),
-        Dialect::ClickHouse => "SELECT sleep(1);\n".repeat(60),
+        Dialect::ClickHouse => {
+            format!("SELECT sleep({});\n", CLICKHOUSE_STATEMENT.as_secs_f64()).repeat(240)
+        }
         Dialect::Databricks => "SELECT 1;\n".repeat(1200),
     }
 }
@@ -307,11 +313,11 @@ async fn killed_holder_does_not_block<P: Query>(db: &TestDb<P>) {
         // kill (a renewal was due) to the expiry plus a few polls.
         eprintln!("{}: taken over {since_kill:?} after the kill", db_label(db));
         // The lease runs from the holder's last renewal, not from the kill. On ClickHouse's
-        // stand-in (chdb behind one HTTP front, under the whole suite's load) that renewal can
-        // queue behind the holder's DDL on the history table for up to a second, so the lease
-        // may end that much sooner after the kill.
+        // stand-in, which runs one query at a time, that renewal waits for the slow
+        // migration's statement in progress, so the lease may end that much sooner after the
+        // kill.
         let renewal_lag = if db.dialect == Dialect::ClickHouse {
-            Duration::from_secs(1)
+            CLICKHOUSE_STATEMENT
         } else {
             Duration::ZERO
         };
