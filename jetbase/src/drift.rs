@@ -3,7 +3,7 @@
 //! are read (make-migrations' introspection) and compared, and each difference is told in words.
 
 use jetbase_core::schema::{Change, Schema, diff};
-use jetbase_core::{Dialect, Migration, MigrationKind};
+use jetbase_core::{Dialect, Migration, MigrationKind, Version};
 
 use crate::check_rollback::describe;
 use crate::migrator::read_history;
@@ -153,34 +153,45 @@ impl Migrator {
         Ok(differences(&expected, &live_schema, dialect))
     }
 
-    /// Applies `applied` (history order) to `scratch`: at once where that order is the
-    /// migrator's own, else one at a time in that order.
+    /// Applies `applied` (history order) to `scratch`, in that order: one upgrade per stretch
+    /// of the history whose versions rise (the migrator's own order), so a history applied in
+    /// order is one upgrade, and each migration applied out of order starts another.
+    /// Repeatables run after their stretch's versions, as an upgrade runs them.
     async fn rebuild<S: Database>(
         &self,
         scratch: &S,
         applied: Vec<Migration>,
     ) -> Result<(), Error> {
-        let versioned: Vec<&Migration> = applied
-            .iter()
-            .filter(|m| m.kind() == MigrationKind::Versioned)
-            .collect();
-        let in_order = versioned
-            .windows(2)
-            .all(|pair| pair[0].version() < pair[1].version());
-        if in_order {
-            self.over(applied).upgrade(scratch).await?;
-            return Ok(());
-        }
-        let mut prefix = Vec::new();
+        let mut prefix: Vec<Migration> = Vec::with_capacity(applied.len());
+        let mut stretch_top: Option<Version> = None;
         for migration in applied {
+            if migration.kind() == MigrationKind::Versioned {
+                let version = migration.version().cloned();
+                if stretch_top.is_some() && version <= stretch_top {
+                    self.apply_up_to(scratch, &prefix).await?;
+                }
+                stretch_top = version;
+            }
             prefix.push(migration);
-            let mut sorted = prefix.clone();
-            sorted.sort_by(|a, b| a.version().cmp(&b.version()));
-            self.over(sorted)
-                .upgrade(scratch)
-                .out_of_order(true)
-                .await?;
         }
+        if !prefix.is_empty() {
+            self.apply_up_to(scratch, &prefix).await?;
+        }
+        Ok(())
+    }
+
+    /// Upgrades `scratch` to `applied`: what it lacks of them, in version order.
+    async fn apply_up_to<S: Database>(
+        &self,
+        scratch: &S,
+        applied: &[Migration],
+    ) -> Result<(), Error> {
+        let mut sorted = applied.to_vec();
+        sorted.sort_by(|a, b| a.version().cmp(&b.version()));
+        self.over(sorted)
+            .upgrade(scratch)
+            .out_of_order(true)
+            .await?;
         Ok(())
     }
 }
