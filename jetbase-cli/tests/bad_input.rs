@@ -325,6 +325,42 @@ async fn no_permission_to_create_tables() {
     );
 }
 
+/// `jetbase drift` as a user without CREATEDB: it cannot make its scratch database beside the
+/// live one, says so and what to do (CREATEDB or `--scratch-url`), and with `--scratch-url`
+/// (a database another user may create) it runs.
+#[tokio::test]
+async fn drift_without_createdb() {
+    let db = common::postgres().await;
+    let owner = Project::new(&db.url);
+    owner.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    owner.run(&["upgrade"]).ok();
+    let auditor = role_for(&db.url, "auditor");
+    db.pool.exec(&format!("CREATE ROLE {auditor} LOGIN")).await;
+    db.pool
+        .exec(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {auditor}"
+        ))
+        .await;
+    let auditor_url = db.url.replacen("postgres@", &format!("{auditor}@"), 1);
+    let project = Project::new(&auditor_url);
+    project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    refused(
+        project.run(&["drift"]),
+        1,
+        &[
+            "could not create `jetbase_drift_",
+            "CREATEDB",
+            "--scratch-url",
+            "permission denied to create database",
+        ],
+    );
+    let scratch_url = common::with_database(&db.url, &format!("{auditor}_scratch"));
+    let clean = project
+        .run(&["drift", "--scratch-url", scratch_url.as_str()])
+        .ok();
+    assert!(clean.stdout.contains("No drift"), "{clean:#?}");
+}
+
 /// A project with `V1__a.sql` applied, on SQLite, and its pool.
 async fn applied_project() -> (Project, common::TestDb<sqlx::SqlitePool>) {
     let db = common::sqlite().await;

@@ -79,7 +79,21 @@ async fn default_scratch(
                 std::process::id(),
                 chrono::Utc::now().timestamp()
             );
-            Ok(ScratchDatabase::beside(url, &name).await?)
+            ScratchDatabase::beside(url, &name).await.map_err(|error| {
+                let refused = CliError::from(error);
+                let mut hint = CliError {
+                    message: format!(
+                        "drift builds the migrations' schema in a scratch database and could \
+                         not create `{name}` beside the live one: run it as a user with \
+                         CREATEDB, or give --scratch-url naming a database jetbase may create \
+                         and drop (on any server)"
+                    ),
+                    causes: vec![refused.message],
+                    ..refused
+                };
+                hint.causes.extend(refused.causes);
+                hint
+            })
         }
         Dialect::MySql => Err(CliError::usage(
             "drift on MySQL/MariaDB needs --scratch-url: a database that does not exist yet, on \
