@@ -119,6 +119,18 @@ as_postgres() {
   fi
 }
 
+# A new PostgreSQL cluster, made by BIN's initdb in DATA and started on PORT as the postgres
+# user: trust authentication on 127.0.0.1, no fsync, 200 connections, then EXTRA server options.
+start_postgres_cluster() {
+  local bin=$1 data=$2 port=$3 extra=${4:-}
+  mkdir -p "$data"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$data"; fi
+  as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c max_connections=200 $extra" \
+    start >/dev/null
+}
+
 start_postgres() {
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
@@ -128,13 +140,8 @@ start_postgres() {
   local port
   port=$(free_port)
   pg_data="$work_dir/postgres"
-  mkdir -p "$pg_data"
-  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_data"; fi
   log "PostgreSQL ($pg_bin) on 127.0.0.1:$port"
-  as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-  as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_data -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
-    start >/dev/null
+  start_postgres_cluster "$pg_bin" "$pg_data" "$port" "-c shared_preload_libraries=pg_stat_statements"
   export JETBASE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   local restart="$work_dir/restart-postgres.sh"
   local as_user=""
@@ -174,13 +181,8 @@ start_postgres18() {
   local bin="$pg18_home/native/bin" port
   port=$(free_port)
   pg18_data="$work_dir/postgres18"
-  mkdir -p "$pg18_data"
-  if [ "$(id -u)" = 0 ]; then chown postgres "$pg18_data"; fi
   log "PostgreSQL 18 ($bin) on 127.0.0.1:$port"
-  as_postgres "$bin/initdb" -D "$pg18_data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-  as_postgres "$bin/pg_ctl" -D "$pg18_data" -l "$pg18_data/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg18_data -c fsync=off -c max_connections=200" \
-    start >/dev/null
+  start_postgres_cluster "$bin" "$pg18_data" "$port"
   export JETBASE_TEST_POSTGRES18_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
