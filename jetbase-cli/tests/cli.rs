@@ -1511,6 +1511,34 @@ async fn a_fleet_of_schemas_runs_each_tenant_on_its_own() {
         waited.stderr.contains("1 of 3 targets failed: tenant_b"),
         "{waited:#?}"
     );
+    // One --timeout for the whole fleet: one target at a time, three not current, the command
+    // ends when the second is up (not after three of them).
+    project.write("V4__pending.sql", "CREATE TABLE pending (id INTEGER);\n");
+    let started = std::time::Instant::now();
+    let all_waited = project.run(&[
+        "wait",
+        "--schemas-like",
+        "tenant_%",
+        "--parallel",
+        "1",
+        "--timeout",
+        "2",
+        "--interval",
+        "0.1",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(all_waited.code, 1, "{all_waited:#?}");
+    assert!(
+        all_waited
+            .stderr
+            .contains("3 of 3 targets failed: tenant_a, tenant_b, tenant_c"),
+        "{all_waited:#?}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(4),
+        "took {took:?} for a timeout of 2 s over three targets"
+    );
+    std::fs::remove_file(project.migrations().join("V4__pending.sql")).unwrap();
     let nothing = project
         .run(&["status", "--schemas-like", "nobody_%"])
         .fails_with(1);

@@ -368,7 +368,8 @@ pub async fn validate(context: &Context, targets: Targets) -> Result<(), CliErro
     .await
 }
 
-/// `wait` on each target, all at once within `--timeout`.
+/// `wait` on each target, all within one `--timeout`: a target whose turn comes late
+/// (`--parallel`) waits only for what is left of it, so the command ends when the timeout does.
 pub async fn wait(context: &Context, targets: Targets, args: &WaitArgs) -> Result<(), CliError> {
     let seconds = crate::settings::seconds_value;
     let timeout = seconds(args.timeout, "--timeout")?;
@@ -376,9 +377,12 @@ pub async fn wait(context: &Context, targets: Targets, args: &WaitArgs) -> Resul
         Some(value) => seconds(value, "--interval")?,
         None => context.settings.wait_interval,
     };
+    let deadline = std::time::Instant::now() + timeout;
     run(context, targets, move |migrator, pool| async move {
+        // (Past the deadline: asked once.)
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
         let waited = migrator
-            .wait_until_current(&pool, timeout)
+            .wait_until_current(&pool, left)
             .poll_every(interval)
             .await?;
         Ok(Done {
