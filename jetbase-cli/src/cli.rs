@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Database migrations in plain SQL files, compatible with Python Jetbase.
 ///
-/// Exit codes: 0 success; 1 a migration failed, validation found a problem, or the lock is
-/// held; 2 a usage or configuration error.
+/// Exit codes: 0 success; 1 a migration failed, validation found a problem (or drift, or a lint
+/// error), the lock stayed held, or the database failed; 2 a usage or configuration error; 3
+/// `lock-status --exit-code` found the lock held.
 #[derive(Debug, Parser)]
 #[command(name = "jetbase", version, about, long_about)]
 pub struct Cli {
@@ -27,8 +28,9 @@ pub struct GlobalArgs {
     /// The database URL (default: from the environment or jetbase/jetbase.toml).
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
-    /// Print machine-readable JSON on stdout (status, history, current, validate, upgrade,
-    /// rollback, lock, unlock, lock-status).
+    /// Print machine-readable JSON on stdout: one document per command (status, history,
+    /// current, wait, validate, upgrade, rollback, baseline, lock, unlock, lock-status, drift,
+    /// schema, lint, make-migrations, check-rollback, adopt, and any command on many targets).
     #[arg(long, global = true)]
     pub json: bool,
     /// Seconds to wait for the migration lock (default 60).
@@ -67,7 +69,7 @@ pub enum Command {
     Status(TargetArgs),
     /// Show the history table, oldest first.
     History,
-    /// Show the latest applied version.
+    /// Show the highest applied version (its history row).
     Current,
     /// Wait until the database holds every migration (for replicas starting while a migration
     /// job runs): exit 0 when current, 1 on timeout. Takes no lock, writes nothing.
@@ -177,8 +179,10 @@ pub struct LockStatusArgs {
 /// `jetbase new`.
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// What the migration does, e.g. "create users table" (spaces become `_`).
-    pub description: String,
+    /// What the migration does, e.g. "create users table" (spaces become `_`; several words
+    /// need no quotes: `jetbase new create users table`).
+    #[arg(required = true, num_args = 1..)]
+    pub description: Vec<String>,
     /// The version (default: the time now, `%Y%m%d.%H%M%S`).
     #[arg(short, long)]
     pub version: Option<String>,

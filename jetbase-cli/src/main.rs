@@ -1,8 +1,9 @@
 //! `jetbase`: the companion command of the jetbase crate. It creates, inspects, applies and
 //! rolls back migrations; every command calls the library.
 //!
-//! Exit codes: 0 success; 1 a migration failed, validation found a problem, or the lock is
-//! held; 2 a usage or configuration error.
+//! Exit codes: 0 success; 1 a migration failed, validation found a problem (or drift, or a lint
+//! error), the lock stayed held, or the database failed; 2 a usage or configuration error; 3
+//! `lock-status --exit-code` found the lock held.
 
 use std::process::ExitCode;
 

@@ -1156,6 +1156,15 @@ fn new_validates_the_description_and_version_and_never_overwrites() {
         twice.stderr.contains("already used by V3_1__add_users.sql"),
         "{twice:#?}"
     );
+    // Several words need no quotes.
+    project
+        .run(&["new", "create", "users", "table", "-v", "4"])
+        .ok();
+    assert_eq!(
+        listing(),
+        ["V3_1__add_users.sql", "V4__create_users_table.sql"]
+    );
+    project.run(&["new", "-v", "5"]).fails_with(2);
     let stamped = project.run(&["new", "stamped"]).ok();
     let name = Path::new(stamped.stdout.trim())
         .file_name()

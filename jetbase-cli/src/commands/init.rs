@@ -11,7 +11,8 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 # JETBASE_POSTGRES_SCHEMA, JETBASE_<KEY> for the others (also from a .env file in the project
 # root); DATABASE_URL is the last fallback for the URL.
 
-# The database: postgres://, mysql://, mariadb:// or sqlite:// (SQLAlchemy URLs such as
+# The database: postgres://, mysql://, mariadb://, sqlite://, snowflake://, clickhouse:// or
+# databricks:// (the README gives each one's form; SQLAlchemy URLs such as
 # postgresql+psycopg2:// work too). A relative SQLite path is relative to this directory.
 # Keep passwords out of this file: put the URL in JETBASE_DATABASE_URL instead.
 {url_line}

@@ -13,7 +13,7 @@ use crate::project::Project;
 const NEW_FILE: &str = "-- upgrade\n\n-- rollback\n";
 
 pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError> {
-    let description = safe_description(&args.description)?;
+    let description = safe_description(&args.description.join(" "))?;
     // The version as typed (`3_1` stays `3_1`, as Python Jetbase writes it), or the time now.
     let version_text = match &args.version {
         Some(version) => version.trim().to_owned(),
