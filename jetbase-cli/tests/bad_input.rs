@@ -175,6 +175,30 @@ fn empty_upgrade_section_is_applied_with_a_warning() {
     );
 }
 
+/// Rolling back a migration without rollback SQL runs nothing (as in Python Jetbase) and says
+/// that nothing was undone; one with rollback SQL gets no such warning, nor does a dry run.
+#[test]
+fn rollback_without_rollback_sql_is_named() {
+    let project = project();
+    project.write(
+        "V1__undone.sql",
+        "CREATE TABLE undone (id INTEGER);\n-- rollback\nDROP TABLE undone;\n",
+    );
+    project.write("V2__kept.sql", "CREATE TABLE kept (id INTEGER);\n");
+    project.run(&["upgrade"]).ok();
+    let dry = project.run(&["rollback", "--count", "2", "--dry-run"]).ok();
+    assert!(!dry.stderr.contains("warning"), "{dry:#?}");
+    let run = project.run(&["rollback", "--count", "2"]).ok();
+    assert!(
+        run.stderr.contains(
+            "warning: V2__kept.sql has no rollback SQL: its history row is removed and nothing \
+             of it was undone"
+        ) && !run.stderr.contains("V1__undone.sql has no"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.contains("Rolled back 2 migrations."), "{run:#?}");
+}
+
 /// Rolling back a migration whose file is gone: its rollback SQL is unknown.
 #[test]
 fn rollback_of_a_migration_whose_file_is_gone() {

@@ -56,7 +56,7 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
         .await;
     bar.finish();
     let report = result?;
-    warn_empty_upgrades(&report);
+    warn_empty(&report, jetbase::Direction::Upgrade);
     pool.close().await;
     print_report(context, &report, "Applied", "The database is up to date.")
 }
@@ -147,9 +147,9 @@ fn lint_before_upgrade(
     Ok(())
 }
 
-/// A migration without upgrade SQL is valid (Python Jetbase applies it too), but is usually a file
-/// from `jetbase new` that was never filled in: say so.
-fn warn_empty_upgrades(report: &jetbase::Report) {
+/// A migration without SQL for the way it ran is valid (Python Jetbase runs it too), but usually
+/// a slip: a file from `jetbase new` never filled in, or a rollback never written. Say so.
+fn warn_empty(report: &jetbase::Report, direction: jetbase::Direction) {
     if report.dry_run {
         return;
     }
@@ -158,10 +158,17 @@ fn warn_empty_upgrades(report: &jetbase::Report) {
         .iter()
         .filter(|entry| entry.statements == 0)
     {
-        crate::output::log(&format!(
-            "warning: {} has no upgrade SQL: it is recorded as applied and ran nothing",
-            entry.filename
-        ));
+        crate::output::log(&match direction {
+            jetbase::Direction::Upgrade => format!(
+                "warning: {} has no upgrade SQL: it is recorded as applied and ran nothing",
+                entry.filename
+            ),
+            jetbase::Direction::Rollback => format!(
+                "warning: {} has no rollback SQL: its history row is removed and nothing of it \
+                 was undone",
+                entry.filename
+            ),
+        });
     }
 }
 
@@ -184,6 +191,7 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let result = rollback.await;
     bar.finish();
     let report = result?;
+    warn_empty(&report, jetbase::Direction::Rollback);
     pool.close().await;
     print_report(context, &report, "Rolled back", "Nothing to roll back.")
 }
