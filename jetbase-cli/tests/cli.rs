@@ -1959,6 +1959,16 @@ fn completions_and_manual_pages_describe_every_command() {
         upgrade.stdout
     );
     assert!(upgrade.stdout.contains(r"\-\-rehearse"));
+    // A command's page has the options every command takes, and the version.
+    assert!(
+        upgrade.stdout.contains(r"\-\-database\-url")
+            && upgrade.stdout.contains(&format!(
+                "\"jetbase-upgrade {}\"",
+                env!("CARGO_PKG_VERSION")
+            )),
+        "{}",
+        upgrade.stdout
+    );
     let unknown = outside.run(&["man", "nope"]).fails_with(2);
     assert!(unknown.stderr.contains("no command `nope`"), "{unknown:#?}");
 }

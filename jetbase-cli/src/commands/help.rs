@@ -27,7 +27,9 @@ pub fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
 ///
 /// A usage error for a command that does not exist; a run error when stdout cannot be written.
 pub fn man(command: Option<&str>) -> Result<(), CliError> {
-    let jetbase = Cli::command();
+    let mut jetbase = Cli::command();
+    // Built, so that each command's page has the options every command takes.
+    jetbase.build();
     let man = match command {
         None => clap_mangen::Man::new(jetbase),
         Some(name) => {
@@ -40,6 +42,7 @@ pub fn man(command: Option<&str>) -> Result<(), CliError> {
             let name = sub.get_name().to_owned();
             clap_mangen::Man::new(
                 sub.clone()
+                    .version(env!("CARGO_PKG_VERSION"))
                     .name(format!("jetbase-{name}"))
                     .bin_name(format!("jetbase {name}")),
             )
