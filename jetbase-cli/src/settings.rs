@@ -600,6 +600,16 @@ fn parse_toml(path: &Path) -> Result<Option<toml::Table>, CliError> {
     })
 }
 
+/// The known key most like `key` (a typo's target), if one is close enough.
+fn closest_key<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(key, candidate), *candidate))
+        .filter(|(similarity, _)| *similarity > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
 /// The configuration keys of a TOML table, checked: an unknown key or a value of the wrong kind
 /// is a usage error naming `shown` (the file, and the table in it).
 fn toml_values(table: toml::Table, shown: &str) -> Result<HashMap<String, Value>, CliError> {
@@ -610,8 +620,11 @@ fn toml_values(table: toml::Table, shown: &str) -> Result<HashMap<String, Value>
     let mut values = HashMap::new();
     for (key, value) in table {
         if !known.contains(&key.as_str()) {
+            let suggestion = closest_key(&key, &known)
+                .map(|closest| format!("did you mean `{closest}`? "))
+                .unwrap_or_default();
             return Err(CliError::usage(format!(
-                "unknown key `{key}` in {}; the keys are {}",
+                "unknown key `{key}` in {}; {suggestion}the keys are {}",
                 shown,
                 known.join(", ")
             )));

@@ -234,7 +234,10 @@ fn bad_values_name_their_source() {
     let typo = project(Some("skip_validaton = true"), None, None);
     let error = resolve(&typo, &no_flags(), &[]).unwrap_err();
     assert!(
-        error.message.contains("unknown key `skip_validaton`"),
+        error.message.contains("unknown key `skip_validaton` in ")
+            && error
+                .message
+                .contains("; did you mean `skip_validation`? the keys are"),
         "{}",
         error.message
     );
@@ -417,7 +420,8 @@ fn pyproject_tool_jetbase_comes_last_as_in_python_jetbase() {
     assert_eq!(error.failure, crate::error::Failure::Usage);
     assert!(
         error.message.contains("unknown key `surprise`")
-            && error.message.contains("pyproject.toml [tool.jetbase]"),
+            && error.message.contains("pyproject.toml [tool.jetbase]")
+            && !error.message.contains("did you mean"),
         "{}",
         error.message
     );
