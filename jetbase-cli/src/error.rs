@@ -57,6 +57,16 @@ impl CliError {
         self
     }
 
+    /// Puts `message` above this error, whose own message becomes the first cause; the exit
+    /// code stays.
+    pub fn explained(self, message: impl Into<String>) -> Self {
+        Self {
+            failure: self.failure,
+            message: message.into(),
+            causes: std::iter::once(self.message).chain(self.causes).collect(),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self.failure {
             Failure::Run => ExitCode::from(1),

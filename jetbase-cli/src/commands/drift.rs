@@ -80,19 +80,12 @@ async fn default_scratch(
                 chrono::Utc::now().timestamp()
             );
             ScratchDatabase::beside(url, &name).await.map_err(|error| {
-                let refused = CliError::from(error);
-                let mut hint = CliError {
-                    message: format!(
-                        "drift builds the migrations' schema in a scratch database and could \
-                         not create `{name}` beside the live one: run it as a user with \
-                         CREATEDB, or give --scratch-url naming a database jetbase may create \
-                         and drop (on any server)"
-                    ),
-                    causes: vec![refused.message],
-                    ..refused
-                };
-                hint.causes.extend(refused.causes);
-                hint
+                CliError::from(error).explained(format!(
+                    "drift builds the migrations' schema in a scratch database and could not \
+                     create `{name}` beside the live one: run it as a user with CREATEDB, or \
+                     give --scratch-url naming a database jetbase may create and drop (on any \
+                     server)"
+                ))
             })
         }
         Dialect::MySql => Err(CliError::usage(

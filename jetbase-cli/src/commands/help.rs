@@ -42,7 +42,7 @@ pub fn man(command: Option<&str>) -> Result<(), CliError> {
             let name = sub.get_name().to_owned();
             clap_mangen::Man::new(
                 sub.clone()
-                    .version(env!("CARGO_PKG_VERSION"))
+                    .version(jetbase.get_version().unwrap_or_default().to_owned())
                     .name(format!("jetbase-{name}"))
                     .bin_name(format!("jetbase {name}")),
             )
