@@ -75,7 +75,7 @@ impl Target {
             Self::Server { url }
             | Self::Snowflake { url, .. }
             | Self::ClickHouse { url }
-            | Self::Databricks { url } => jetbase::url::mask_password(url),
+            | Self::Databricks { url } => jetbase::url::mask_secrets(url),
         }
     }
 
@@ -145,7 +145,7 @@ fn unsupported(url: &str) -> CliError {
         "`{}` is not a database URL jetbase can use: expected postgres://, postgresql://, \
          mysql://, mariadb://, sqlite:, snowflake://, clickhouse:// or databricks:// (a `+driver` part, as in postgresql+psycopg2://, is \
          accepted and ignored)",
-        jetbase::url::mask_password(url)
+        jetbase::url::mask_secrets(url)
     ))
 }
 

@@ -111,39 +111,58 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-/// The configured URL as written, and the credentials' spellings (`:password@`, also
-/// percent-decoded), never to be printed.
-static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+/// Every URL the command was given (the configured one, `--scratch-url`, a fleet's), as
+/// written, with its secrets' spellings: never to be printed.
+static SECRETS: std::sync::Mutex<Vec<Secrets>> = std::sync::Mutex::new(Vec::new());
 
 struct Secrets {
     url: String,
-    credentials: Vec<String>,
+    credentials: Vec<(String, String)>,
 }
 
-/// Remembers the password of `url`, so that [`scrub`] masks it in anything printed.
+/// Remembers the secrets of `url` (its password, its secret query values), so that [`scrub`]
+/// masks them in anything printed.
 pub fn hide_password_of(url: &str) {
-    if let Some(secrets) = Secrets::of(url) {
-        let _ = SECRETS.set(secrets);
+    if let Some(secrets) = Secrets::of(url)
+        && let Ok(mut known) = SECRETS.lock()
+        && !known.iter().any(|known| known.url == secrets.url)
+    {
+        known.push(secrets);
     }
 }
 
-/// `text` with the configured URL shown with its password masked, and the password masked
-/// wherever it stands as credentials (`user:password@host`). Only where it stands: the same
-/// characters elsewhere (a password `p` in `protocol=http`) are left as they are.
+/// `text` with every URL given shown with its secrets masked, and each secret masked wherever
+/// it stands as credentials (`user:password@host`) or as a parameter's value (`password=…`).
+/// Only where it stands: the same characters elsewhere (a password `p` in `protocol=http`) are
+/// left as they are.
 pub fn scrub(text: &str) -> String {
-    match SECRETS.get() {
-        Some(secrets) => secrets.scrub(text),
-        None => text.to_owned(),
-    }
+    let Ok(known) = SECRETS.lock() else {
+        return text.to_owned();
+    };
+    known
+        .iter()
+        .fold(text.to_owned(), |text, secrets| secrets.scrub(&text))
 }
 
 impl Secrets {
     fn of(url: &str) -> Option<Self> {
-        let password = jetbase::url::password(url)?;
-        let mut credentials = vec![format!(":{password}@")];
-        let decoded = percent_decode(password);
-        if decoded != password {
-            credentials.push(format!(":{decoded}@"));
+        let secrets = jetbase::url::secrets(url);
+        if secrets.is_empty() {
+            return None;
+        }
+        // Each secret where it stands: as credentials (`:secret@`) or as its parameter's value
+        // (`password=secret`), also percent-decoded, as a driver's message may show it.
+        let mut credentials = Vec::new();
+        for secret in secrets {
+            let decoded = percent_decode(secret);
+            let spellings = [secret, decoded.as_str()];
+            match parameter_of(url, secret) {
+                Some(name) => credentials
+                    .extend(spellings.map(|s| (format!("{name}={s}"), format!("{name}=***")))),
+                None => {
+                    credentials.extend(spellings.map(|s| (format!(":{s}@"), ":***@".to_owned())))
+                }
+            }
         }
         Some(Self {
             url: url.to_owned(),
@@ -153,12 +172,22 @@ impl Secrets {
 
     fn scrub(&self, text: &str) -> String {
         let secrets = self;
-        let mut text = text.replace(&secrets.url, &jetbase::url::mask_password(&secrets.url));
-        for credentials in &secrets.credentials {
-            text = text.replace(credentials.as_str(), ":***@");
+        let mut text = text.replace(&secrets.url, &jetbase::url::mask_secrets(&secrets.url));
+        for (credentials, masked) in &secrets.credentials {
+            text = text.replace(credentials.as_str(), masked.as_str());
         }
         text
     }
+}
+
+/// The name of the query parameter whose value is `secret` in `url`, if it is one (else it is
+/// the password).
+fn parameter_of<'u>(url: &'u str, secret: &str) -> Option<&'u str> {
+    let query = &url[url.find('?')?..];
+    query
+        .split(['?', '&', ';'])
+        .find_map(|pair| pair.split_once('=').filter(|(_, value)| *value == secret))
+        .map(|(name, _)| name)
 }
 
 fn percent_decode(text: &str) -> String {

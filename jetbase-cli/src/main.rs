@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod database;
 mod error;
+mod files;
 mod lint;
 mod models;
 mod output;

@@ -401,19 +401,36 @@ impl Settings {
 }
 
 fn invalid(found: &Found, expected: &str) -> CliError {
-    CliError::usage(format!(
-        "{} is {}: expected {expected}",
-        found.origin,
+    // A key's value is never shown, whatever its type; a URL's only with its secrets masked.
+    let shown = if found.origin.to_ascii_lowercase().contains("private_key") {
+        kind_of(&found.value).to_owned()
+    } else {
         describe(&found.value)
-    ))
+    };
+    CliError::usage(format!("{} is {shown}: expected {expected}", found.origin))
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Text(_) => "a string",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::List(_) => "a list",
+    }
 }
 
 fn describe(value: &Value) -> String {
     match value {
-        Value::Text(text) => format!("{text:?}"),
+        Value::Text(text) => format!("{:?}", jetbase::url::mask_secrets(text)),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::List(items) => format!("{items:?}"),
+        Value::List(items) => format!(
+            "{:?}",
+            items
+                .iter()
+                .map(|item| jetbase::url::mask_secrets(item))
+                .collect::<Vec<_>>()
+        ),
     }
 }
 
@@ -543,12 +560,39 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, CliError> {
         }
     };
     iter.collect::<Result<HashMap<_, _>, _>>().map_err(|error| {
-        CliError::usage(format!(
+        let problem = CliError::usage(format!(
             "{} is not a valid .env file; correct the line it names",
             path.display()
-        ))
-        .caused_by(error)
+        ));
+        match error {
+            // dotenvy's message quotes the whole line (up to the end of the file for an open
+            // quote), which may hold the database password: say where it is instead.
+            dotenvy::Error::LineParse(line, index) => {
+                problem.caused_by(dotenv_position(path, &line, index))
+            }
+            other => problem.caused_by(other),
+        }
     })
+}
+
+/// Where dotenvy's unparsable `line` starts in the file at `path`, as `line N, column M`,
+/// without its text.
+fn dotenv_position(path: &Path, line: &str, index: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    match text.find(line) {
+        Some(offset) => {
+            let before = &text[..offset];
+            format!(
+                "cannot parse line {}, column {} (the line is not shown: it may hold a secret)",
+                before.matches('\n').count() + 1,
+                index + 1
+            )
+        }
+        None => format!(
+            "cannot parse a line at column {} (the line is not shown: it may hold a secret)",
+            index + 1
+        ),
+    }
 }
 
 fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
@@ -595,8 +639,18 @@ fn parse_toml(path: &Path) -> Result<Option<toml::Table>, CliError> {
         }
     };
     text.parse().map(Some).map_err(|error: toml::de::Error| {
-        CliError::usage(format!("{} is not valid TOML", path.display()))
-            .caused_by(error.to_string().trim_end())
+        // The parser's own message quotes the line, which may hold the database password: the
+        // position and the reason only.
+        let position = error.span().map_or_else(String::new, |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: ")
+        });
+        CliError::usage(format!("{} is not valid TOML", path.display())).caused_by(format!(
+            "{position}{} (the line is not shown: it may hold a secret)",
+            error.message().trim_end()
+        ))
     })
 }
 

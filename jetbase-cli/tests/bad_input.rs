@@ -121,6 +121,25 @@ bad_file!(
     &[("V1__a.sql", b"SELECT 'caf\xe9';\n")],
     &["`V1__a.sql`: not valid UTF-8 (first invalid byte on line 1)"]
 );
+// Each of these made SQLite's statement loop spin at full CPU while the run held the lock.
+bad_file!(
+    nul_byte_at_the_end,
+    &[("V1__a.sql", b"SELECT 1;\x00")],
+    &["`V1__a.sql`: line 1 holds a NUL byte"]
+);
+bad_file!(
+    nul_byte_at_the_start,
+    &[("V1__a.sql", b"\x00SELECT 1;")],
+    &["`V1__a.sql`: line 1 holds a NUL byte"]
+);
+bad_file!(
+    nul_byte_inside_a_statement,
+    &[(
+        "V1__a.sql",
+        b"CREATE TABLE t (id INTEGER);\nSELECT 1\x00;\n"
+    )],
+    &["`V1__a.sql`: line 2 holds a NUL byte"]
+);
 bad_file!(
     unterminated_quote,
     &[("V1__a.sql", b"SELECT 1;\nSELECT 'abc;\n")],
@@ -229,7 +248,8 @@ fn bad_configuration(text: &str, fragments: &[&str]) {
     std::fs::write(project.root().join("jetbase/jetbase.toml"), text).unwrap();
     std::fs::write(project.migrations().join("V1__a.sql"), OK).unwrap();
     let run = project.run_in(project.root(), &["upgrade"], &[]);
-    refused(run, 2, fragments);
+    let run = refused(run, 2, fragments);
+    assert!(!run.stderr.contains("SECRET"), "{run:#?}");
     assert!(
         !project.root().join("jetbase/app.db").exists(),
         "nothing written"
@@ -273,6 +293,177 @@ fn malformed_dotenv() {
         2,
         &[".env is not a valid .env file"],
     );
+}
+
+/// The secret of every URL form a hostile review saw printed: unencoded `#`, `?`, `/`, `@` and
+/// `:` in the password, and `?password=` (which the PostgreSQL driver uses), on every scheme,
+/// through a connection that fails (nothing listens on port 1).
+#[test]
+fn passwords_in_odd_url_forms_are_never_printed() {
+    let project = project();
+    let forms = [
+        "pwu:ab#cdSECRET@127.0.0.1:1/db",
+        "pwu:ab?cdSECRET@127.0.0.1:1/db",
+        "pwu:ab/cdSECRET@127.0.0.1:1/db",
+        "pwu:p@ss:w/rdSECRET@127.0.0.1:1/db",
+        "pwu@127.0.0.1:1/db?sslmode=disable&password=SECRET",
+    ];
+    for scheme in [
+        "postgres",
+        "mysql",
+        "mariadb",
+        "snowflake",
+        "clickhouse",
+        "databricks",
+    ] {
+        for form in forms {
+            let url = format!("{scheme}://{form}");
+            let run = project.run_in(
+                project.root(),
+                &["status", "--connect-timeout", "2"],
+                &[("JETBASE_DATABASE_URL", &url)],
+            );
+            assert_ne!(run.code, 0, "{url}: {run:#?}");
+            assert!(!run.stderr.contains("panicked"), "{url}: {run:#?}");
+            assert!(
+                !run.stdout.contains("SECRET") && !run.stderr.contains("SECRET"),
+                "{url}: {run:#?}"
+            );
+        }
+    }
+}
+
+/// A server that accepts connections and never answers (a hung proxy, a stopped process whose
+/// port is still open): every engine gives up within the timeouts asked for, for every
+/// command, instead of hanging (Databricks hung 300 s and more).
+#[test]
+fn a_server_that_never_answers_fails_within_the_timeouts() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepted connections are kept open, unanswered, until the test ends.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let project = project();
+    std::fs::write(project.migrations().join("V1__a.sql"), OK).unwrap();
+    let urls = [
+        format!("postgres://u:pw@127.0.0.1:{port}/db"),
+        format!("mysql://u:pw@127.0.0.1:{port}/db"),
+        format!("snowflake://u:pw@127.0.0.1:{port}/DB/PUBLIC?account=a&protocol=http"),
+        format!("clickhouse://u:pw@127.0.0.1:{port}/default"),
+        format!(
+            "databricks://token:t@127.0.0.1:{port}?http_path=/sql/1.0/warehouses/w&protocol=http"
+        ),
+    ];
+    for url in &urls {
+        for command in [
+            &["status", "--connect-timeout", "2"][..],
+            &["wait", "--timeout", "3", "--connect-timeout", "2"],
+            &["upgrade", "--connect-timeout", "2"],
+        ] {
+            let started = std::time::Instant::now();
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jetbase"))
+                .args(command)
+                .current_dir(project.root())
+                .env("JETBASE_DATABASE_URL", url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            // Not a timing measure: a hang is minutes; a minute is the bound of a stuck test.
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break Some(status);
+                }
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    break None;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            };
+            let status = status.unwrap_or_else(|| panic!("{command:?} on {url} hung"));
+            assert_eq!(status.code(), Some(1), "{command:?} on {url}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{command:?} on {url} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+}
+
+/// A fleet's target names (the URLs of `--database-urls-file`), in text and in JSON.
+#[test]
+fn passwords_in_a_urls_file_are_never_printed() {
+    let project = project();
+    let file = project.root().join("urls.txt");
+    std::fs::write(
+        &file,
+        "postgres://pwu@127.0.0.1:1/db?password=SECRET1
+mysql://pwu:ab#SECRET2@127.0.0.1:1/db
+",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = vec![
+            "status",
+            "--database-urls-file",
+            "urls.txt",
+            "--connect-timeout",
+            "2",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let run = project.run(&args);
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(run.stdout.contains("password=***"), "{run:#?}");
+        assert!(
+            !run.stdout.contains("SECRET") && !run.stderr.contains("SECRET"),
+            "{run:#?}"
+        );
+    }
+}
+
+/// A configuration file that does not parse is named with the line, never quoted: the line may
+/// be the one with the password.
+#[test]
+fn configuration_errors_never_quote_the_line() {
+    bad_configuration(
+        "database_url = \"postgres://u:SECRET@db/app\nlock_timeout = 5\n",
+        &["jetbase.toml is not valid TOML", "line 1, column"],
+    );
+    let project = project();
+    std::fs::write(project.root().join("jetbase/jetbase.toml"), "").unwrap();
+    for text in [
+        "JETBASE_DATABASE_URL='postgres://u:SECRET@db/app\n",
+        "JETBASE_LOCK_TIMEOUT=1\nJETBASE_DATABASE_URL=\"postgres://u:SECRET@db/app\" x\n",
+    ] {
+        std::fs::write(project.root().join(".env"), text).unwrap();
+        let run = refused(
+            project.run_in(project.root(), &["status"], &[]),
+            2,
+            &[".env is not a valid .env file", "cannot parse line"],
+        );
+        assert!(!run.stderr.contains("SECRET"), "{run:#?}");
+    }
+    std::fs::remove_file(project.root().join(".env")).unwrap();
+    // A value of the wrong kind is shown with its secrets masked.
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "database_url = [\"postgres://u:SECRET@db/app\"]\n",
+    )
+    .unwrap();
+    let run = refused(
+        project.run_in(project.root(), &["status"], &[]),
+        2,
+        &["postgres://u:***@db/app"],
+    );
+    assert!(!run.stderr.contains("SECRET"), "{run:#?}");
 }
 
 #[test]

@@ -154,6 +154,48 @@ impl Dialect {
         }
     }
 
+    /// `value` as a string literal that means `value` under every server setting, for the few
+    /// places where a value cannot be bound:
+    ///
+    /// - PostgreSQL: dollar-quoted (`$jb$value$jb$`, the tag lengthened until it does not occur
+    ///   in the value): nothing inside is interpreted, whatever `standard_conforming_strings`,
+    ///   `backslash_quote` or the client encoding say (a `'…'` literal with only `'` doubled
+    ///   breaks out where backslashes escape).
+    /// - MySQL/MariaDB: a hex literal of the UTF-8 bytes with a character set introducer
+    ///   (`_utf8mb4 X'6a62'`): the same with and without `NO_BACKSLASH_ESCAPES` and
+    ///   `ANSI_QUOTES`, where no `'…'` spelling is.
+    /// - SQLite: `'…'` with `'` doubled (SQLite has no escape character).
+    /// - Snowflake, ClickHouse, Databricks: `'…'` with `\` and `'` escaped by a backslash,
+    ///   which they always read as an escape (Spark reads `''` as two literals joined).
+    ///
+    /// ```
+    /// use jetbase_core::Dialect;
+    /// assert_eq!(Dialect::Postgres.string_literal("it's \\"), "$jb$it's \\$jb$");
+    /// assert_eq!(Dialect::MySql.string_literal("a'b"), "_utf8mb4 X'612762'");
+    /// assert_eq!(Dialect::MySql.string_literal(""), "''");
+    /// assert_eq!(Dialect::Sqlite.string_literal("a'b\\"), "'a''b\\'");
+    /// assert_eq!(Dialect::ClickHouse.string_literal("a'b\\"), "'a\\'b\\\\'");
+    /// ```
+    pub fn string_literal(self, value: &str) -> String {
+        match self {
+            Self::Postgres => dollar_quoted(value),
+            Self::MySql if value.is_empty() => "''".to_owned(),
+            Self::MySql => {
+                let mut hex = String::with_capacity(12 + 2 * value.len());
+                hex.push_str("_utf8mb4 X'");
+                for byte in value.bytes() {
+                    hex.push_str(&format!("{byte:02x}"));
+                }
+                hex.push('\'');
+                hex
+            }
+            Self::Sqlite => format!("'{}'", value.replace('\'', "''")),
+            Self::Snowflake | Self::ClickHouse | Self::Databricks => {
+                format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+    }
+
     /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`, `clickhouse`,
     /// `databricks`.
     pub const fn name(self) -> &'static str {
@@ -171,5 +213,110 @@ impl Dialect {
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// `value` dollar-quoted for PostgreSQL: `$jb$…$jb$`, or `$jb1$`, `$jb2$`… when the value holds
+/// the tag, so that the first closing tag is the real end.
+fn dollar_quoted(value: &str) -> String {
+    let mut n = 0;
+    loop {
+        let tag = if n == 0 {
+            "$jb$".to_owned()
+        } else {
+            format!("$jb{n}$")
+        };
+        let quoted = format!("{tag}{value}{tag}");
+        if quoted[tag.len()..].find(&tag) == Some(value.len()) {
+            return quoted;
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values a hostile review broke out of `'…'` literals with, where backslashes escape.
+    const HOSTILE: &[&str] = &[
+        "\\'; CREATE TABLE pwned(i int); --",
+        "jb1:\\';DROP TABLE victim;--",
+        "jb1:\\') AS SIGNED),SLEEP(7)#",
+        "\\",
+        "a\\",
+        "$jb$",
+        "x$jb",
+        "$1",
+        "",
+        "é'\"`",
+    ];
+
+    #[test]
+    fn dollar_quotes_never_end_early() {
+        for value in HOSTILE {
+            let quoted = Dialect::Postgres.string_literal(value);
+            let tag_end = quoted[1..].find('$').unwrap() + 2;
+            let tag = &quoted[..tag_end];
+            assert!(quoted.ends_with(tag), "{quoted}");
+            assert_eq!(&quoted[tag.len()..quoted.len() - tag.len()], *value);
+            assert_eq!(quoted[tag.len()..].find(tag), Some(value.len()), "{quoted}");
+        }
+    }
+
+    #[test]
+    fn mysql_literals_are_hex_whatever_they_hold() {
+        for value in HOSTILE.iter().filter(|value| !value.is_empty()) {
+            let literal = Dialect::MySql.string_literal(value);
+            let hex = literal
+                .strip_prefix("_utf8mb4 X'")
+                .and_then(|rest| rest.strip_suffix('\''))
+                .unwrap();
+            assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{literal}");
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+                .collect();
+            assert_eq!(bytes, value.as_bytes());
+        }
+    }
+
+    /// Read back as the dialect reads it: the literal ends exactly at its last character.
+    #[test]
+    fn quoted_literals_end_where_they_should() {
+        for dialect in [
+            Dialect::Sqlite,
+            Dialect::Snowflake,
+            Dialect::ClickHouse,
+            Dialect::Databricks,
+        ] {
+            let backslash_escapes = dialect != Dialect::Sqlite;
+            for value in HOSTILE {
+                let literal = dialect.string_literal(value);
+                let inner: Vec<char> = literal.chars().collect();
+                assert_eq!(inner[0], '\'');
+                let mut read = String::new();
+                let mut at = 1;
+                let end = loop {
+                    match inner[at] {
+                        '\\' if backslash_escapes => {
+                            read.push(inner[at + 1]);
+                            at += 2;
+                        }
+                        '\'' if !backslash_escapes && inner.get(at + 1) == Some(&'\'') => {
+                            read.push('\'');
+                            at += 2;
+                        }
+                        '\'' => break at,
+                        c => {
+                            read.push(c);
+                            at += 1;
+                        }
+                    }
+                };
+                assert_eq!(end, inner.len() - 1, "{dialect}: {literal}");
+                assert_eq!(read, *value, "{dialect}: {literal}");
+            }
+        }
     }
 }

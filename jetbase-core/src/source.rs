@@ -66,6 +66,18 @@ pub enum SourceError {
         /// The line holding the first invalid byte.
         line: usize,
     },
+    /// The file's content holds a NUL byte. No database takes one inside SQL text: some cut the
+    /// text there (the rest would be skipped silently), SQLite's statement loop never gets past
+    /// it.
+    #[error(
+        "`{path}`: line {line} holds a NUL byte (\\0), which no database takes in SQL; remove it (the file may have been saved in another encoding, such as UTF-16)"
+    )]
+    NulByte {
+        /// The path, relative to the migrations directory.
+        path: String,
+        /// The line holding the first NUL byte.
+        line: usize,
+    },
     /// A problem in the file's body (directives, emptiness).
     #[error("`{path}`: {problem}")]
     Body {
@@ -127,6 +139,7 @@ impl SourceError {
             | Self::NameNotUtf8 { path }
             | Self::Name { path, .. }
             | Self::NotUtf8 { path, .. }
+            | Self::NulByte { path, .. }
             | Self::Body { path, .. }
             | Self::Split { path, .. } => path.clone(),
             Self::DuplicateVersion { paths, .. } | Self::DuplicateFilename { paths, .. } => {
@@ -343,7 +356,7 @@ fn collect_files(
 ///
 /// # Errors
 ///
-/// Returns every [`SourceError`] of the file: bad name, non-UTF-8 content, bad directives, an
+/// Returns every [`SourceError`] of the file: bad name, non-UTF-8 content, a NUL byte, bad directives, an
 /// empty file, SQL that no dialect can split.
 pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<SourceError>> {
     let filename = path.rsplit('/').next().unwrap_or(path);
@@ -367,6 +380,13 @@ pub fn parse_migration(path: &str, bytes: &[u8]) -> Result<Migration, Vec<Source
             return Err(problems);
         }
     };
+    if let Some(at) = text.find('\0') {
+        problems.push(SourceError::NulByte {
+            path: path.to_owned(),
+            line: text[..at].matches('\n').count() + 1,
+        });
+        return Err(problems);
+    }
     let body = match parse_body(text) {
         Ok(body) => Some(body),
         Err(errors) => {

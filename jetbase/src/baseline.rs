@@ -53,7 +53,7 @@ impl Migrator {
         + Send
         + Sync,
     ) -> Result<Report, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
         plan(self.migrations(), &history)?;
         let lock =

@@ -162,7 +162,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
                  compared"
             )));
         }
-        let tables = self.migrator.tables(database);
+        let tables = self.migrator.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let pending = self.pending(&history)?;
         if let Some(scratch) = self.scratch {

@@ -120,7 +120,7 @@ impl Migrator {
                 "{dialect} has no schema introspection in jetbase, so its drift cannot be read"
             )));
         }
-        let tables = self.tables(live);
+        let tables = self.tables(live)?;
         let mut history = read_history(live, &tables).await?.unwrap_or_default();
         history.sort_by_key(|row| row.order_executed);
         let by_filename: std::collections::HashMap<&str, &Migration> = self

@@ -7,12 +7,16 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::{AnyPool, Error, Migrator};
 
 /// How many targets run at once by default: the CLI's pool holds 10 connections, and one run
 /// holds at most two (its session and its liveness lock) besides short queries.
 pub const DEFAULT_PARALLEL: usize = 4;
+
+/// How long connecting to one target may take, by default (as [`AnyPool::connect`]).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where one target is.
 #[derive(Debug, Clone)]
@@ -60,6 +64,7 @@ pub struct Fleet {
     targets: Vec<(String, Place)>,
     parallel: usize,
     fail_fast: bool,
+    connect_timeout: Duration,
 }
 
 impl Fleet {
@@ -86,7 +91,7 @@ impl Fleet {
             .into_iter()
             .map(|url| {
                 let url = url.into();
-                (crate::url::mask_password(&url), Place::Url(url))
+                (crate::url::mask_secrets(&url), Place::Url(url))
             })
             .collect();
         Self::new(targets)
@@ -97,7 +102,23 @@ impl Fleet {
             targets,
             parallel: DEFAULT_PARALLEL,
             fail_fast: false,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
+    }
+
+    /// How long connecting to one target of [`Fleet::urls`] may take before that target fails
+    /// (default 30 s, as [`AnyPool::connect`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let fleet = jetbase::fleet::Fleet::urls(["sqlite:///a.db"])
+    ///     .connect_timeout(Duration::from_secs(5));
+    /// assert_eq!(fleet.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
     /// How many targets run at once (at least 1; default [`DEFAULT_PARALLEL`]).
@@ -162,6 +183,7 @@ impl Fleet {
             let sender = sender.clone();
             let migrator = migrator.clone();
             let fail_fast = self.fail_fast;
+            let connect_timeout = self.connect_timeout;
             tasks.spawn(async move {
                 loop {
                     if stopped.load(Ordering::Relaxed) {
@@ -174,7 +196,8 @@ impl Fleet {
                     let Some((index, target, place)) = next else {
                         break;
                     };
-                    let result = run_one(&migrator, place, operation.as_ref()).await;
+                    let result =
+                        run_one(&migrator, place, connect_timeout, operation.as_ref()).await;
                     if fail_fast && result.is_err() {
                         stopped.store(true, Ordering::Relaxed);
                     }
@@ -218,7 +241,12 @@ impl Fleet {
 }
 
 /// The operation on one target.
-async fn run_one<T, F, Fut>(migrator: &Migrator, place: Place, operation: &F) -> Result<T, Error>
+async fn run_one<T, F, Fut>(
+    migrator: &Migrator,
+    place: Place,
+    connect_timeout: Duration,
+    operation: &F,
+) -> Result<T, Error>
 where
     F: Fn(Migrator, AnyPool) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
@@ -228,7 +256,7 @@ where
             operation(migrator.clone().with_postgres_schema(schema), pool).await
         }
         Place::Url(url) => {
-            let pool = AnyPool::connect(&url).await?;
+            let pool = AnyPool::connect_with_timeout(&url, connect_timeout).await?;
             let result = operation(migrator.clone(), pool.clone()).await;
             pool.close().await;
             result
@@ -255,9 +283,9 @@ pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, 
     }
     let sql = format!(
         "SELECT nspname::text, NULL::text, NULL::text, NULL::text FROM pg_namespace \
-         WHERE nspname LIKE '{}' AND nspname NOT LIKE 'pg\\_%' \
+         WHERE nspname LIKE {} AND nspname NOT LIKE 'pg!_%' ESCAPE '!' \
          AND nspname <> 'information_schema' ORDER BY nspname",
-        pattern.replace('\'', "''")
+        jetbase_core::Dialect::Postgres.string_literal(pattern)
     );
     let rows = pool
         .read_text_rows(&sql)

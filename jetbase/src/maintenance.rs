@@ -69,7 +69,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the lock row cannot be read.
     pub async fn lock_status<D: Database>(&self, database: &D) -> Result<LockStatus, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         let row = match database.read_lock(&tables).await {
             Ok(row) => row,
             Err(error) if error.is_missing_table() => None,
@@ -95,7 +95,7 @@ impl Migrator {
     ///
     /// [`Error::LockTimeout`] when the lock stayed taken; [`Error::Database`].
     pub async fn lock<D: Database>(&self, database: &D) -> Result<String, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         LockGuard::acquire_manual(database, &tables, self.lock_timeout()).await
     }
 
@@ -108,7 +108,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the lock row cannot be written.
     pub async fn unlock<D: Database>(&self, database: &D) -> Result<bool, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         match database.write_lock(&tables, LockWrite::ForceRelease).await {
             Ok(released) => Ok(released),
             Err(error) if error.is_missing_table() => Ok(false),
@@ -201,7 +201,7 @@ impl<'a, D: Database> Repair<'a, D> {
 
     async fn execute(self) -> Result<RepairReport, Error> {
         let database = self.database;
-        let tables = self.migrator.tables(database);
+        let tables = self.migrator.tables(database)?;
         let Some(history) = read_history(database, &tables).await? else {
             return Ok(RepairReport {
                 dry_run: self.dry_run,

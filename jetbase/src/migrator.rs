@@ -193,7 +193,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub async fn history<D: Database>(&self, database: &D) -> Result<Vec<AppliedMigration>, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         Ok(read_history(database, &tables).await?.unwrap_or_default())
     }
 
@@ -221,7 +221,7 @@ impl Migrator {
         &self,
         database: &D,
     ) -> Result<Option<AppliedMigration>, Error> {
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         database
             .read_current(&tables)
             .await
@@ -289,10 +289,25 @@ impl Migrator {
         }
     }
 
-    pub(crate) fn tables<D: Database>(&self, database: &D) -> Tables {
-        Tables::new(database.dialect(), self.postgres_schema.as_deref())
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for a `postgres_schema` PostgreSQL would not keep as written
+    /// (checked here, before any SQL, by every operation).
+    pub(crate) fn tables<D: Database>(&self, database: &D) -> Result<Tables, Error> {
+        let dialect = database.dialect();
+        if let Some(schema) = self.postgres_schema.as_deref()
+            && crate::backend::engine_sql(dialect).has_schemas()
+        {
+            crate::backend::postgres::check_schema_name(schema).map_err(|message| {
+                Error::InvalidSetting {
+                    setting: "postgres_schema".to_owned(),
+                    message,
+                }
+            })?;
+        }
+        Ok(Tables::new(dialect, self.postgres_schema.as_deref())
             .with_lease(self.lock_lease)
-            .with_pooler(self.pooler.or(database.pooler()))
+            .with_pooler(self.pooler.or(database.pooler())))
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {

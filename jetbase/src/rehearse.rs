@@ -119,7 +119,7 @@ impl<D: Database> Upgrade<'_, D> {
                 ),
             });
         }
-        let tables = self.migrator.tables(database);
+        let tables = self.migrator.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let planned = self.plan(&history)?;
         if let Some((migration, _)) = planned.iter().find(|(m, _)| m.no_transaction()) {

@@ -184,7 +184,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let tables = self.migrator.tables(database);
+        let tables = self.migrator.tables(database)?;
         // The fast path: one read-only query, no lock, no DDL.
         let digest = database
             .history_digest(&tables)
@@ -311,7 +311,7 @@ impl<'a, D: Database> Rollback<'a, D> {
     async fn execute(mut self) -> Result<Report, Error> {
         self.options.to_version = parse_target(self.to_version.as_deref())?;
         let database = self.database;
-        let tables = self.migrator.tables(database);
+        let tables = self.migrator.tables(database)?;
         let Some(history) = read_history(database, &tables).await? else {
             return Ok(Report::default());
         };

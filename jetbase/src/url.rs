@@ -61,40 +61,165 @@ pub fn sqlx_url(url: &str) -> Option<String> {
     Some(format!("{scheme}:{rest}"))
 }
 
-/// `url` with its password replaced by `***`, where it stands (between the user's `:` and the
-/// host's `@`): the rest of the URL is left exactly as written, even where it holds the same
-/// characters as the password.
+/// `url` with every secret replaced by `***`: the password (between the user's `:` and the
+/// host's `@`, whatever characters it holds, `@`, `:`, `/`, `?` and `#` written unencoded
+/// included) and the value of every query parameter whose name says it carries one
+/// (`password=`, `sslpassword=`, `access_token=`, `private_key_file_pwd=`, `secret=`, …). The
+/// rest of the URL is left exactly as written, even where it holds the same characters as a
+/// secret. Where the URL is too broken to tell where the password ends, everything from the
+/// user's `:` to the last `@` is masked: it fails closed.
 ///
 /// ```
-/// use jetbase::url::mask_password;
+/// use jetbase::url::mask_secrets;
 ///
-/// assert_eq!(mask_password("postgres://app:s3cret@db:5432/app"), "postgres://app:***@db:5432/app");
-/// assert_eq!(mask_password("snowflake://u:p@h/db?protocol=http"), "snowflake://u:***@h/db?protocol=http");
-/// assert_eq!(mask_password("sqlite:///app.db"), "sqlite:///app.db");
+/// assert_eq!(mask_secrets("postgres://app:s3cret@db:5432/app"), "postgres://app:***@db:5432/app");
+/// assert_eq!(mask_secrets("postgres://app:ab#cd/ef@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(
+///     mask_secrets("postgres://app@db/app?sslmode=require&password=s3cret"),
+///     "postgres://app@db/app?sslmode=require&password=***"
+/// );
+/// assert_eq!(mask_secrets("snowflake://u:p@h/db?protocol=http"), "snowflake://u:***@h/db?protocol=http");
+/// assert_eq!(mask_secrets("sqlite:///app.db"), "sqlite:///app.db");
 /// ```
-pub fn mask_password(url: &str) -> String {
-    match password_span(url) {
-        Some((start, end)) => format!("{}***{}", &url[..start], &url[end..]),
-        None => url.to_owned(),
+pub fn mask_secrets(url: &str) -> String {
+    let mut spans = secret_spans(url);
+    spans.sort_unstable();
+    let mut masked = String::with_capacity(url.len());
+    let mut written = 0;
+    for (start, end) in spans {
+        if start < written {
+            continue;
+        }
+        masked.push_str(&url[written..start]);
+        masked.push_str("***");
+        written = end;
     }
+    masked.push_str(&url[written..]);
+    masked
 }
 
-/// The password of `url` as written (percent-encoded as it may be), if it has one.
-pub fn password(url: &str) -> Option<&str> {
-    password_span(url).map(|(start, end)| &url[start..end])
+/// Every secret of `url` as written (percent-encoded as it may be): its password, and the
+/// values of its query parameters that carry one (see [`mask_secrets`]).
+///
+/// ```
+/// use jetbase::url::secrets;
+///
+/// assert_eq!(secrets("mysql://root:p@ss:w/rd@db/app"), ["p@ss:w/rd"]);
+/// assert_eq!(secrets("postgres://u@h/db?password=pw&sslmode=disable"), ["pw"]);
+/// assert!(secrets("sqlite:///app.db").is_empty());
+/// ```
+pub fn secrets(url: &str) -> Vec<&str> {
+    secret_spans(url)
+        .into_iter()
+        .map(|(start, end)| &url[start..end])
+        .collect()
 }
 
-/// The byte range of the password in `url`.
-fn password_span(url: &str) -> Option<(usize, usize)> {
-    let authority_start = url.find("://")? + 3;
+/// Query parameter names (lower-cased) that carry a secret when they contain one of these.
+const SECRET_PARAMETER_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "auth",
+];
+
+/// The byte ranges of `url`'s secrets: the password, then the secret query values.
+fn secret_spans(url: &str) -> Vec<(usize, usize)> {
+    let authority_start = url.find("://").map_or(0, |at| at + 3);
     let rest = &url[authority_start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    // The last `@` ends the credentials: a password may hold an `@` of its own.
-    let at = authority.rfind('@')?;
-    let colon = authority[..at].find(':')?;
-    let (start, end) = (authority_start + colon + 1, authority_start + at);
-    (start < end).then_some((start, end))
+    let query_start = query_start(rest);
+    let mut spans = Vec::new();
+    if let Some(at) = credentials_end(&rest[..query_start])
+        && let Some(colon) = rest[..at].find(':')
+        && colon + 1 < at
+    {
+        spans.push((authority_start + colon + 1, authority_start + at));
+    }
+    if query_start < rest.len() {
+        let query_offset = authority_start + query_start + 1;
+        let mut offset = query_offset;
+        for pair in url[query_offset..].split(['&', ';']) {
+            if let Some((name, value)) = pair.split_once('=') {
+                let name = name.to_ascii_lowercase();
+                if !value.is_empty() && SECRET_PARAMETER_WORDS.iter().any(|w| name.contains(w)) {
+                    let start = offset + name.len() + 1;
+                    spans.push((start, start + value.len()));
+                }
+            }
+            offset += pair.len() + 1;
+        }
+    }
+    spans
+}
+
+/// Where the query string starts in `rest` (the URL after `://`): the first `?` followed by a
+/// parameter (`name=`) after a complete authority (credentials ended by `@`, or a plain
+/// `host:port`, or none); a `?` in an unencoded password comes before the `@` and after a
+/// `user:` that is no host. The length of `rest` when there is none.
+fn query_start(rest: &str) -> usize {
+    rest.match_indices('?')
+        .map(|(at, _)| at)
+        .find(|&at| {
+            let after = &rest[at + 1..];
+            let name_end = after.find('=').unwrap_or(0);
+            let authority = &rest[..rest[..at].find('/').unwrap_or(at)];
+            name_end > 0
+                && after[..name_end]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
+                && (authority.is_empty() || authority.contains('@') || is_host_list(authority))
+        })
+        .unwrap_or(rest.len())
+}
+
+/// The `@` that ends the credentials in `before_query` (the URL after `://`, up to its query):
+/// the last `@` followed by something shaped like a host (`name`, `name:port`, `[v6]:port`, a
+/// comma-separated list of them) up to the path. With an `@` but none so followed, the last
+/// `@` (failing closed: more is masked, never less).
+fn credentials_end(before_query: &str) -> Option<usize> {
+    let last = before_query.rfind('@')?;
+    let host_like = before_query
+        .rmatch_indices('@')
+        .map(|(at, _)| at)
+        .find(|&at| {
+            let after = &before_query[at + 1..];
+            let host = &after[..after.find(['/', '@']).unwrap_or(after.len())];
+            is_host_list(host)
+        });
+    Some(host_like.unwrap_or(last))
+}
+
+/// `host[:port]`, `[v6][:port]`, or several of them separated by commas.
+fn is_host_list(text: &str) -> bool {
+    !text.is_empty()
+        && text.split(',').all(|host| {
+            let (name, port) = match host.strip_prefix('[') {
+                Some(v6) => match v6.split_once(']') {
+                    Some((address, port)) => (address, port),
+                    None => return false,
+                },
+                None => match host.rsplit_once(':') {
+                    Some((name, port)) => (name, port),
+                    None => (host, ""),
+                },
+            };
+            let port_ok = port.is_empty()
+                || port
+                    .strip_prefix(':')
+                    .unwrap_or(port)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit());
+            !name.is_empty()
+                && port_ok
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-~%:".contains(&b))
+        })
 }
 
 /// `url` without its `pooler` query parameter, and that parameter's value: jetbase's own
@@ -147,26 +272,99 @@ mod tests {
     #[test]
     fn passwords_are_masked_where_they_stand() {
         assert_eq!(
-            mask_password("mysql://root:p@ss@host/x"),
+            mask_secrets("mysql://root:p@ss@host/x"),
             "mysql://root:***@host/x"
         );
         assert_eq!(
-            mask_password("postgres://app@db/app"),
+            mask_secrets("postgres://app@db/app"),
             "postgres://app@db/app"
         );
-        assert_eq!(mask_password("sqlite://app.db"), "sqlite://app.db");
+        assert_eq!(mask_secrets("sqlite://app.db"), "sqlite://app.db");
         // The password's characters elsewhere in the URL are left alone.
         assert_eq!(
-            mask_password("x://u:p@127.0.0.1:9/db?protocol=http&path=p"),
+            mask_secrets("x://u:p@127.0.0.1:9/db?protocol=http&path=p"),
             "x://u:***@127.0.0.1:9/db?protocol=http&path=p"
         );
         // An `@` after the authority is not the credentials' end.
         assert_eq!(
-            mask_password("postgres://u:pw@h/db?options=a@b"),
+            mask_secrets("postgres://u:pw@h/db?options=a@b"),
             "postgres://u:***@h/db?options=a@b"
         );
-        assert_eq!(password("postgres://u:p%40w@h/db"), Some("p%40w"));
-        assert_eq!(password("postgres://u:@h/db"), None);
+        assert_eq!(secrets("postgres://u:p%40w@h/db"), ["p%40w"]);
+        assert!(secrets("postgres://u:@h/db").is_empty());
+    }
+
+    /// Every form of password a hostile review found printed, on every URL scheme: unencoded
+    /// `#`, `?`, `/`, `@` and `:` in the password, and secrets in the query string.
+    #[test]
+    fn every_secret_form_is_masked_on_every_scheme() {
+        let schemes = [
+            "postgres",
+            "postgresql+psycopg2",
+            "mysql",
+            "mariadb",
+            "snowflake",
+            "clickhouse",
+            "clickhouse+https",
+            "databricks",
+        ];
+        let passwords = [
+            "SECRET",
+            "ab#cdSECRET",
+            "ab?cdSECRET",
+            "ab/cdSECRET",
+            "p@ss:w/rdSECRET",
+            "SECRET#?/@:x",
+            "p%40SECRET",
+            "SECRET?password=x",
+        ];
+        let hosts = ["db", "db:5432", "[::1]:5432", "10.0.0.1"];
+        for scheme in schemes {
+            for password in passwords {
+                for host in hosts {
+                    let url = format!("{scheme}://app:{password}@{host}/name?sslmode=disable");
+                    let masked = mask_secrets(&url);
+                    assert_eq!(
+                        masked,
+                        format!("{scheme}://app:***@{host}/name?sslmode=disable"),
+                        "{url}"
+                    );
+                    assert_eq!(secrets(&url), [password], "{url}");
+                }
+            }
+            for parameter in [
+                "password",
+                "sslpassword",
+                "PWD",
+                "access_token",
+                "token",
+                "private_key_file_pwd",
+                "client_secret",
+                "passcode",
+            ] {
+                let url =
+                    format!("{scheme}://app@db/name?sslmode=disable&{parameter}=SECRET;x&y=1");
+                let masked = mask_secrets(&url);
+                assert!(!masked.contains("SECRET"), "{url} -> {masked}");
+                assert!(masked.ends_with("&y=1"), "{masked}");
+                let both = format!("{scheme}://app:pw@db/name?{parameter}=SECRET");
+                assert_eq!(
+                    mask_secrets(&both),
+                    format!("{scheme}://app:***@db/name?{parameter}=***")
+                );
+            }
+        }
+        // SQLite URLs carry no password; the path stays as written.
+        assert_eq!(
+            mask_secrets("sqlite:///srv/app.db?mode=rwc"),
+            "sqlite:///srv/app.db?mode=rwc"
+        );
+        assert_eq!(mask_secrets("sqlite:app.db"), "sqlite:app.db");
+        // Too broken to tell where the password ends: everything to the last `@` is masked.
+        assert_eq!(
+            mask_secrets("postgres://u:a@b:c@/db"),
+            "postgres://u:***@/db"
+        );
     }
 
     #[test]

@@ -35,7 +35,8 @@ impl Migrator {
     /// # Errors
     ///
     /// [`Error::NotCurrent`] naming what is still pending when `timeout` runs out;
-    /// [`Error::Database`] when the database cannot be read.
+    /// [`Error::Database`] when the database cannot be read, or does not answer before
+    /// `timeout` runs out.
     pub fn wait_until_current<'a, D: Database>(
         &'a self,
         database: &'a D,
@@ -70,7 +71,27 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
     async fn execute(self) -> Result<Duration, Error> {
         let started = Instant::now();
         loop {
-            let pending = self.pending().await?;
+            // The deadline holds even when the database stops answering (a server that keeps
+            // the connection open and never replies): each question gets the time left.
+            let left = self.timeout.saturating_sub(started.elapsed());
+            let pending = match tokio::time::timeout(left, self.pending()).await {
+                Ok(pending) => pending?,
+                Err(_) => {
+                    return Err(Error::Database {
+                        action: "asking whether the database is current",
+                        source: crate::DatabaseError::new(
+                            crate::DatabaseErrorKind::Connection,
+                            std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!(
+                                    "no answer before the wait's timeout of {:?}",
+                                    self.timeout
+                                ),
+                            ),
+                        ),
+                    });
+                }
+            };
             let waited = started.elapsed();
             if pending.is_empty() {
                 return Ok(waited);
@@ -85,7 +106,7 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
 
     /// The local migrations the database does not hold yet (empty: current).
     async fn pending(&self) -> Result<Vec<String>, Error> {
-        let tables = self.migrator.tables(self.database);
+        let tables = self.migrator.tables(self.database)?;
         let digest = self
             .database
             .history_digest(&tables)

@@ -41,6 +41,7 @@ fn trybuild_cases() {
     cases.compile_fail("tests/ui/bad_limit.rs");
     cases.compile_fail("tests/ui/duplicate_version.rs");
     cases.compile_fail("tests/ui/not_utf8.rs");
+    cases.compile_fail("tests/ui/nul_byte.rs");
     cases.compile_fail("tests/ui/unknown_directive.rs");
     cases.compile_fail("tests/ui/missing_directory.rs");
     cases.compile_fail("tests/ui/several_problems.rs");

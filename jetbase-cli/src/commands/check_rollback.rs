@@ -15,6 +15,7 @@ pub async fn run(context: &Context, args: &CheckRollbackArgs) -> Result<(), CliE
     let pool = context.connect(Access::Write).await?;
     let result = match &args.scratch_url {
         Some(url) => {
+            crate::error::hide_password_of(url);
             let scratch = ScratchDatabase::create(url).await?;
             let check = migrator
                 .check_rollbacks(&pool)

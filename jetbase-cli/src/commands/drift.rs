@@ -20,7 +20,10 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
     let scratch_dir = tempfile::tempdir()
         .map_err(|error| CliError::run("cannot create a temporary directory").caused_by(error))?;
     let scratch = match &args.scratch_url {
-        Some(url) => ScratchDatabase::create(url).await?,
+        Some(url) => {
+            crate::error::hide_password_of(url);
+            ScratchDatabase::create(url).await?
+        }
         None => default_scratch(&pool, context, scratch_dir.path()).await?,
     };
     let drift = migrator.drift(&pool, scratch.pool()).await;

@@ -81,7 +81,11 @@ pub async fn targets(
                 file.display()
             )));
         }
+        for url in &urls {
+            crate::error::hide_password_of(url);
+        }
         let fleet = Fleet::urls(urls)
+            .connect_timeout(context.settings.connect_timeout)
             .parallel(parallel)
             .fail_fast(args.fail_fast);
         return Ok(Some(Targets { fleet, pool: None }));
@@ -245,7 +249,8 @@ fn print_line(context: &Context, line: &Line) {
     }
 }
 
-/// An error on one line: its message and its causes.
+/// An error on one line: its message and its causes, every URL's secrets masked (a driver's
+/// message may quote the URL it was given).
 fn described(error: jetbase::Error) -> String {
     let error = CliError::from(error);
     let mut text = error.message.replace('\n', " ");
@@ -253,7 +258,7 @@ fn described(error: jetbase::Error) -> String {
         text.push_str(": ");
         text.push_str(&cause.replace('\n', " "));
     }
-    text
+    crate::error::scrub(&text)
 }
 
 /// `upgrade` on each target (the lint is not run: lint the project once, `jetbase lint --all`).

@@ -1,6 +1,5 @@
 //! `jetbase init`: `jetbase/migrations/` and a commented `jetbase/jetbase.toml`.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{GlobalArgs, InitArgs};
@@ -67,17 +66,28 @@ pub fn run(cwd: &Path, flags: &GlobalArgs, args: &InitArgs) -> Result<(), CliErr
         Some(url) => format!("database_url = {}", toml_string(url)),
         None => "# database_url = \"sqlite://app.db\"".to_owned(),
     };
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&config)
-        .and_then(|mut file| {
-            file.write_all(CONFIG_TEMPLATE.replace("{url_line}", &url_line).as_bytes())
-        });
-    written.map_err(|error| {
+    // A password in the file: readable by its owner only, and said so.
+    let holds_password = flags
+        .database_url
+        .as_deref()
+        .is_some_and(|url| !jetbase::url::secrets(url).is_empty());
+    let access = if holds_password {
+        crate::files::Access::Private
+    } else {
+        crate::files::Access::Shared
+    };
+    let text = CONFIG_TEMPLATE.replace("{url_line}", &url_line);
+    crate::files::create_new(&config, text.as_bytes(), access).map_err(|error| {
         CliError::run(format!("cannot write {}", shown(&config))).caused_by(error)
     })?;
     println!("Created {}/ and {}", shown(&migrations), shown(&config));
+    if holds_password {
+        println!(
+            "{} holds the database password, so only you may read it (mode 0600). Keep it out \
+             of version control, or move the URL to JETBASE_DATABASE_URL or a .env file.",
+            shown(&config)
+        );
+    }
     if flags.database_url.is_none() {
         println!(
             "Next: set database_url in {} (or JETBASE_DATABASE_URL), then `jetbase new \"create users\"`",

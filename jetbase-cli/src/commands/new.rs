@@ -1,6 +1,5 @@
 //! `jetbase new DESCRIPTION [-v VERSION]`: an empty migration file, never overwriting one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jetbase_core::{MAX_FILENAME_CHARS, Version};
@@ -83,11 +82,7 @@ impl NewFile<'_> {
             return Err(taken(&existing));
         }
         let path = migrations.join(&filename);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut file| file.write_all(self.body.as_bytes()))
+        crate::files::create_new(&path, self.body.as_bytes(), crate::files::Access::Shared)
             .map_err(|error| {
                 CliError::run(format!("cannot create {}", shown(&path, cwd))).caused_by(error)
             })?;

@@ -193,7 +193,7 @@ impl<'a> Phases<'a> {
                 .iter()
                 .filter(|change| change.table() == name.as_str())
                 .filter_map(|change| change.data_loss(self.sql.dialect))
-                .map(|loss| format!("-- DATA LOSS: {loss}\n"))
+                .map(|loss| format!("-- DATA LOSS: {}\n", super::comment_text(&loss)))
                 .collect();
             let mut block = self.sql.rebuild(new, old);
             block[0] = format!("{losses}{}", block[0]);
@@ -385,7 +385,7 @@ impl Sql {
 
     fn comment_loss(&self, change: &Change, statement: String) -> String {
         match change.data_loss(self.dialect) {
-            Some(loss) => format!("-- DATA LOSS: {loss}\n{statement}"),
+            Some(loss) => format!("-- DATA LOSS: {}\n{statement}", super::comment_text(&loss)),
             None => statement,
         }
     }

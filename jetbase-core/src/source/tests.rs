@@ -178,3 +178,24 @@ fn rollback_presence() {
     assert!(!without.has_rollback_sql());
     assert_eq!(without.rollback_sql(), None);
 }
+
+#[test]
+fn a_nul_byte_is_refused_naming_the_file_and_line() {
+    // The three places a hostile review put one; each made SQLite's statement loop spin.
+    for (content, line) in [
+        (&b"SELECT 1;\x00"[..], 1),
+        (b"\x00SELECT 1;", 1),
+        (b"SELECT 1;\n-- rollback\nSELECT 1\x00;", 3),
+    ] {
+        let problems = parse_migration("sub/V1__nul.sql", content)
+            .map(|_| ())
+            .expect_err("a NUL byte is refused");
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [format!(
+                "`sub/V1__nul.sql`: line {line} holds a NUL byte (\\0), which no database takes in SQL; remove it (the file may have been saved in another encoding, such as UTF-16)"
+            )]
+        );
+    }
+}

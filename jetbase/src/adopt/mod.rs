@@ -136,7 +136,7 @@ impl Migrator {
         let applied = applied(tool, &migrations, records.as_deref().unwrap_or_default())?;
         validate(&migrations)?;
         check_target(&migrations, to)?;
-        let tables = self.tables(database);
+        let tables = self.tables(database)?;
         if let Some(history) = read_history(database, &tables).await?
             && let Some(row) = history.first()
         {

@@ -129,7 +129,7 @@ impl AnyPool {
     /// As for [`AnyPool::connect`].
     pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, Error> {
         let unsupported = || Error::UnsupportedUrl {
-            url: crate::url::mask_password(url),
+            url: crate::url::mask_secrets(url),
         };
         let dialect = crate::url::dialect_of(url).ok_or_else(unsupported)?;
         #[cfg(feature = "snowflake")]

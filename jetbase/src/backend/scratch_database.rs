@@ -48,7 +48,7 @@ impl ScratchDatabase {
     /// already: give a name that does not).
     pub async fn create(url: &str) -> Result<Self, Error> {
         let dialect = crate::url::dialect_of(url).ok_or_else(|| Error::UnsupportedUrl {
-            url: crate::url::mask_password(url),
+            url: crate::url::mask_secrets(url),
         })?;
         let invalid = |message: String| Error::InvalidSetting {
             setting: "scratch URL".to_owned(),
@@ -60,7 +60,7 @@ impl ScratchDatabase {
                     invalid(format!(
                         "`{}` names no database of plain letters, digits and `_`: name the \
                          scratch database jetbase creates and drops",
-                        crate::url::mask_password(url)
+                        crate::url::mask_secrets(url)
                     ))
                 })?;
                 // PostgreSQL copies template1, which may hold objects of its own; template0 is
@@ -91,7 +91,7 @@ impl ScratchDatabase {
             }
             Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {
                 return Err(Error::UnsupportedUrl {
-                    url: crate::url::mask_password(url),
+                    url: crate::url::mask_secrets(url),
                 });
             }
         };
@@ -132,7 +132,7 @@ impl ScratchDatabase {
             setting: "database URL".to_owned(),
             message: format!(
                 "`{}` names no server to create a scratch database on",
-                crate::url::mask_password(live_url)
+                crate::url::mask_secrets(live_url)
             ),
         })?;
         Self::create(&with_database(server, name, query)).await
@@ -237,7 +237,7 @@ async fn on_server(
     action: &'static str,
 ) -> Result<(), Error> {
     let url = crate::url::sqlx_url(admin_url).ok_or_else(|| Error::UnsupportedUrl {
-        url: crate::url::mask_password(admin_url),
+        url: crate::url::mask_secrets(admin_url),
     })?;
     let failed = |source: sqlx::Error| Error::Database {
         action,
@@ -269,7 +269,7 @@ async fn on_server(
         }
         #[allow(unreachable_patterns)]
         _ => Err(Error::UnsupportedUrl {
-            url: crate::url::mask_password(admin_url),
+            url: crate::url::mask_secrets(admin_url),
         }),
     }
 }

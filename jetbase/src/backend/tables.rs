@@ -608,7 +608,7 @@ mod tests {
         assert!(
             tables
                 .columns("jetbase_lock")
-                .contains("table_schema = 'app schema'")
+                .contains("table_schema = $jb$app schema$jb$")
         );
     }
 

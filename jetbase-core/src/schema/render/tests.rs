@@ -200,3 +200,42 @@ fn inconsistent_models_are_refused() {
         Err(SchemaError::UnknownColumn { .. })
     ));
 }
+
+/// A name with a newline written into a comment must not end the comment and start SQL of its
+/// own (a hostile review put `DROP TABLE victim;` first in a generated file this way).
+#[test]
+fn names_never_break_out_of_comments() {
+    let hostile = "t\nDROP TABLE victim;\n--";
+    // A model cannot carry one at all...
+    let models = Schema::new(vec![
+        Table::new(hostile).column(Column::new("id", SqlType::BigInt)),
+    ]);
+    let refused = generate(&models, &Schema::default(), Dialect::Postgres).unwrap_err();
+    assert!(
+        matches!(refused, SchemaError::ControlCharacterInName { ref name } if name == hostile),
+        "{refused}"
+    );
+    // ...and a live table that has one (dropped: its name goes into two comments) stays inside
+    // its comments and its quotes.
+    let live = Schema::new(vec![
+        Table::new(hostile).column(Column::new("id", SqlType::BigInt)),
+    ]);
+    for dialect in Dialect::ALL {
+        let Ok(generated) = generate(&Schema::default(), &live, dialect) else {
+            continue;
+        };
+        let body = generated.file_body();
+        let migration = crate::parse_migration("V1__drop.sql", body.as_bytes()).unwrap();
+        let statements = migration.upgrade_statements(dialect).unwrap();
+        assert_eq!(statements.len(), 1, "{dialect}: {body}");
+        // The one statement is the drop of the quoted name; the comment keeps the name escaped.
+        assert!(
+            statements[0].sql.contains("DROP TABLE"),
+            "{dialect}: {body}"
+        );
+        assert!(
+            body.contains("-- DATA LOSS: drops table t\\nDROP TABLE victim;\\n-- and its rows"),
+            "{dialect}: {body}"
+        );
+    }
+}

@@ -37,7 +37,7 @@ impl ClickHouseOptions {
     /// 8123 by default, HTTPS (`clickhouse+https://`, or `?protocol=https` / `?secure=true`) on
     /// 8443; the database is `default` when the URL names none; the user `default`.
     pub(crate) fn parse(url: &str) -> Result<Self, Error> {
-        let masked = crate::url::mask_password(url);
+        let masked = crate::url::mask_secrets(url);
         let invalid = |message: String| Error::InvalidSetting {
             setting: format!("ClickHouse URL `{masked}`"),
             message,

@@ -21,6 +21,14 @@ use crate::backend::{DatabaseError, DatabaseErrorKind};
 /// seconds); after it, the statement is polled.
 const WAIT_TIMEOUT: &str = "30s";
 
+/// [`WAIT_TIMEOUT`] as a duration: a statement's first answer comes within it.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// What an answer may take beyond what the API promises (a busy server, a slow network),
+/// before the request is given up: a server that accepted the connection and never answers
+/// must not hang the run (and the lock) for ever.
+const ANSWER_SLACK: Duration = Duration::from_secs(10);
+
 /// How many 429/503 answers one request may get before the error is reported.
 const MAX_RETRIES: u32 = 8;
 
@@ -146,6 +154,7 @@ impl Drop for InFlight<'_> {
                     reqwest::Method::POST,
                     &format!("/api/2.0/sql/statements/{}/cancel", self.statement_id),
                 )
+                .timeout(self.client.answer_limit(Answer::AtOnce))
                 .json(&json!({}));
             runtime.spawn(async move {
                 // Best effort: the warehouse ends the statement either way.
@@ -159,6 +168,21 @@ impl Drop for InFlight<'_> {
 pub(crate) struct Client {
     http: reqwest::Client,
     options: DatabricksOptions,
+    /// The connect timeout: also how long the first request of a connection may wait for its
+    /// answer.
+    connect_timeout: Duration,
+}
+
+/// How long the server may take to answer what is asked (every request has a limit).
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    /// A statement submitted with `wait_timeout`: answered within [`WAIT`].
+    AfterWait,
+    /// Answered at once: a poll, a chunk, a cancel.
+    AtOnce,
+    /// The first statement of a connection, submitted without waiting: answered within the
+    /// connect timeout, or the server is not there.
+    Connecting,
 }
 
 impl Client {
@@ -167,7 +191,20 @@ impl Client {
         timeout: Duration,
     ) -> Result<Self, DatabaseError> {
         let http = crate::backend::http::client(timeout).map_err(transport)?;
-        Ok(Self { http, options })
+        Ok(Self {
+            http,
+            options,
+            connect_timeout: timeout,
+        })
+    }
+
+    /// The limit of a request that should be answered as `answer` says.
+    fn answer_limit(&self, answer: Answer) -> Duration {
+        match answer {
+            Answer::AfterWait => WAIT + self.connect_timeout + ANSWER_SLACK,
+            Answer::AtOnce => self.connect_timeout + ANSWER_SLACK,
+            Answer::Connecting => self.connect_timeout,
+        }
     }
 
     pub(crate) fn options(&self) -> &DatabricksOptions {
@@ -188,10 +225,11 @@ impl Client {
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
+        limit: Duration,
     ) -> Result<Value, DatabaseError> {
         let mut retries = 0u32;
         loop {
-            let mut request = self.request(method.clone(), path);
+            let mut request = self.request(method.clone(), path).timeout(limit);
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -239,6 +277,24 @@ impl Client {
         sql: &str,
         binds: &[Bind<'_>],
     ) -> Result<QueryResult, DatabaseError> {
+        self.execute_answered(sql, binds, Answer::AfterWait).await
+    }
+
+    /// Whether the warehouse answers: `SELECT 1` submitted without waiting (`wait_timeout`
+    /// 0), so that its answer is due within the connect timeout, then polled as usual (a
+    /// stopped warehouse may take minutes to start; each poll is answered at once).
+    pub(crate) async fn probe(&self) -> Result<(), DatabaseError> {
+        self.execute_answered("SELECT 1", &[], Answer::Connecting)
+            .await
+            .map(|_| ())
+    }
+
+    async fn execute_answered(
+        &self,
+        sql: &str,
+        binds: &[Bind<'_>],
+        answer: Answer,
+    ) -> Result<QueryResult, DatabaseError> {
         let parameters: Vec<Value> = binds
             .iter()
             .enumerate()
@@ -248,7 +304,10 @@ impl Client {
             "statement": sql,
             "warehouse_id": self.options.warehouse_id,
             "parameters": parameters,
-            "wait_timeout": WAIT_TIMEOUT,
+            "wait_timeout": match answer {
+                Answer::AfterWait => WAIT_TIMEOUT,
+                Answer::AtOnce | Answer::Connecting => "0s",
+            },
             "on_wait_timeout": "CONTINUE",
             "disposition": "INLINE",
             "format": "JSON_ARRAY",
@@ -264,6 +323,7 @@ impl Client {
                 reqwest::Method::POST,
                 "/api/2.0/sql/statements",
                 Some(&body),
+                self.answer_limit(answer),
             )
             .await?;
         let mut response = decode(answer)?;
@@ -286,7 +346,8 @@ impl Client {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(1));
             let path = format!("/api/2.0/sql/statements/{}", in_flight.statement_id);
-            response = decode(self.send(reqwest::Method::GET, &path, None).await?)?;
+            let limit = self.answer_limit(Answer::AtOnce);
+            response = decode(self.send(reqwest::Method::GET, &path, None, limit).await?)?;
         }
         self.finish(response).await
     }
@@ -332,9 +393,10 @@ impl Client {
             rows = result.data_array;
             next = result.next_chunk_internal_link;
         }
+        let limit = self.answer_limit(Answer::AtOnce);
         while let Some(link) = next {
             let chunk: ResultData =
-                serde_json::from_value(self.send(reqwest::Method::GET, &link, None).await?)
+                serde_json::from_value(self.send(reqwest::Method::GET, &link, None, limit).await?)
                     .map_err(|error| {
                         protocol_error(format!("a result chunk is not as expected: {error}"))
                     })?;

@@ -51,7 +51,7 @@ impl DatabricksOptions {
     /// Reads a `databricks://` URL (also `databricks+connector://`). The token is the URL's
     /// password (user `token`), else `token_from_env` (`JETBASE_DATABRICKS_TOKEN`).
     pub(crate) fn parse(url: &str, token_from_env: Option<String>) -> Result<Self, Error> {
-        let masked = crate::url::mask_password(url);
+        let masked = crate::url::mask_secrets(url);
         let invalid = |message: String| Error::InvalidSetting {
             setting: format!("Databricks URL `{masked}`"),
             message,

@@ -78,12 +78,9 @@ impl DatabricksPool {
         let pool = Self {
             client: Arc::new(client),
         };
-        pool.client
-            .execute("SELECT 1", &[])
-            .await
-            .map_err(Error::database(
-                "connecting to the Databricks SQL warehouse",
-            ))?;
+        pool.client.probe().await.map_err(Error::database(
+            "connecting to the Databricks SQL warehouse",
+        ))?;
         Ok(pool)
     }
 

@@ -146,10 +146,11 @@ impl EngineSql for MySqlSql {
 
 /// The name of the `GET_LOCK` lock: server-wide in MySQL, so it names the database.
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-/// The named lock of a holder's run session, as a SQL string literal (at most 64 characters:
-/// a `process_id` has at most 36).
+/// The named lock of a holder's run session, as a SQL literal (at most 64 characters: a
+/// `process_id` has at most 36). The holder comes from the lock row, which anyone who may
+/// write it controls: written as a hex literal, which no `sql_mode` reads differently.
 fn run_session_lock(process_id: &str) -> String {
-    format!("'jetbase_run:{}'", process_id.replace('\'', "''"))
+    Dialect::MySql.string_literal(&format!("jetbase_run:{process_id}"))
 }
 
 pub(crate) const LOCK_NAME: &str = "CONCAT('jetbase:', DATABASE())";

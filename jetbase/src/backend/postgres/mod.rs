@@ -64,7 +64,7 @@ impl EngineSql for PostgresSql {
             "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
              WHERE table_schema = {} AND table_name = '{table}'",
             match schema {
-                Some(schema) => format!("'{}'", schema.replace('\'', "''")),
+                Some(schema) => literal(schema),
                 None => "current_schema()".to_owned(),
             }
         )
@@ -73,19 +73,19 @@ impl EngineSql for PostgresSql {
     /// The session's `application_name` is the holder's `process_id` while it runs migrations:
     /// a new backend never carries it, so a reused pid is never mistaken for the dead holder's.
     fn mark_session_sql(&self, process_id: &str) -> Option<SessionMark> {
-        let name = process_id.replace('\'', "''");
+        let name = literal(process_id);
         Some(SessionMark {
-            mark: format!("SET application_name = '{name}'"),
+            mark: format!("SET application_name = {name}"),
             unmark: "RESET application_name".to_owned(),
-            in_transaction: Some(format!("SET LOCAL application_name = '{name}'")),
+            in_transaction: Some(format!("SET LOCAL application_name = {name}")),
         })
     }
 
     fn end_sessions_sql(&self, process_id: &str) -> Option<String> {
         Some(format!(
             "SELECT CAST(pid AS BIGINT) FROM pg_stat_activity \
-             WHERE application_name = '{}' AND pid <> pg_backend_pid()",
-            process_id.replace('\'', "''")
+             WHERE application_name = {} AND pid <> pg_backend_pid()",
+            literal(process_id)
         ))
     }
 
@@ -109,7 +109,7 @@ impl EngineSql for PostgresSql {
              WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted \
              AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg\\_%' \
+             AND n.nspname NOT LIKE 'pg!_%' ESCAPE '!' \
              ORDER BY 1, 2",
         )
     }
@@ -194,48 +194,66 @@ impl EngineSql for PostgresSql {
 }
 
 /// `sql` with each placeholder `$n` outside quotes replaced by `values[n - 1]` as a literal
-/// (text dollar-quoted, see [`literal`]). A placeholder without a value is left as it is, for
-/// the server to refuse.
+/// (text dollar-quoted, see [`literal`]). Quoted text (`'…'`, `"…"`, `$tag$…$tag$`) is copied
+/// as it is, so a literal written into the template never has a `$1` of its own replaced, and
+/// a value written in is never scanned again. A placeholder without a value is left as it is,
+/// for the server to refuse.
 fn inline_values(sql: &str, values: &[Value<'_>]) -> String {
     let mut out = String::with_capacity(sql.len() + 16 * values.len());
-    let mut chars = sql.char_indices().peekable();
-    let mut quote: Option<char> = None;
-    while let Some((at, c)) = chars.next() {
-        match quote {
-            Some(open) => {
-                if c == open {
-                    quote = None;
-                }
-                out.push(c);
+    let mut at = 0;
+    while let Some(offset) = sql[at..].find(['\'', '"', '$']) {
+        let start = at + offset;
+        out.push_str(&sql[at..start]);
+        let rest = &sql[start..];
+        let quoted_len = match rest.as_bytes()[0] {
+            quote @ (b'\'' | b'"') => Some(
+                rest[1..]
+                    .find(char::from(quote))
+                    .map_or(rest.len(), |close| close + 2),
+            ),
+            _ => dollar_tag(rest).map(|tag| {
+                rest[tag.len()..]
+                    .find(tag)
+                    .map_or(rest.len(), |close| tag.len() + close + tag.len())
+            }),
+        };
+        if let Some(len) = quoted_len {
+            out.push_str(&rest[..len]);
+            at = start + len;
+            continue;
+        }
+        // A `$` that opens no quote: a placeholder, or a `$` of its own.
+        let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+        let value = rest[1..=digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|index| values.get(index));
+        match value {
+            Some(value) => {
+                out.push_str(&value_literal(value));
+                at = start + 1 + digits;
             }
-            None if c == '\'' || c == '"' => {
-                quote = Some(c);
-                out.push(c);
+            None => {
+                out.push('$');
+                at = start + 1;
             }
-            None if c == '$' => {
-                let digits: String = sql[at + 1..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                let value = digits
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|index| values.get(index));
-                match value {
-                    Some(value) => {
-                        out.push_str(&value_literal(value));
-                        for _ in 0..digits.len() {
-                            chars.next();
-                        }
-                    }
-                    None => out.push(c),
-                }
-            }
-            None => out.push(c),
         }
     }
+    out.push_str(&sql[at..]);
     out
+}
+
+/// The dollar-quote tag `rest` starts with (`$$`, `$tag$`), if it starts with one.
+fn dollar_tag(rest: &str) -> Option<&str> {
+    let after = &rest[1..];
+    let name_len = after
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let starts_with_digit = after.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    (!starts_with_digit && after.as_bytes().get(name_len) == Some(&b'$'))
+        .then(|| &rest[..name_len + 2])
 }
 
 /// A value as PostgreSQL literal.
@@ -249,23 +267,46 @@ fn value_literal(value: &Value<'_>) -> String {
     }
 }
 
-/// A dollar-quoted literal: its content is never interpreted, whatever the server's string
-/// settings.
+/// A string literal: PostgreSQL's spelling that holds under every server setting
+/// ([`Dialect::string_literal`], dollar-quoted).
 fn literal(value: &str) -> String {
-    let mut n = 0;
-    loop {
-        let delimiter = if n == 0 {
-            "$jb$".to_owned()
-        } else {
-            format!("$jb{n}$")
-        };
-        // The first occurrence of the delimiter must be the closing one.
-        let quoted = format!("{delimiter}{value}{delimiter}");
-        if quoted[delimiter.len()..].find(&delimiter) == Some(value.len()) {
-            return quoted;
-        }
-        n += 1;
+    Dialect::Postgres.string_literal(value)
+}
+
+/// The longest name PostgreSQL keeps (`NAMEDATALEN - 1` bytes): a longer one is cut without a
+/// word, so it could name another tenant's schema.
+const MAX_NAME_BYTES: usize = 63;
+
+/// Refuses a `postgres_schema` PostgreSQL would not keep as written, before any SQL: an empty
+/// name, one longer than 63 bytes (cut silently by the server), a system schema
+/// (`information_schema`, `pg_*`), a NUL byte.
+pub(crate) fn check_schema_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(
+            "the name is empty: name a schema, or leave the setting out to use the \
+                    search_path's first schema"
+                .to_owned(),
+        );
     }
+    if name.contains('\0') {
+        return Err(format!(
+            "{name:?} holds a NUL byte, which no PostgreSQL name can"
+        ));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(format!(
+            "{name:?} is {} bytes long; PostgreSQL keeps only the first {MAX_NAME_BYTES}, so it \
+             would name another schema: use a shorter name",
+            name.len()
+        ));
+    }
+    if name == "information_schema" || name.starts_with("pg_") {
+        return Err(format!(
+            "{name:?} is one of PostgreSQL's system schemas: jetbase's tables and the \
+             migrations' objects belong in a schema of the application's"
+        ));
+    }
+    Ok(())
 }
 
 /// A stable 64-bit advisory lock key per schema (FNV-1a), so that two schemas migrate
@@ -284,6 +325,27 @@ pub(crate) fn advisory_key(schema: Option<&str>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_names_postgres_would_not_keep_are_refused() {
+        assert_eq!(check_schema_name("tenant_1"), Ok(()));
+        assert_eq!(check_schema_name(&"é".repeat(31)), Ok(()));
+        for (name, expected) in [
+            ("", "the name is empty"),
+            ("a\0b", "holds a NUL byte"),
+            (
+                &"a".repeat(64),
+                "is 64 bytes long; PostgreSQL keeps only the first 63",
+            ),
+            (&"é".repeat(32), "is 64 bytes long"),
+            ("information_schema", "system schemas"),
+            ("pg_catalog", "system schemas"),
+            ("pg_temp", "system schemas"),
+        ] {
+            let message = check_schema_name(name).expect_err(name);
+            assert!(message.contains(expected), "{name:?}: {message}");
+        }
+    }
 
     #[test]
     fn dollar_literals_never_end_early() {
@@ -311,6 +373,13 @@ mod tests {
         assert_eq!(
             inline_values("SELECT $10, $1", &[Value::Integer(Some(7))]),
             "SELECT $10, 7"
+        );
+        // A literal written into the template (a hostile holder's `$1`) keeps its text, and a
+        // value written in is not scanned again.
+        let template = format!("SELECT {}, $1, $$ $1 $$, $t$ $1 $t$", literal("jb1:$1'"));
+        assert_eq!(
+            inline_values(&template, &[Value::Text(Some("$1 $2"))]),
+            "SELECT $jb$jb1:$1'$jb$, $jb$$1 $2$jb$, $$ $1 $$, $t$ $1 $t$"
         );
     }
 

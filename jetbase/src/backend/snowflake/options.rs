@@ -50,7 +50,7 @@ impl SnowflakeOptions {
     /// an explicit endpoint `snowflake://USER:PASSWORD@HOST:PORT/DATABASE/SCHEMA?account=ACCOUNT&
     /// protocol=http|https` (then the host is talked to, not `ACCOUNT.snowflakecomputing.com`).
     pub(crate) fn parse(url: &str) -> Result<Self, Error> {
-        let masked = crate::url::mask_password(url);
+        let masked = crate::url::mask_secrets(url);
         let invalid = |message: String| Error::InvalidSetting {
             setting: format!("Snowflake URL `{masked}`"),
             message,

@@ -217,7 +217,17 @@ impl Drop for Session {
 /// statements anyway), several statements at once and every kind of statement.
 /// (`Executor::execute` on a text without arguments: sqlx 0.8's `raw_sql(..).execute(..)` on a
 /// connection makes a future that is not provably `Send`.)
+///
+/// A NUL byte is refused before anything is sent: SQLite's statement loop (in sqlx) never gets
+/// past one and spins while the run holds the lock, and the other databases would cut the text
+/// there. Files and `embed!()` refuse one already; this guards SQL built by other means.
 async fn execute_text(connection: &mut Connection, sql: &str) -> Result<(), sqlx::Error> {
+    if sql.contains('\0') {
+        return Err(sqlx::Error::Protocol(
+            "the SQL holds a NUL byte (\\0), which no database takes in SQL text; remove it"
+                .to_owned(),
+        ));
+    }
     sqlx::Executor::execute(connection, text(sql)).await?;
     Ok(())
 }

@@ -1,0 +1,5 @@
+static MIGRATOR: jetbase::Migrator = jetbase::embed!("nul_byte");
+
+fn main() {
+    let _ = &MIGRATOR;
+}
