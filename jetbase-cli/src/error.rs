@@ -13,6 +13,9 @@ pub enum Failure {
     Usage,
     /// 3: `lock-status --exit-code` found the lock held (what it printed says the rest).
     LockHeld,
+    /// 141: stdout was closed by its reader (`jetbase status | head -1`): nothing more is
+    /// said, and the status is the one a shell shows for `ls` ended by SIGPIPE (128 + 13).
+    OutputClosed,
 }
 
 /// A failed command: one line saying what went wrong and what to do, then the causes.
@@ -72,6 +75,7 @@ impl CliError {
             Failure::Run => ExitCode::from(1),
             Failure::Usage => ExitCode::from(2),
             Failure::LockHeld => ExitCode::from(3),
+            Failure::OutputClosed => ExitCode::from(141),
         }
     }
 }
@@ -106,7 +110,15 @@ impl From<jetbase::Error> for CliError {
 }
 
 impl From<std::io::Error> for CliError {
+    /// A failed write of the output: a closed pipe ends the command quietly.
     fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self {
+                failure: Failure::OutputClosed,
+                message: String::new(),
+                causes: Vec::new(),
+            };
+        }
         Self::run("cannot write the output").caused_by(error)
     }
 }

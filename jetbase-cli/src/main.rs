@@ -2,8 +2,12 @@
 //! rolls back migrations; every command calls the library.
 //!
 //! Exit codes: 0 success; 1 a migration failed, validation found a problem (or drift, or a lint
-//! error), the lock stayed held, or the database failed; 2 a usage or configuration error; 3
-//! `lock-status --exit-code` found the lock held.
+//! error), the lock stayed held, the database failed, or the output could not be written; 2 a
+//! usage or configuration error; 3 `lock-status --exit-code` found the lock held; 141 the
+//! reader of the output closed it (`jetbase status | head -1`), quietly, as `ls` ends.
+
+// Output goes through `output` (`outln!`, `output::log`): a write never panics.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 
@@ -35,10 +39,21 @@ fn main() -> ExitCode {
                 .map_err(|error| error::CliError::run("cannot start the runtime").caused_by(error))
                 .and_then(|runtime| runtime.block_on(commands::run(cli, cwd, environment)))
         });
+    // What could not be written to stdout decides the exit code when nothing else failed: a
+    // closed pipe (`jetbase status | head -1`) ends the command quietly, as it ends `ls` (the
+    // status a shell shows for a process ended by SIGPIPE); any other write error is one.
+    let result = match (result, output::stdout_failure()) {
+        (Err(error), _) => Err(error),
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(failure)) => Err(error::CliError::from(failure)),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            if error.failure != error::Failure::LockHeld {
+            if !matches!(
+                error.failure,
+                error::Failure::LockHeld | error::Failure::OutputClosed
+            ) {
                 report(&error, no_color);
             }
             error.exit_code()
@@ -46,11 +61,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error on stderr: one line, then its causes; the password never appears.
+/// The error on stderr: one line, then its causes; the password never appears, nor a control
+/// character of the text it quotes (a file name, a database message).
 fn report(error: &error::CliError, no_color: bool) {
     let label = output::Style::for_stderr(no_color).paint("error:", output::Colour::Red);
-    eprintln!("{label} {}", error::scrub(&error.message));
+    let message = error::scrub(&error.message);
+    output::log(&format!("{label} {}", output::printable_lines(&message)));
     for cause in &error.causes {
-        eprintln!("  caused by: {}", error::scrub(cause));
+        let cause = error::scrub(cause);
+        output::log(&format!("  caused by: {}", output::printable_lines(&cause)));
     }
 }

@@ -7,7 +7,103 @@
 //! anstyle writes it, indicatif draws the bar. Piped output has no colour, no bar and no
 //! wrapping: scripts read the same lines as before.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+/// The first error writing to stdout (a closed pipe, a full disk): later writes are skipped,
+/// and `main` decides the exit code from it once the command is done. A write never panics
+/// (`println!` does), which matters most while a migration holds the lock.
+static STDOUT_FAILED: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+/// Writes `text` to stdout, remembering the first failure instead of panicking (see
+/// [`outln!`]).
+pub fn write_stdout(text: std::fmt::Arguments<'_>) {
+    let Ok(mut failed) = STDOUT_FAILED.lock() else {
+        return;
+    };
+    if failed.is_none()
+        && let Err(error) = std::io::stdout().lock().write_fmt(text)
+    {
+        *failed = Some(error);
+    }
+}
+
+/// Flushes stdout and takes the first error of any write to it, if one failed.
+pub fn stdout_failure() -> Option<std::io::Error> {
+    let mut failed = STDOUT_FAILED.lock().ok()?;
+    if failed.is_none()
+        && let Err(error) = std::io::stdout().lock().flush()
+    {
+        *failed = Some(error);
+    }
+    failed.take()
+}
+
+/// `println!` for the command's output: a line on stdout that never panics (see
+/// [`write_stdout`]).
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// `print!` for the command's output (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// `text` safe to print on a terminal: control characters (escape sequences, a newline or
+/// carriage return that would fake a line, C1 controls) and the bidirectional controls that
+/// reorder what is shown (U+202E…) written as visible escapes (`\e`, `\n`, `\u{202e}`).
+/// File names, lock holders and database messages are anyone's text; JSON output is escaped by
+/// serde_json already.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => safe.push_str("\\e"),
+            c if needs_escape(c) => safe.extend(c.escape_default()),
+            c => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+/// [`printable`] for text of several lines (a database's message, a list of problems, SQL):
+/// the line breaks and tabs kept, every other control escaped.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    let kept = |c: char| c == '\n' || c == '\t';
+    if !text.chars().any(|c| !kept(c) && needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if kept(c) => safe.push(c),
+            c => safe.push_str(&printable(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
 
 /// How to write to the terminal.
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +176,16 @@ impl Table {
         }
     }
 
+    /// Adds a row; each cell is made [`printable`] (a cell is anyone's text: a file name, a
+    /// lock holder).
     pub fn push(&mut self, row: Vec<(String, Option<Colour>)>) {
+        let row = row
+            .into_iter()
+            .map(|(cell, colour)| match printable(&cell) {
+                Cow::Borrowed(_) => (cell, colour),
+                Cow::Owned(escaped) => (escaped, colour),
+            })
+            .collect();
         self.rows.push(row);
     }
 
@@ -196,6 +301,11 @@ pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
     writeln!(stdout)
 }
 
+/// One line on stderr, never a panic: with stderr gone there is nowhere left to tell.
+fn write_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Prints `{"<key>": [items...]}` exactly as [`print_json`] would print it, each item turned
 /// into JSON as it is written: the whole document is never held (10,000 migrations' `status
 /// --json`).
@@ -231,9 +341,11 @@ pub fn print_json_list<T>(
     stdout.flush()
 }
 
-/// One line on stderr: progress and logs never mix with the stdout a program reads.
+/// One line on stderr: progress and logs never mix with the stdout a program reads. Never
+/// panics (a closed stderr during `upgrade` would otherwise unwind through the run holding the
+/// lock).
 pub fn log(message: &str) {
-    eprintln!("{message}");
+    write_stderr(message);
 }
 
 /// The progress bar on stderr: `[#####-----] 3/10 V4__users.sql`, drawn only when the style
@@ -267,7 +379,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
-            bar.set_message(label.to_owned());
+            bar.set_message(printable(label).into_owned());
         }
     }
 

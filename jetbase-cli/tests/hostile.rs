@@ -178,3 +178,189 @@ async fn dead_holder_process_id_runs_no_sql_of_its_own_on_mariadb() {
         "the lock was taken over"
     );
 }
+
+/// A SQLite project whose database is `app.db` in its directory.
+fn sqlite_project() -> Project {
+    let project = Project::empty("sqlite:///app.db");
+    project.run(&["init"]).ok();
+    project
+}
+
+/// Runs `jetbase args` in `project` with stdout and stderr as given, and waits.
+fn run_with(
+    project: &Project,
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+    close_pipes: bool,
+) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jetbase"))
+        .args(args)
+        .current_dir(project.root())
+        .env("JETBASE_DATABASE_URL", &project.url)
+        .env_remove("NO_COLOR")
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    if close_pipes {
+        // The reader goes away before the command writes anything (`jetbase status | true`).
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `status | true`, `rollback | head -2`, `status > /dev/full`, and a closed stderr during
+/// `upgrade`: never a panic (exit 101); a closed pipe ends the command quietly with the status
+/// a shell shows for `ls` ended by SIGPIPE, any other write error is exit 1; the command's work
+/// is done and the lock released.
+#[test]
+fn closed_or_full_output_never_panics() {
+    let project = sqlite_project();
+    for version in 1..=40 {
+        project.write(
+            &format!("V{version}__t{version}.sql"),
+            &format!(
+                "-- upgrade\nCREATE TABLE t{version} (id INTEGER);\n\n-- rollback\nDROP TABLE t{version};\n"
+            ),
+        );
+    }
+    // Progress lines go to stderr, closed: the upgrade still applies everything.
+    let upgrade = run_with(
+        &project,
+        &["upgrade"],
+        std::process::Stdio::null(),
+        std::process::Stdio::piped(),
+        true,
+    );
+    assert_eq!(upgrade.status.code(), Some(0), "{upgrade:?}");
+    let status = project.run(&["status", "--json"]).ok();
+    let applied = status.json()["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["state"] == "applied")
+        .count();
+    assert_eq!(applied, 40, "{status:#?}");
+    let closed = || (std::process::Stdio::piped(), std::process::Stdio::piped());
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["history"],
+        &["lock-status"],
+        &["schema"],
+        &["rollback", "-c", "2"],
+    ] {
+        let (stdout, stderr) = closed();
+        let output = run_with(&project, args, stdout, stderr, true);
+        assert_eq!(output.status.code(), Some(141), "{args:?}: {output:?}");
+    }
+    // The rollback was made whole, and released the lock.
+    let status = project.run(&["status", "--json"]).ok();
+    let applied = status.json()["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["state"] == "applied")
+        .count();
+    assert_eq!(applied, 38);
+    let lock = project.run(&["lock-status"]).ok();
+    assert!(lock.stdout.contains("UNLOCKED"), "{lock:#?}");
+    if std::path::Path::new("/dev/full").exists() {
+        for args in [&["status"][..], &["history"], &["status", "--json"]] {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let output = run_with(
+                &project,
+                args,
+                std::process::Stdio::from(full),
+                std::process::Stdio::piped(),
+                false,
+            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains("cannot write the output"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+}
+
+/// File names and lock rows holding terminal escapes (a title change, a hyperlink, a cleared
+/// screen), a right-to-left override and line breaks are shown escaped in text output, never
+/// sent to the terminal; JSON keeps them, escaped by JSON's own rules.
+#[test]
+fn control_characters_never_reach_the_terminal() {
+    let project = sqlite_project();
+    let hostile = [
+        "V1__title\x1b]0;pwned\x07.sql",
+        "V2__clear\x1b[2J.sql",
+        "V3__right\u{202e}lqs.exe.sql",
+        "V4__two\nlines.sql",
+        "V5__back\rspace.sql",
+    ];
+    for (index, name) in hostile.iter().enumerate() {
+        project.write(
+            name,
+            &format!("-- upgrade\nCREATE TABLE t{index} (id INTEGER);\n"),
+        );
+    }
+    let clean = |run: &support::Run| {
+        for text in [&run.stdout, &run.stderr] {
+            assert!(
+                !text.contains('\x1b') && !text.contains('\u{202e}') && !text.contains('\r'),
+                "{run:#?}"
+            );
+        }
+    };
+    for args in [
+        &["upgrade"][..],
+        &["status"],
+        &["history"],
+        &["current"],
+        &["lint", "--all"],
+        &["validate"],
+    ] {
+        let run = project.run(args);
+        assert!(!run.stderr.contains("panicked"), "{run:#?}");
+        clean(&run);
+    }
+    let status = project.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("V1__title\\e]0;pwned\\u{7}.sql"),
+        "{status:#?}"
+    );
+    assert!(
+        status.stdout.contains("V3__right\\u{202e}lqs.exe.sql"),
+        "{status:#?}"
+    );
+    assert!(status.stdout.contains("V4__two\\nlines.sql"), "{status:#?}");
+    let json = project.run(&["status", "--json"]).ok();
+    assert!(json.stdout.contains("V4__two\\nlines.sql"), "{json:#?}");
+    // A lock row's holder and time, written by anyone who may write the table.
+    let pool_url = format!(
+        "sqlite://{}",
+        project.root().join("jetbase/app.db").display()
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&pool_url).await.unwrap();
+        sqlx::query(
+            "UPDATE jetbase_lock SET is_locked = 1, locked_at = ?, process_id = ? WHERE id = 1",
+        )
+        .bind("2026-01-01\x1b[2J")
+        .bind("jb1:manual:\x1b]8;;http://evil\x07x")
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    });
+    let lock = project.run(&["lock-status"]).ok();
+    clean(&lock);
+    assert!(
+        lock.stdout.contains("jb1:manual:\\e]8;;http://evil\\u{7}x"),
+        "{lock:#?}"
+    );
+}

@@ -82,7 +82,7 @@ fn print(
         }))?;
         return Ok(());
     }
-    println!(
+    crate::output::outln!(
         "Converted {} {tool} migration{} from {} into {}:",
         converted.len(),
         if converted.len() == 1 { "" } else { "s" },
@@ -90,21 +90,25 @@ fn print(
         shown(cwd, to)
     );
     for file in converted {
-        println!("  {} -> {}", file.source, file.filename);
+        crate::output::outln!(
+            "  {} -> {}",
+            crate::output::printable(&file.source.to_string()),
+            crate::output::printable(&file.filename)
+        );
     }
     match (adoption, table) {
-        (None, _) => println!(
+        (None, _) => crate::output::outln!(
             "No database URL is configured: nothing was recorded. Run `jetbase adopt {tool}` \
              again with one to record what {} says is applied.",
             tool.history_table()
         ),
-        (Some(_), None) => println!(
+        (Some(_), None) => crate::output::outln!(
             "The database has no {} table: nothing recorded as applied; `jetbase upgrade` \
              applies them all.",
             tool.history_table()
         ),
         (Some(_), Some(table)) => {
-            println!(
+            crate::output::outln!(
                 "{}",
                 context.style.paint(
                     &format!(
@@ -114,13 +118,13 @@ fn print(
                         if recorded.is_empty() {
                             "none".to_owned()
                         } else {
-                            recorded.join(", ")
+                            crate::output::printable(&recorded.join(", ")).into_owned()
                         }
                     ),
                     Colour::Green
                 )
             );
-            println!(
+            crate::output::outln!(
                 "{table} is left as it was. Once nothing runs {tool}'s migrations any more, \
                  drop it: DROP TABLE {table};"
             );

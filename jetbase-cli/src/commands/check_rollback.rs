@@ -83,7 +83,7 @@ fn details(migration: &CheckedMigration) -> Vec<String> {
 
 fn print_text(context: &Context, check: &RollbackCheck) {
     if check.migrations.is_empty() {
-        println!("Nothing pending: no rollback to check.");
+        crate::output::outln!("Nothing pending: no rollback to check.");
         return;
     }
     let mut table = Table::new(vec!["VERSION", "FILE", "ROLLBACK"]);
@@ -98,22 +98,25 @@ fn print_text(context: &Context, check: &RollbackCheck) {
             (word.to_owned(), Some(colour)),
         ]);
     }
-    print!("{}", table.render(context.style));
+    crate::output::out!("{}", table.render(context.style));
     for migration in &check.migrations {
         let lines = details(migration);
         if lines.is_empty() {
             continue;
         }
-        println!("{}:", migration.filename);
+        crate::output::outln!("{}:", crate::output::printable(&migration.filename));
         for line in lines {
-            println!("  - {line}");
+            crate::output::outln!("  - {}", crate::output::printable_lines(&line));
         }
     }
     if !check.not_reached.is_empty() {
-        println!("Not checked: {}", check.not_reached.join(", "));
+        crate::output::outln!(
+            "Not checked: {}",
+            crate::output::printable(&check.not_reached.join(", "))
+        );
     }
     if check.passed() {
-        println!(
+        crate::output::outln!(
             "{}",
             context.style.paint(
                 "Every rollback restores the schema; nothing of the check remains.",

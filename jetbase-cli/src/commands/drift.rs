@@ -45,10 +45,10 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
             .collect();
         output::print_json(&json!({ "drift": entries }))?;
     } else if drift.is_empty() {
-        println!("No drift: the live schema is the one the applied migrations make.");
+        crate::output::outln!("No drift: the live schema is the one the applied migrations make.");
     } else {
         for difference in &drift {
-            println!("{difference}");
+            crate::output::outln!("{}", crate::output::printable(&difference.to_string()));
         }
     }
     if drift.is_empty() {
@@ -116,9 +116,22 @@ pub async fn schema(context: &Context, args: &SchemaArgs) -> Result<(), CliError
     };
     match format {
         SchemaFormat::Json => output::print_json(&schema_json(&schema, dialect))?,
-        SchemaFormat::Mermaid => print!("{}", mermaid(&schema, dialect)),
-        SchemaFormat::Dot => print!("{}", dot(&schema, dialect)),
-        SchemaFormat::Text => print!("{}", schema_text(&schema, dialect)),
+        // Names come from the live database: printed with their control characters escaped.
+        SchemaFormat::Mermaid => {
+            crate::output::out!(
+                "{}",
+                crate::output::printable_lines(&mermaid(&schema, dialect))
+            );
+        }
+        SchemaFormat::Dot => {
+            crate::output::out!("{}", crate::output::printable_lines(&dot(&schema, dialect)));
+        }
+        SchemaFormat::Text => {
+            crate::output::out!(
+                "{}",
+                crate::output::printable_lines(&schema_text(&schema, dialect))
+            );
+        }
     }
     Ok(())
 }

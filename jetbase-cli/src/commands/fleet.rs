@@ -214,7 +214,7 @@ where
         } else {
             Colour::Red
         };
-        println!("{}", context.style.paint(&summary, colour));
+        crate::output::outln!("{}", context.style.paint(&summary, colour));
     }
     if failed.is_empty() {
         return Ok(());
@@ -234,17 +234,18 @@ where
 
 fn print_line(context: &Context, line: &Line) {
     match &line.error {
-        None => println!(
+        None => crate::output::outln!(
             "{}  {}",
-            line.target,
+            crate::output::printable(&line.target),
             context.style.paint("ok", Colour::Green)
         ),
-        Some(error) => println!(
+        Some(error) => crate::output::outln!(
             "{}  {}",
-            line.target,
-            context
-                .style
-                .paint(&format!("FAILED: {error}"), Colour::Red)
+            crate::output::printable(&line.target),
+            context.style.paint(
+                &format!("FAILED: {}", crate::output::printable(error)),
+                Colour::Red
+            )
         ),
     }
 }

@@ -59,5 +59,5 @@ fn write_out(bytes: &[u8]) -> Result<(), CliError> {
     stdout
         .write_all(bytes)
         .and_then(|()| stdout.flush())
-        .map_err(|error| CliError::run("cannot write to stdout").caused_by(error))
+        .map_err(CliError::from)
 }

@@ -80,16 +80,16 @@ pub fn run(cwd: &Path, flags: &GlobalArgs, args: &InitArgs) -> Result<(), CliErr
     crate::files::create_new(&config, text.as_bytes(), access).map_err(|error| {
         CliError::run(format!("cannot write {}", shown(&config))).caused_by(error)
     })?;
-    println!("Created {}/ and {}", shown(&migrations), shown(&config));
+    crate::output::outln!("Created {}/ and {}", shown(&migrations), shown(&config));
     if holds_password {
-        println!(
+        crate::output::outln!(
             "{} holds the database password, so only you may read it (mode 0600). Keep it out \
              of version control, or move the URL to JETBASE_DATABASE_URL or a .env file.",
             shown(&config)
         );
     }
     if flags.database_url.is_none() {
-        println!(
+        crate::output::outln!(
             "Next: set database_url in {} (or JETBASE_DATABASE_URL), then `jetbase new \"create users\"`",
             shown(&config)
         );
@@ -98,7 +98,7 @@ pub fn run(cwd: &Path, flags: &GlobalArgs, args: &InitArgs) -> Result<(), CliErr
         return write_build(&project_root);
     }
     if project_root.join("Cargo.toml").is_file() {
-        println!(
+        crate::output::outln!(
             "\nThis is a Rust crate. To embed the migrations, add jetbase (`cargo add jetbase \
              --features sqlite` or postgres/mysql) and:\n  static MIGRATOR: jetbase::Migrator = \
              jetbase::embed!();\nSo that adding or removing a migration rebuilds the crate, put \
@@ -119,12 +119,16 @@ fn write_build(project_root: &Path) -> Result<(), CliError> {
     }
     let done = super::write_build::write(project_root)?;
     if done.is_empty() {
-        println!("build.rs and Cargo.toml have the jetbase build line and dependency already.");
+        crate::output::outln!(
+            "build.rs and Cargo.toml have the jetbase build line and dependency already."
+        );
     }
     for change in done {
-        println!("{change}");
+        crate::output::outln!("{change}");
     }
-    println!("Embed the migrations with: static MIGRATOR: jetbase::Migrator = jetbase::embed!();");
+    crate::output::outln!(
+        "Embed the migrations with: static MIGRATOR: jetbase::Migrator = jetbase::embed!();"
+    );
     Ok(())
 }
 

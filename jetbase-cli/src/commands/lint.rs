@@ -170,9 +170,9 @@ fn print_findings(
         return Ok(());
     }
     for finding in findings {
-        println!("{}", render(finding, style));
+        crate::output::outln!("{}", render(finding, style));
     }
-    println!("{}", summary(findings, checked));
+    crate::output::outln!("{}", summary(findings, checked));
     Ok(())
 }
 
@@ -184,11 +184,11 @@ pub fn render(finding: &Finding, style: Style) -> String {
     };
     format!(
         "{}:{}: {}[{}] {}\n  help: {}",
-        finding.file,
+        crate::output::printable(&finding.file),
         finding.line,
         style.paint(finding.level.as_str(), colour),
         finding.rule,
-        finding.message,
+        crate::output::printable_lines(&finding.message),
         finding.help
     )
 }

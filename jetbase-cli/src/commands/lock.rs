@@ -17,7 +17,9 @@ pub async fn lock(context: &Context) -> Result<(), CliError> {
         output::print_json(&json!({ "locked": true, "process_id": process_id }))?;
         return Ok(());
     }
-    println!("Locked ({process_id}). Upgrades, rollbacks and fixes wait until `jetbase unlock`.");
+    crate::output::outln!(
+        "Locked ({process_id}). Upgrades, rollbacks and fixes wait until `jetbase unlock`."
+    );
     Ok(())
 }
 
@@ -31,9 +33,9 @@ pub async fn unlock(context: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if was_locked {
-        println!("Unlocked.");
+        crate::output::outln!("Unlocked.");
     } else {
-        println!("The lock was not held; nothing changed.");
+        crate::output::outln!("The lock was not held; nothing changed.");
     }
     Ok(())
 }
@@ -54,7 +56,7 @@ pub async fn status(context: &Context, args: &LockStatusArgs) -> Result<(), CliE
     } else if status.locked {
         print_holder(&status);
     } else {
-        println!("Status: UNLOCKED");
+        crate::output::outln!("Status: UNLOCKED");
     }
     if args.exit_code && status.locked {
         return Err(CliError::lock_held());
@@ -63,17 +65,18 @@ pub async fn status(context: &Context, args: &LockStatusArgs) -> Result<(), CliE
 }
 
 fn print_holder(status: &jetbase::LockStatus) {
-    println!("Status: LOCKED");
-    println!(
+    crate::output::outln!("Status: LOCKED");
+    // Both come from the lock row, which anyone who may write it controls.
+    crate::output::outln!(
         "Locked At: {}",
-        status.locked_at.as_deref().unwrap_or("unknown")
+        crate::output::printable(status.locked_at.as_deref().unwrap_or("unknown"))
     );
-    let holder = status.process_id.as_deref().unwrap_or("unknown");
+    let holder = crate::output::printable(status.process_id.as_deref().unwrap_or("unknown"));
     if status.manual {
-        println!(
+        crate::output::outln!(
             "Holder: {holder} (taken by hand with `jetbase lock`; free it with `jetbase unlock`)"
         );
     } else {
-        println!("Holder: {holder}");
+        crate::output::outln!("Holder: {holder}");
     }
 }

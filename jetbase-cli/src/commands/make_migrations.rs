@@ -1,7 +1,6 @@
 //! `jetbase make-migrations [-d DESCRIPTION] [--check]`: the models read from the source, the
 //! schema read from the database, the difference written as a migration with its rollback.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jetbase::schema::{Generated, Schema, generate, introspect_in};
@@ -150,7 +149,7 @@ fn no_changes(context: &Context, found: &Found) -> Result<(), CliError> {
     if context.json {
         output::print_json(&json!({ "file": null, "changes": [], "data_loss": [] }))?;
     } else {
-        println!(
+        crate::output::outln!(
             "No changes detected ({} model{} in {} file{}).",
             found.tables.len(),
             if found.tables.len() == 1 { "" } else { "s" },
@@ -172,14 +171,14 @@ fn report(context: &Context, generated: &Generated, file: Option<&str>) -> Resul
         }))?);
     }
     for loss in &generated.data_loss {
+        let loss = output::printable(loss);
         output::log(&format!("warning: this migration can lose data: it {loss}"));
     }
-    let mut stdout = std::io::stdout().lock();
     for change in &generated.changes {
-        writeln!(stdout, "  {change}")?;
+        output::outln!("  {}", output::printable(&change.to_string()));
     }
     if let Some(file) = file {
-        writeln!(stdout, "{file}")?;
+        output::outln!("{}", output::printable(file));
     }
     Ok(())
 }

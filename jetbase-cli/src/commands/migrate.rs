@@ -161,12 +161,12 @@ fn warn_empty(report: &jetbase::Report, direction: jetbase::Direction) {
         crate::output::log(&match direction {
             jetbase::Direction::Upgrade => format!(
                 "warning: {} has no upgrade SQL: it is recorded as applied and ran nothing",
-                entry.filename
+                output::printable(&entry.filename)
             ),
             jetbase::Direction::Rollback => format!(
                 "warning: {} has no rollback SQL: its history row is removed and nothing of it \
                  was undone",
-                entry.filename
+                output::printable(&entry.filename)
             ),
         });
     }
@@ -226,7 +226,7 @@ fn progress_reporter(
                 "{verb} {}/{}: {}",
                 progress.done + 1,
                 progress.total,
-                progress.filename
+                output::printable(progress.filename)
             ));
         }
     }
@@ -241,11 +241,12 @@ fn retry_reporter(bar: &output::Progress) -> impl Fn(jetbase::Retry<'_>) + Send 
             .table
             .map_or_else(|| "a table".to_owned(), |table| format!("`{table}`"));
         let message = format!(
-            "{}: could not get a lock on {on} in time (attempt {} of {}: {}); trying again in {:.1}s",
-            retry.filename,
+            "{}: could not get a lock on {} in time (attempt {} of {}: {}); trying again in {:.1}s",
+            output::printable(retry.filename),
+            output::printable(&on),
             retry.attempt,
             retry.attempts,
-            retry.message,
+            output::printable(retry.message),
             retry.wait.as_secs_f64()
         );
         bar.suspend(|| output::log(&message));
@@ -263,18 +264,18 @@ fn print_report(
         return Ok(());
     }
     if report.migrations.is_empty() {
-        println!("{nothing}");
+        crate::output::outln!("{nothing}");
         return Ok(());
     }
     if report.dry_run {
         for entry in &report.migrations {
-            println!("-- {}", entry.filename);
+            crate::output::outln!("-- {}", output::printable(&entry.filename));
             for statement in &entry.sql {
-                println!("{statement};");
+                crate::output::outln!("{};", output::printable_lines(statement));
             }
-            println!();
+            crate::output::outln!();
         }
-        println!(
+        crate::output::outln!(
             "-- dry run: {} migration{} would run; nothing was changed",
             report.migrations.len(),
             plural(report.migrations.len())
@@ -292,8 +293,8 @@ fn print_report(
             (output::millis(entry.duration), Some(Colour::Dim)),
         ]);
     }
-    print!("{}", table.render(context.style));
-    println!(
+    crate::output::out!("{}", table.render(context.style));
+    crate::output::outln!(
         "{}",
         context.style.paint(
             &format!(

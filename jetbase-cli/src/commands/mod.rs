@@ -118,7 +118,10 @@ fn context(
 ) -> Result<Context, CliError> {
     let sources = Sources::read(&project, environment)?;
     for warning in &sources.warnings {
-        crate::output::log(&format!("warning: {warning}"));
+        crate::output::log(&format!(
+            "warning: {}",
+            crate::output::printable_lines(&warning.to_string())
+        ));
     }
     let settings = Settings::resolve(project, &cli.global, &sources)?;
     if let Some((url, _)) = &settings.database_url {

@@ -37,7 +37,7 @@ pub fn run(project: &Project, cwd: &Path, args: &NewArgs) -> Result<(), CliError
             version.as_str()
         ))
     })?;
-    println!("{}", shown(&path, cwd));
+    crate::output::outln!("{}", shown(&path, cwd));
     Ok(())
 }
 

@@ -28,7 +28,7 @@ pub fn print(context: &Context, rehearsal: &Rehearsal) -> Result<(), CliError> {
 
 fn print_text(context: &Context, rehearsal: &Rehearsal) {
     if rehearsal.migrations.is_empty() && rehearsal.failure.is_none() {
-        println!("The database is up to date: nothing to rehearse.");
+        crate::output::outln!("The database is up to date: nothing to rehearse.");
         return;
     }
     let mut table = Table::new(vec!["VERSION", "FILE", "TIME", "LOCKS TAKEN"]);
@@ -45,7 +45,7 @@ fn print_text(context: &Context, rehearsal: &Rehearsal) {
         ]);
     }
     if !rehearsal.migrations.is_empty() {
-        print!("{}", table.render(context.style));
+        crate::output::out!("{}", table.render(context.style));
     }
     let place = if rehearsal.on_copy {
         "on a copy of the database, deleted afterwards"
@@ -54,7 +54,7 @@ fn print_text(context: &Context, rehearsal: &Rehearsal) {
     };
     let count = rehearsal.migrations.len();
     match &rehearsal.failure {
-        None => println!(
+        None => crate::output::outln!(
             "{}",
             context.style.paint(
                 &format!(
@@ -65,20 +65,25 @@ fn print_text(context: &Context, rehearsal: &Rehearsal) {
             )
         ),
         Some(failure) => {
-            println!(
+            crate::output::outln!(
                 "{}",
                 context.style.paint(
                     &format!(
                         "{} FAILED at line {}: {}",
-                        failure.filename, failure.line, failure.message
+                        crate::output::printable(&failure.filename),
+                        failure.line,
+                        crate::output::printable_lines(&failure.message)
                     ),
                     Colour::Red
                 )
             );
             if !rehearsal.not_reached.is_empty() {
-                println!("Not reached: {}", rehearsal.not_reached.join(", "));
+                crate::output::outln!(
+                    "Not reached: {}",
+                    crate::output::printable(&rehearsal.not_reached.join(", "))
+                );
             }
-            println!(
+            crate::output::outln!(
                 "Rehearsed {count} migration{} before it {place}; nothing of them remains.",
                 plural(count)
             );

@@ -23,7 +23,7 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if entries.is_empty() {
-        println!("No migrations yet: create one with `jetbase new \"description\"`.");
+        crate::output::outln!("No migrations yet: create one with `jetbase new \"description\"`.");
         return Ok(());
     }
     let mut table = Table::new(vec!["STATE", "VERSION", "FILE", "APPLIED AT", "NOTE"]);
@@ -43,8 +43,8 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
             (note(entry), Some(Colour::Yellow)),
         ]);
     }
-    print!("{}", table.render(context.style));
-    println!("{}", status_summary(&entries));
+    crate::output::out!("{}", table.render(context.style));
+    crate::output::outln!("{}", status_summary(&entries));
     Ok(())
 }
 
@@ -123,7 +123,7 @@ pub async fn history(context: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!("No migrations have been applied yet.");
+        crate::output::outln!("No migrations have been applied yet.");
         return Ok(());
     }
     let mut table = Table::new(vec![
@@ -160,7 +160,7 @@ pub async fn history(context: &Context) -> Result<(), CliError> {
             ),
         ]);
     }
-    print!("{}", table.render(context.style));
+    crate::output::out!("{}", table.render(context.style));
     Ok(())
 }
 
@@ -192,13 +192,13 @@ pub async fn current(context: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     match latest {
-        Some(row) => println!(
+        Some(row) => crate::output::outln!(
             "Current version: {} ({}, applied at {})",
-            row.version.as_deref().unwrap_or_default(),
-            row.filename,
-            row.applied_at
+            crate::output::printable(row.version.as_deref().unwrap_or_default()),
+            crate::output::printable(&row.filename),
+            crate::output::printable(&row.applied_at)
         ),
-        None => println!("No migrations have been applied yet."),
+        None => crate::output::outln!("No migrations have been applied yet."),
     }
     Ok(())
 }
@@ -233,7 +233,7 @@ pub async fn wait(context: &Context, args: &crate::cli::WaitArgs) -> Result<(), 
     }
     result?;
     if !context.json {
-        println!(
+        crate::output::outln!(
             "The database is current (waited {}).",
             output::millis(waited)
         );

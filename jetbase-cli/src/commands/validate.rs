@@ -65,7 +65,7 @@ pub async fn run(context: &Context, scope: Scope, fix: bool) -> Result<(), CliEr
             print_repair(context, report);
         }
         if problems.is_empty() {
-            println!(
+            crate::output::outln!(
                 "{}",
                 context.style.paint(
                     "Valid: every applied migration matches its file.",
@@ -74,7 +74,11 @@ pub async fn run(context: &Context, scope: Scope, fix: bool) -> Result<(), CliEr
             );
         }
         for problem in &problems {
-            println!("{} {problem}", context.style.paint("problem:", Colour::Red));
+            crate::output::outln!(
+                "{} {}",
+                context.style.paint("problem:", Colour::Red),
+                crate::output::printable_lines(&problem.to_string())
+            );
         }
     }
     if problems.is_empty() {
@@ -94,22 +98,22 @@ pub async fn run(context: &Context, scope: Scope, fix: bool) -> Result<(), CliEr
 
 fn print_repair(context: &Context, report: &RepairReport) {
     if report.is_empty() {
-        println!("Nothing to repair.");
+        crate::output::outln!("Nothing to repair.");
     }
     for row in &report.checksums_updated {
-        println!(
+        crate::output::outln!(
             "{} accepted the edit of {} (checksum {} -> {})",
             context.style.paint("repaired:", Colour::Green),
-            row.filename,
+            crate::output::printable(&row.filename),
             short(row.old_checksum.as_deref()),
             short(row.new_checksum.as_deref())
         );
     }
     for row in &report.rows_removed {
-        println!(
+        crate::output::outln!(
             "{} stopped tracking {} (its file is gone; the database was not changed)",
             context.style.paint("repaired:", Colour::Green),
-            row.filename
+            crate::output::printable(&row.filename)
         );
     }
 }
