@@ -358,6 +358,10 @@ pub struct RollbackArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub targets: TargetArgs,
+    /// Roll back without a question when every applied migration would be rolled back, and
+    /// remove the history row of a migration without rollback SQL (leaving what it made).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `jetbase validate` and its Python names.
@@ -369,4 +373,8 @@ pub struct ValidateArgs {
     /// rows whose file is gone. The schema is not touched.
     #[arg(long)]
     pub fix: bool,
+    /// With --fix: forget every row of the history without a question when every file is gone
+    /// (the migrations directory moved, say).
+    #[arg(long, requires = "fix")]
+    pub force: bool,
 }

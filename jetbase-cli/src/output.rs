@@ -341,6 +341,33 @@ pub fn print_json_list<T>(
     stdout.flush()
 }
 
+/// Asks before something that cannot be undone: on a terminal (stdin and stderr), `warning`
+/// and `Go on? [y/N]`, and only `y` or `yes` goes on; elsewhere (a script, CI) nothing is
+/// asked and the command is refused unless the caller passes `force_flag`.
+///
+/// # Errors
+///
+/// A usage error (exit 2) naming `force_flag` when no one can be asked; a run error (exit 1)
+/// when the answer is not yes. Either way nothing was changed.
+pub fn confirm(warning: &str, force_flag: &str) -> Result<(), crate::error::CliError> {
+    let asked = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !asked {
+        return Err(crate::error::CliError::usage(format!(
+            "{warning} Nothing was changed: pass {force_flag} to do it without a question."
+        )));
+    }
+    let _ = write!(std::io::stderr().lock(), "{warning}\nGo on? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(crate::error::CliError::run(
+            "not confirmed: nothing was changed",
+        ))
+    }
+}
+
 /// One line on stderr: progress and logs never mix with the stdout a program reads. Never
 /// panics (a closed stderr during `upgrade` would otherwise unwind through the run holding the
 /// lock).

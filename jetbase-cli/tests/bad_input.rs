@@ -194,28 +194,143 @@ fn empty_upgrade_section_is_applied_with_a_warning() {
     );
 }
 
-/// Rolling back a migration without rollback SQL runs nothing (as in Python Jetbase) and says
-/// that nothing was undone; one with rollback SQL gets no such warning, nor does a dry run.
+/// Rolling back a migration without rollback SQL would leave its table, and the next upgrade
+/// would fail on it: refused, naming it, before anything runs. With --force its row is removed
+/// (as Python Jetbase does) with a warning that nothing of it was undone; one with rollback SQL
+/// gets no such warning, nor does a dry run.
 #[test]
-fn rollback_without_rollback_sql_is_named() {
+fn rollback_without_rollback_sql_is_refused_unless_forced() {
     let project = project();
     project.write(
         "V1__undone.sql",
         "CREATE TABLE undone (id INTEGER);\n-- rollback\nDROP TABLE undone;\n",
     );
     project.write("V2__kept.sql", "CREATE TABLE kept (id INTEGER);\n");
+    project.write(
+        "V3__more.sql",
+        "CREATE TABLE more (id INTEGER);\n-- rollback\nDROP TABLE more;\n",
+    );
     project.run(&["upgrade"]).ok();
-    let dry = project.run(&["rollback", "--count", "2", "--dry-run"]).ok();
+    let dry = project.run(&["rollback", "--count", "2", "--dry-run"]);
     assert!(!dry.stderr.contains("warning"), "{dry:#?}");
-    let run = project.run(&["rollback", "--count", "2"]).ok();
+    let refused_run = refused(
+        project.run(&["rollback", "--count", "2"]),
+        1,
+        &[
+            "rollback refused: V2__kept.sql has no rollback SQL",
+            "the next upgrade would fail on it",
+            "nothing was run",
+        ],
+    );
+    assert!(!refused_run.stderr.contains("V3__more"), "{refused_run:#?}");
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().unwrap().len(),
+        3,
+        "nothing rolled back"
+    );
+    let run = project.run(&["rollback", "--count", "2", "--force"]).ok();
     assert!(
         run.stderr.contains(
             "warning: V2__kept.sql has no rollback SQL: its history row is removed and nothing \
              of it was undone"
-        ) && !run.stderr.contains("V1__undone.sql has no"),
+        ) && !run.stderr.contains("V3__more.sql has no"),
         "{run:#?}"
     );
     assert!(run.stdout.contains("Rolled back 2 migrations."), "{run:#?}");
+}
+
+/// Rolling back every applied migration (`rollback -c 999` by mistake) drops everything they
+/// made: off a terminal it needs --force, and without it nothing changes.
+#[test]
+fn rolling_back_everything_needs_force() {
+    let project = project();
+    for version in 1..=3 {
+        project.write(
+            &format!("V{version}__t{version}.sql"),
+            &format!(
+                "CREATE TABLE t{version} (id INTEGER);\n-- rollback\nDROP TABLE t{version};\n"
+            ),
+        );
+    }
+    project.run(&["upgrade"]).ok();
+    for args in [&["rollback", "-c", "999"][..], &["rollback", "-c", "3"]] {
+        refused(
+            project.run(args),
+            2,
+            &[
+                "This rolls back every applied migration (3)",
+                "pass --force",
+            ],
+        );
+    }
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().unwrap().len(),
+        3,
+        "nothing rolled back"
+    );
+    // Less than everything needs no question.
+    project.run(&["rollback", "-c", "2"]).ok();
+    project.run(&["upgrade"]).ok();
+    let run = project.run(&["rollback", "-c", "999", "--force"]).ok();
+    assert!(run.stdout.contains("Rolled back 3 migrations."), "{run:#?}");
+}
+
+/// `validate --fix` with the migrations directory moved away would forget the whole history
+/// (and the next upgrade would run everything again on tables that exist): off a terminal it
+/// needs --force. Forgetting some rows needs no question.
+#[test]
+fn fix_that_forgets_the_whole_history_needs_force() {
+    let project = project();
+    for version in 1..=2 {
+        project.write(
+            &format!("V{version}__t{version}.sql"),
+            &format!("CREATE TABLE t{version} (id INTEGER);\n"),
+        );
+    }
+    project.run(&["upgrade"]).ok();
+    let moved = project.root().join("moved");
+    std::fs::create_dir(&moved).unwrap();
+    for version in 1..=2 {
+        let name = format!("V{version}__t{version}.sql");
+        std::fs::rename(project.migrations().join(&name), moved.join(&name)).unwrap();
+    }
+    for args in [&["validate", "--fix"][..], &["fix-files"], &["fix"]] {
+        refused(
+            project.run(args),
+            2,
+            &[
+                "--fix would forget all 2 rows of the history",
+                "pass --force",
+            ],
+        );
+    }
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().unwrap().len(),
+        2,
+        "nothing forgotten"
+    );
+    std::fs::rename(
+        moved.join("V1__t1.sql"),
+        project.migrations().join("V1__t1.sql"),
+    )
+    .unwrap();
+    project.run(&["validate", "--fix"]).ok();
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().unwrap().len(),
+        1,
+        "one row forgotten"
+    );
+    std::fs::remove_file(project.migrations().join("V1__t1.sql")).unwrap();
+    project.run(&["validate", "--fix", "--force"]).ok();
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert!(
+        history["migrations"].as_array().unwrap().is_empty(),
+        "{history}"
+    );
 }
 
 /// Rolling back a migration whose file is gone: its rollback SQL is unknown.

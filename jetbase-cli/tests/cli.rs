@@ -1328,7 +1328,7 @@ async fn postgres_schema_through_pgbouncer_is_set_in_each_transaction() {
     // Many small transactions, so that PgBouncer hands them to several server sessions.
     for round in 0..3 {
         project.run(&["upgrade"]).ok();
-        project.run(&["rollback", "--count", "2"]).ok();
+        project.run(&["rollback", "--count", "2", "--force"]).ok();
         assert!(
             db.pool
                 .strings("SELECT version FROM pooled.jetbase_migrations")
@@ -2049,7 +2049,7 @@ fn colour_and_a_progress_bar_only_on_a_terminal_and_never_with_no_color() {
     assert!(plain.contains("applied"), "{plain:?}");
     assert!(!plain.contains("\x1b["), "NO_COLOR: {plain:?}");
     // Not a terminal: no bar, a line per migration on stderr, nothing but the report on stdout.
-    project.run(&["rollback", "-c", "3"]).ok();
+    project.run(&["rollback", "-c", "3", "--force"]).ok();
     let piped = project.run(&["upgrade"]).ok();
     assert!(
         piped.stderr.contains("upgrade 2/3: V2__first_item.sql"),

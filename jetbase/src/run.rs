@@ -251,7 +251,8 @@ impl<'a, D: Database> IntoFuture for Upgrade<'a, D> {
 /// # Errors
 ///
 /// Awaiting it returns [`Error::Validation`] (a `to_version` that is not applied, a migration
-/// whose file is gone; nothing run), [`Error::LockTimeout`], [`Error::MigrationFailed`],
+/// whose file is gone; nothing run), [`Error::Refused`] (a migration without rollback SQL, with
+/// [`Rollback::refuse_without_rollback_sql`]), [`Error::LockTimeout`], [`Error::MigrationFailed`],
 /// [`Error::Split`], [`Error::InvalidVersion`] or [`Error::Database`].
 #[must_use = "a rollback does nothing until it is awaited"]
 pub struct Rollback<'a, D: Database> {
@@ -260,6 +261,7 @@ pub struct Rollback<'a, D: Database> {
     options: RollbackOptions,
     to_version: Option<String>,
     dry_run: bool,
+    refuse_without_rollback_sql: bool,
     progress: Option<ProgressFn<'a>>,
     retry: Option<RetryFn<'a>>,
 }
@@ -272,9 +274,29 @@ impl<'a, D: Database> Rollback<'a, D> {
             options: RollbackOptions::default(),
             to_version: None,
             dry_run: false,
+            refuse_without_rollback_sql: false,
             progress: None,
             retry: None,
         }
+    }
+
+    /// Refuses, before anything runs, when a migration to roll back has no rollback SQL
+    /// (`refuse`: true): rolling it back would only remove its history row and leave what it
+    /// made (its tables, their data) in place, so that the next upgrade fails on them. By
+    /// default such a migration's row is removed, as Python Jetbase does.
+    ///
+    /// ```no_run
+    /// # async fn undo(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let report = MIGRATOR
+    ///     .rollback(&pool)
+    ///     .refuse_without_rollback_sql(true)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn refuse_without_rollback_sql(mut self, refuse: bool) -> Self {
+        self.refuse_without_rollback_sql = refuse;
+        self
     }
 
     /// Rolls back the last `count` applied versioned migrations (default 1).
@@ -332,6 +354,28 @@ impl<'a, D: Database> Rollback<'a, D> {
         let local = self.migrator.migrations();
         let steps = jetbase_core::plan_rollback(local, history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
+        if self.refuse_without_rollback_sql {
+            let without: Vec<&str> = steps
+                .iter()
+                .map(|step| &local[step.index])
+                .filter(|migration| !migration.has_rollback_sql())
+                .map(Migration::filename)
+                .collect();
+            if !without.is_empty() {
+                return Err(Error::Refused {
+                    operation: "rollback",
+                    message: format!(
+                        "{} {} no rollback SQL: rolling back would remove the history row and \
+                         leave what {} made (tables, data) in place, and the next upgrade would \
+                         fail on it. Write a `-- rollback` section, or drop what it made by hand \
+                         and roll back without this check; nothing was run",
+                        without.join(", "),
+                        if without.len() == 1 { "has" } else { "have" },
+                        if without.len() == 1 { "it" } else { "they" },
+                    ),
+                });
+            }
+        }
         Ok(steps
             .iter()
             .map(|step| {

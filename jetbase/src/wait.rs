@@ -72,8 +72,12 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
         let started = Instant::now();
         loop {
             // The deadline holds even when the database stops answering (a server that keeps
-            // the connection open and never replies): each question gets the time left.
-            let left = self.timeout.saturating_sub(started.elapsed());
+            // the connection open and never replies): each question gets the time left, and
+            // at least a second, so that a timeout of 0 still asks once.
+            let left = self
+                .timeout
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_secs(1));
             let pending = match tokio::time::timeout(left, self.pending()).await {
                 Ok(pending) => pending?,
                 Err(_) => {

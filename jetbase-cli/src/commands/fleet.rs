@@ -317,10 +317,14 @@ pub async fn rollback(
     let count = args.selection.count;
     let to_version = args.selection.to_version.clone();
     let dry_run = args.selection.dry_run;
+    let force = args.force;
     run(context, targets, move |migrator, pool| {
         let to_version = to_version.clone();
         async move {
-            let mut rollback = migrator.rollback(&pool).dry_run(dry_run);
+            let mut rollback = migrator
+                .rollback(&pool)
+                .dry_run(dry_run)
+                .refuse_without_rollback_sql(!force);
             if let Some(count) = count {
                 rollback = rollback.count(count);
             }

@@ -176,24 +176,71 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let migrator = context.migrator()?;
     // A SQLite file that does not exist has nothing to roll back: it is not created.
     let pool = context.connect(Access::ReadOnly).await?;
+    let selected = || {
+        let mut rollback = migrator
+            .rollback(&pool)
+            .refuse_without_rollback_sql(!args.force);
+        if let Some(count) = args.selection.count {
+            rollback = rollback.count(count);
+        }
+        if let Some(version) = &args.selection.to_version {
+            rollback = rollback.to_version(version.clone());
+        }
+        rollback
+    };
+    if !args.force && !args.selection.dry_run {
+        confirm_rolling_back_everything(&migrator, &pool, selected().dry_run(true)).await?;
+    }
     let bar = output::Progress::new(context.style);
-    let mut rollback = migrator
-        .rollback(&pool)
+    let rollback = selected()
         .dry_run(args.selection.dry_run)
         .on_progress(progress_reporter(context, &bar, "rollback"))
         .on_retry(retry_reporter(&bar));
-    if let Some(count) = args.selection.count {
-        rollback = rollback.count(count);
-    }
-    if let Some(version) = &args.selection.to_version {
-        rollback = rollback.to_version(version.clone());
-    }
     let result = rollback.await;
     bar.finish();
-    let report = result?;
+    let report = result.map_err(rollback_error)?;
     warn_empty(&report, jetbase::Direction::Rollback);
     pool.close().await;
     print_report(context, &report, "Rolled back", "Nothing to roll back.")
+}
+
+/// A rollback's error; a refusal of migrations without rollback SQL says what `--force` does.
+fn rollback_error(error: jetbase::Error) -> CliError {
+    match error {
+        jetbase::Error::Refused {
+            operation: "rollback",
+            ..
+        } => CliError::from(error)
+            .caused_by("--force removes the history rows anyway, leaving what they made"),
+        other => other.into(),
+    }
+}
+
+/// Asks (or, off a terminal, refuses without `--force`) when `planned` would roll back every
+/// applied versioned migration, more than one: each rollback section runs, and what the
+/// migrations made goes, data included (`rollback -c 999` by mistake).
+async fn confirm_rolling_back_everything(
+    migrator: &jetbase::Migrator,
+    pool: &jetbase::AnyPool,
+    planned: jetbase::Rollback<'_, jetbase::AnyPool>,
+) -> Result<(), CliError> {
+    let planned = planned.await.map_err(rollback_error)?.migrations.len();
+    let applied = migrator
+        .history(pool)
+        .await?
+        .iter()
+        .filter(|row| row.version.is_some())
+        .count();
+    if planned > 1 && planned >= applied {
+        output::confirm(
+            &format!(
+                "This rolls back every applied migration ({planned}): each rollback section \
+                 runs, and what they made is dropped, data included."
+            ),
+            "--force",
+        )?;
+    }
+    Ok(())
 }
 
 /// `jetbase baseline VERSION`: the rows written, as `upgrade` reports what it applied.

@@ -218,20 +218,20 @@ pub async fn run(
                     "--fix repairs one database at a time: run it without the targets",
                 )),
                 Some(targets) => fleet::validate(&context, targets).await,
-                None => validate::run(&context, Scope::All, args.fix).await,
+                None => validate::run(&context, Scope::All, args.fix, args.force).await,
             }
         }
         Command::ValidateChecksums(args) => {
             fleet::refuse_targets(&args.targets, "validate-checksums")?;
-            validate::run(&context, Scope::Checksums, args.fix).await
+            validate::run(&context, Scope::Checksums, args.fix, args.force).await
         }
         Command::ValidateFiles(args) => {
             fleet::refuse_targets(&args.targets, "validate-files")?;
-            validate::run(&context, Scope::Files, args.fix).await
+            validate::run(&context, Scope::Files, args.fix, args.force).await
         }
-        Command::FixChecksums => validate::run(&context, Scope::Checksums, true).await,
-        Command::FixFiles => validate::run(&context, Scope::Files, true).await,
-        Command::Fix => validate::run(&context, Scope::All, true).await,
+        Command::FixChecksums => validate::run(&context, Scope::Checksums, true, false).await,
+        Command::FixFiles => validate::run(&context, Scope::Files, true, false).await,
+        Command::Fix => validate::run(&context, Scope::All, true, false).await,
         Command::Lock => lock::lock(&context).await,
         Command::Unlock => lock::unlock(&context).await,
         Command::LockStatus(args) => lock::status(&context, &args).await,

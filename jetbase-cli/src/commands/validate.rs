@@ -33,17 +33,33 @@ impl Scope {
     }
 }
 
-pub async fn run(context: &Context, scope: Scope, fix: bool) -> Result<(), CliError> {
+pub async fn run(context: &Context, scope: Scope, fix: bool, force: bool) -> Result<(), CliError> {
     let migrator = context.migrator()?;
     let pool = context.connect(Access::ReadOnly).await?;
     let repaired = if fix {
-        Some(
+        let repair = || {
             migrator
                 .repair(&pool)
                 .checksums(scope != Scope::Files)
                 .files(scope != Scope::Checksums)
-                .await?,
-        )
+        };
+        if !force {
+            // Forgetting every row (the files moved away, a wrong --dir) is asked first.
+            let planned = repair().dry_run(true).await?;
+            let rows = migrator.history(&pool).await?.len();
+            if rows > 0 && planned.rows_removed.len() == rows {
+                output::confirm(
+                    &format!(
+                        "--fix would forget all {rows} rows of the history: no file of theirs \
+                         is in {}. The database keeps what they made, and the next upgrade \
+                         would run them again.",
+                        context.settings.project.migrations_dir().display()
+                    ),
+                    "--force",
+                )?;
+            }
+        }
+        Some(repair().await?)
     } else {
         None
     };
