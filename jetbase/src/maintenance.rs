@@ -3,10 +3,11 @@
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::time::Duration;
 
 use jetbase_core::State;
 
-use crate::backend::{Database, Job, JobFailure, LockWrite, RowWrite};
+use crate::backend::{Database, Job, JobFailure, LivenessLock as _, LockWrite, RowWrite};
 use crate::lock::{LockGuard, is_manual};
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
@@ -62,28 +63,55 @@ pub struct RepairedRow {
 }
 
 impl Migrator {
-    /// Who holds the migration lock. Creates and changes nothing: unlocked when the tables do
-    /// not exist.
+    /// Who holds the migration lock: its row, or a run whose row is not visible yet but which
+    /// holds the liveness lock (then only `locked` is known). Creates and changes nothing.
     ///
     /// # Errors
     ///
     /// [`Error::Database`] when the lock row cannot be read.
     pub async fn lock_status<D: Database>(&self, database: &D) -> Result<LockStatus, Error> {
         let tables = self.tables(database)?;
-        let row = match database.read_lock(&tables).await {
+        // A live run holds its liveness lock, asked first: on SQLite, reading the row waits
+        // while a long migration holds the database's write lock, and reads it unlocked once
+        // the run is over.
+        let leased = database
+            .lock_is_leased(&tables)
+            .await
+            .map_err(Error::database("asking how the lock is kept alive"))?;
+        let run_alive = !leased
+            && database
+                .liveness(&tables)
+                .await
+                .map_err(Error::database("opening the lock session"))?
+                .held_elsewhere()
+                .await
+                .map_err(Error::database("asking whether a run holds the lock"))?;
+        let read = database.read_lock(&tables);
+        let row = if run_alive {
+            // The holder's row, if it can be read at once; else only `locked` is known.
+            tokio::time::timeout(Duration::from_millis(500), read)
+                .await
+                .unwrap_or(Ok(None))
+        } else {
+            read.await
+        };
+        let row = match row {
             Ok(row) => row,
             Err(error) if error.is_missing_table() => None,
             Err(error) => return Err(Error::database("reading the lock")(error)),
         };
-        Ok(row
-            .filter(|row| row.is_locked)
-            .map(|row| LockStatus {
+        Ok(match row.filter(|row| row.is_locked) {
+            Some(row) => LockStatus {
                 locked: true,
                 manual: row.process_id.as_deref().is_some_and(is_manual),
                 locked_at: row.locked_at,
                 process_id: row.process_id,
-            })
-            .unwrap_or_default())
+            },
+            None => LockStatus {
+                locked: run_alive,
+                ..LockStatus::default()
+            },
+        })
     }
 
     /// Takes the lock by hand for a maintenance freeze, as `jetbase lock` does: it outlives this

@@ -73,6 +73,51 @@ database_test!(
     also_on_databricks
 );
 
+/// A migration that takes a few seconds on `dialect`; on SQLite one that writes, so that the
+/// run holds the database's write lock and a reader of the lock row waits (the lock row then
+/// read as unlocked once the run was over: `lock-status` said UNLOCKED during every upgrade).
+fn slow_migration(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "SELECT pg_sleep(3);",
+        Dialect::MySql => "SELECT SLEEP(3);",
+        Dialect::ClickHouse => "SELECT sleep(1.5);\nSELECT sleep(1.5);",
+        Dialect::Sqlite => {
+            "CREATE TABLE t (id INTEGER, pad TEXT);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL \
+             SELECT x + 1 FROM c WHERE x < 4000000) INSERT INTO t SELECT x, hex(randomblob(40)) FROM c;"
+        }
+        Dialect::Snowflake | Dialect::Databricks => unreachable!("not run there"),
+    }
+}
+
+async fn lock_status_sees_a_running_upgrade<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[("V1__slow.sql", slow_migration(db.dialect))]);
+    let migrator = files.migrator();
+    let run = tokio::spawn({
+        let migrator = migrator.clone();
+        let pool = db.pool.clone();
+        async move { migrator.run(&pool).await }
+    });
+    let other = db.another_pool().await;
+    let mut seen = None;
+    while !run.is_finished() {
+        let status = migrator.lock_status(&other).await.unwrap();
+        if status.locked {
+            seen = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    run.await.unwrap().unwrap();
+    let seen = seen.expect("lock_status said unlocked for the whole upgrade");
+    assert!(!seen.manual, "{seen:?}");
+    assert!(!migrator.lock_status(&other).await.unwrap().locked);
+}
+database_test!(
+    lock_status_sees_a_running_upgrade,
+    lock_status_sees_a_running_upgrade,
+    not_on_snowflake = "fakesnow (DuckDB) has no function that waits"
+);
+
 async fn repair_accepts_edits_and_forgets_missing_files<P: Query>(db: &TestDb<P>) {
     let files = two_versions();
     files.write("RA__refresh.sql", "SELECT 1;");

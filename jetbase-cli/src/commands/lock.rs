@@ -71,7 +71,9 @@ fn print_holder(status: &jetbase::LockStatus) {
         "Locked At: {}",
         crate::output::printable(status.locked_at.as_deref().unwrap_or("unknown"))
     );
-    let holder = crate::output::printable(status.process_id.as_deref().unwrap_or("unknown"));
+    let holder = crate::output::printable(status.process_id.as_deref().unwrap_or(
+        "a running jetbase process (it holds the liveness lock; its lock row is not visible yet)",
+    ));
     if status.manual {
         crate::output::outln!(
             "Holder: {holder} (taken by hand with `jetbase lock`; free it with `jetbase unlock`)"

@@ -254,6 +254,14 @@ pub trait LivenessLock: Send + Sized + 'static {
     fn try_lock(&mut self) -> impl Future<Output = Result<bool, DatabaseError>> + Send;
     /// Gives it back and closes the session.
     fn unlock(self) -> impl Future<Output = ()> + Send;
+    /// Whether another session holds it now (for `lock_status`): taken and given back at once.
+    fn held_elsewhere(mut self) -> impl Future<Output = Result<bool, DatabaseError>> + Send {
+        async move {
+            let taken = self.try_lock().await?;
+            self.unlock().await;
+            Ok(!taken)
+        }
+    }
 }
 
 /// The liveness of databases without session locks: there is none to take, so every holder of

@@ -189,6 +189,28 @@ impl LivenessLock for Liveness {
             let _ = file.unlock();
         }
     }
+
+    /// As the default, without creating the lock file: where there is none, no run holds it.
+    async fn held_elsewhere(self) -> Result<bool, DatabaseError> {
+        let Some(path) = &self.path else {
+            return Ok(false);
+        };
+        let file = match File::options().write(true).open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(DatabaseError::new(DatabaseErrorKind::Io, error)),
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                Ok(false)
+            }
+            Err(TryLockError::WouldBlock) => Ok(true),
+            Err(TryLockError::Error(error)) => {
+                Err(DatabaseError::new(DatabaseErrorKind::Io, error))
+            }
+        }
+    }
 }
 
 async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error> {
