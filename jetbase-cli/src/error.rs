@@ -13,6 +13,9 @@ pub enum Failure {
     Usage,
     /// 3: `lock-status --exit-code` found the lock held (what it printed says the rest).
     LockHeld,
+    /// 128 + the signal (130 for SIGINT, 143 for SIGTERM): the command was stopped by a signal,
+    /// after removing what it had made for the while.
+    Interrupted(u8),
     /// 141: stdout was closed by its reader (`jetbase status | head -1`): nothing more is
     /// said, and the status is the one a shell shows for `ls` ended by SIGPIPE (128 + 13).
     OutputClosed,
@@ -32,6 +35,20 @@ impl CliError {
         Self {
             failure: Failure::LockHeld,
             message: String::new(),
+            causes: Vec::new(),
+        }
+    }
+
+    /// Stopped by `signal` (SIGINT or SIGTERM), what the command made removed.
+    pub fn interrupted(signal: i32) -> Self {
+        let signal = u8::try_from(signal).unwrap_or(2);
+        Self {
+            failure: Failure::Interrupted(signal),
+            message: format!(
+                "interrupted by {}: stopped, and what the command had made for the while \
+                 (a copy of the database, a scratch database) was removed",
+                if signal == 15 { "SIGTERM" } else { "SIGINT" }
+            ),
             causes: Vec::new(),
         }
     }
@@ -76,6 +93,7 @@ impl CliError {
             Failure::Usage => ExitCode::from(2),
             Failure::LockHeld => ExitCode::from(3),
             Failure::OutputClosed => ExitCode::from(141),
+            Failure::Interrupted(signal) => ExitCode::from(128 + signal),
         }
     }
 }

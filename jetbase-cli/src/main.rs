@@ -18,6 +18,7 @@ mod commands;
 mod database;
 mod error;
 mod files;
+mod interrupt;
 mod lint;
 mod models;
 mod output;

@@ -364,3 +364,130 @@ fn control_characters_never_reach_the_terminal() {
         "{lock:#?}"
     );
 }
+
+/// Sends `signal` (`TERM`, `INT`) to the process `pid`.
+fn send_signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits up to a minute for `ready`, polling; false when it never came.
+fn wait_for(mut ready: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A SQLite migration that writes for a few seconds.
+const SLOW_SQLITE: &str = "-- upgrade\nCREATE TABLE big (id INTEGER, pad TEXT);\n\
+    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+    INSERT INTO big SELECT x, hex(randomblob(40)) FROM c;\n-- rollback\nDROP TABLE big;\n";
+
+/// `upgrade --rehearse` and `check-rollback` on SQLite work on a copy of the database in the
+/// temporary directory: readable by its owner only (the copy holds every row), and deleted
+/// when the command is stopped by SIGTERM or SIGINT, not left behind.
+#[test]
+fn sqlite_copies_are_private_and_removed_on_a_signal() {
+    let project = sqlite_project();
+    project.write("V1__items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
+    project.write("V2__big.sql", SLOW_SQLITE);
+    let temp = tempfile::tempdir().unwrap();
+    for (args, signal, code) in [
+        (&["upgrade", "--rehearse"][..], "TERM", 143),
+        (&["check-rollback"], "INT", 130),
+    ] {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_jetbase"))
+            .args(args)
+            .current_dir(project.root())
+            .env("JETBASE_DATABASE_URL", &project.url)
+            .env("TMPDIR", temp.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let copies = || -> Vec<std::path::PathBuf> {
+            std::fs::read_dir(temp.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.to_string_lossy().contains("jetbase-rehearsal"))
+                .collect()
+        };
+        let copy_is_filling = || {
+            copies().first().is_some_and(|dir| {
+                std::fs::metadata(dir.join("copy.db")).is_ok_and(|m| m.len() > 0)
+            })
+        };
+        assert!(wait_for(copy_is_filling), "{args:?}: no copy was made");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let directory = &copies()[0];
+            let mode = std::fs::metadata(directory).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{args:?}: {directory:?}");
+            let mode = std::fs::metadata(directory.join("copy.db"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{args:?}");
+        }
+        send_signal(child.id(), signal);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains("interrupted by SIG"), "{stderr}");
+        assert!(copies().is_empty(), "{args:?}: {:?} left behind", copies());
+    }
+    // Nothing of the rehearsals reached the database.
+    let status = project.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["state"], "pending", "{status}");
+}
+
+/// `drift` builds the schema in a scratch database beside the live one: Ctrl-C in the middle
+/// stops it and drops the scratch database.
+#[tokio::test]
+async fn drift_scratch_database_is_dropped_on_a_signal() {
+    let db = common::postgres().await;
+    let project = Project::new(&cli_url(&db));
+    // Slow only where drift rebuilds it.
+    project.write(
+        "V1__slow_in_scratch.sql",
+        "-- upgrade\nSELECT pg_sleep(CASE WHEN current_database() LIKE 'jetbase_drift%' THEN 60 ELSE 0 END);\n",
+    );
+    project.run(&["upgrade"]).ok();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_jetbase"))
+        .args(["drift"])
+        .current_dir(project.root())
+        .env("JETBASE_DATABASE_URL", &project.url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let scratch = format!("jetbase_drift_{}_%", child.id());
+    let sql = format!("SELECT datname::text FROM pg_database WHERE datname LIKE '{scratch}'");
+    let started = Instant::now();
+    while db.pool.strings(&sql).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no scratch database"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Inside the slow migration.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_signal(child.id(), "INT");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        db.pool.strings(&sql).await.is_empty(),
+        "the scratch database is left: {stderr}"
+    );
+}

@@ -17,14 +17,24 @@ pub async fn run(context: &Context, args: &CheckRollbackArgs) -> Result<(), CliE
         Some(url) => {
             crate::error::hide_password_of(url);
             let scratch = ScratchDatabase::create(url).await?;
-            let check = migrator
-                .check_rollbacks(&pool)
-                .on_scratch(scratch.pool())
-                .await;
-            let dropped = scratch.drop_database().await;
+            // Ctrl-C stops the check; the scratch database is dropped either way.
+            let check = crate::interrupt::until_interrupted(async {
+                Ok(migrator
+                    .check_rollbacks(&pool)
+                    .on_scratch(scratch.pool())
+                    .await?)
+            })
+            .await;
+            let dropped = scratch.drop_database().await.map_err(CliError::from);
             check.and_then(|check| dropped.map(|()| check))
         }
-        None => migrator.check_rollbacks(&pool).await,
+        // Ctrl-C deletes the copy of a SQLite database (it goes with the check).
+        None => {
+            crate::interrupt::until_interrupted(async {
+                Ok(migrator.check_rollbacks(&pool).await?)
+            })
+            .await
+        }
     };
     pool.close().await;
     let check = result?;

@@ -26,7 +26,11 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
         }
         None => default_scratch(&pool, context, scratch_dir.path()).await?,
     };
-    let drift = migrator.drift(&pool, scratch.pool()).await;
+    // Ctrl-C stops the rebuild; the scratch database is dropped either way.
+    let drift = crate::interrupt::until_interrupted(async {
+        Ok(migrator.drift(&pool, scratch.pool()).await?)
+    })
+    .await;
     let dropped = scratch.drop_database().await;
     pool.close().await;
     let drift = drift?;

@@ -40,10 +40,13 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
     }
     if args.rehearse {
         let bar = output::Progress::new(context.style);
-        let result = configured_upgrade(&migrator, &pool, args, context)
+        // Ctrl-C deletes the copy of a SQLite database (it goes with the rehearsal).
+        let rehearsal = configured_upgrade(&migrator, &pool, args, context)
             .on_progress(progress_reporter(context, &bar, "rehearse"))
-            .rehearse()
-            .await;
+            .rehearse();
+        let result =
+            crate::interrupt::until_interrupted(async { rehearsal.await.map_err(CliError::from) })
+                .await;
         bar.finish();
         pool.close().await;
         return super::rehearse::print(context, &result?);

@@ -152,13 +152,32 @@ impl ScratchDatabase {
         self.pool.close().await;
         match self.place {
             Place::Server { admin_url, name } => {
-                on_server(
-                    &admin_url,
-                    self.pool.dialect(),
-                    &format!("DROP DATABASE {name}"),
-                    "dropping the scratch database",
-                )
-                .await
+                let dialect = self.pool.dialect();
+                let plain = format!("DROP DATABASE {name}");
+                // A check stopped in the middle (Ctrl-C) can leave a statement running on the
+                // server for a while: PostgreSQL 13+ ends such sessions with the drop, older
+                // servers refuse FORCE and get the plain drop.
+                let forced = match dialect {
+                    Dialect::Postgres => Some(format!("DROP DATABASE {name} WITH (FORCE)")),
+                    Dialect::Sqlite
+                    | Dialect::MySql
+                    | Dialect::Snowflake
+                    | Dialect::ClickHouse
+                    | Dialect::Databricks => None,
+                };
+                if let Some(forced) = forced
+                    && on_server(
+                        &admin_url,
+                        dialect,
+                        &forced,
+                        "dropping the scratch database",
+                    )
+                    .await
+                    .is_ok()
+                {
+                    return Ok(());
+                }
+                on_server(&admin_url, dialect, &plain, "dropping the scratch database").await
             }
             Place::File(path) => {
                 for suffix in ["", "-wal", "-shm", "-journal"] {

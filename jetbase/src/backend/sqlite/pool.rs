@@ -31,7 +31,7 @@ mod runner;
 /// without blocking writers for long), opened with the pool's own options: a rehearsal runs
 /// there, and the live file is not locked while it does.
 async fn sandbox_copy(pool: &Pool) -> Result<Option<SandboxCopy<Pool>>, sqlx::Error> {
-    let files = TempFiles::new("jetbase-rehearsal");
+    let files = TempFiles::new("jetbase-rehearsal").map_err(sqlx::Error::Io)?;
     sqlx::query(text("VACUUM INTO ?"))
         .bind(files.path().to_string_lossy().into_owned())
         .execute(pool)
