@@ -187,9 +187,10 @@ pub struct Sources {
     dotenv: HashMap<String, String>,
     toml: HashMap<String, Value>,
     env_py: HashMap<String, Value>,
-    /// `[tool.jetbase]` of the nearest `pyproject.toml` at or above the project root, and its
-    /// path as shown.
+    /// `[tool.jetbase]` of the nearest `pyproject.toml` at or above the project root.
     pyproject: HashMap<String, Value>,
+    /// That file as shown: `pyproject.toml` in the project root, its whole path above it.
+    pyproject_shown: String,
     /// Things worth saying on stderr (an `env.py` value that is not a literal...).
     pub warnings: Vec<String>,
 }
@@ -198,11 +199,13 @@ impl Sources {
     /// Reads `.env`, `jetbase.toml` and `env.py` of `project`, beside `environment`.
     pub fn read(project: &Project, environment: HashMap<String, String>) -> Result<Self, CliError> {
         let mut warnings = Vec::new();
+        let (pyproject_shown, pyproject) = read_pyproject(&project.root)?;
         Ok(Self {
             dotenv: read_dotenv(&project.root.join(".env"))?,
             toml: read_toml(&project.jetbase_dir.join("jetbase.toml"))?,
             env_py: env_py::read(&project.jetbase_dir.join("env.py"), &mut warnings)?,
-            pyproject: read_pyproject(&project.root)?,
+            pyproject,
+            pyproject_shown,
             environment,
             warnings,
         })
@@ -236,7 +239,7 @@ impl Sources {
             if let Some(value) = self.pyproject.get(*name) {
                 return Some(found(
                     value.clone(),
-                    &format!("`{name}` in pyproject.toml [tool.jetbase]"),
+                    &format!("`{name}` in {} [tool.jetbase]", self.pyproject_shown),
                 ));
             }
         }
@@ -297,8 +300,10 @@ pub struct Settings {
     /// What stands between jetbase and the database (`pooler = "transaction"`: PgBouncer's
     /// transaction mode).
     pub pooler: jetbase::Pooler,
-    /// The Python that reads SQLAlchemy models, when configured (`python`, `JETBASE_PYTHON`).
-    pub python: Option<String>,
+    /// The Python that reads SQLAlchemy models, when configured (`python`, `JETBASE_PYTHON`),
+    /// and where it was configured (said when it runs: a `pyproject.toml` above the project
+    /// may name it).
+    pub python: Option<(String, String)>,
 }
 
 /// The `schemas`, `schemas_like`, `database_urls_file` and `parallel` keys.
@@ -361,7 +366,10 @@ impl Settings {
         };
         Ok(Self {
             pooler,
-            python: optional_text(&PYTHON)?,
+            python: sources
+                .find(&PYTHON)
+                .map(|found| text(&found).map(|python| (python, found.origin)))
+                .transpose()?,
             snowflake_private_key: optional_text(&SNOWFLAKE_PRIVATE_KEY)?,
             snowflake_private_key_password: optional_text(&SNOWFLAKE_PRIVATE_KEY_PASSWORD)?,
             lock_lease,
@@ -603,29 +611,37 @@ fn read_toml(path: &Path) -> Result<HashMap<String, Value>, CliError> {
 }
 
 /// `[tool.jetbase]` of the nearest `pyproject.toml` in `root` or a directory above it, as
-/// Python Jetbase finds it (walking up from where it runs); empty without one.
-fn read_pyproject(root: &Path) -> Result<HashMap<String, Value>, CliError> {
+/// Python Jetbase finds it (walking up from where it runs); empty without one. With it, the
+/// file as shown: `pyproject.toml` in `root`, its whole path above it (a file outside the
+/// project configures it: the user should see which).
+fn read_pyproject(root: &Path) -> Result<(String, HashMap<String, Value>), CliError> {
+    let none = || Ok((String::new(), HashMap::new()));
     let Some(path) = root
         .ancestors()
         .map(|directory| directory.join("pyproject.toml"))
         .find(|candidate| candidate.is_file())
     else {
-        return Ok(HashMap::new());
+        return none();
     };
     let Some(mut table) = parse_toml(&path)? else {
-        return Ok(HashMap::new());
+        return none();
+    };
+    let file = if path.parent() == Some(root) {
+        "pyproject.toml".to_owned()
+    } else {
+        path.display().to_string()
     };
     let shown = format!("{} [tool.jetbase]", path.display());
     match table.remove("tool") {
         Some(toml::Value::Table(mut tool)) => match tool.remove("jetbase") {
-            Some(toml::Value::Table(jetbase)) => toml_values(jetbase, &shown),
+            Some(toml::Value::Table(jetbase)) => Ok((file, toml_values(jetbase, &shown)?)),
             Some(other) => Err(CliError::usage(format!(
                 "{shown} is a {}: expected a table",
                 other.type_str()
             ))),
-            None => Ok(HashMap::new()),
+            None => none(),
         },
-        _ => Ok(HashMap::new()),
+        _ => none(),
     }
 }
 

@@ -491,3 +491,135 @@ async fn drift_scratch_database_is_dropped_on_a_signal() {
         "the scratch database is left: {stderr}"
     );
 }
+
+/// `init --database-url` with a password writes jetbase.toml readable by its owner only, and
+/// says so; without one, as an editor would.
+#[cfg(unix)]
+#[test]
+fn init_keeps_a_password_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let with_password = Project::empty("sqlite:///unused.db");
+    let run = with_password
+        .run_in(
+            with_password.root(),
+            &["init", "--database-url", "postgres://app:s3cret@db/app"],
+            &[],
+        )
+        .ok();
+    let config = with_password.root().join("jetbase/jetbase.toml");
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        run.stdout.contains("holds the database password"),
+        "{run:#?}"
+    );
+    assert!(
+        std::fs::read_to_string(&config).unwrap().contains("s3cret"),
+        "the URL is written as given"
+    );
+    let without = Project::empty("sqlite:///unused.db");
+    let run = without
+        .run_in(
+            without.root(),
+            &["init", "--database-url", "sqlite:///app.db"],
+            &[],
+        )
+        .ok();
+    let mode = std::fs::metadata(without.root().join("jetbase/jetbase.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    // As an editor makes a file under this umask (0644 under the usual 022).
+    let editor = without.root().join("by_an_editor");
+    std::fs::write(&editor, "").unwrap();
+    let editor_mode = std::fs::metadata(&editor).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, editor_mode & 0o644);
+    assert!(!run.stdout.contains("password"), "{run:#?}");
+}
+
+/// A write that fails half way (a full disk: here a file size limit of 0, which fails the same
+/// way) leaves no empty migration and no empty jetbase.toml to break every later command.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_leaves_no_empty_file() {
+    let project = sqlite_project();
+    let limited = |args: &str, dir: &std::path::Path| {
+        // The shell ignores SIGXFSZ for the command, which then sees the write fail (EFBIG).
+        std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "trap '' XFSZ; ulimit -f 0; exec {} {args}",
+                    env!("CARGO_BIN_EXE_jetbase")
+                ),
+            ])
+            .current_dir(dir)
+            .env_remove("JETBASE_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let output = limited("new create_users", project.root());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot create"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(project.migrations())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    project.run(&["status"]).ok();
+
+    let fresh = tempfile::tempdir().unwrap();
+    let output = limited("init", fresh.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        !fresh.path().join("jetbase/jetbase.toml").exists(),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(fresh.path().join("jetbase"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["migrations"], "no temporary file is left");
+}
+
+/// A schema name PostgreSQL would not keep as written is refused before any SQL (exit 2): one
+/// over 63 bytes (the server cuts it, and could land on another tenant's schema), an empty
+/// one, a system schema.
+#[tokio::test]
+async fn schema_names_postgres_would_not_keep_are_refused() {
+    let db = common::postgres().await;
+    let project = Project::new(&cli_url(&db));
+    project.write("V1__items.sql", CREATE_ITEMS);
+    let long = "t".repeat(64);
+    for (schema, said) in [
+        (
+            long.as_str(),
+            "is 64 bytes long; PostgreSQL keeps only the first 63",
+        ),
+        ("information_schema", "one of PostgreSQL's system schemas"),
+        ("pg_catalog", "one of PostgreSQL's system schemas"),
+    ] {
+        let env = [
+            ("JETBASE_DATABASE_URL", project.url.as_str()),
+            ("JETBASE_POSTGRES_SCHEMA", schema),
+        ];
+        for command in ["upgrade", "status"] {
+            let run = project.run_in(project.root(), &[command], &env);
+            assert_eq!(run.code, 2, "{run:#?}");
+            assert!(run.stderr.contains("invalid postgres_schema"), "{run:#?}");
+            assert!(run.stderr.contains(said), "{run:#?}");
+        }
+    }
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "postgres_schema = \"\"\n",
+    )
+    .unwrap();
+    let run = project.run(&["upgrade"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("the name is empty"), "{run:#?}");
+    assert_eq!(tables_named(&db, "jetbase_migrations").await, 0);
+    assert_eq!(tables_named(&db, "items").await, 0);
+}

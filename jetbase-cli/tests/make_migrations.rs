@@ -464,6 +464,42 @@ database_test!(
         "make-migrations reads the catalogs of PostgreSQL, SQLite and MySQL/MariaDB only"
 );
 
+/// `python` may be configured by a `pyproject.toml` in or above the project root, as Python
+/// Jetbase reads it: make-migrations says which program it runs and which file chose it (the
+/// whole path of a file above the project).
+#[test]
+fn the_python_that_runs_is_named_with_the_file_that_chose_it() {
+    let python = common::server_url("JETBASE_TEST_SQLALCHEMY_PYTHON");
+    let above = tempfile::tempdir().unwrap();
+    let project = Project {
+        root: tempfile::tempdir_in(above.path()).unwrap(),
+        url: "sqlite:///app.db".to_owned(),
+    };
+    project.run(&["init"]).ok();
+    write_models(&project, "models/__init__.py", "");
+    write_models(&project, "models/blog.py", SQLALCHEMY_BLOG);
+    let pyproject = above.path().join("pyproject.toml");
+    std::fs::write(
+        &pyproject,
+        format!("[tool.jetbase]\npython = {python:?}\nmodel_paths = [\"models\"]\n"),
+    )
+    .unwrap();
+    let run = project
+        .run_in(
+            project.root(),
+            &["make-migrations", "-d", "blog"],
+            &[("JETBASE_DATABASE_URL", "sqlite:///app.db")],
+        )
+        .ok();
+    assert!(
+        run.stderr.contains(&format!(
+            "reading the models with {python} (from `python` in {} [tool.jetbase]",
+            pyproject.display()
+        )),
+        "{run:#?}"
+    );
+}
+
 fn sqlite_project() -> Project {
     let project = Project::empty("sqlite:///app.db");
     project.run(&["init"]).ok();

@@ -40,6 +40,20 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// A symbolic link whose target is outside the migrations directory: a migration must be
+    /// one of the project's files (a link to `/etc/passwd` would be read, checksummed and
+    /// shown as a pending migration).
+    #[error(
+        "`{path}` is a link to `{}`, outside the migrations directory; copy the file in (or \
+         link to one inside the directory)",
+        .target.display()
+    )]
+    LinkOutside {
+        /// The link, relative to the migrations directory.
+        path: String,
+        /// Where it leads.
+        target: PathBuf,
+    },
     /// A name that is not valid UTF-8.
     #[error(
         "`{path}`: the file name is not valid UTF-8; rename it to `V<version>__<description>.sql`"
@@ -137,6 +151,7 @@ impl SourceError {
             }
             Self::Io { path, .. }
             | Self::NameNotUtf8 { path }
+            | Self::LinkOutside { path, .. }
             | Self::Name { path, .. }
             | Self::NotUtf8 { path, .. }
             | Self::NulByte { path, .. }
@@ -219,7 +234,9 @@ pub fn scan_dir(directory: &Path) -> Result<Vec<Migration>, ScanError> {
     }
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    collect_files(directory, "", 0, &mut files, &mut problems);
+    // Links are followed only inside the directory (as it is after resolving links itself).
+    let inside = std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_path_buf());
+    collect_files(directory, "", 0, &inside, &mut files, &mut problems);
     files.sort();
     let mut migrations = Vec::with_capacity(files.len());
     for result in read_and_parse_all(directory, &files) {
@@ -282,11 +299,13 @@ fn read_and_parse_all(
     })
 }
 
-/// Collects the relative paths (with `/`) of the `.sql` files below `directory`.
+/// Collects the relative paths (with `/`) of the `.sql` files below `directory`; a link that
+/// leads outside `inside` is a problem, not followed.
 fn collect_files(
     directory: &Path,
     prefix: &str,
     depth: usize,
+    inside: &Path,
     files: &mut Vec<String>,
     problems: &mut Vec<SourceError>,
 ) {
@@ -324,14 +343,28 @@ fn collect_files(
         // The entry's own type needs no system call; only links are followed with `metadata`.
         let file_type = match entry.file_type() {
             Ok(file_type) if file_type.is_symlink() => {
-                std::fs::metadata(&path).map(|m| m.file_type())
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if !target.starts_with(inside) => {
+                        // A link out of the directory is reported where it would have counted:
+                        // a `.sql` name, or a directory.
+                        if is_sql_file(name) || target.is_dir() {
+                            problems.push(SourceError::LinkOutside {
+                                path: relative,
+                                target,
+                            });
+                        }
+                        continue;
+                    }
+                    _ => std::fs::metadata(&path).map(|m| m.file_type()),
+                }
             }
             other => other,
         };
         match file_type {
             Ok(file_type) if file_type.is_dir() => {
                 if depth < MAX_DEPTH {
-                    collect_files(&path, &format!("{relative}/"), depth + 1, files, problems);
+                    let prefix = format!("{relative}/");
+                    collect_files(&path, &prefix, depth + 1, inside, files, problems);
                 }
             }
             Ok(_) if is_sql_file(name) => files.push(relative),

@@ -109,6 +109,26 @@ pub enum Error {
         /// This process's `process_id`.
         process_id: String,
     },
+    /// Every migration of the run was applied (or rolled back) and recorded in the history;
+    /// what came after failed: storing the history's digest, releasing the lock, or the lease
+    /// found lost. The database holds the migrations: do not run them by hand.
+    #[error(
+        "{} {} {} ({}{}) and {} recorded in the history, but finishing the run failed",
+        .done.len(),
+        if .done.len() == 1 { "migration was" } else { "migrations were" },
+        match .direction { Direction::Upgrade => "applied", Direction::Rollback => "rolled back" },
+        .done.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if .done.len() > 5 { ", ..." } else { "" },
+        if .done.len() == 1 { "is" } else { "are" }
+    )]
+    AfterRun {
+        /// Which way the run went.
+        direction: Direction,
+        /// The files applied or rolled back, in order.
+        done: Vec<String>,
+        /// What failed afterwards.
+        source: Box<Error>,
+    },
     /// `wait_until_current` ran out of time with migrations still pending.
     #[error(
         "the database is not current after {waited:?}: {} migration{} pending ({}{})",

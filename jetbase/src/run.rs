@@ -457,7 +457,28 @@ impl LockedRun<'_, '_> {
             self.apply(database, plan(&history)?, &process_id).await
         }
         .await;
-        lock.finish(result).await
+        // What ran is said even when finishing fails (a dropped lock table, a lost lease): the
+        // caller must not take a failed run for one that changed nothing.
+        let done: Vec<String> = result.as_ref().map_or_else(
+            |_| Vec::new(),
+            |report| {
+                report
+                    .migrations
+                    .iter()
+                    .map(|entry| entry.filename.clone())
+                    .collect()
+            },
+        );
+        lock.finish(result).await.map_err(|error| match error {
+            error if !done.is_empty() && !matches!(error, Error::AfterRun { .. }) => {
+                Error::AfterRun {
+                    direction: self.direction,
+                    done,
+                    source: Box::new(error),
+                }
+            }
+            error => error,
+        })
     }
 
     /// Runs each migration with its history write, in order, on one session and inside the

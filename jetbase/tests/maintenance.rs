@@ -631,3 +631,36 @@ database_test!(
     check_rollbacks_finds_what_a_rollback_forgets,
     check_rollbacks_finds_what_a_rollback_forgets
 );
+
+/// A migration that drops jetbase's lock table (by mistake, or a hostile one): every migration
+/// ran and is recorded, and finishing the run (the digest, the release) fails. The error says
+/// what was applied, not only what failed.
+async fn a_failure_after_the_migrations_says_what_was_applied<P: Query>(db: &TestDb<P>) {
+    let files = Files::new(&[
+        ("V1__items.sql", "CREATE TABLE items (id INTEGER);"),
+        ("V2__drop_the_lock.sql", "DROP TABLE jetbase_lock;"),
+    ]);
+    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    match &error {
+        Error::AfterRun {
+            direction, done, ..
+        } => {
+            assert_eq!(*direction, jetbase::Direction::Upgrade);
+            assert_eq!(done, &["V1__items.sql", "V2__drop_the_lock.sql"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.to_string().starts_with(
+            "2 migrations were applied (V1__items.sql, V2__drop_the_lock.sql) and are recorded in \
+             the history, but finishing the run failed"
+        ),
+        "{error}"
+    );
+    assert_eq!(db.applied_versions().await, ["1", "2"]);
+}
+database_test!(
+    a_failure_after_the_migrations_says_what_was_applied,
+    a_failure_after_the_migrations_says_what_was_applied,
+    not_on_warehouses = "a lock table dropped under a lease is the lease's lost-lock case"
+);

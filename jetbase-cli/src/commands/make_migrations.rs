@@ -98,12 +98,23 @@ fn read_python(
     dialect: jetbase::Dialect,
 ) -> Result<Found, CliError> {
     let root = &context.settings.project.root;
-    let python = python_interpreter(context.settings.python.as_deref(), root);
+    let configured = context.settings.python.as_ref();
+    let python = python_interpreter(configured.map(|(python, _)| python.as_str()), root);
+    // The configuration may come from a `pyproject.toml` above the project (as Python
+    // Jetbase reads it): say which file chose the program that runs.
+    let chosen_by = configured.map_or_else(String::new, |(_, origin)| format!(" (from {origin})"));
+    if configured.is_some() {
+        output::log(&format!(
+            "reading the models with {}{}",
+            output::printable(&python),
+            output::printable(&chosen_by)
+        ));
+    }
     let (tables, version) = models::sqlalchemy::read(&python, root, &files, dialect)?;
     Ok(Found {
         tables,
         files,
-        searched: format!("{searched}, read by {python} with SQLAlchemy {version}"),
+        searched: format!("{searched}, read by {python}{chosen_by} with SQLAlchemy {version}"),
     })
 }
 

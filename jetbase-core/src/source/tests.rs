@@ -199,3 +199,44 @@ fn a_nul_byte_is_refused_naming_the_file_and_line() {
         );
     }
 }
+
+/// A link that leads out of the migrations directory (a hostile review saw `/etc/passwd` listed
+/// as a pending migration) is refused, naming the link and its target; links inside are
+/// followed.
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_directory_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.sql", b"SELECT 'secret';");
+    write(outside.path(), "more/V3__more.sql", b"SELECT 3;");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "V1__one.sql", b"SELECT 1;");
+    write(root, "shared/two.txt", b"SELECT 2;");
+    std::os::unix::fs::symlink(root.join("shared/two.txt"), root.join("V2__two.sql")).unwrap();
+    let migrations = scan_dir(root).unwrap();
+    assert_eq!(migrations.len(), 2, "a link inside is followed");
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.sql"),
+        root.join("V9__secret.sql"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("more"), root.join("elsewhere")).unwrap();
+    let mut problems = scan_problems(root);
+    problems.sort();
+    let refused = |link: &str, target: &str| {
+        let target = std::fs::canonicalize(outside.path().join(target)).unwrap();
+        format!(
+            "`{link}` is a link to `{}`, outside the migrations directory; copy the file in (or \
+             link to one inside the directory)",
+            target.display()
+        )
+    };
+    assert_eq!(
+        problems,
+        [
+            refused("V9__secret.sql", "secret.sql"),
+            refused("elsewhere", "more")
+        ]
+    );
+}
