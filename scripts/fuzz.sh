@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the file name grammar, the body parser and splitter, the checksum,
-# what embed!() does with each file, and #[derive(Model)] input, each for a bounded time:
+# what embed!() does with each file, #[derive(Model)] input, and the SQL literal of each dialect,
+# each for a bounded time:
 #
 #   bash scripts/fuzz.sh            # 60 seconds per target
 #   bash scripts/fuzz.sh 600        # 10 minutes per target
@@ -25,13 +26,18 @@ export RUSTC_BOOTSTRAP=1
 cd fuzz
 log "building the fuzz targets"
 "$fuzz_root/bin/cargo-fuzz" build -O
-for target in file_name body checksum embed_input models; do
+for target in file_name body checksum embed_input models literal; do
   log "fuzzing $target for ${seconds}s"
   # The corpus grows in fuzz/corpus/<target>; the body-reading targets start from the shared
   # test vectors (real migration files) as well.
   mkdir -p "corpus/$target"
   seeds=()
-  case "$target" in body | checksum | embed_input) seeds=(../jetbase/tests/fixtures/vectors) ;; esac
+  # The hostile inputs of the hardening review seed them too (NUL bytes, terminal escapes,
+  # backslash-quote payloads), so that they stay covered.
+  case "$target" in
+    body | checksum | embed_input) seeds=(../jetbase/tests/fixtures/vectors seeds/hostile) ;;
+    literal | file_name) seeds=(seeds/hostile) ;;
+  esac
   options=(-max_total_time="$seconds")
   if [ -n "${JETBASE_FUZZ_SEED:-}" ]; then options+=(-seed="$JETBASE_FUZZ_SEED"); fi
   "$fuzz_root/bin/cargo-fuzz" run -O "$target" "corpus/$target" "${seeds[@]}" -- \

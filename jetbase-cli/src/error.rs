@@ -117,6 +117,11 @@ impl From<jetbase::Error> for CliError {
             {
                 causes.push(text);
             }
+            // A database's error says what the database said; below it is the driver's own
+            // wording of the same (sqlx's adds a server source line to PostgreSQL's).
+            if cause.downcast_ref::<jetbase::DatabaseError>().is_some() {
+                break;
+            }
             source = cause.source();
         }
         Self {

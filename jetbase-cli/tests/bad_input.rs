@@ -610,6 +610,27 @@ fn role_for(url: &str, what: &str) -> String {
     format!("{what}_{database}")
 }
 
+/// A PostgreSQL error is shown as the server words it: sqlx adds " at line N", the line of the
+/// server's own source file that raised it, which reads as a line of the migration.
+#[tokio::test]
+async fn postgres_errors_do_not_name_the_servers_source_line() {
+    let db = common::postgres().await;
+    let project = Project::new(&db.url);
+    project.write(
+        "V1__a.sql",
+        "-- upgrade\nCREATE TABLE a (id INTEGER);\nSELECT * FROM nope;\n",
+    );
+    let run = refused(
+        project.run(&["upgrade"]),
+        1,
+        &[
+            "upgrade of `V1__a.sql` failed at line 3",
+            "caused by: error returned from database: relation \"nope\" does not exist\n",
+        ],
+    );
+    assert_eq!(run.stderr.matches("at line").count(), 1, "{run:#?}");
+}
+
 /// A user whose transactions are read-only: the history tables cannot be created; nothing is.
 #[tokio::test]
 async fn read_only_database_user() {

@@ -100,21 +100,49 @@ pub struct Step {
     pub record: Record,
 }
 
+/// [`PlanError::ChecksumMismatch`]'s message: an edit of the applied file, or another file that
+/// took its version (reported as an edit of the applied one, it sent users looking at the
+/// wrong file).
+fn describe_mismatch(
+    version: &str,
+    filename: &str,
+    local_filename: &str,
+    applied: &str,
+    local: &str,
+) -> String {
+    if filename == local_filename {
+        format!(
+            "version {version} ({filename}) was changed after it was applied: checksum {applied} \
+             in the history, {local} on disk. Restore the file, or accept the edit with `jetbase \
+             validate --fix` (skip with skip_checksum_validation)"
+        )
+    } else {
+        format!(
+            "version {version} was applied as {filename}, and the file with that version now is \
+             {local_filename}, with other contents (checksum {applied} in the history, {local} on \
+             disk): give {local_filename} a version of its own and restore {filename}, or, if it \
+             replaces it on purpose, accept it with `jetbase validate --fix`"
+        )
+    }
+}
+
 /// Something that stops an upgrade or a rollback before it starts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
-    /// An applied file was edited.
+    /// An applied file was edited, or another file with other contents took its version.
     #[error(
-        "version {version} ({filename}) was changed after it was applied: checksum {applied} in \
-         the history, {local} on disk. Restore the file, or accept the edit with `jetbase \
-         validate --fix` (skip with skip_checksum_validation)"
+        "{}",
+        describe_mismatch(version, filename, local_filename, applied, local)
     )]
     ChecksumMismatch {
         /// The version.
         version: String,
-        /// The file.
+        /// The file, as the history names it.
         filename: String,
+        /// The file with that version now (the same name, unless another file took the
+        /// version).
+        local_filename: String,
         /// The checksum in the history.
         applied: String,
         /// The checksum of the file now.
@@ -328,6 +356,7 @@ fn validate(
                     problems.push(PlanError::ChecksumMismatch {
                         version: version.to_string(),
                         filename: row.filename.clone(),
+                        local_filename: migration.filename().to_owned(),
                         applied: stored.to_owned(),
                         local: migration.checksum().to_owned(),
                     });

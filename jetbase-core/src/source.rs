@@ -32,7 +32,7 @@ pub enum SourceError {
         path: PathBuf,
     },
     /// A file or directory could not be read.
-    #[error("`{path}`: cannot be read")]
+    #[error("`{path}`: cannot be read: {source}")]
     Io {
         /// The path, relative to the migrations directory.
         path: String,
@@ -309,11 +309,16 @@ fn collect_files(
     files: &mut Vec<String>,
     problems: &mut Vec<SourceError>,
 ) {
+    // A problem with the directory itself names it: relative below the top, whole at the top.
+    let shown = match prefix.trim_end_matches('/') {
+        "" => directory.display().to_string(),
+        below => below.to_owned(),
+    };
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(source) => {
             problems.push(SourceError::Io {
-                path: prefix.trim_end_matches('/').to_owned(),
+                path: shown,
                 source,
             });
             return;
@@ -324,7 +329,7 @@ fn collect_files(
             Ok(entry) => entry,
             Err(source) => {
                 problems.push(SourceError::Io {
-                    path: prefix.to_owned(),
+                    path: shown.clone(),
                     source,
                 });
                 continue;

@@ -47,6 +47,8 @@ pub enum DatabaseErrorKind {
 pub struct DatabaseError {
     kind: DatabaseErrorKind,
     source: Box<dyn StdError + Send + Sync + 'static>,
+    /// What to show instead of the driver's own text, where that misleads.
+    message: Option<String>,
 }
 
 impl DatabaseError {
@@ -58,7 +60,18 @@ impl DatabaseError {
         Self {
             kind,
             source: source.into(),
+            message: None,
         }
+    }
+
+    /// The same error, shown as `message` (the driver's error stays the source).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
+        allow(dead_code)
+    )]
+    pub(crate) fn shown_as(mut self, message: String) -> Self {
+        self.message = Some(message);
+        self
     }
 
     /// What kind of failure this is.
@@ -97,9 +110,12 @@ impl DatabaseError {
 }
 
 impl fmt::Display for DatabaseError {
-    /// The driver's message, as it gave it.
+    /// The driver's message, as it gave it (where it misleads, as jetbase words it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.source, f)
+        match &self.message {
+            Some(message) => f.write_str(message),
+            None => fmt::Display::fmt(&self.source, f),
+        }
     }
 }
 

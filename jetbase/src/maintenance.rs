@@ -78,14 +78,13 @@ impl Migrator {
             .lock_is_leased(&tables)
             .await
             .map_err(Error::database("asking how the lock is kept alive"))?;
+        // The row stays the answer where the probe cannot be made (a pool behind a
+        // transaction pooler it was not told of refuses the probe's prepared statement).
         let run_alive = !leased
-            && database
-                .liveness(&tables)
-                .await
-                .map_err(Error::database("opening the lock session"))?
-                .held_elsewhere()
-                .await
-                .map_err(Error::database("asking whether a run holds the lock"))?;
+            && match database.liveness(&tables).await {
+                Ok(liveness) => liveness.held_elsewhere().await.unwrap_or(false),
+                Err(_) => false,
+            };
         let read = database.read_lock(&tables);
         let row = if run_alive {
             // The holder's row, if it can be read at once; else only `locked` is known.

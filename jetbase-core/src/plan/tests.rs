@@ -325,3 +325,32 @@ fn status_of_each_migration() {
         ]
     );
 }
+
+/// Another file with other contents taking an applied version is not reported as an edit of
+/// the applied file (that sent users looking at the wrong file): both names are given. The
+/// same file renamed, contents unchanged, is no problem.
+#[test]
+fn a_different_file_with_an_applied_version_is_named() {
+    let applied_file = local(&[("V1__create_users.sql", "CREATE TABLE users (id INT);")]);
+    let applied = vec![row(1, &applied_file[0])];
+    let other = local(&[("V1__add_index.sql", "CREATE INDEX i ON users (id);")]);
+    let errors = plan_upgrade(&other, &applied, &UpgradeOptions::default()).unwrap_err();
+    let message = errors[0].to_string();
+    assert!(
+        message.starts_with(
+            "version 1 was applied as V1__create_users.sql, and the file with that version now \
+             is V1__add_index.sql, with other contents"
+        ),
+        "{message}"
+    );
+    let edited = local(&[("V1__create_users.sql", "CREATE TABLE users (id BIGINT);")]);
+    let errors = plan_upgrade(&edited, &applied, &UpgradeOptions::default()).unwrap_err();
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("version 1 (V1__create_users.sql) was changed after it was applied"),
+        "{errors:?}"
+    );
+    let renamed = local(&[("V1__users.sql", "CREATE TABLE users (id INT);")]);
+    assert!(plan_upgrade(&renamed, &applied, &UpgradeOptions::default()).is_ok());
+}

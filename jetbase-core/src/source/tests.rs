@@ -240,3 +240,23 @@ fn links_out_of_the_directory_are_refused() {
         ]
     );
 }
+
+/// A directory entry that cannot be read is named with the operating system's reason (it
+/// said "``: cannot be read" with no reason).
+#[cfg(unix)]
+#[test]
+fn an_unreadable_entry_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__one.sql", b"SELECT 1;");
+    std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
+    let problems = scan_problems(dir.path());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("`loop`: cannot be read: ")
+            && problems[0].to_lowercase().contains("symbolic links"),
+        "{problems:?}"
+    );
+    let missing = dir.path().join("gone");
+    let error = scan_dir(&missing).unwrap_err();
+    assert!(error.to_string().contains("does not exist"), "{error}");
+}

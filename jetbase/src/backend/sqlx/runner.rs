@@ -37,7 +37,20 @@ pub(crate) fn database_error(error: sqlx::Error) -> DatabaseError {
         sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => DatabaseErrorKind::Decode,
         _ => DatabaseErrorKind::Query,
     };
-    DatabaseError::new(kind, error)
+    // sqlx shows a PostgreSQL error with " at line N": the line of the server's own source
+    // file that raised it, which reads as a line of the migration. The server's message alone.
+    let shown = match &error {
+        sqlx::Error::Database(database) => Some(format!(
+            "error returned from database: {}",
+            database.message()
+        )),
+        _ => None,
+    };
+    let error = DatabaseError::new(kind, error);
+    match shown {
+        Some(shown) => error.shown_as(shown),
+        None => error,
+    }
 }
 
 /// A failed job, before it becomes a [`JobFailure`].
