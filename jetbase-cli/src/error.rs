@@ -110,6 +110,12 @@ impl From<jetbase::Error> for CliError {
         let mut source = error.source();
         while let Some(cause) = source {
             let text = cause.to_string();
+            // A database error jetbase words its own way (a PostgreSQL error without the
+            // server's source line sqlx adds): below it is the driver's wording of the same.
+            let reworded = cause.downcast_ref::<jetbase::DatabaseError>().is_some()
+                && cause
+                    .source()
+                    .is_some_and(|driver| driver.to_string() != text);
             // sqlx repeats a database error's text in its source: say it once.
             if !causes
                 .last()
@@ -117,9 +123,7 @@ impl From<jetbase::Error> for CliError {
             {
                 causes.push(text);
             }
-            // A database's error says what the database said; below it is the driver's own
-            // wording of the same (sqlx's adds a server source line to PostgreSQL's).
-            if cause.downcast_ref::<jetbase::DatabaseError>().is_some() {
+            if reworded {
                 break;
             }
             source = cause.source();

@@ -46,10 +46,25 @@ pub enum DatabaseErrorKind {
 #[derive(Debug)]
 pub struct DatabaseError {
     kind: DatabaseErrorKind,
+    /// The driver's error, or a [`Reworded`] holding it.
     source: Box<dyn StdError + Send + Sync + 'static>,
-    /// What to show instead of the driver's own text, where that misleads.
-    message: Option<String>,
 }
+
+/// A driver's error shown in jetbase's words, where the driver's own text misleads (kept
+/// inside the one box, so that every `Result` carrying a `DatabaseError` stays small).
+#[derive(Debug)]
+struct Reworded {
+    message: String,
+    driver: Box<dyn StdError + Send + Sync + 'static>,
+}
+
+impl fmt::Display for Reworded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for Reworded {}
 
 impl DatabaseError {
     /// An error of `kind`, caused by the driver's `source`.
@@ -60,18 +75,56 @@ impl DatabaseError {
         Self {
             kind,
             source: source.into(),
-            message: None,
         }
     }
 
-    /// The same error, shown as `message` (the driver's error stays the source).
+    /// An error of `kind` from a driver whose error holds the database's `server_message`:
+    /// shown as the driver shows it, without the ` at line N` sqlx appends to a PostgreSQL
+    /// error (the line of the server's own source file that raised it, which reads as a line of
+    /// the migration).
     #[cfg_attr(
         not(any(feature = "postgres", feature = "sqlite", feature = "mysql")),
         allow(dead_code)
     )]
-    pub(crate) fn shown_as(mut self, message: String) -> Self {
-        self.message = Some(message);
-        self
+    pub(crate) fn from_driver(
+        kind: DatabaseErrorKind,
+        driver: impl StdError + Send + Sync + 'static,
+        server_message: Option<&str>,
+    ) -> Self {
+        let shown = driver.to_string();
+        let without_line = server_message
+            .filter(|message| !message.is_empty())
+            .and_then(|message| {
+                let end = shown.rfind(message)? + message.len();
+                let line = shown[end..].strip_prefix(" at line ")?;
+                (!line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| shown[..end].to_owned())
+            });
+        let error = Self::new(kind, driver);
+        match without_line {
+            Some(message) => error.shown_as(message),
+            None => error,
+        }
+    }
+
+    /// The same error, shown as `message` (the driver's error stays the source).
+    fn shown_as(self, message: String) -> Self {
+        let driver = match self.source.downcast::<Reworded>() {
+            Ok(reworded) => reworded.driver,
+            Err(driver) => driver,
+        };
+        Self {
+            kind: self.kind,
+            source: Box::new(Reworded { message, driver }),
+        }
+    }
+
+    /// The driver's own error, under a rewording if there is one.
+    fn driver(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        match self.source.downcast_ref::<Reworded>() {
+            Some(reworded) => reworded.driver.as_ref(),
+            None => self.source.as_ref(),
+        }
     }
 
     /// What kind of failure this is.
@@ -81,12 +134,12 @@ impl DatabaseError {
 
     /// The driver's error.
     pub fn driver_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
-        self.source.as_ref()
+        self.driver()
     }
 
     /// The driver's error as `E` (for example `sqlx::Error`), if it is one.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
-        self.source.downcast_ref::<E>()
+        self.driver().downcast_ref::<E>()
     }
 
     pub(crate) fn is_missing_table(&self) -> bool {
@@ -112,22 +165,50 @@ impl DatabaseError {
 impl fmt::Display for DatabaseError {
     /// The driver's message, as it gave it (where it misleads, as jetbase words it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.message {
-            Some(message) => f.write_str(message),
-            None => fmt::Display::fmt(&self.source, f),
-        }
+        fmt::Display::fmt(&self.source, f)
     }
 }
 
 impl StdError for DatabaseError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(self.source.as_ref())
+        Some(self.driver())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_servers_source_line_is_left_out_and_nothing_else() {
+        let pg = std::io::Error::other(
+            "error returned from database: relation \"x\" does not exist at line 1164",
+        );
+        let error = DatabaseError::from_driver(
+            DatabaseErrorKind::Query,
+            pg,
+            Some("relation \"x\" does not exist"),
+        );
+        assert_eq!(
+            error.to_string(),
+            "error returned from database: relation \"x\" does not exist"
+        );
+        assert!(
+            error.downcast_ref::<std::io::Error>().is_some(),
+            "the driver's error stays"
+        );
+        // MySQL's own message ends with "at line 1", a line of the statement: kept.
+        let mysql = std::io::Error::other("1064 (42000): syntax error near 'x' at line 1");
+        let error = DatabaseError::from_driver(
+            DatabaseErrorKind::Query,
+            mysql,
+            Some("syntax error near 'x' at line 1"),
+        );
+        assert_eq!(
+            error.to_string(),
+            "1064 (42000): syntax error near 'x' at line 1"
+        );
+    }
 
     #[test]
     fn the_driver_error_stays_reachable() {

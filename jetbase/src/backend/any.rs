@@ -256,9 +256,13 @@ fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
         }
         _ => super::DatabaseErrorKind::Connection,
     };
+    let server_message = match &source {
+        sqlx::Error::Database(database) => Some(database.message().to_owned()),
+        _ => None,
+    };
     Error::Database {
         action: "connecting to the database",
-        source: DatabaseError::new(kind, source),
+        source: DatabaseError::from_driver(kind, source, server_message.as_deref()),
     }
 }
 

@@ -258,9 +258,19 @@ async fn on_server(
     let url = crate::url::sqlx_url(admin_url).ok_or_else(|| Error::UnsupportedUrl {
         url: crate::url::mask_secrets(admin_url),
     })?;
-    let failed = |source: sqlx::Error| Error::Database {
-        action,
-        source: DatabaseError::new(super::DatabaseErrorKind::Query, source),
+    let failed = |source: sqlx::Error| {
+        let server_message = match &source {
+            sqlx::Error::Database(database) => Some(database.message().to_owned()),
+            _ => None,
+        };
+        Error::Database {
+            action,
+            source: DatabaseError::from_driver(
+                super::DatabaseErrorKind::Query,
+                source,
+                server_message.as_deref(),
+            ),
+        }
     };
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match dialect {

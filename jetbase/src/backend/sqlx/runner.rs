@@ -37,20 +37,11 @@ pub(crate) fn database_error(error: sqlx::Error) -> DatabaseError {
         sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => DatabaseErrorKind::Decode,
         _ => DatabaseErrorKind::Query,
     };
-    // sqlx shows a PostgreSQL error with " at line N": the line of the server's own source
-    // file that raised it, which reads as a line of the migration. The server's message alone.
-    let shown = match &error {
-        sqlx::Error::Database(database) => Some(format!(
-            "error returned from database: {}",
-            database.message()
-        )),
+    let server_message = match &error {
+        sqlx::Error::Database(database) => Some(database.message().to_owned()),
         _ => None,
     };
-    let error = DatabaseError::new(kind, error);
-    match shown {
-        Some(shown) => error.shown_as(shown),
-        None => error,
-    }
+    DatabaseError::from_driver(kind, error, server_message.as_deref())
 }
 
 /// A failed job, before it becomes a [`JobFailure`].
