@@ -8,8 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Database migrations in plain SQL files, compatible with Python Jetbase.
 ///
 /// Exit codes: 0 success; 1 a migration failed, validation found a problem (or drift, or a lint
-/// error), the lock stayed held, or the database failed; 2 a usage or configuration error; 3
-/// `lock-status --exit-code` found the lock held.
+/// error), the lock stayed held, the database failed, or the output could not be written; 2 a
+/// usage or configuration error, or a question off a terminal without --force; 3 `lock-status
+/// --exit-code` found the lock held; 130/143 stopped by SIGINT/SIGTERM (what it made removed);
+/// 141 the reader of the output closed it (`jetbase status | head -1`).
 #[derive(Debug, Parser)]
 #[command(name = "jetbase", version, about, long_about)]
 pub struct Cli {
@@ -87,12 +89,12 @@ pub enum Command {
     ValidateFiles(ValidateArgs),
     /// Same as `validate-checksums --fix` (Python Jetbase's name).
     #[command(name = "fix-checksums")]
-    FixChecksums,
+    FixChecksums(FixArgs),
     /// Same as `validate-files --fix` (Python Jetbase's name).
     #[command(name = "fix-files")]
-    FixFiles,
+    FixFiles(FixArgs),
     /// Same as `validate --fix` (Python Jetbase's name).
-    Fix,
+    Fix(FixArgs),
     /// Take the migration lock by hand (a maintenance freeze) until `jetbase unlock`.
     Lock,
     /// Free the migration lock, whoever holds it.
@@ -360,6 +362,14 @@ pub struct RollbackArgs {
     pub targets: TargetArgs,
     /// Roll back without a question when every applied migration would be rolled back, and
     /// remove the history row of a migration without rollback SQL (leaving what it made).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `fix`, `fix-files`, `fix-checksums` (Python Jetbase's names of `validate --fix`).
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Forget every row of the history without a question when every file is gone.
     #[arg(long)]
     pub force: bool,
 }

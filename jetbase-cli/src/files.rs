@@ -44,6 +44,37 @@ pub fn create_new(path: &Path, contents: &[u8], access: Access) -> std::io::Resu
     Ok(())
 }
 
+/// Replaces `path` (or creates it) with `contents`, never leaving it half written: the text goes
+/// to a hidden temporary file beside it, is flushed, takes the old file's permissions, and is
+/// renamed over it (`Cargo.toml` and `build.rs` of `init --write-build`).
+///
+/// # Errors
+///
+/// The operating system's error: the directory cannot be written, the disk is full.
+pub fn replace(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".jetbase-")
+        .suffix(".tmp")
+        .tempfile_in(directory)?;
+    file.write_all(contents)?;
+    file.as_file().sync_all()?;
+    match std::fs::metadata(path) {
+        Ok(old) => file.as_file().set_permissions(old.permissions())?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644 & !current_umask()))?;
+            }
+        }
+        Err(error) => return Err(error),
+    }
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
 /// The process's umask, read from `/proc` where it is shown (Linux), else the usual 022.
 #[cfg(unix)]
 fn current_umask() -> u32 {
@@ -75,6 +106,22 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, ["V1__a.sql"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_permissions_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Cargo.toml");
+        std::fs::write(&path, b"[package]").unwrap();
+        let before = std::fs::metadata(&path).unwrap().permissions();
+        replace(&path, b"[package]\nname = \"x\"").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"[package]\nname = \"x\"");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions(), before);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["Cargo.toml"]);
     }
 
     #[cfg(unix)]

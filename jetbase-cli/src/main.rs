@@ -3,8 +3,9 @@
 //!
 //! Exit codes: 0 success; 1 a migration failed, validation found a problem (or drift, or a lint
 //! error), the lock stayed held, the database failed, or the output could not be written; 2 a
-//! usage or configuration error; 3 `lock-status --exit-code` found the lock held; 141 the
-//! reader of the output closed it (`jetbase status | head -1`), quietly, as `ls` ends.
+//! usage or configuration error, or a question off a terminal without --force; 3 `lock-status
+//! --exit-code` found the lock held; 130/143 stopped by SIGINT/SIGTERM; 141 the reader of the
+//! output closed it (`jetbase status | head -1`), quietly, as `ls` ends.
 
 // Output goes through `output` (`outln!`, `output::log`): a write never panics.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

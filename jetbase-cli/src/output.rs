@@ -63,8 +63,8 @@ pub(crate) use out;
 /// `text` safe to print on a terminal: control characters (escape sequences, a newline or
 /// carriage return that would fake a line, C1 controls) and the bidirectional controls that
 /// reorder what is shown (U+202E…) written as visible escapes (`\e`, `\n`, `\u{202e}`).
-/// File names, lock holders and database messages are anyone's text; JSON output is escaped by
-/// serde_json already.
+/// File names, lock holders and database messages are anyone's text; JSON output is escaped
+/// by [`print_json`].
 pub fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
@@ -294,11 +294,87 @@ fn terminal_width() -> Option<u16> {
         .filter(|&columns| columns > 0)
 }
 
-/// Writes `value` as pretty JSON on stdout.
+/// Writes `value` as pretty JSON on stdout (see [`TerminalSafe`]).
 pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
+    use serde::Serialize as _;
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, value)?;
+    let mut serializer = serde_json::Serializer::with_formatter(&mut stdout, TerminalSafe::new());
+    value.serialize(&mut serializer)?;
     writeln!(stdout)
+}
+
+/// serde_json's pretty layout, with the characters a terminal acts on that serde_json writes
+/// as they are (C1 controls such as U+009B, the bidirectional overrides) escaped as `\uXXXX`:
+/// JSON on a terminal is read there too. (serde_json escapes the ASCII controls itself.)
+struct TerminalSafe(serde_json::ser::PrettyFormatter<'static>);
+
+impl TerminalSafe {
+    fn new() -> Self {
+        Self(serde_json::ser::PrettyFormatter::new())
+    }
+}
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                // Every such character is in the Basic Multilingual Plane: one escape.
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }
 
 /// One line on stderr, never a panic: with stderr gone there is nowhere left to tell.
@@ -330,7 +406,7 @@ pub fn print_json_list<T>(
         }
     }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut serializer = serde_json::Serializer::pretty(&mut stdout);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut stdout, TerminalSafe::new());
     let mut map = serializer.serialize_map(Some(1))?;
     map.serialize_entry(
         key,
@@ -541,6 +617,33 @@ mod tests {
             "STATE    VERSION  FILE              NOTE\n\
              applied  1        V1__ユーザー.sql\n\
              pending  10.2     V10_2__b.sql      no rollback SQL\n"
+        );
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_acts_on_and_reads_back_the_same() {
+        use serde::Serialize as _;
+        let value = serde_json::json!({"file": "V1__c1\u{9b}31m\u{202e}x\u{1b}.sql", "n": [1, 2]});
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, TerminalSafe::new());
+        value.serialize(&mut serializer).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r"V1__c1\u009b31m\u202ex\u001b.sql"), "{text}");
+        assert!(
+            !text.chars().any(|c| c != '\n' && needs_escape(c)),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
+        // The layout is serde_json's pretty one.
+        assert_eq!(
+            text,
+            serde_json::to_string_pretty(&value)
+                .unwrap()
+                .replace('\u{9b}', r"\u009b")
+                .replace('\u{202e}', r"\u202e")
         );
     }
 

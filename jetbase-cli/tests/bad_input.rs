@@ -277,6 +277,54 @@ fn rolling_back_everything_needs_force() {
     assert!(run.stdout.contains("Rolled back 3 migrations."), "{run:#?}");
 }
 
+/// The same on a fleet: no one can be asked for each target, so a rollback that would empty a
+/// target is refused there unless --force; the others are left alone too.
+#[test]
+fn rolling_back_everything_on_a_fleet_needs_force() {
+    let project = project();
+    for version in 1..=2 {
+        project.write(
+            &format!("V{version}__t{version}.sql"),
+            &format!(
+                "CREATE TABLE t{version} (id INTEGER);\n-- rollback\nDROP TABLE t{version};\n"
+            ),
+        );
+    }
+    let urls: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                project.root().join(format!("{name}.db")).display()
+            )
+        })
+        .collect();
+    std::fs::write(project.root().join("urls.txt"), urls.join("\n")).unwrap();
+    let fleet = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-urls-file", "urls.txt", "--json"]);
+        project.run(&all)
+    };
+    fleet(&["upgrade"]).ok();
+    let refused_run = fleet(&["rollback", "-c", "99"]);
+    assert_eq!(refused_run.code, 1, "{refused_run:#?}");
+    for target in refused_run.json()["targets"].as_array().unwrap() {
+        assert_eq!(target["ok"], false, "{target}");
+        assert!(
+            target["error"].as_str().unwrap().contains("pass --force"),
+            "{target}"
+        );
+    }
+    let status = fleet(&["status"]).ok().json();
+    for target in status["targets"].as_array().unwrap() {
+        assert_eq!(target["applied"], 2, "nothing rolled back: {target}");
+    }
+    let forced = fleet(&["rollback", "-c", "99", "--force"]).ok().json();
+    for target in forced["targets"].as_array().unwrap() {
+        assert_eq!(target["applied"], 2, "{target}");
+    }
+}
+
 /// `validate --fix` with the migrations directory moved away would forget the whole history
 /// (and the next upgrade would run everything again on tables that exist): off a terminal it
 /// needs --force. Forgetting some rows needs no question.
@@ -325,7 +373,8 @@ fn fix_that_forgets_the_whole_history_needs_force() {
         "one row forgotten"
     );
     std::fs::remove_file(project.migrations().join("V1__t1.sql")).unwrap();
-    project.run(&["validate", "--fix", "--force"]).ok();
+    // Python Jetbase's names take --force too.
+    project.run(&["fix-files", "--force"]).ok();
     let history = project.run(&["--json", "history"]).ok().json();
     assert!(
         history["migrations"].as_array().unwrap().is_empty(),

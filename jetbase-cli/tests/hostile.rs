@@ -288,25 +288,13 @@ fn closed_or_full_output_never_panics() {
     }
 }
 
-/// File names and lock rows holding terminal escapes (a title change, a hyperlink, a cleared
-/// screen), a right-to-left override and line breaks are shown escaped in text output, never
-/// sent to the terminal; JSON keeps them, escaped by JSON's own rules.
+/// File names, history rows and lock rows holding terminal escapes (a title change, a
+/// hyperlink, a cleared screen), a right-to-left override and line breaks never reach the
+/// terminal: such a file name is refused, naming it escaped; what the database holds is shown
+/// escaped in text output; JSON keeps it, escaped by JSON's own rules.
 #[test]
 fn control_characters_never_reach_the_terminal() {
     let project = sqlite_project();
-    let hostile = [
-        "V1__title\x1b]0;pwned\x07.sql",
-        "V2__clear\x1b[2J.sql",
-        "V3__right\u{202e}lqs.exe.sql",
-        "V4__two\nlines.sql",
-        "V5__back\rspace.sql",
-    ];
-    for (index, name) in hostile.iter().enumerate() {
-        project.write(
-            name,
-            &format!("-- upgrade\nCREATE TABLE t{index} (id INTEGER);\n"),
-        );
-    }
     let clean = |run: &support::Run| {
         for text in [&run.stdout, &run.stderr] {
             assert!(
@@ -315,31 +303,37 @@ fn control_characters_never_reach_the_terminal() {
             );
         }
     };
-    for args in [
-        &["upgrade"][..],
-        &["status"],
-        &["history"],
-        &["current"],
-        &["lint", "--all"],
-        &["validate"],
-    ] {
-        let run = project.run(args);
-        assert!(!run.stderr.contains("panicked"), "{run:#?}");
-        clean(&run);
+    let hostile = [
+        "V1__title\x1b]0;pwned\x07.sql",
+        "V2__clear\x1b[2J.sql",
+        "V3__right\u{202e}lqs.exe.sql",
+        "V4__two\nValid: every applied migration matches its file.\n.sql",
+        "V5__back\rspace.sql",
+    ];
+    for name in hostile {
+        project.write(name, "-- upgrade\nCREATE TABLE t (id INTEGER);\n");
+        for args in [
+            &["upgrade"][..],
+            &["status"],
+            &["validate"],
+            &["lint", "--all"],
+        ] {
+            let run = project.run(args);
+            assert_ne!(run.code, 0, "{name:?} {args:?}: {run:#?}");
+            assert!(!run.stderr.contains("panicked"), "{run:#?}");
+            assert!(
+                run.stderr
+                    .contains("holds a control character or a direction override"),
+                "{name:?} {args:?}: {run:#?}"
+            );
+            assert!(!run.stderr.contains("\nValid:"), "a faked line: {run:#?}");
+            clean(&run);
+        }
+        std::fs::remove_file(project.migrations().join(name)).unwrap();
     }
-    let status = project.run(&["status"]).ok();
-    assert!(
-        status.stdout.contains("V1__title\\e]0;pwned\\u{7}.sql"),
-        "{status:#?}"
-    );
-    assert!(
-        status.stdout.contains("V3__right\\u{202e}lqs.exe.sql"),
-        "{status:#?}"
-    );
-    assert!(status.stdout.contains("V4__two\\nlines.sql"), "{status:#?}");
-    let json = project.run(&["status", "--json"]).ok();
-    assert!(json.stdout.contains("V4__two\\nlines.sql"), "{json:#?}");
-    // A lock row's holder and time, written by anyone who may write the table.
+    // What the database holds is anyone's text: a history row and the lock row.
+    project.write("V1__items.sql", CREATE_ITEMS);
+    project.run(&["upgrade"]).ok();
     let pool_url = format!(
         "sqlite://{}",
         project.root().join("jetbase/app.db").display()
@@ -347,6 +341,14 @@ fn control_characters_never_reach_the_terminal() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let pool = sqlx::SqlitePool::connect(&pool_url).await.unwrap();
+        sqlx::query(
+            "UPDATE jetbase_migrations SET applied_at = ?, checksum = ? WHERE version = '1'",
+        )
+        .bind("2026-01-01\x1b[2J")
+        .bind("\u{202e}abc")
+        .execute(&pool)
+        .await
+        .unwrap();
         sqlx::query(
             "UPDATE jetbase_lock SET is_locked = 1, locked_at = ?, process_id = ? WHERE id = 1",
         )
@@ -357,12 +359,25 @@ fn control_characters_never_reach_the_terminal() {
         .unwrap();
         pool.close().await;
     });
+    for args in [
+        &["history"][..],
+        &["status"],
+        &["current"],
+        &["lock-status"],
+    ] {
+        let run = project.run(args);
+        assert!(!run.stderr.contains("panicked"), "{run:#?}");
+        clean(&run);
+    }
+    let history = project.run(&["history"]).ok();
+    assert!(history.stdout.contains("2026-01-01\\e[2J"), "{history:#?}");
     let lock = project.run(&["lock-status"]).ok();
-    clean(&lock);
     assert!(
         lock.stdout.contains("jb1:manual:\\e]8;;http://evil\\u{7}x"),
         "{lock:#?}"
     );
+    let json = project.run(&["history", "--json"]).ok();
+    assert!(json.stdout.contains("2026-01-01\\u001b[2J"), "{json:#?}");
 }
 
 /// Sends `signal` (`TERM`, `INT`) to the process `pid`.

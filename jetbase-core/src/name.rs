@@ -81,6 +81,17 @@ pub enum NameError {
         /// The rejected file name.
         filename: String,
     },
+    /// A control character (a line break, an escape sequence) or a bidirectional override in
+    /// the name: printed, it would fake lines or rewrite a terminal's screen, and reorder what
+    /// is shown.
+    #[error(
+        "{filename:?} holds a control character or a direction override; rename the file with \
+         printable characters only"
+    )]
+    Unprintable {
+        /// The rejected file name.
+        filename: String,
+    },
     /// Longer than [`MAX_FILENAME_CHARS`].
     #[error("`{filename}` is {chars} characters long; file names must not exceed 512 characters")]
     TooLong {
@@ -126,6 +137,11 @@ pub fn parse_filename(filename: &str) -> Result<MigrationName, NameError> {
             chars,
         });
     }
+    if filename.chars().any(is_unprintable) {
+        return Err(NameError::Unprintable {
+            filename: filename.to_owned(),
+        });
+    }
     let pattern_error = || NameError::Pattern {
         filename: filename.to_owned(),
     };
@@ -164,9 +180,36 @@ pub fn parse_filename(filename: &str) -> Result<MigrationName, NameError> {
     })
 }
 
+/// A control character, or one of the bidirectional controls that reorder what a terminal
+/// shows (U+202E and its kin).
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        for name in [
+            "V1__title\x1b]0;pwned\x07.sql",
+            "V2__two\nlines.sql",
+            "V3__back\rspace.sql",
+            "V4__right\u{202e}lqs.exe.sql",
+        ] {
+            let error = parse_filename(name).unwrap_err();
+            assert!(matches!(error, NameError::Unprintable { .. }), "{name:?}");
+            assert!(
+                !error.to_string().contains(['\x1b', '\n', '\r', '\u{202e}']),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn the_description_ends_at_the_first_sql_as_in_python() {

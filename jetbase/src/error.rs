@@ -109,17 +109,16 @@ pub enum Error {
         /// This process's `process_id`.
         process_id: String,
     },
-    /// Every migration of the run was applied (or rolled back) and recorded in the history;
+    /// Every migration of the run was applied (or rolled back), and the history says so;
     /// what came after failed: storing the history's digest, releasing the lock, or the lease
     /// found lost. The database holds the migrations: do not run them by hand.
     #[error(
-        "{} {} {} ({}{}) and {} recorded in the history, but finishing the run failed",
+        "{} {} {} ({}{}), and the history says so, but finishing the run failed",
         .done.len(),
         if .done.len() == 1 { "migration was" } else { "migrations were" },
         match .direction { Direction::Upgrade => "applied", Direction::Rollback => "rolled back" },
         .done.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
-        if .done.len() > 5 { ", ..." } else { "" },
-        if .done.len() == 1 { "is" } else { "are" }
+        if .done.len() > 5 { ", ..." } else { "" }
     )]
     AfterRun {
         /// Which way the run went.

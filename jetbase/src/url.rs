@@ -139,6 +139,37 @@ fn secret_spans(url: &str) -> Vec<(usize, usize)> {
         && colon + 1 < at
     {
         spans.push((authority_start + colon + 1, authority_start + at));
+    } else if authority_start > 0 {
+        // No `@`: `user:password` with the host forgotten (`postgres://app:s3cret/db`) reads
+        // as a host with a port that is no number. Failing closed, that "port" is masked.
+        let authority = &rest[..rest[..query_start].find('/').unwrap_or(query_start)];
+        if let Some(colon) = authority.find(':')
+            && !authority.contains('@')
+            && !authority.starts_with('[')
+            && !is_host_list(authority)
+            && colon + 1 < authority.len()
+        {
+            spans.push((
+                authority_start + colon + 1,
+                authority_start + authority.len(),
+            ));
+        }
+    } else if url.contains('=') {
+        // Not a URL: a libpq connection string (`host=db user=app password=...`).
+        let mut offset = 0;
+        for pair in url.split(' ') {
+            if let Some((name, value)) = pair.split_once('=')
+                && !value.is_empty()
+                && SECRET_PARAMETER_WORDS
+                    .iter()
+                    .any(|word| name.to_ascii_lowercase().contains(word))
+            {
+                let start = offset + name.len() + 1;
+                spans.push((start, start + value.len()));
+            }
+            offset += pair.len() + 1;
+        }
+        return spans;
     }
     if query_start < rest.len() {
         let query_offset = authority_start + query_start + 1;
@@ -364,6 +395,25 @@ mod tests {
         assert_eq!(
             mask_secrets("postgres://u:a@b:c@/db"),
             "postgres://u:***@/db"
+        );
+        // No `@` at all: a "port" that is no number is a password whose host was forgotten.
+        assert_eq!(
+            mask_secrets("postgres://app:s3cretXX/db"),
+            "postgres://app:***/db"
+        );
+        assert_eq!(mask_secrets("mysql://root:s3cretXX"), "mysql://root:***");
+        assert_eq!(
+            mask_secrets("postgres://db:5432/app"),
+            "postgres://db:5432/app"
+        );
+        assert_eq!(
+            mask_secrets("postgres://[::1]:5432/app"),
+            "postgres://[::1]:5432/app"
+        );
+        // A libpq connection string.
+        assert_eq!(
+            mask_secrets("host=127.0.0.1 user=u password=SECRET dbname=x"),
+            "host=127.0.0.1 user=u password=*** dbname=x"
         );
     }
 

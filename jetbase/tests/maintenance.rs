@@ -652,8 +652,8 @@ async fn a_failure_after_the_migrations_says_what_was_applied<P: Query>(db: &Tes
     }
     assert!(
         error.to_string().starts_with(
-            "2 migrations were applied (V1__items.sql, V2__drop_the_lock.sql) and are recorded in \
-             the history, but finishing the run failed"
+            "2 migrations were applied (V1__items.sql, V2__drop_the_lock.sql), and the history \
+             says so, but finishing the run failed"
         ),
         "{error}"
     );

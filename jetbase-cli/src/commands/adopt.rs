@@ -86,8 +86,8 @@ fn print(
         "Converted {} {tool} migration{} from {} into {}:",
         converted.len(),
         if converted.len() == 1 { "" } else { "s" },
-        shown(cwd, from),
-        shown(cwd, to)
+        crate::output::printable(&shown(cwd, from)),
+        crate::output::printable(&shown(cwd, to))
     );
     for file in converted {
         crate::output::outln!(

@@ -25,8 +25,12 @@ pub async fn run(context: &Context, args: &CheckRollbackArgs) -> Result<(), CliE
                     .await?)
             })
             .await;
-            let dropped = scratch.drop_database().await.map_err(CliError::from);
-            check.and_then(|check| dropped.map(|()| check))
+            // A scratch database left behind is what the user must act on: said first.
+            match scratch.drop_database().await {
+                Ok(()) => check,
+                Err(error) => Err(CliError::from(error)
+                    .explained("the scratch database could not be dropped: drop it by hand")),
+            }
         }
         // Ctrl-C deletes the copy of a SQLite database (it goes with the check).
         None => {

@@ -33,8 +33,12 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
     .await;
     let dropped = scratch.drop_database().await;
     pool.close().await;
+    // A scratch database left behind is what the user must act on: said first.
+    dropped.map_err(|error| {
+        CliError::from(error)
+            .explained("the scratch database could not be dropped: drop it by hand")
+    })?;
     let drift = drift?;
-    dropped?;
     if context.json {
         let entries: Vec<Value> = drift
             .iter()
@@ -191,7 +195,8 @@ fn schema_text(schema: &Schema, dialect: Dialect) -> String {
 
 fn table_text(table: &Table, dialect: Dialect, out: &mut String) {
     use std::fmt::Write as _;
-    let _ = writeln!(out, "{}", table.name);
+    // Names come from the live database: each escaped, so that none fakes a line.
+    let _ = writeln!(out, "{}", crate::output::printable(&table.name));
     let name_width = table
         .columns
         .iter()
@@ -217,9 +222,9 @@ fn table_text(table: &Table, dialect: Dialect, out: &mut String) {
         }
         let line = format!(
             "  {:name_width$}  {:type_width$}  {}",
-            column.name,
+            crate::output::printable(&column.name),
             sql_type,
-            notes.join(" ")
+            crate::output::printable(&notes.join(" "))
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -228,18 +233,18 @@ fn table_text(table: &Table, dialect: Dialect, out: &mut String) {
             out,
             "  {}index {} ({})",
             if index.unique { "unique " } else { "" },
-            index.name,
-            index.columns.join(", ")
+            crate::output::printable(&index.name),
+            crate::output::printable(&index.columns.join(", "))
         );
     }
     for key in &table.foreign_keys {
         let _ = writeln!(
             out,
             "  foreign key {} ({}) -> {} ({}) ON DELETE {}",
-            key.name,
-            key.columns.join(", "),
-            key.references_table,
-            key.references_columns.join(", "),
+            crate::output::printable(&key.name),
+            crate::output::printable(&key.columns.join(", ")),
+            crate::output::printable(&key.references_table),
+            crate::output::printable(&key.references_columns.join(", ")),
             key.on_delete.as_sql()
         );
     }

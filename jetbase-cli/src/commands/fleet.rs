@@ -172,7 +172,11 @@ where
                     index: outcome.index,
                     target: outcome.target,
                     ok: false,
-                    applied: 0,
+                    // What ran before finishing the run failed is applied all the same.
+                    applied: match &error {
+                        jetbase::Error::AfterRun { done, .. } => done.len(),
+                        _ => 0,
+                    },
                     error: Some(described(error)),
                 },
             };
@@ -321,17 +325,36 @@ pub async fn rollback(
     run(context, targets, move |migrator, pool| {
         let to_version = to_version.clone();
         async move {
-            let mut rollback = migrator
-                .rollback(&pool)
-                .dry_run(dry_run)
-                .refuse_without_rollback_sql(!force);
-            if let Some(count) = count {
-                rollback = rollback.count(count);
+            let selected = || {
+                let mut rollback = migrator.rollback(&pool).refuse_without_rollback_sql(!force);
+                if let Some(count) = count {
+                    rollback = rollback.count(count);
+                }
+                if let Some(version) = to_version.clone() {
+                    rollback = rollback.to_version(version);
+                }
+                rollback
+            };
+            // No one can be asked for each target: rolling back all of one needs --force.
+            if !force && !dry_run {
+                let planned = selected().dry_run(true).await?.migrations.len();
+                let applied = migrator
+                    .history(&pool)
+                    .await?
+                    .iter()
+                    .filter(|row| row.version.is_some())
+                    .count();
+                if planned > 1 && planned >= applied {
+                    return Err(jetbase::Error::Refused {
+                        operation: "rollback",
+                        message: format!(
+                            "this rolls back every applied migration of the target ({planned}), \
+                             dropping what they made; nothing was changed: pass --force to do it"
+                        ),
+                    });
+                }
             }
-            if let Some(version) = to_version {
-                rollback = rollback.to_version(version);
-            }
-            let report = rollback.await?;
+            let report = selected().dry_run(dry_run).await?;
             Ok(Done {
                 ok: true,
                 applied: if dry_run { 0 } else { report.migrations.len() },

@@ -80,6 +80,7 @@ pub fn run(cwd: &Path, flags: &GlobalArgs, args: &InitArgs) -> Result<(), CliErr
     crate::files::create_new(&config, text.as_bytes(), access).map_err(|error| {
         CliError::run(format!("cannot write {}", shown(&config))).caused_by(error)
     })?;
+    let shown = |path: &Path| crate::output::printable(&shown(path)).into_owned();
     crate::output::outln!("Created {}/ and {}", shown(&migrations), shown(&config));
     if holds_password {
         crate::output::outln!(

@@ -229,9 +229,11 @@ pub async fn run(
             fleet::refuse_targets(&args.targets, "validate-files")?;
             validate::run(&context, Scope::Files, args.fix, args.force).await
         }
-        Command::FixChecksums => validate::run(&context, Scope::Checksums, true, false).await,
-        Command::FixFiles => validate::run(&context, Scope::Files, true, false).await,
-        Command::Fix => validate::run(&context, Scope::All, true, false).await,
+        Command::FixChecksums(args) => {
+            validate::run(&context, Scope::Checksums, true, args.force).await
+        }
+        Command::FixFiles(args) => validate::run(&context, Scope::Files, true, args.force).await,
+        Command::Fix(args) => validate::run(&context, Scope::All, true, args.force).await,
         Command::Lock => lock::lock(&context).await,
         Command::Unlock => lock::unlock(&context).await,
         Command::LockStatus(args) => lock::status(&context, &args).await,

@@ -21,9 +21,11 @@ pub fn write(crate_root: &Path) -> Result<Vec<String>, CliError> {
     })?;
     let mut done = Vec::new();
     if add_build_dependency(&mut manifest)? {
-        std::fs::write(&manifest_path, manifest.to_string()).map_err(|error| {
-            CliError::run(format!("cannot write {}", manifest_path.display())).caused_by(error)
-        })?;
+        crate::files::replace(&manifest_path, manifest.to_string().as_bytes()).map_err(
+            |error| {
+                CliError::run(format!("cannot write {}", manifest_path.display())).caused_by(error)
+            },
+        )?;
         done.push("Cargo.toml: jetbase added to [build-dependencies]".to_owned());
     }
     let script = build_script(&manifest, crate_root)?;
@@ -147,7 +149,7 @@ fn add_build_line(script: &Path) -> Result<Option<String>, CliError> {
             )
         }
     };
-    std::fs::write(script, text).map_err(|error| {
+    crate::files::replace(script, text.as_bytes()).map_err(|error| {
         CliError::run(format!("cannot write {}", script.display())).caused_by(error)
     })?;
     Ok(Some(change))

@@ -266,16 +266,45 @@ fn check_target(migrations: &[ToolMigration], to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes every converted file into `to`, all or none: each file is written whole beside its
+/// name and then linked in (never over a file), and a failure (a full disk) removes the ones
+/// written before it, so that running `adopt` again finds the directory as it was.
 fn write(migrations: &[ToolMigration], to: &Path) -> Result<(), Error> {
-    let failed = |path: &PathBuf, error: std::io::Error| {
+    let failed = |path: &Path, error: std::io::Error| {
         refused(format!("cannot write `{}`: {error}", path.display()))
     };
-    std::fs::create_dir_all(to).map_err(|error| failed(&to.to_path_buf(), error))?;
+    std::fs::create_dir_all(to).map_err(|error| failed(to, error))?;
+    let mut written: Vec<PathBuf> = Vec::new();
     for migration in migrations {
         let path = to.join(migration.filename());
-        std::fs::write(&path, migration.contents()).map_err(|error| failed(&path, error))?;
+        if let Err(error) = write_whole(&path, migration.contents().as_bytes()) {
+            for done in &written {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(failed(&path, error));
+        }
+        written.push(path);
     }
     Ok(())
+}
+
+/// `contents` into a new file `path`, whole or not at all: written to a hidden file beside it,
+/// flushed, then linked in under its name (failing if it exists).
+fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let partial = path.with_file_name(format!(".{name}.jetbase-partial"));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&partial, path));
+    let _ = std::fs::remove_file(&partial);
+    result
 }
 
 fn converted(migrations: &[ToolMigration]) -> Vec<ConvertedFile> {

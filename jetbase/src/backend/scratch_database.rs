@@ -64,10 +64,13 @@ impl ScratchDatabase {
                     ))
                 })?;
                 // PostgreSQL copies template1, which may hold objects of its own; template0 is
-                // the database as the server makes it.
+                // the database as the server makes it. The name quoted: the database the URL
+                // names, upper case kept (unquoted, PostgreSQL folds it, and the connection to
+                // the URL's name then failed, leaving the folded one behind).
+                let quoted = dialect.quote_identifier(&name);
                 let create = match dialect {
-                    Dialect::Postgres => format!("CREATE DATABASE {name} TEMPLATE template0"),
-                    _ => format!("CREATE DATABASE {name}"),
+                    Dialect::Postgres => format!("CREATE DATABASE {quoted} TEMPLATE template0"),
+                    _ => format!("CREATE DATABASE {quoted}"),
                 };
                 on_server(
                     &admin_url,
@@ -104,7 +107,23 @@ impl ScratchDatabase {
                 )
                 .await?
             }
-            Place::Server { .. } => AnyPool::connect(url).await?,
+            Place::Server {
+                admin_url, name, ..
+            } => match AnyPool::connect(url).await {
+                Ok(pool) => pool,
+                Err(error) => {
+                    // Created, and not reached: not left behind.
+                    let dropped = format!("DROP DATABASE {}", dialect.quote_identifier(name));
+                    let _ = on_server(
+                        admin_url,
+                        dialect,
+                        &dropped,
+                        "dropping the scratch database",
+                    )
+                    .await;
+                    return Err(error);
+                }
+            },
         };
         Ok(Self { pool, place })
     }
@@ -153,6 +172,7 @@ impl ScratchDatabase {
         match self.place {
             Place::Server { admin_url, name } => {
                 let dialect = self.pool.dialect();
+                let name = dialect.quote_identifier(&name);
                 let plain = format!("DROP DATABASE {name}");
                 // A check stopped in the middle (Ctrl-C) can leave a statement running on the
                 // server for a while: PostgreSQL 13+ ends such sessions with the drop, older

@@ -195,7 +195,8 @@ impl LivenessLock for Liveness {
         let Some(path) = &self.path else {
             return Ok(false);
         };
-        let file = match File::options().write(true).open(path) {
+        // Read-only is enough for a lock, and all a user who may only read the database has.
+        let file = match File::options().read(true).open(path) {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(error) => return Err(DatabaseError::new(DatabaseErrorKind::Io, error)),
