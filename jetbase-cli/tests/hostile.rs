@@ -635,6 +635,76 @@ async fn schema_names_postgres_would_not_keep_are_refused() {
     let run = project.run(&["upgrade"]);
     assert_eq!(run.code, 2, "{run:#?}");
     assert!(run.stderr.contains("the name is empty"), "{run:#?}");
+    // The schemas of a fleet: all checked before any target runs.
+    std::fs::write(project.root().join("jetbase/jetbase.toml"), "").unwrap();
+    let run = project.run(&[
+        "upgrade",
+        "--schema",
+        "tenant_ok",
+        "--schema",
+        "information_schema",
+    ]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("system schemas"), "{run:#?}");
+    assert_eq!(
+        tables_named(&db, "jetbase_migrations").await,
+        0,
+        "nothing ran"
+    );
     assert_eq!(tables_named(&db, "jetbase_migrations").await, 0);
     assert_eq!(tables_named(&db, "items").await, 0);
+}
+
+/// On a terminal (`script` gives the command one), rolling back everything asks: anything but
+/// yes changes nothing, yes goes on.
+#[test]
+fn on_a_terminal_rolling_back_everything_asks() {
+    let project = sqlite_project();
+    for version in 1..=3 {
+        project.write(
+            &format!("V{version}__t{version}.sql"),
+            &format!("-- upgrade\nCREATE TABLE t{version} (id INTEGER);\n-- rollback\nDROP TABLE t{version};\n"),
+        );
+    }
+    project.run(&["upgrade"]).ok();
+    let on_terminal = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} rollback -c 99", env!("CARGO_BIN_EXE_jetbase")),
+                "/dev/null",
+            ])
+            .current_dir(project.root())
+            .env("JETBASE_DATABASE_URL", &project.url)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("`script` (util-linux) runs");
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, shown) = on_terminal("n\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains("This rolls back every applied migration (3)")
+            && shown.contains("Go on? [y/N]")
+            && shown.contains("not confirmed: nothing was changed"),
+        "{shown}"
+    );
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(history["migrations"].as_array().unwrap().len(), 3);
+    let (code, shown) = on_terminal("yes\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("Rolled back 3 migrations."), "{shown}");
 }

@@ -264,6 +264,25 @@ where
     }
 }
 
+/// Checks that `schema` is a name PostgreSQL keeps as written, before anything runs on it: not
+/// empty, at most 63 bytes (the server cuts a longer one without a word, and could land on
+/// another tenant's schema), not a system schema (`information_schema`, `pg_*`). Every run on a
+/// schema checks it; this lets a caller refuse a list of tenants before starting any.
+///
+/// ```
+/// use jetbase::fleet::check_schema_name;
+/// assert!(check_schema_name("tenant_42").is_ok());
+/// assert!(check_schema_name(&"t".repeat(64)).is_err());
+/// assert!(check_schema_name("pg_catalog").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidSetting`] saying what is wrong with the name.
+pub fn check_schema_name(schema: &str) -> Result<(), Error> {
+    crate::migrator::check_postgres_schema(schema)
+}
+
 /// The schemas of a PostgreSQL database whose names match a `LIKE` pattern (`tenant_%`), in
 /// name order; the system schemas never.
 ///

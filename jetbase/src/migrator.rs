@@ -40,6 +40,14 @@ impl Default for Migrator {
     }
 }
 
+/// A `postgres_schema` PostgreSQL would keep as written, or the setting's error.
+pub(crate) fn check_postgres_schema(schema: &str) -> Result<(), Error> {
+    crate::backend::postgres::check_schema_name(schema).map_err(|message| Error::InvalidSetting {
+        setting: "postgres_schema".to_owned(),
+        message,
+    })
+}
+
 impl Migrator {
     /// A migrator over migrations that `embed!()` validated and sorted at compile time.
     #[doc(hidden)]
@@ -298,12 +306,7 @@ impl Migrator {
         if let Some(schema) = self.postgres_schema.as_deref()
             && crate::backend::engine_sql(dialect).has_schemas()
         {
-            crate::backend::postgres::check_schema_name(schema).map_err(|message| {
-                Error::InvalidSetting {
-                    setting: "postgres_schema".to_owned(),
-                    message,
-                }
-            })?;
+            check_postgres_schema(schema)?;
         }
         Ok(Tables::new(dialect, self.postgres_schema.as_deref())
             .with_lease(self.lock_lease)

@@ -55,6 +55,10 @@ pub async fn targets(
     if schemas.is_empty() && like.is_none() && urls_file.is_none() {
         return Ok(None);
     }
+    // A name PostgreSQL would not keep as written is refused before anything runs.
+    for schema in &schemas {
+        jetbase::fleet::check_schema_name(schema)?;
+    }
     let parallel = args
         .parallel
         .map(usize::from)
