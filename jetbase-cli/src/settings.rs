@@ -587,19 +587,22 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, CliError> {
 /// without its text.
 fn dotenv_position(path: &Path, line: &str, index: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    match text.find(line) {
-        Some(offset) => {
-            let before = &text[..offset];
-            format!(
-                "cannot parse line {}, column {} (the line is not shown: it may hold a secret)",
-                before.matches('\n').count() + 1,
-                index + 1
-            )
-        }
-        None => format!(
-            "cannot parse a line at column {} (the line is not shown: it may hold a secret)",
-            index + 1
-        ),
+    let hidden = "(the line is not shown: it may hold a secret)";
+    let Some(offset) = text.find(line) else {
+        return format!("cannot parse a line {hidden}");
+    };
+    let line_number = text[..offset].matches('\n').count() + 1;
+    // dotenvy's index counts in what it read as one line: for a quote never closed, that runs
+    // to the end of the file, and the column would be past the line's end.
+    let first_line_len = line.find('\n').unwrap_or(line.len());
+    if index < first_line_len && line.is_char_boundary(index) {
+        let column = line[..index].chars().count() + 1;
+        format!("cannot parse line {line_number}, column {column} {hidden}")
+    } else {
+        format!(
+            "cannot parse the value that starts on line {line_number} (a quote not closed?) \
+             {hidden}"
+        )
     }
 }
 

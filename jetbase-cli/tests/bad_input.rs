@@ -603,15 +603,21 @@ fn configuration_errors_never_quote_the_line() {
     );
     let project = project();
     std::fs::write(project.root().join("jetbase/jetbase.toml"), "").unwrap();
-    for text in [
-        "JETBASE_DATABASE_URL='postgres://u:SECRET@db/app\n",
-        "JETBASE_LOCK_TIMEOUT=1\nJETBASE_DATABASE_URL=\"postgres://u:SECRET@db/app\" x\n",
+    for (text, position) in [
+        (
+            "JETBASE_LOCK_TIMEOUT=1\nJETBASE_DATABASE_URL='postgres://u:SECRET@db/app\n",
+            "cannot parse the value that starts on line 2 (a quote not closed?)",
+        ),
+        (
+            "JETBASE_LOCK_TIMEOUT=1\nJETBASE_DATABASE_URL=\"postgres://u:SECRET@db/app\" x\n",
+            "cannot parse line 2, column",
+        ),
     ] {
         std::fs::write(project.root().join(".env"), text).unwrap();
         let run = refused(
             project.run_in(project.root(), &["status"], &[]),
             2,
-            &[".env is not a valid .env file", "cannot parse line"],
+            &[".env is not a valid .env file", position],
         );
         assert!(!run.stderr.contains("SECRET"), "{run:#?}");
     }
