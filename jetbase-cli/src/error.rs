@@ -45,8 +45,9 @@ impl CliError {
         Self {
             failure: Failure::Interrupted(signal),
             message: format!(
-                "interrupted by {}: stopped, and what the command had made for the while \
-                 (a copy of the database, a scratch database) was removed",
+                "interrupted by {}: jetbase stopped and removed what it had made for the while \
+                 (a copy of the database, a scratch database); a statement the server was \
+                 running for it may go on until the server notices the connection closed",
                 if signal == 15 { "SIGTERM" } else { "SIGINT" }
             ),
             causes: Vec::new(),
@@ -146,7 +147,11 @@ impl From<std::io::Error> for CliError {
                 causes: Vec::new(),
             };
         }
-        Self::run("cannot write the output").caused_by(error)
+        Self::run(
+            "cannot write the output; what the command did is done all the same (`jetbase status` \
+             shows the database as it is)",
+        )
+        .caused_by(error)
     }
 }
 
@@ -224,7 +229,7 @@ impl Secrets {
 fn parameter_of<'u>(url: &'u str, secret: &str) -> Option<&'u str> {
     let query = &url[url.find('?')?..];
     query
-        .split(['?', '&', ';'])
+        .split(['?', '&'])
         .find_map(|pair| pair.split_once('=').filter(|(_, value)| *value == secret))
         .map(|(name, _)| name)
 }

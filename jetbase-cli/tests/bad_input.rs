@@ -211,7 +211,8 @@ fn rollback_without_rollback_sql_is_refused_unless_forced() {
         "CREATE TABLE more (id INTEGER);\n-- rollback\nDROP TABLE more;\n",
     );
     project.run(&["upgrade"]).ok();
-    let dry = project.run(&["rollback", "--count", "2", "--dry-run"]);
+    // A preview changes nothing: it needs no --force.
+    let dry = project.run(&["rollback", "--count", "2", "--dry-run"]).ok();
     assert!(!dry.stderr.contains("warning"), "{dry:#?}");
     let refused_run = refused(
         project.run(&["rollback", "--count", "2"]),

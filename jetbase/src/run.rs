@@ -684,7 +684,10 @@ impl OneMigration<'_, '_> {
                 return Ok(started.elapsed());
             };
             let failed = statement.and_then(|index| self.statements.get(index));
-            let ran_before = statement.is_some_and(|index| index > 0);
+            // A failure of the bookkeeping (no statement index) may come after every statement
+            // ran (the history write): where nothing rolls them back, that is not "nothing
+            // remains".
+            let ran_before = statement.map_or(!self.statements.is_empty(), |index| index > 0);
             // Statements before the failing one stay applied where nothing rolls them back:
             // outside a transaction, or where DDL commits by itself.
             let kept_by_database = database.capabilities().implicit_commit_ddl;

@@ -156,33 +156,107 @@ fn secret_spans(url: &str) -> Vec<(usize, usize)> {
         }
     } else if url.contains('=') {
         // Not a URL: a libpq connection string (`host=db user=app password=...`).
-        let mut offset = 0;
-        for pair in url.split(' ') {
+        return keyword_value_secrets(url);
+    }
+    // Every `name=value` after the first `?`, whether or not it starts a query as far as the
+    // rest of the URL can be read (a host this function does not recognise): failing closed.
+    // Parameters are separated by `&` only, as the drivers read them (`;` belongs to a value).
+    if let Some(first) = rest.find('?') {
+        let query_offset = authority_start + first + 1;
+        let mut offset = query_offset;
+        for pair in url[query_offset..].split(['&', '?']) {
             if let Some((name, value)) = pair.split_once('=')
                 && !value.is_empty()
-                && SECRET_PARAMETER_WORDS
-                    .iter()
-                    .any(|word| name.to_ascii_lowercase().contains(word))
+                && is_secret_name(name)
             {
                 let start = offset + name.len() + 1;
                 spans.push((start, start + value.len()));
             }
             offset += pair.len() + 1;
         }
-        return spans;
     }
-    if query_start < rest.len() {
-        let query_offset = authority_start + query_start + 1;
-        let mut offset = query_offset;
-        for pair in url[query_offset..].split(['&', ';']) {
-            if let Some((name, value)) = pair.split_once('=') {
-                let name = name.to_ascii_lowercase();
-                if !value.is_empty() && SECRET_PARAMETER_WORDS.iter().any(|w| name.contains(w)) {
-                    let start = offset + name.len() + 1;
-                    spans.push((start, start + value.len()));
-                }
+    // A parameter inside the password (`pw?password=x`) is the password's.
+    spans.sort_unstable();
+    let mut end = 0;
+    spans.retain(|&(start, stop)| {
+        let separate = start >= end;
+        if separate {
+            end = stop;
+        }
+        separate
+    });
+    spans
+}
+
+/// Whether a parameter `name` (percent-encoded as it may be: the drivers decode it) says it
+/// carries a secret.
+fn is_secret_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                at += 3;
             }
-            offset += pair.len() + 1;
+            (byte, _) => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    let name = String::from_utf8_lossy(&decoded).to_ascii_lowercase();
+    SECRET_PARAMETER_WORDS
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// The secret values of a libpq connection string: `keyword = value` pairs separated by
+/// white space, a value possibly single-quoted (with `\'` and `\\` inside).
+fn keyword_value_secrets(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let name_start = at;
+        while at < bytes.len() && bytes[at] != b'=' && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let name = &text[name_start..at];
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if bytes.get(at) != Some(&b'=') {
+            // Not `keyword=`: skip the word.
+            at = at.max(name_start + 1);
+            continue;
+        }
+        at += 1;
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let value_start = at;
+        if bytes.get(at) == Some(&b'\'') {
+            at += 1;
+            while at < bytes.len() && bytes[at] != b'\'' {
+                at += if bytes[at] == b'\\' { 2 } else { 1 };
+            }
+            at = (at + 1).min(bytes.len());
+        } else {
+            while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+        }
+        if at > value_start && is_secret_name(name) {
+            spans.push((value_start, at.min(bytes.len())));
         }
     }
     spans
@@ -410,10 +484,36 @@ mod tests {
             mask_secrets("postgres://[::1]:5432/app"),
             "postgres://[::1]:5432/app"
         );
-        // A libpq connection string.
+        // A libpq connection string, with quotes and spaces around `=`.
         assert_eq!(
             mask_secrets("host=127.0.0.1 user=u password=SECRET dbname=x"),
             "host=127.0.0.1 user=u password=*** dbname=x"
+        );
+        assert_eq!(
+            mask_secrets("host=db password='my SECRET \\' pw' dbname=x"),
+            "host=db password=*** dbname=x"
+        );
+        assert_eq!(
+            mask_secrets("host=db\tpassword = SECRET"),
+            "host=db\tpassword = ***"
+        );
+        // `;` is part of a value (the drivers split on `&`); names may be percent-encoded; a
+        // host this function cannot read still has its query's secrets masked.
+        assert_eq!(
+            mask_secrets("postgres://app@db/app?password=pw;TAIL&x=1"),
+            "postgres://app@db/app?password=***&x=1"
+        );
+        assert_eq!(
+            mask_secrets("postgres://app@db/app?sslmode=disable&%70assword=SECRET"),
+            "postgres://app@db/app?sslmode=disable&%70assword=***"
+        );
+        assert_eq!(
+            mask_secrets("postgres://bücher/db?password=SECRET"),
+            "postgres://bücher/db?password=***"
+        );
+        assert_eq!(
+            mask_secrets("postgres://[::1/db?password=SECRET"),
+            "postgres://[::1/db?password=***"
         );
     }
 

@@ -978,3 +978,25 @@ database_test!(
     applied_at_orders_the_rows_of_one_run,
     applied_at_orders_the_rows_of_one_run
 );
+
+/// MariaDB commits DDL by itself: when the history row cannot be written after the migration's
+/// statements ran (here a description the database's character set cannot hold), the error
+/// says the migration may be partially applied, not that nothing of it remains; its table
+/// is indeed there.
+#[tokio::test]
+async fn a_failed_history_write_after_ddl_says_partially_applied() {
+    let db = common::mysql().await;
+    db.pool
+        .exec("ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+        .await;
+    let files = Files::new(&[("V1__日本語_テーブル.sql", "CREATE TABLE t1 (i INT);")]);
+    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    match &error {
+        Error::MigrationFailed {
+            partially_applied, ..
+        } => assert!(*partially_applied, "{error}"),
+        other => panic!("{other}"),
+    }
+    assert!(error.to_string().contains("PARTIALLY APPLIED"), "{error}");
+    assert!(db.table_exists("t1").await);
+}

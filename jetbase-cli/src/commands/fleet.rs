@@ -330,7 +330,9 @@ pub async fn rollback(
         let to_version = to_version.clone();
         async move {
             let selected = || {
-                let mut rollback = migrator.rollback(&pool).refuse_without_rollback_sql(!force);
+                let mut rollback = migrator
+                    .rollback(&pool)
+                    .refuse_without_rollback_sql(!force && !dry_run);
                 if let Some(count) = count {
                     rollback = rollback.count(count);
                 }

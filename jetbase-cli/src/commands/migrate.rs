@@ -182,7 +182,7 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let selected = || {
         let mut rollback = migrator
             .rollback(&pool)
-            .refuse_without_rollback_sql(!args.force);
+            .refuse_without_rollback_sql(!args.force && !args.selection.dry_run);
         if let Some(count) = args.selection.count {
             rollback = rollback.count(count);
         }

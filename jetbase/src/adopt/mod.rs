@@ -288,22 +288,32 @@ fn write(migrations: &[ToolMigration], to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// `contents` into a new file `path`, whole or not at all: written to a hidden file beside it,
-/// flushed, then linked in under its name (failing if it exists).
+/// `contents` into a new file `path`, whole or not at all: written to a hidden file of this
+/// process's beside it, flushed, then renamed to its name (a rename works on every file system;
+/// `write` refused a directory with migrations already, and `path` is checked again just before).
 fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let partial = path.with_file_name(format!(".{name}.jetbase-partial"));
-    let result = std::fs::OpenOptions::new()
+    let partial = path.with_file_name(format!(".{name}.{}.jetbase-partial", std::process::id()));
+    // Only a file this call created is removed on failure.
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&partial)
-        .and_then(|mut file| {
-            file.write_all(contents)?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::hard_link(&partial, path));
-    let _ = std::fs::remove_file(&partial);
+        .open(&partial)?;
+    let result = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| match path.try_exists() {
+            Ok(true) => Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a file of that name appeared meanwhile",
+            )),
+            Ok(false) => std::fs::rename(&partial, path),
+            Err(error) => Err(error),
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
     result
 }
 
