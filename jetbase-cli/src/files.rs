@@ -23,23 +23,10 @@ pub enum Access {
 /// The operating system's error: the directory cannot be written, the disk is full,
 /// `path` exists already (`ErrorKind::AlreadyExists`).
 pub fn create_new(path: &Path, contents: &[u8], access: Access) -> std::io::Result<()> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    // tempfile creates the file as 0600 and deletes it when dropped, on every error path.
-    let mut file = tempfile::Builder::new()
-        .prefix(".jetbase-")
-        .suffix(".tmp")
-        .tempfile_in(directory)?;
-    file.write_all(contents)?;
-    file.as_file().sync_all()?;
-    #[cfg(unix)]
+    let file = written_beside(path, contents)?;
     if access == Access::Shared {
-        use std::os::unix::fs::PermissionsExt;
-        let umask_applied = 0o644 & !current_umask();
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(umask_applied))?;
+        make_shared(file.as_file())?;
     }
-    #[cfg(not(unix))]
-    let _ = access;
     file.persist_noclobber(path).map_err(|error| error.error)?;
     Ok(())
 }
@@ -52,6 +39,19 @@ pub fn create_new(path: &Path, contents: &[u8], access: Access) -> std::io::Resu
 ///
 /// The operating system's error: the directory cannot be written, the disk is full.
 pub fn replace(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let file = written_beside(path, contents)?;
+    match std::fs::metadata(path) {
+        Ok(old) => file.as_file().set_permissions(old.permissions())?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => make_shared(file.as_file())?,
+        Err(error) => return Err(error),
+    }
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// `contents` in a hidden temporary file in `path`'s directory, flushed to disk. tempfile
+/// creates it 0600 and deletes it when dropped, so every error path leaves nothing behind.
+fn written_beside(path: &Path, contents: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let directory = path.parent().unwrap_or(Path::new("."));
     let mut file = tempfile::Builder::new()
         .prefix(".jetbase-")
@@ -59,19 +59,18 @@ pub fn replace(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .tempfile_in(directory)?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
-    match std::fs::metadata(path) {
-        Ok(old) => file.as_file().set_permissions(old.permissions())?,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                file.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o644 & !current_umask()))?;
-            }
-        }
-        Err(error) => return Err(error),
+    Ok(file)
+}
+
+/// Readable by everyone, as an editor makes a file (0644 under the umask).
+fn make_shared(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644 & !current_umask()))?;
     }
-    file.persist(path).map_err(|error| error.error)?;
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }
 
