@@ -211,8 +211,13 @@ async fn record<D: Database>(
     planned: &[&Migration],
 ) -> Result<(), Error> {
     let action = "recording the baseline";
-    let mut session = database.session().await.map_err(Error::database(action))?;
+    let mut session = database
+        .backend()
+        .session()
+        .await
+        .map_err(Error::database(action))?;
     database
+        .backend()
         .begin_batch(&mut session)
         .await
         .map_err(Error::database(action))?;
@@ -231,11 +236,13 @@ async fn record<D: Database>(
         };
         // A failure drops the session with its transaction open: the server rolls it back.
         database
+            .backend()
             .run_job(&mut session, tables, &job)
             .await
             .map_err(|JobFailure { source, .. }| Error::Database { action, source })?;
     }
     database
+        .backend()
         .commit_run(&mut session)
         .await
         .map_err(Error::database(action))

@@ -15,7 +15,7 @@ use jetbase_core::schema::{Change, Column, Schema, diff};
 use jetbase_core::{AppliedMigration, Dialect, Migration, MigrationKind, Version};
 
 use crate::backend::tables::Tables;
-use crate::backend::{Database, RowWrite, SandboxMark};
+use crate::backend::{Database, RowWrite, SandboxMark, Session};
 use crate::migrator::read_history;
 use crate::run::{OneMigration, open_session, split};
 use crate::{Direction, Error, Migrator, Report};
@@ -184,9 +184,13 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
         if pending.is_empty() {
             return Ok(RollbackCheck::default());
         }
-        let copy = database.sandbox_copy().await.map_err(Error::database(
-            "copying the database for the rollback check",
-        ))?;
+        let copy = database
+            .backend()
+            .sandbox_copy()
+            .await
+            .map_err(Error::database(
+                "copying the database for the rollback check",
+            ))?;
         match copy {
             Some(copy) => {
                 let check = self
@@ -212,7 +216,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
     }
 
     /// Up → down → up of each migration in savepoints of one transaction rolled back at the
-    /// end (`Database::begin_sandbox`).
+    /// end (`Backend::begin_sandbox`).
     async fn check_in_sandbox<T: Database>(
         &self,
         database: &T,
@@ -221,6 +225,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
     ) -> Result<RollbackCheck, Error> {
         let mut session = open_session(database).await?;
         database
+            .backend()
             .begin_sandbox(&mut session, tables)
             .await
             .map_err(Error::database("opening the rollback check's transaction"))?;
@@ -232,6 +237,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
         };
         let result = check_each(&mut steps, pending).await;
         let discarded = database
+            .backend()
             .discard_sandbox(&mut session)
             .await
             .map_err(Error::database("rolling back the rollback check"));
@@ -452,7 +458,7 @@ pub(crate) fn describe(column: &Column) -> String {
 struct SandboxSteps<'s, T: Database> {
     migrator: &'s Migrator,
     database: &'s T,
-    session: &'s mut T::Session,
+    session: &'s mut Session,
     tables: &'s Tables,
 }
 
@@ -463,6 +469,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
 
     async fn schema(&mut self) -> Result<Schema, Error> {
         self.database
+            .backend()
             .read_schema_in(self.session, self.tables.schema.as_deref())
             .await
             .map_err(Error::database(
@@ -496,6 +503,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
 
     async fn mark(&mut self) -> Result<bool, Error> {
         self.database
+            .backend()
             .sandbox_mark(self.session, SandboxMark::Set)
             .await
             .map_err(Error::database("marking the rollback check's place"))?;
@@ -509,6 +517,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
             SandboxMark::Release
         };
         self.database
+            .backend()
             .sandbox_mark(self.session, mark)
             .await
             .map_err(Error::database("returning to the rollback check's place"))

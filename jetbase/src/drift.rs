@@ -143,10 +143,12 @@ impl Migrator {
         self.rebuild(scratch, applied).await?;
         let schema = self.postgres_schema();
         let live_schema = live
+            .backend()
             .read_schema(schema)
             .await
             .map_err(Error::database("reading the live schema"))?;
         let expected = scratch
+            .backend()
             .read_schema(schema)
             .await
             .map_err(Error::database("reading the schema the migrations make"))?;

@@ -290,7 +290,7 @@ pub fn check_schema_name(schema: &str) -> Result<(), Error> {
 ///
 /// [`Error::Refused`] on another database; [`Error::Database`] when the catalog query fails.
 pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, Error> {
-    use crate::backend::Database as _;
+    use crate::backend::private::Sealed as _;
     if pool.dialect() != jetbase_core::Dialect::Postgres {
         return Err(Error::Refused {
             operation: "schemas-like",
@@ -307,6 +307,7 @@ pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, 
         jetbase_core::Dialect::Postgres.string_literal(pattern)
     );
     let rows = pool
+        .backend()
         .read_text_rows(&sql)
         .await
         .map_err(Error::database("listing the schemas"))?

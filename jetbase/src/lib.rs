@@ -56,10 +56,6 @@ pub mod schema;
 pub mod url;
 mod wait;
 
-#[cfg(all(
-    feature = "sqlx-0_9",
-    any(feature = "postgres", feature = "sqlite", feature = "mysql")
-))]
 pub use backend::any::{AnyPool, SqliteAccess};
 #[cfg(feature = "clickhouse")]
 pub use backend::clickhouse::pool::ClickHousePool;

@@ -84,6 +84,7 @@ impl<D: Database> Drop for Waiting<D> {
         let process_id = std::mem::take(&mut self.process_id);
         runtime.spawn(async move {
             let _ = database
+                .backend()
                 .write_lock(
                     &tables,
                     LockWrite::Release {
@@ -101,7 +102,7 @@ pub(crate) struct LockGuard<D: Database> {
     database: D,
     tables: Tables,
     process_id: String,
-    liveness: Option<D::Liveness>,
+    liveness: Option<Box<dyn LivenessLock>>,
     /// The task renewing the lease (databases without session locks).
     renewal: Option<Renewal>,
 }
@@ -130,6 +131,7 @@ impl Renewal {
             loop {
                 tokio::time::sleep(lease.renew_every()).await;
                 let renewed = database
+                    .backend()
                     .write_lock(
                         &tables,
                         LockWrite::Renew {
@@ -175,6 +177,7 @@ impl<D: Database> LockGuard<D> {
     ) -> Result<Self, Error> {
         // A replica refuses the lock row's writes anyway: say so before taking anything.
         if database
+            .backend()
             .is_read_only()
             .await
             .map_err(Error::database("asking whether the server is read-only"))?
@@ -184,6 +187,7 @@ impl<D: Database> LockGuard<D> {
             });
         }
         let leased = database
+            .backend()
             .lock_is_leased(tables)
             .await
             .map_err(Error::database("asking how the lock is kept alive"))?;
@@ -193,6 +197,7 @@ impl<D: Database> LockGuard<D> {
             true => None,
             false => Some(
                 database
+                    .backend()
                     .liveness(tables)
                     .await
                     .map_err(Error::database("opening the lock session"))?,
@@ -216,7 +221,7 @@ impl<D: Database> LockGuard<D> {
                 // the lock). Holding the liveness lock serialises the DDL of concurrent jetbase
                 // processes; without one, a process that loses a race creating them (a Galera
                 // certification conflict, PostgreSQL's catalog) tries again.
-                let outcome = database.prepare(tables).await.map(|()| true);
+                let outcome = database.backend().prepare(tables).await.map(|()| true);
                 prepared = races.judge(outcome, leased, "creating the lock table")?;
             }
             let expiry = leased.then_some(lease.expires_after());
@@ -239,6 +244,7 @@ impl<D: Database> LockGuard<D> {
                 };
                 // The history table is the holder's alone to create or extend.
                 let prepared = database
+                    .backend()
                     .prepare_history(tables)
                     .await
                     .map_err(Error::database("creating the history table"));
@@ -252,6 +258,7 @@ impl<D: Database> LockGuard<D> {
             }
             if started.elapsed() >= timeout {
                 let row = database
+                    .backend()
                     .read_lock(tables)
                     .await
                     .map_err(Error::database("reading the lock"))?
@@ -266,6 +273,7 @@ impl<D: Database> LockGuard<D> {
                     waiting.done();
                 }
                 let _ = database
+                    .backend()
                     .write_lock(
                         tables,
                         LockWrite::Release {
@@ -346,6 +354,7 @@ impl<D: Database> LockGuard<D> {
         }
         let result = self
             .database
+            .backend()
             .write_lock(
                 &self.tables,
                 LockWrite::Release {
@@ -372,6 +381,7 @@ async fn store_digest<D: Database>(
     let history = read_history(database, tables).await?.unwrap_or_default();
     let digest = crate::fast_path::stored_digest(&history);
     database
+        .backend()
         .store_history_digest(tables, digest.as_deref(), process_id)
         .await
         .map_err(Error::database("storing the history digest"))
@@ -431,12 +441,14 @@ async fn take_row<D: Database>(
 ) -> Result<bool, Error> {
     let leased = lease_expiry.is_some();
     let taken = database
+        .backend()
         .write_lock(tables, LockWrite::Take { process_id })
         .await;
     if races.judge(taken, leased, "taking the lock")? {
         return Ok(true);
     }
     let row = database
+        .backend()
         .read_lock(tables)
         .await
         .map_err(Error::database("reading the lock"))?;
@@ -457,7 +469,7 @@ async fn take_row<D: Database>(
                     from: &holder,
                 },
             };
-            let taken = database.write_lock(tables, write).await;
+            let taken = database.backend().write_lock(tables, write).await;
             let taken = races.judge(taken, leased, "taking over the lock")?;
             if taken {
                 // The dead holder's run session may still be running a statement, or hold an
@@ -465,7 +477,7 @@ async fn take_row<D: Database>(
                 // may, instead of letting this run wait behind it. (Where the lock is a lease,
                 // a holder that merely stalled past it lost the lock: its work must not commit
                 // either.)
-                let _ = database.end_sessions_of(&holder).await;
+                let _ = database.backend().end_sessions_of(&holder).await;
             }
             Ok(taken)
         }
@@ -494,6 +506,7 @@ impl<D: Database> Drop for LockGuard<D> {
         let process_id = std::mem::take(&mut self.process_id);
         runtime.spawn(async move {
             let _ = database
+                .backend()
                 .write_lock(
                     &tables,
                     LockWrite::Release {

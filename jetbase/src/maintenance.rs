@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jetbase_core::State;
 
-use crate::backend::{Database, Job, JobFailure, LivenessLock as _, LockWrite, RowWrite};
+use crate::backend::{Database, Job, JobFailure, LockWrite, RowWrite};
 use crate::lock::{LockGuard, is_manual};
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
@@ -75,17 +75,18 @@ impl Migrator {
         // while a long migration holds the database's write lock, and reads it unlocked once
         // the run is over.
         let leased = database
+            .backend()
             .lock_is_leased(&tables)
             .await
             .map_err(Error::database("asking how the lock is kept alive"))?;
         // The row stays the answer where the probe cannot be made (a pool behind a
         // transaction pooler it was not told of refuses the probe's prepared statement).
         let run_alive = !leased
-            && match database.liveness(&tables).await {
+            && match database.backend().liveness(&tables).await {
                 Ok(liveness) => liveness.held_elsewhere().await.unwrap_or(false),
                 Err(_) => false,
             };
-        let read = database.read_lock(&tables);
+        let read = database.backend().read_lock(&tables);
         let row = if run_alive {
             // The holder's row, if it can be read at once; else only `locked` is known.
             tokio::time::timeout(Duration::from_millis(500), read)
@@ -136,7 +137,11 @@ impl Migrator {
     /// [`Error::Database`] when the lock row cannot be written.
     pub async fn unlock<D: Database>(&self, database: &D) -> Result<bool, Error> {
         let tables = self.tables(database)?;
-        match database.write_lock(&tables, LockWrite::ForceRelease).await {
+        match database
+            .backend()
+            .write_lock(&tables, LockWrite::ForceRelease)
+            .await
+        {
             Ok(released) => Ok(released),
             Err(error) if error.is_missing_table() => Ok(false),
             Err(error) => Err(Error::database("releasing the lock")(error)),
@@ -260,6 +265,7 @@ impl<'a, D: Database> Repair<'a, D> {
         let report = self.plan(&history);
         let mut session = self
             .database
+            .backend()
             .session()
             .await
             .map_err(Error::database("taking a connection for the repair"))?;
@@ -285,6 +291,7 @@ impl<'a, D: Database> Repair<'a, D> {
                 limits: jetbase_core::RunLimits::default(),
             };
             self.database
+                .backend()
                 .run_job(&mut session, tables, &job)
                 .await
                 .map_err(|JobFailure { source, .. }| Error::Database {

@@ -231,6 +231,7 @@ impl Migrator {
     ) -> Result<Option<AppliedMigration>, Error> {
         let tables = self.tables(database)?;
         database
+            .backend()
             .read_current(&tables)
             .await
             .map_err(Error::database("reading the current version"))
@@ -334,6 +335,7 @@ pub(crate) async fn read_history<D: Database>(
     tables: &Tables,
 ) -> Result<Option<Vec<AppliedMigration>>, Error> {
     database
+        .backend()
         .read_history(tables)
         .await
         .map_err(Error::database("reading the migration history"))

@@ -1,7 +1,7 @@
 //! `upgrade --rehearse`: the pending migrations run for real and are then undone, and what
 //! happened is reported (each migration's time and, on PostgreSQL, the table locks it took).
 //!
-//! Where it runs is the database's choice (`Database::sandbox_copy`): SQLite copies its file
+//! Where it runs is the database's choice (`Backend::sandbox_copy`): SQLite copies its file
 //! with `VACUUM INTO` and rehearses on the copy, which is deleted after; PostgreSQL rehearses
 //! on the database itself, in one transaction rolled back at the end (each migration a
 //! savepoint, no history row written). Databases whose DDL commits by itself (MySQL/MariaDB)
@@ -13,7 +13,7 @@ use std::time::Duration;
 use jetbase_core::Version;
 
 use crate::backend::tables::Tables;
-use crate::backend::{Database, TableLock};
+use crate::backend::{Database, Session, TableLock};
 use crate::migrator::read_history;
 use crate::run::{OneMigration, Planned, open_session, parse_target, report_progress, split};
 use crate::{Direction, Error, Migrator, Report, Upgrade};
@@ -136,6 +136,7 @@ impl<D: Database> Upgrade<'_, D> {
             return Ok(Rehearsal::default());
         }
         let copy = database
+            .backend()
             .sandbox_copy()
             .await
             .map_err(Error::database("copying the database for the rehearsal"))?;
@@ -158,7 +159,7 @@ impl<D: Database> Upgrade<'_, D> {
     }
 }
 
-/// The migrations of a rehearsal, run in a sandbox (`Database::begin_sandbox`).
+/// The migrations of a rehearsal, run in a sandbox (`Backend::begin_sandbox`).
 struct Sandbox<'r, 'p> {
     migrator: &'r Migrator,
     tables: &'r Tables,
@@ -173,11 +174,13 @@ impl Sandbox<'_, '_> {
     ) -> Result<Rehearsal, Error> {
         let mut session = open_session(database).await?;
         database
+            .backend()
             .begin_sandbox(&mut session, self.tables)
             .await
             .map_err(Error::database("opening the rehearsal's transaction"))?;
         let result = self.run_all(database, &mut session, planned).await;
         let discarded = database
+            .backend()
             .discard_sandbox(&mut session)
             .await
             .map_err(Error::database("rolling back the rehearsal"));
@@ -189,11 +192,12 @@ impl Sandbox<'_, '_> {
     async fn run_all<D: Database>(
         &self,
         database: &D,
-        session: &mut D::Session,
+        session: &mut Session,
         planned: Vec<Planned<'_>>,
     ) -> Result<Rehearsal, Error> {
-        let held_locks = async |session: &mut D::Session| -> Result<BTreeSet<TableLock>, Error> {
+        let held_locks = async |session: &mut Session| -> Result<BTreeSet<TableLock>, Error> {
             let locks = database
+                .backend()
                 .held_locks(session)
                 .await
                 .map_err(Error::database("reading the rehearsal's locks"))?;

@@ -10,7 +10,7 @@ use jetbase_core::{
 };
 
 use crate::backend::tables::Tables;
-use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite};
+use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite, Session};
 use crate::error::LockWait;
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
@@ -187,6 +187,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
         let tables = self.migrator.tables(database)?;
         // The fast path: one read-only query, no lock, no DDL.
         let digest = database
+            .backend()
             .history_digest(&tables)
             .await
             .map_err(Error::database("reading the migration history"))?;
@@ -482,7 +483,7 @@ impl LockedRun<'_, '_> {
     }
 
     /// Runs each migration with its history write, in order, on one session and inside the
-    /// run's transaction where the database has one (see `Database::begin_run`). What ran before
+    /// run's transaction where the database has one (see `Backend::begin_run`). What ran before
     /// a failure stays applied.
     async fn apply<D: Database>(
         &self,
@@ -497,6 +498,7 @@ impl LockedRun<'_, '_> {
         // So that a process taking over after this one died can end this session (behind a
         // transaction pooler, the server session running its transaction).
         database
+            .backend()
             .mark_session(&mut session, self.tables, process_id)
             .await
             .map_err(Error::database("marking the run's session"))?;
@@ -529,6 +531,7 @@ impl LockedRun<'_, '_> {
         .await;
         commit_run(database, &mut session, result).await?;
         database
+            .backend()
             .unmark_session(&mut session)
             .await
             .map_err(Error::database("lifting the run session's mark"))?;
@@ -571,16 +574,18 @@ fn refuse_session_settings(
 }
 
 /// The connection the migrations of one run are applied on, one after the other.
-pub(crate) async fn open_session<D: Database>(database: &D) -> Result<D::Session, Error> {
+pub(crate) async fn open_session<D: Database>(database: &D) -> Result<Session, Error> {
     database
+        .backend()
         .session()
         .await
         .map_err(Error::database("taking a connection for the migrations"))
 }
 
-/// Opens the run's transaction where the database gains from one (see `Database::begin_run`).
-async fn begin_run<D: Database>(database: &D, session: &mut D::Session) -> Result<(), Error> {
+/// Opens the run's transaction where the database gains from one (see `Backend::begin_run`).
+async fn begin_run<D: Database>(database: &D, session: &mut Session) -> Result<(), Error> {
     database
+        .backend()
         .begin_run(session)
         .await
         .map_err(Error::database("starting the run's transaction"))
@@ -591,12 +596,16 @@ async fn begin_run<D: Database>(database: &D, session: &mut D::Session) -> Resul
 /// says so instead of the migration's error.
 async fn commit_run<D: Database>(
     database: &D,
-    session: &mut D::Session,
+    session: &mut Session,
     result: Result<(), Error>,
 ) -> Result<(), Error> {
-    database.commit_run(session).await.map_err(Error::database(
-        "committing this run's migrations (none of them is applied)",
-    ))?;
+    database
+        .backend()
+        .commit_run(session)
+        .await
+        .map_err(Error::database(
+            "committing this run's migrations (none of them is applied)",
+        ))?;
     result
 }
 
@@ -663,7 +672,7 @@ impl OneMigration<'_, '_> {
     pub(crate) async fn run<D: Database>(
         self,
         database: &D,
-        session: &mut D::Session,
+        session: &mut Session,
         report: &Report,
     ) -> Result<Duration, Error> {
         let transactional =
@@ -679,7 +688,7 @@ impl OneMigration<'_, '_> {
                 limits: self.limits,
             };
             let Err(JobFailure { statement, source }) =
-                database.run_job(session, self.tables, &job).await
+                database.backend().run_job(session, self.tables, &job).await
             else {
                 return Ok(started.elapsed());
             };
@@ -746,10 +755,14 @@ impl OneMigration<'_, '_> {
 /// Before a retry, the run's transaction (SQLite's) is committed and opened again: the ones
 /// before stay applied as they would anyway, and the new transaction sees what the session that
 /// held the lock committed meanwhile. A no-op where runs have no transaction of their own.
-async fn restart_run<D: Database>(database: &D, session: &mut D::Session) -> Result<(), Error> {
-    database.commit_run(session).await.map_err(Error::database(
-        "committing this run's migrations before a retry",
-    ))?;
+async fn restart_run<D: Database>(database: &D, session: &mut Session) -> Result<(), Error> {
+    database
+        .backend()
+        .commit_run(session)
+        .await
+        .map_err(Error::database(
+            "committing this run's migrations before a retry",
+        ))?;
     begin_run(database, session).await
 }
 

@@ -113,6 +113,7 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
         let tables = self.migrator.tables(self.database)?;
         let digest = self
             .database
+            .backend()
             .history_digest(&tables)
             .await
             .map_err(Error::database("reading the migration history"))?;

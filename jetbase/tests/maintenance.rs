@@ -614,7 +614,7 @@ async fn check_rollbacks_finds_what_a_rollback_forgets<P: Query>(db: &TestDb<P>)
                 .on_scratch(&fresh)
                 .await
                 .unwrap();
-            fresh.close().await;
+            fresh.close_pool().await;
             db.pool.exec(&format!("DROP DATABASE {again}")).await;
             check
         }
@@ -623,7 +623,7 @@ async fn check_rollbacks_finds_what_a_rollback_forgets<P: Query>(db: &TestDb<P>)
     assert!(check.passed(), "{check:#?}");
     assert_eq!(check.migrations.len(), 4);
     if let Some((name, pool)) = scratch {
-        pool.close().await;
+        pool.close_pool().await;
         db.pool.exec(&format!("DROP DATABASE {name}")).await;
     }
 }

@@ -61,6 +61,7 @@ pub(crate) async fn read_records<D: Database>(
         super::files::refused(format!("{tool} does not migrate {dialect} databases"))
     })?;
     let rows = database
+        .backend()
         .read_text_rows(&sql)
         .await
         .map_err(Error::database("reading the other tool's history table"))?;

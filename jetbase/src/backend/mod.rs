@@ -14,14 +14,12 @@
 //!   `introspect.rs` (and through them `runner.rs`) against its own `sqlx`;
 //! - `any.rs`: [`AnyPool`](crate::AnyPool), any of them behind one type-erased backend.
 
+use std::any::Any;
 use std::future::Future;
+use std::pin::Pin;
 
 use jetbase_core::{AppliedMigration, Capabilities, Dialect, MigrationKind, RunLimits, Statement};
 
-#[cfg(all(
-    feature = "sqlx-0_9",
-    any(feature = "postgres", feature = "sqlite", feature = "mysql")
-))]
 pub(crate) mod any;
 pub(crate) mod clickhouse;
 #[cfg_attr(
@@ -68,10 +66,6 @@ mod text_rows;
 
 pub use crate::database_error::{DatabaseError, DatabaseErrorKind};
 use tables::{EngineSql, Tables};
-
-pub(crate) mod private {
-    pub trait Sealed {}
-}
 
 /// Each database's own SQL: the one place that lists the databases jetbase migrates.
 pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {
@@ -159,23 +153,17 @@ impl std::fmt::Display for TableLock {
 /// A throw-away copy of a database (SQLite: the file copied with `VACUUM INTO`), where a
 /// rehearsal runs instead of on the database itself; its files are deleted by
 /// [`SandboxCopy::discard`], or when it is dropped.
-pub struct SandboxCopy<D> {
-    pub(crate) database: D,
+pub struct SandboxCopy {
+    pub(crate) database: crate::AnyPool,
     files: sandbox::TempFiles,
 }
 
-impl<D: Database> SandboxCopy<D> {
+impl SandboxCopy {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) fn new(database: D, files: sandbox::TempFiles) -> Self {
-        Self { database, files }
-    }
-
-    /// The same copy, its database wrapped (as `AnyPool` does).
-    #[cfg_attr(not(feature = "sqlx-0_9"), allow(dead_code))]
-    pub(crate) fn map<E>(self, wrap: impl FnOnce(D) -> E) -> SandboxCopy<E> {
-        SandboxCopy {
-            database: wrap(self.database),
-            files: self.files,
+    pub(crate) fn new(database: impl Database, files: sandbox::TempFiles) -> Self {
+        Self {
+            database: crate::AnyPool::new(database),
+            files,
         }
     }
 
@@ -197,7 +185,7 @@ pub enum SandboxMark {
     Restore,
 }
 
-/// A row of four text columns (see `Database::read_text_rows`).
+/// A row of four text columns (see `Backend::read_text_rows`).
 pub type TextRow = [Option<String>; 4];
 
 /// What the fast path's query found.
@@ -247,313 +235,361 @@ pub enum LockWrite<'a> {
     ForceRelease,
 }
 
+/// A future the boundary returns: boxed, so that [`Backend`] is usable as an object (one
+/// allocation per call, nothing next to a round trip to the server).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The session a run works on, of whichever database: only the backend that opened it reads it
+/// back ([`Session::of`]).
+pub struct Session(Box<dyn Any + Send>);
+
+impl Session {
+    /// Wraps a backend's own session.
+    pub(crate) fn new(session: impl Any + Send) -> Self {
+        Self(Box::new(session))
+    }
+
+    /// The backend's own session inside.
+    ///
+    /// # Errors
+    ///
+    /// When the session was opened by another backend: cannot happen, since a run passes a
+    /// session only to the database that opened it.
+    pub(crate) fn of<T: Any>(&mut self) -> Result<&mut T, DatabaseError> {
+        self.0.downcast_mut::<T>().ok_or_else(|| {
+            DatabaseError::new(
+                DatabaseErrorKind::Connection,
+                "internal error: a session of another database was passed to this pool",
+            )
+        })
+    }
+}
+
 /// The session-level lock beside the lock row, which the server (or the kernel) frees when its
 /// holder dies: `pg_try_advisory_lock`, `GET_LOCK`, or an OS file lock for SQLite.
-pub trait LivenessLock: Send + Sized + 'static {
+pub trait LivenessLock: Send + 'static {
     /// Tries once; true when taken.
-    fn try_lock(&mut self) -> impl Future<Output = Result<bool, DatabaseError>> + Send;
+    fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>>;
     /// Gives it back and closes the session.
-    fn unlock(self) -> impl Future<Output = ()> + Send;
+    fn unlock(self: Box<Self>) -> BoxFuture<'static, ()>;
     /// Whether another session holds it now (for `lock_status`): taken and given back at once.
-    fn held_elsewhere(mut self) -> impl Future<Output = Result<bool, DatabaseError>> + Send {
-        async move {
+    fn held_elsewhere(mut self: Box<Self>) -> BoxFuture<'static, Result<bool, DatabaseError>> {
+        Box::pin(async move {
             let taken = self.try_lock().await?;
             self.unlock().await;
             Ok(!taken)
-        }
+        })
     }
 }
 
 /// The liveness of databases without session locks: there is none to take, so every holder of
 /// the lock row counts as alive until its lease expires (see `lock.rs`).
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 #[derive(Debug)]
 pub struct NoSessionLock;
 
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 impl LivenessLock for NoSessionLock {
-    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
-        Ok(true)
+    fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(true)))
     }
 
-    async fn unlock(self) {}
+    fn unlock(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A database jetbase can migrate: sqlx's `PgPool`, `SqlitePool` or `MySqlPool` (features
 /// `postgres`, `sqlite`, `mysql`; from sqlx 0.9, and from sqlx 0.8 with feature `sqlx-0_8`),
-/// or an [`AnyPool`](crate::AnyPool). Implemented only inside jetbase: each database is one
-/// folder of `src/backend` (see ARCHITECTURE.md).
+/// [`SnowflakePool`](crate::SnowflakePool), [`ClickHousePool`](crate::ClickHousePool),
+/// [`DatabricksPool`](crate::DatabricksPool), or an [`AnyPool`](crate::AnyPool) holding any of
+/// them. Implemented only inside jetbase (the trait is sealed): each database is one folder of
+/// `src/backend` (see ARCHITECTURE.md).
 ///
-/// Every method returns jetbase's [`DatabaseError`]; the driver's own error is its source.
-#[allow(private_interfaces, private_bounds)]
+/// ```
+/// # async fn show() -> Result<(), Box<dyn std::error::Error>> {
+/// use jetbase::Database as _;
+/// let pool = jetbase::sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// assert_eq!(pool.dialect(), jetbase::Dialect::Sqlite);
+/// assert!(pool.capabilities().transactional_ddl);
+/// # Ok(()) }
+/// ```
 pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
-    #[doc(hidden)]
-    type Liveness: LivenessLock;
-
-    #[doc(hidden)]
-    type Session: Send + 'static;
-
     /// Which database this is.
-    fn dialect(&self) -> Dialect;
+    fn dialect(&self) -> Dialect {
+        self.backend().dialect()
+    }
 
     /// What the database's engine can do (transactional DDL, savepoints, session locks...).
     fn capabilities(&self) -> Capabilities {
         self.dialect().capabilities()
     }
+}
 
-    /// The pooler this database is reached through, where the pool knows it (an
-    /// [`AnyPool`](crate::AnyPool) connected with `pooler=transaction`, or to a PgBouncer that
-    /// refused sqlx's `extra_float_digits`); [`Migrator::with_pooler`](crate::Migrator::with_pooler)
-    /// says it for any pool.
-    #[doc(hidden)]
-    fn pooler(&self) -> crate::Pooler {
-        crate::Pooler::None
+impl<T: private::Sealed + Clone + Send + Sync + 'static> Database for T {}
+
+/// What only jetbase sees of a [`Database`]: the seal that keeps it implemented inside.
+pub(crate) mod private {
+    use std::sync::Arc;
+
+    /// The backend of a pool, and how it is reached.
+    pub trait Sealed {
+        /// The backend that runs the SQL.
+        fn backend(&self) -> &dyn super::Backend;
+
+        /// The backend, owned and shared (a pool is a handle: cloning it is cheap).
+        fn into_backend(self) -> Arc<dyn super::Backend>;
+
+        /// The pooler this database is reached through, where the pool knows it (an
+        /// [`AnyPool`](crate::AnyPool) connected with `pooler=transaction`, or to a PgBouncer
+        /// that refused sqlx's `extra_float_digits`);
+        /// [`Migrator::with_pooler`](crate::Migrator::with_pooler) says it for any pool.
+        fn pooler(&self) -> crate::Pooler {
+            crate::Pooler::None
+        }
     }
+}
+
+/// What a database implements to be migrated: written once, usable as an object
+/// ([`AnyPool`](crate::AnyPool) holds an `Arc<dyn Backend>`). Every method returns jetbase's
+/// [`DatabaseError`]; the driver's own error is its source.
+pub trait Backend: Any + Send + Sync {
+    /// Which database this is.
+    fn dialect(&self) -> Dialect;
+
+    /// The backend as `Any` (for [`AnyPool::downcast_ref`](crate::AnyPool::downcast_ref)).
+    fn as_any(&self) -> &dyn Any;
 
     /// Whether the migration lock's liveness is a lease here rather than a session lock: where
     /// the database has none (the warehouses), behind a transaction pooler (sessions keep
     /// nothing), and on a Galera node (`GET_LOCK` is one node's own).
-    #[doc(hidden)]
     fn lock_is_leased<'a>(
         &'a self,
         tables: &'a Tables,
-    ) -> impl Future<Output = Result<bool, DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(
-            !self.capabilities().session_locks || tables.transaction_pooled()
-        ))
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        let leased = !self.dialect().capabilities().session_locks || tables.transaction_pooled();
+        Box::pin(std::future::ready(Ok(leased)))
     }
 
-    #[doc(hidden)]
-    fn session(&self) -> impl Future<Output = Result<Self::Session, DatabaseError>> + Send;
+    /// A session for a run (a connection of its own where the database has sessions).
+    fn session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>>;
 
-    #[doc(hidden)]
-    fn read_history(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<Option<Vec<AppliedMigration>>, DatabaseError>> + Send;
+    /// The history, oldest first; `None` when there is no history table.
+    fn read_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>>;
 
     /// The history row of the highest applied version (see `current::HighestVersion`), read
     /// without reading the whole history; `None` when nothing versioned is applied or there is
     /// no history table.
-    #[doc(hidden)]
-    fn read_current(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<Option<AppliedMigration>, DatabaseError>> + Send;
+    fn read_current<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>>;
 
-    #[doc(hidden)]
-    fn history_digest(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<Digest, DatabaseError>> + Send;
+    /// The fast path's one query (see `fast_path.rs`).
+    fn history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>>;
 
-    #[doc(hidden)]
-    fn store_history_digest(
-        &self,
-        tables: &Tables,
-        digest: Option<&str>,
-        process_id: &str,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+    /// Stores the digest of the history on the lock row, by its holder.
+    fn store_history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
 
     /// Before the lock is taken: the lock table (with jetbase's column) and its row, and
     /// PostgreSQL's schema. Run by every process that waits, so idempotent and race-tolerant.
-    #[doc(hidden)]
-    fn prepare(&self, tables: &Tables) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+    fn prepare<'a>(&'a self, tables: &'a Tables) -> BoxFuture<'a, Result<(), DatabaseError>>;
 
     /// Under the lock, by its holder only: the history table, or jetbase's columns on one Python
     /// Jetbase created. Never by a waiter, whose DDL on the table the holder writes to would
     /// abort the holder's write on a Galera cluster (DDL runs there in total order).
-    #[doc(hidden)]
-    fn prepare_history(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send;
+    fn prepare_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>>;
 
-    #[doc(hidden)]
-    fn read_lock(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<Option<LockRow>, DatabaseError>> + Send;
+    /// The lock row; `None` when there is no lock table.
+    fn read_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>>;
 
-    #[doc(hidden)]
-    fn write_lock(
-        &self,
-        tables: &Tables,
-        write: LockWrite<'_>,
-    ) -> impl Future<Output = Result<bool, DatabaseError>> + Send;
+    /// Changes the lock row; false when a compare-and-set found it changed.
+    fn write_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>>;
 
-    #[doc(hidden)]
-    fn liveness(
-        &self,
-        tables: &Tables,
-    ) -> impl Future<Output = Result<Self::Liveness, DatabaseError>> + Send;
+    /// The liveness lock beside the lock row (its own session where there is one).
+    fn liveness<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Box<dyn LivenessLock>, DatabaseError>>;
 
-    #[doc(hidden)]
+    /// Runs one migration's statements and writes its history row.
     fn run_job<'a>(
         &'a self,
-        session: &'a mut Self::Session,
+        session: &'a mut Session,
         tables: &'a Tables,
         job: &'a Job<'a>,
-    ) -> impl Future<Output = Result<(), JobFailure>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<(), JobFailure>>;
 
     /// Opens one transaction for the whole run where that saves time (SQLite: one commit
     /// instead of one per migration); a no-op elsewhere.
-    #[doc(hidden)]
     fn begin_run<'a>(
         &'a self,
-        session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
+        _session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 
     /// Opens one transaction for several history writes that must land together (`baseline`)
     /// where the database has transactions; the same as `begin_run` elsewhere. Committed by
     /// `commit_run`.
-    #[doc(hidden)]
     fn begin_batch<'a>(
         &'a self,
-        session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
         self.begin_run(session)
     }
 
     /// Commits what `begin_run` opened.
-    #[doc(hidden)]
     fn commit_run<'a>(
         &'a self,
-        session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a;
-
-    /// Marks `session` as the run session of the lock holder `process_id` (see
-    /// `EngineSql::mark_session_sql`), until [`Database::unmark_session`]; behind a transaction
-    /// pooler (`tables`), each of its migrations' transactions instead.
-    #[doc(hidden)]
-    fn mark_session<'a>(
-        &'a self,
-        _session: &'a mut Self::Session,
-        _tables: &'a Tables,
-        _process_id: &'a str,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(()))
+        _session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 
-    /// Lifts the mark of [`Database::mark_session`].
-    #[doc(hidden)]
+    /// Marks `session` as the run session of the lock holder `process_id` (see
+    /// `EngineSql::mark_session_sql`), until [`Backend::unmark_session`]; behind a transaction
+    /// pooler (`tables`), each of its migrations' transactions instead.
+    fn mark_session<'a>(
+        &'a self,
+        _session: &'a mut Session,
+        _tables: &'a Tables,
+        _process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Lifts the mark of [`Backend::mark_session`].
     fn unmark_session<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(()))
+        _session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 
     /// Ends the server sessions a dead holder `process_id` left (a statement still running,
     /// a transaction still open, holding table locks the next run would wait behind), where the
     /// user may; returns how many it ended.
-    #[doc(hidden)]
     fn end_sessions_of<'a>(
         &'a self,
         _process_id: &'a str,
-    ) -> impl Future<Output = Result<usize, DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(0))
+    ) -> BoxFuture<'a, Result<usize, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(0)))
     }
 
     /// True when the server refuses writes: a hot standby, a MySQL/MariaDB server with
     /// `read_only`. Checked before anything that writes takes the lock.
-    #[doc(hidden)]
-    fn is_read_only(&self) -> impl Future<Output = Result<bool, DatabaseError>> + Send {
-        std::future::ready(Ok(false))
+    fn is_read_only(&self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(false)))
     }
 
     /// A throw-away copy of the database for a rehearsal, where the database is a file
     /// (SQLite); `None` where a rehearsal runs on the database itself, in a transaction
-    /// [`Database::discard_sandbox`] rolls back.
-    #[doc(hidden)]
-    fn sandbox_copy(
-        &self,
-    ) -> impl Future<Output = Result<Option<SandboxCopy<Self>>, DatabaseError>> + Send {
-        std::future::ready(Ok(None))
+    /// [`Backend::discard_sandbox`] rolls back.
+    fn sandbox_copy(&self) -> BoxFuture<'_, Result<Option<SandboxCopy>, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
 
     /// Opens a transaction on `session` in which each migration's job runs in a savepoint and
-    /// writes no history row, until [`Database::discard_sandbox`] rolls all of it back: a
+    /// writes no history row, until [`Backend::discard_sandbox`] rolls all of it back: a
     /// rehearsal. Only where DDL is transactional (`Capabilities::transactional_ddl`).
-    #[doc(hidden)]
     fn begin_sandbox<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
+        _session: &'a mut Session,
         _tables: &'a Tables,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
-        std::future::ready(Err(DatabaseError::new(
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        let refused = DatabaseError::new(
             DatabaseErrorKind::Query,
             format!(
                 "{} cannot run migrations in a transaction rolled back afterwards",
                 self.dialect()
             ),
-        )))
+        );
+        Box::pin(std::future::ready(Err(refused)))
     }
 
-    /// Rolls back what the session did since [`Database::begin_sandbox`].
-    #[doc(hidden)]
+    /// Rolls back what the session did since [`Backend::begin_sandbox`].
     fn discard_sandbox<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(()))
+        _session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 
     /// Sets, releases or restores a place inside the sandbox (see [`SandboxMark`]).
-    #[doc(hidden)]
     fn sandbox_mark<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
+        _session: &'a mut Session,
         _mark: SandboxMark,
-    ) -> impl Future<Output = Result<(), DatabaseError>> + Send + 'a {
-        std::future::ready(Err(DatabaseError::new(
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        let refused = DatabaseError::new(
             DatabaseErrorKind::Query,
             format!("{} has no sandbox to mark a place in", self.dialect()),
-        )))
+        );
+        Box::pin(std::future::ready(Err(refused)))
     }
 
     /// The table locks the session holds (PostgreSQL's `pg_locks` of its own backend); empty
     /// where the database does not tell.
-    #[doc(hidden)]
     fn held_locks<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
-    ) -> impl Future<Output = Result<Vec<TableLock>, DatabaseError>> + Send + 'a {
-        std::future::ready(Ok(Vec::new()))
+        _session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<Vec<TableLock>, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
     /// The tables, columns, keys and indexes (PostgreSQL: of `postgres_schema`, else of
     /// `current_schema()`), jetbase's own tables left out.
-    #[doc(hidden)]
     fn read_schema<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>>;
 
-    /// The same as [`Database::read_schema`], on `session`: inside its sandbox, what the
+    /// The same as [`Backend::read_schema`], on `session`: inside its sandbox, what the
     /// migrations run there made. Where the database has no sandbox, its schema as any session
     /// sees it.
-    #[doc(hidden)]
     fn read_schema_in<'a>(
         &'a self,
-        _session: &'a mut Self::Session,
+        _session: &'a mut Session,
         postgres_schema: Option<&'a str>,
-    ) -> impl Future<Output = Result<jetbase_core::schema::Schema, DatabaseError>> + Send + 'a {
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
         self.read_schema(postgres_schema)
     }
 
     /// The rows of a query of four text columns (a NULL as `None`): another tool's history
     /// table, for `adopt`; `None` when its table does not exist.
-    #[doc(hidden)]
     fn read_text_rows<'a>(
         &'a self,
         _sql: &'a str,
-    ) -> impl Future<Output = Result<Option<Vec<TextRow>>, DatabaseError>> + Send + 'a {
-        std::future::ready(Err(DatabaseError::new(
+    ) -> BoxFuture<'a, Result<Option<Vec<TextRow>>, DatabaseError>> {
+        let refused = DatabaseError::new(
             DatabaseErrorKind::Query,
             format!("{} has no history of another tool to read", self.dialect()),
-        )))
+        );
+        Box::pin(std::future::ready(Err(refused)))
     }
 
     /// Closes the pool's connections.
-    #[doc(hidden)]
-    fn close(&self) -> impl Future<Output = ()> + Send;
+    fn close(&self) -> BoxFuture<'_, ()>;
 }

@@ -9,16 +9,20 @@
 //! it until it is rolled back (DDL commits by itself on these databases: nothing undoes it).
 
 use std::future::Future;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use jetbase_core::AppliedMigration;
+use jetbase_core::{AppliedMigration, Dialect};
 
 use super::lost_races;
 use super::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
 use super::text_rows::{
     self, TextRow, applied_migration, boolean, cell, elapsed_ms, integer, text,
 };
-use super::{DatabaseError, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite};
+use super::{
+    Backend, BoxFuture, DatabaseError, Digest, Job, JobFailure, LivenessLock, LockRow, LockWrite,
+    NoSessionLock, RowWrite, Session,
+};
 
 /// A bound value.
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +92,7 @@ pub(crate) async fn read_current(
 }
 
 /// Creates the lock table and its row, adding jetbase's column to a lock table Python Jetbase
-/// made (see `Database::prepare`). Every statement is idempotent; without a session lock to
+/// made (see `Backend::prepare`). Every statement is idempotent; without a session lock to
 /// serialise them, processes that start together run them at once, and a statement that lost a
 /// race with its twin (a write conflict) is retried.
 pub(crate) async fn prepare(
@@ -99,7 +103,7 @@ pub(crate) async fn prepare(
 }
 
 /// Under the lock: the history table, or jetbase's columns on one Python Jetbase made (see
-/// `Database::prepare_history`); a race lost to another tool's DDL is retried.
+/// `Backend::prepare_history`); a race lost to another tool's DDL is retried.
 pub(crate) async fn prepare_history(
     database: &impl Statements,
     tables: &Tables,
@@ -341,4 +345,171 @@ pub(crate) async fn run_job(
         None => write_row(database, tables, &job.row, true).await?,
     }
     Ok(())
+}
+
+/// A warehouse whose history and lock are written row-first (Snowflake, Databricks): what each
+/// says of itself. Its [`Backend`] is written once, below, for all of them.
+pub(crate) trait Warehouse: Statements + Clone + Send + Sync + 'static {
+    /// Which database it is.
+    const DIALECT: Dialect;
+
+    /// A session for a run: none by default (every statement is a request of its own).
+    fn open_session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(Session::new(()))))
+    }
+
+    /// Runs one migration's job, on the run's session where the warehouse keeps one.
+    fn run_job_in<'a>(
+        &'a self,
+        _session: &'a mut Session,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        Box::pin(run_job(self, tables, job))
+    }
+
+    /// Whether a failed write lost to a concurrent write of the same table (a commit conflict):
+    /// the lock holder's own writes are then tried again (see [`write_lock_retried`]).
+    fn is_write_conflict(&self, _error: &DatabaseError) -> bool {
+        false
+    }
+
+    /// Closes what the pool holds (its sessions).
+    fn close_pool(&self) -> BoxFuture<'_, ()>;
+}
+
+/// A lock write; a write of the holder's own (renew, release) that fails on a commit conflict is
+/// tried again, up to five times with a growing pause: only a contender's failed attempt could
+/// have conflicted with it, and that attempt changed nothing. A contender's own compare-and-set
+/// that conflicts is a lost race, as the lock counts it.
+async fn write_lock_retried<W: Warehouse>(
+    database: &W,
+    tables: &Tables,
+    write: LockWrite<'_>,
+) -> Result<bool, DatabaseError> {
+    let holders_own = matches!(
+        write,
+        LockWrite::Renew { .. } | LockWrite::Release { .. } | LockWrite::ForceRelease
+    );
+    let mut attempt = 0u32;
+    loop {
+        match write_lock(database, tables, write).await {
+            Err(error) if holders_own && attempt < 5 && database.is_write_conflict(&error) => {
+                attempt += 1;
+                let jitter = u64::from(std::process::id() % 5) * 20;
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt) + jitter)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+impl<W: Warehouse> super::private::Sealed for W {
+    fn backend(&self) -> &dyn Backend {
+        self
+    }
+
+    fn into_backend(self) -> Arc<dyn Backend> {
+        Arc::new(self)
+    }
+}
+
+impl<W: Warehouse> Backend for W {
+    fn dialect(&self) -> Dialect {
+        W::DIALECT
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>> {
+        self.open_session()
+    }
+
+    fn read_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>> {
+        Box::pin(read_history(self, tables))
+    }
+
+    fn read_current<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>> {
+        Box::pin(read_current(self, tables))
+    }
+
+    fn history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>> {
+        Box::pin(history_digest(self, tables))
+    }
+
+    fn store_history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(store_history_digest(self, tables, digest, process_id))
+    }
+
+    fn prepare<'a>(&'a self, tables: &'a Tables) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(prepare(self, tables))
+    }
+
+    fn prepare_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(prepare_history(self, tables))
+    }
+
+    fn read_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>> {
+        Box::pin(read_lock(self, tables))
+    }
+
+    fn write_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(write_lock_retried(self, tables, write))
+    }
+
+    fn liveness<'a>(
+        &'a self,
+        _tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Box<dyn LivenessLock>, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(
+            Box::new(NoSessionLock) as Box<dyn LivenessLock>
+        )))
+    }
+
+    fn run_job<'a>(
+        &'a self,
+        session: &'a mut Session,
+        tables: &'a Tables,
+        job: &'a Job<'a>,
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        self.run_job_in(session, tables, job)
+    }
+
+    fn read_schema<'a>(
+        &'a self,
+        _postgres_schema: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
+        let refused = super::text_rows::no_schema_reading(&W::DIALECT.to_string());
+        Box::pin(std::future::ready(Err(refused)))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.close_pool()
+    }
 }

@@ -88,7 +88,8 @@ pub async fn introspect_in<P: crate::Database>(
     pool: &P,
     postgres_schema: Option<&str>,
 ) -> Result<Schema, Error> {
-    pool.read_schema(postgres_schema)
+    pool.backend()
+        .read_schema(postgres_schema)
         .await
         .map_err(Error::database("reading the database schema"))
 }

@@ -97,6 +97,10 @@ pub trait Query: Database {
     async fn strings(&self, sql: &str) -> Vec<String>;
     async fn new_pool(&self, url: &str) -> Self;
     async fn single_connection_pool(&self, url: &str) -> Self;
+    /// Closes the pool's connections (through `AnyPool`, which closes the pool it holds).
+    async fn close_pool(&self) {
+        jetbase::AnyPool::new(self.clone()).close().await;
+    }
 }
 
 pub fn int_type(dialect: Dialect) -> &'static str {

@@ -18,8 +18,8 @@ use crate::backend::text_rows::{
     self, applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
 };
 use crate::backend::{
-    Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
-    NoSessionLock, RowWrite,
+    Backend, BoxFuture, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LivenessLock,
+    LockRow, LockWrite, NoSessionLock, RowWrite, Session,
 };
 
 /// ClickHouse, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
@@ -313,209 +313,240 @@ impl ClickHousePool {
     }
 }
 
-impl crate::backend::private::Sealed for ClickHousePool {}
+impl crate::backend::private::Sealed for ClickHousePool {
+    fn backend(&self) -> &dyn Backend {
+        self
+    }
 
-impl Database for ClickHousePool {
-    type Liveness = NoSessionLock;
-    /// HTTP is stateless: there is no session to keep.
-    type Session = ();
+    fn into_backend(self) -> Arc<dyn Backend> {
+        Arc::new(self)
+    }
+}
+
+impl Backend for ClickHousePool {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 
     fn dialect(&self) -> Dialect {
         Dialect::ClickHouse
     }
 
-    async fn session(&self) -> Result<(), DatabaseError> {
-        Ok(())
+    /// HTTP is stateless: there is no session to keep.
+    fn session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>> {
+        Box::pin(std::future::ready(Ok(Session::new(()))))
     }
 
-    async fn read_history(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        self.history(tables).await
+    fn read_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>> {
+        Box::pin(async move { self.history(tables).await })
     }
 
-    async fn read_current(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<AppliedMigration>, DatabaseError> {
-        text_rows::read_current(
-            tables,
-            |sql| async move { self.client.query(&sql, &[]).await },
-        )
-        .await
+    fn read_current<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>> {
+        Box::pin(async move {
+            text_rows::read_current(
+                tables,
+                |sql| async move { self.client.query(&sql, &[]).await },
+            )
+            .await
+        })
     }
 
-    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        let sql = statements::history_digest(&tables.migrations, &tables.lock);
-        match self.client.query(&sql, &[]).await {
-            Ok(rows) => {
-                let row = rows.first().map(Vec::as_slice).unwrap_or_default();
-                Ok(Digest::Found {
-                    stored: text(row, 0).filter(|digest| !digest.is_empty()),
-                    rows: integer(row, 1)?.unwrap_or(0),
-                    max_order: integer(row, 2)?.unwrap_or(0),
-                })
+    fn history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>> {
+        Box::pin(async move {
+            let sql = statements::history_digest(&tables.migrations, &tables.lock);
+            match self.client.query(&sql, &[]).await {
+                Ok(rows) => {
+                    let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+                    Ok(Digest::Found {
+                        stored: text(row, 0).filter(|digest| !digest.is_empty()),
+                        rows: integer(row, 1)?.unwrap_or(0),
+                        max_order: integer(row, 2)?.unwrap_or(0),
+                    })
+                }
+                Err(error) if error.is_missing_table() || error.is_missing_column() => {
+                    Ok(Digest::Unavailable)
+                }
+                Err(error) => Err(error),
             }
-            Err(error) if error.is_missing_table() || error.is_missing_column() => {
-                Ok(Digest::Unavailable)
-            }
-            Err(error) => Err(error),
-        }
+        })
     }
 
-    async fn store_history_digest(
-        &self,
-        tables: &Tables,
-        digest: Option<&str>,
-        process_id: &str,
-    ) -> Result<(), DatabaseError> {
-        self.lock_event(
-            tables,
-            process_id,
-            event::DIGEST,
-            Some(digest.unwrap_or("")),
-        )
-        .await
+    fn store_history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            self.lock_event(
+                tables,
+                process_id,
+                event::DIGEST,
+                Some(digest.unwrap_or("")),
+            )
+            .await
+        })
     }
 
     /// The lock's table of claims. Every statement is idempotent (`IF NOT EXISTS`); processes
     /// that start together run them at once, and one that lost a race with its twin on the
     /// catalog is retried.
-    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        let create_lock = tables.create_lock();
-        lost_races::retrying(|| async { self.client.query(&create_lock, &[]).await.map(|_| ()) })
+    fn prepare<'a>(&'a self, tables: &'a Tables) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let create_lock = tables.create_lock();
+            lost_races::retrying(|| async {
+                self.client.query(&create_lock, &[]).await.map(|_| ())
+            })
             .await
+        })
     }
 
-    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        lost_races::retrying(|| self.prepare_history_table(tables)).await
+    fn prepare_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move { lost_races::retrying(|| self.prepare_history_table(tables)).await })
     }
 
-    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
-        match self.holder(tables).await {
-            Ok(Some((process_id, since))) => Ok(Some(LockRow {
-                is_locked: true,
-                locked_at: since,
-                process_id: Some(process_id),
-            })),
-            Ok(None) => Ok(Some(LockRow {
-                is_locked: false,
-                locked_at: None,
-                process_id: None,
-            })),
-            Err(error) if error.is_missing_table() => Ok(None),
-            Err(error) => Err(error),
-        }
+    fn read_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>> {
+        Box::pin(async move {
+            match self.holder(tables).await {
+                Ok(Some((process_id, since))) => Ok(Some(LockRow {
+                    is_locked: true,
+                    locked_at: since,
+                    process_id: Some(process_id),
+                })),
+                Ok(None) => Ok(Some(LockRow {
+                    is_locked: false,
+                    locked_at: None,
+                    process_id: None,
+                })),
+                Err(error) if error.is_missing_table() => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
     }
 
     /// The claims queue (see the module's documentation): taking is claiming and finding
     /// oneself first; a dead holder's lease expires by itself, so there is never a row to take
     /// over.
-    async fn write_lock(
-        &self,
-        tables: &Tables,
-        write: LockWrite<'_>,
-    ) -> Result<bool, DatabaseError> {
-        match write {
-            LockWrite::Take { process_id } => {
-                self.lock_event(tables, process_id, event::CLAIM, None)
-                    .await?;
-                let taken = self.holds(tables, process_id).await?;
-                if taken {
-                    self.withdraw_expired(process_id, tables).await?;
+    fn write_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            match write {
+                LockWrite::Take { process_id } => {
+                    self.lock_event(tables, process_id, event::CLAIM, None)
+                        .await?;
+                    let taken = self.holds(tables, process_id).await?;
+                    if taken {
+                        self.withdraw_expired(process_id, tables).await?;
+                    }
+                    Ok(taken)
                 }
-                Ok(taken)
-            }
-            LockWrite::TakeOver { .. } | LockWrite::TakeOverExpired { .. } => Ok(false),
-            LockWrite::Renew { process_id } => {
-                self.lock_event(tables, process_id, event::RENEW, None)
-                    .await?;
-                self.holds(tables, process_id).await
-            }
-            LockWrite::Release { process_id } => {
-                // A holder that took the lock through the read after a failed take (a lost
-                // answer) has not withdrawn the expired claims before its own: it does so now,
-                // so that they do not come back for a reader with a longer lease.
-                if self.holds(tables, process_id).await? {
-                    self.withdraw_expired(process_id, tables).await?;
+                LockWrite::TakeOver { .. } | LockWrite::TakeOverExpired { .. } => Ok(false),
+                LockWrite::Renew { process_id } => {
+                    self.lock_event(tables, process_id, event::RENEW, None)
+                        .await?;
+                    self.holds(tables, process_id).await
                 }
-                self.lock_event(tables, process_id, event::RELEASE, None)
-                    .await?;
-                Ok(true)
-            }
-            LockWrite::ForceRelease => match self.holder(tables).await? {
-                Some((holder, _)) => {
-                    self.lock_event(tables, &holder, event::RELEASE, None)
+                LockWrite::Release { process_id } => {
+                    // A holder that took the lock through the read after a failed take (a lost
+                    // answer) has not withdrawn the expired claims before its own: it does so now,
+                    // so that they do not come back for a reader with a longer lease.
+                    if self.holds(tables, process_id).await? {
+                        self.withdraw_expired(process_id, tables).await?;
+                    }
+                    self.lock_event(tables, process_id, event::RELEASE, None)
                         .await?;
                     Ok(true)
                 }
-                None => Ok(false),
-            },
-        }
+                LockWrite::ForceRelease => match self.holder(tables).await? {
+                    Some((holder, _)) => {
+                        self.lock_event(tables, &holder, event::RELEASE, None)
+                            .await?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                },
+            }
+        })
     }
 
-    async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
-        Ok(NoSessionLock)
+    fn liveness<'a>(
+        &'a self,
+        _tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Box<dyn LivenessLock>, DatabaseError>> {
+        Box::pin(async move { Ok(Box::new(NoSessionLock) as Box<dyn LivenessLock>) })
     }
 
     /// Every migration runs row-first: ClickHouse has no transactions.
-    async fn run_job<'a>(
+    fn run_job<'a>(
         &'a self,
-        _session: &'a mut (),
+        _session: &'a mut Session,
         tables: &'a Tables,
         job: &'a Job<'a>,
-    ) -> Result<(), JobFailure> {
-        let started = Instant::now();
-        let filename = match job.row {
-            RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
-                self.write_row(tables, &job.row, None, false).await?;
-                Some(filename)
-            }
-            RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
-        };
-        for (index, statement) in job.statements.iter().enumerate() {
-            self.client
-                .query(statement.sql, &[])
-                .await
-                .map_err(|source| JobFailure {
-                    statement: Some(index),
-                    source,
-                })?;
-        }
-        match filename {
-            Some(filename) => {
-                let ms = elapsed_ms(started).to_string();
-                let params = [
-                    ("execution_ms", Some(ms.as_str())),
-                    ("filename", Some(filename)),
-                ];
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let filename = match job.row {
+                RowWrite::Insert { filename, .. } | RowWrite::Update { filename, .. } => {
+                    self.write_row(tables, &job.row, None, false).await?;
+                    Some(filename)
+                }
+                RowWrite::Delete { .. } | RowWrite::SetChecksum { .. } => None,
+            };
+            for (index, statement) in job.statements.iter().enumerate() {
                 self.client
-                    .query(
-                        &statements::complete_row(&tables.migrations, self.change()),
-                        &params,
-                    )
-                    .await?;
+                    .query(statement.sql, &[])
+                    .await
+                    .map_err(|source| JobFailure {
+                        statement: Some(index),
+                        source,
+                    })?;
             }
-            None => self.write_row(tables, &job.row, None, true).await?,
-        }
-        Ok(())
+            match filename {
+                Some(filename) => {
+                    let ms = elapsed_ms(started).to_string();
+                    let params = [
+                        ("execution_ms", Some(ms.as_str())),
+                        ("filename", Some(filename)),
+                    ];
+                    self.client
+                        .query(
+                            &statements::complete_row(&tables.migrations, self.change()),
+                            &params,
+                        )
+                        .await?;
+                }
+                None => self.write_row(tables, &job.row, None, true).await?,
+            }
+            Ok(())
+        })
     }
 
-    async fn begin_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn commit_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn read_schema<'a>(
+    fn read_schema<'a>(
         &'a self,
         _postgres_schema: Option<&'a str>,
-    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        Err(no_schema_reading("ClickHouse"))
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
+        Box::pin(async move { Err(no_schema_reading("ClickHouse")) })
     }
 
-    async fn close(&self) {}
+    fn close<'a>(&'a self) -> BoxFuture<'a, ()> {
+        Box::pin(async move {})
+    }
 }

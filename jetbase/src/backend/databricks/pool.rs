@@ -4,17 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Dialect};
+use jetbase_core::Dialect;
 
 use super::api::{Client, DatabricksError};
 use super::options::DatabricksOptions;
 use crate::Error;
-use crate::backend::row_first::{self, Bind, QueryResult, Statements};
-use crate::backend::tables::Tables;
-use crate::backend::text_rows::no_schema_reading;
-use crate::backend::{
-    Database, DatabaseError, Digest, Job, JobFailure, LockRow, LockWrite, NoSessionLock,
-};
+use crate::backend::row_first::{Bind, QueryResult, Statements, Warehouse};
+use crate::backend::{BoxFuture, DatabaseError};
 
 /// Databricks, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
 /// `databricks`): statements go to a SQL warehouse through the SQL Statement Execution API.
@@ -134,118 +130,19 @@ fn is_write_conflict(error: &DatabaseError) -> bool {
         || error.message.contains("CommitFailedException")
 }
 
-impl crate::backend::private::Sealed for DatabricksPool {}
-
-impl Database for DatabricksPool {
-    type Liveness = NoSessionLock;
-    type Session = ();
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Databricks
-    }
-
-    async fn session(&self) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn read_history(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        row_first::read_history(self, tables).await
-    }
-
-    async fn read_current(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<AppliedMigration>, DatabaseError> {
-        row_first::read_current(self, tables).await
-    }
-
-    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        row_first::history_digest(self, tables).await
-    }
-
-    async fn store_history_digest(
-        &self,
-        tables: &Tables,
-        digest: Option<&str>,
-        process_id: &str,
-    ) -> Result<(), DatabaseError> {
-        row_first::store_history_digest(self, tables, digest, process_id).await
-    }
-
-    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        row_first::prepare(self, tables).await
-    }
-
-    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        row_first::prepare_history(self, tables).await
-    }
-
-    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
-        row_first::read_lock(self, tables).await
-    }
+impl Warehouse for DatabricksPool {
+    const DIALECT: Dialect = Dialect::Databricks;
 
     /// A compare-and-set that loses to a concurrent writer fails (the table's commit conflict),
-    /// which the lock counts as a lost race. The holder's own writes (renew, release) are tried
-    /// again: only a contender's failed attempt could have conflicted with them, and it changed
-    /// nothing.
-    async fn write_lock(
-        &self,
-        tables: &Tables,
-        write: LockWrite<'_>,
-    ) -> Result<bool, DatabaseError> {
-        let holders_own = matches!(
-            write,
-            LockWrite::Renew { .. } | LockWrite::Release { .. } | LockWrite::ForceRelease
-        );
-        let mut attempt = 0u32;
-        loop {
-            match row_first::write_lock(self, tables, write).await {
-                Err(error) if holders_own && attempt < 5 && is_write_conflict(&error) => {
-                    attempt += 1;
-                    let jitter = u64::from(std::process::id() % 5) * 20;
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt) + jitter))
-                        .await;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
-        Ok(NoSessionLock)
-    }
-
-    /// Statements run as the run's caller awaits them; one dropped mid-way (a cancelled run)
-    /// is cancelled on the warehouse.
-    async fn run_job<'a>(
-        &'a self,
-        _session: &'a mut (),
-        tables: &'a Tables,
-        job: &'a Job<'a>,
-    ) -> Result<(), JobFailure> {
-        row_first::run_job(self, tables, job).await
-    }
-
-    async fn begin_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn commit_run<'a>(&'a self, _session: &'a mut ()) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn read_schema<'a>(
-        &'a self,
-        _postgres_schema: Option<&'a str>,
-    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        Err(no_schema_reading("Databricks"))
+    /// which the lock counts as a lost race; the holder's own writes are tried again.
+    fn is_write_conflict(&self, error: &DatabaseError) -> bool {
+        is_write_conflict(error)
     }
 
     /// Nothing to close: every statement is its own request.
-    async fn close(&self) {}
+    fn close_pool(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 use super::{sqlx, text};
 use crate::backend::mysql::LOCK_NAME;
 use crate::backend::tables::Tables;
-use crate::backend::{DatabaseError, LivenessLock};
+use crate::backend::{BoxFuture, DatabaseError, LivenessLock};
 use sqlx::Connection as _;
 
 type Db = sqlx::MySql;
@@ -24,9 +24,7 @@ mod runner;
 
 /// MySQL/MariaDB has no rehearsal (its DDL commits by itself).
 #[allow(clippy::unused_async)]
-async fn sandbox_copy(
-    _pool: &Pool,
-) -> Result<Option<crate::backend::SandboxCopy<Pool>>, sqlx::Error> {
+async fn sandbox_copy(_pool: &Pool) -> Result<Option<crate::backend::SandboxCopy>, sqlx::Error> {
     Ok(None)
 }
 
@@ -36,19 +34,23 @@ pub struct Liveness {
 }
 
 impl LivenessLock for Liveness {
-    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
-        let sql = format!("SELECT CAST(GET_LOCK({LOCK_NAME}, 0) AS SIGNED)");
-        let taken: Option<i64> = sqlx::query_scalar(text(&sql))
-            .fetch_one(&mut self.connection)
-            .await
-            .map_err(runner::database_error)?;
-        Ok(taken == Some(1))
+    fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            let sql = format!("SELECT CAST(GET_LOCK({LOCK_NAME}, 0) AS SIGNED)");
+            let taken: Option<i64> = sqlx::query_scalar(text(&sql))
+                .fetch_one(&mut self.connection)
+                .await
+                .map_err(runner::database_error)?;
+            Ok(taken == Some(1))
+        })
     }
 
-    async fn unlock(mut self) {
-        let sql = format!("SELECT RELEASE_LOCK({LOCK_NAME})");
-        let _ = sqlx::query(text(&sql)).execute(&mut self.connection).await;
-        let _ = self.connection.close().await;
+    fn unlock(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let sql = format!("SELECT RELEASE_LOCK({LOCK_NAME})");
+            let _ = sqlx::query(text(&sql)).execute(&mut self.connection).await;
+            let _ = self.connection.close().await;
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{sqlx, text};
 use crate::backend::tables::Tables;
-use crate::backend::{DatabaseError, LivenessLock};
+use crate::backend::{BoxFuture, DatabaseError, LivenessLock};
 use sqlx::Connection as _;
 
 type Db = sqlx::Postgres;
@@ -22,9 +22,7 @@ mod runner;
 
 /// A rehearsal runs on PostgreSQL itself, in a transaction rolled back at the end.
 #[allow(clippy::unused_async)]
-async fn sandbox_copy(
-    _pool: &Pool,
-) -> Result<Option<crate::backend::SandboxCopy<Pool>>, sqlx::Error> {
+async fn sandbox_copy(_pool: &Pool) -> Result<Option<crate::backend::SandboxCopy>, sqlx::Error> {
     Ok(None)
 }
 
@@ -35,20 +33,24 @@ pub struct Liveness {
 }
 
 impl LivenessLock for Liveness {
-    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
-        sqlx::query_scalar(text("SELECT pg_try_advisory_lock($1)"))
-            .bind(self.key)
-            .fetch_one(&mut self.connection)
-            .await
-            .map_err(runner::database_error)
+    fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            sqlx::query_scalar(text("SELECT pg_try_advisory_lock($1)"))
+                .bind(self.key)
+                .fetch_one(&mut self.connection)
+                .await
+                .map_err(runner::database_error)
+        })
     }
 
-    async fn unlock(mut self) {
-        let _ = sqlx::query(text("SELECT pg_advisory_unlock($1)"))
-            .bind(self.key)
-            .execute(&mut self.connection)
-            .await;
-        let _ = self.connection.close().await;
+    fn unlock(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let _ = sqlx::query(text("SELECT pg_advisory_unlock($1)"))
+                .bind(self.key)
+                .execute(&mut self.connection)
+                .await;
+            let _ = self.connection.close().await;
+        })
     }
 }
 

@@ -3,17 +3,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Dialect};
+use jetbase_core::Dialect;
 
 use super::options::SnowflakeOptions;
 use super::protocol::{Bind, Client, QueryResult, Session};
 use crate::Error;
-use crate::backend::row_first::{self, Statements};
+use crate::backend::row_first::{self, Statements, Warehouse};
 use crate::backend::tables::Tables;
-use crate::backend::text_rows::{decode_error, no_schema_reading};
+use crate::backend::text_rows::decode_error;
 use crate::backend::{
-    Database, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite,
-    NoSessionLock,
+    BoxFuture, DatabaseError, DatabaseErrorKind, Job, JobFailure, Session as BackendSession,
 };
 
 /// Snowflake, for [`Migrator::run`](crate::Migrator::run) and the other calls (feature
@@ -251,113 +250,46 @@ impl Statements for OnSession<'_> {
     }
 }
 
-impl crate::backend::private::Sealed for SnowflakePool {}
+impl Warehouse for SnowflakePool {
+    const DIALECT: Dialect = Dialect::Snowflake;
 
-impl Database for SnowflakePool {
-    type Liveness = NoSessionLock;
-    type Session = RunSession;
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Snowflake
-    }
-
-    async fn session(&self) -> Result<RunSession, DatabaseError> {
-        Ok(RunSession {
-            pool: self.clone(),
-            session: Some(self.take_session().await?),
-            in_flight: false,
+    /// A logged-in session of the pool's, kept for the run's statements.
+    fn open_session(&self) -> BoxFuture<'_, Result<BackendSession, DatabaseError>> {
+        Box::pin(async move {
+            Ok(BackendSession::new(RunSession {
+                pool: self.clone(),
+                session: Some(self.take_session().await?),
+                in_flight: false,
+            }))
         })
     }
 
-    async fn read_history(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        row_first::read_history(self, tables).await
-    }
-
-    async fn read_current(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<AppliedMigration>, DatabaseError> {
-        row_first::read_current(self, tables).await
-    }
-
-    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        row_first::history_digest(self, tables).await
-    }
-
-    async fn store_history_digest(
-        &self,
-        tables: &Tables,
-        digest: Option<&str>,
-        process_id: &str,
-    ) -> Result<(), DatabaseError> {
-        row_first::store_history_digest(self, tables, digest, process_id).await
-    }
-
-    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        row_first::prepare(self, tables).await
-    }
-
-    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        row_first::prepare_history(self, tables).await
-    }
-
-    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
-        row_first::read_lock(self, tables).await
-    }
-
-    async fn write_lock(
-        &self,
-        tables: &Tables,
-        write: LockWrite<'_>,
-    ) -> Result<bool, DatabaseError> {
-        row_first::write_lock(self, tables, write).await
-    }
-
-    async fn liveness(&self, _tables: &Tables) -> Result<NoSessionLock, DatabaseError> {
-        Ok(NoSessionLock)
-    }
-
-    async fn run_job<'a>(
+    fn run_job_in<'a>(
         &'a self,
-        session: &'a mut RunSession,
+        session: &'a mut BackendSession,
         tables: &'a Tables,
         job: &'a Job<'a>,
-    ) -> Result<(), JobFailure> {
-        if session.session.is_none() {
-            session.session = Some(self.take_session().await?);
-        }
-        let Some(run_session) = session.session.as_ref() else {
-            return Err(JobFailure::from(decode_error("no session".to_owned())));
-        };
-        session.in_flight = true;
-        let on_session = OnSession {
-            client: &self.inner.client,
-            session: run_session,
-        };
-        let result = row_first::run_job(&on_session, tables, job).await;
-        session.in_flight = false;
-        result
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        Box::pin(async move {
+            let session = session.of::<RunSession>()?;
+            if session.session.is_none() {
+                session.session = Some(self.take_session().await?);
+            }
+            let Some(run_session) = session.session.as_ref() else {
+                return Err(JobFailure::from(decode_error("no session".to_owned())));
+            };
+            session.in_flight = true;
+            let on_session = OnSession {
+                client: &self.inner.client,
+                session: run_session,
+            };
+            let result = row_first::run_job(&on_session, tables, job).await;
+            session.in_flight = false;
+            result
+        })
     }
 
-    async fn begin_run<'a>(&'a self, _session: &'a mut RunSession) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn commit_run<'a>(&'a self, _session: &'a mut RunSession) -> Result<(), DatabaseError> {
-        Ok(())
-    }
-
-    async fn read_schema<'a>(
-        &'a self,
-        _postgres_schema: Option<&'a str>,
-    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        Err(no_schema_reading("Snowflake"))
-    }
-
-    async fn close(&self) {
-        SnowflakePool::close(self).await;
+    fn close_pool(&self) -> BoxFuture<'_, ()> {
+        Box::pin(SnowflakePool::close(self))
     }
 }

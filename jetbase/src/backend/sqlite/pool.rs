@@ -12,7 +12,7 @@ use crate::backend::current::HighestVersion;
 use crate::backend::sandbox::TempFiles;
 use crate::backend::sqlite::{read_history_json, read_versions_json};
 use crate::backend::tables::Tables;
-use crate::backend::{DatabaseError, DatabaseErrorKind, LivenessLock, SandboxCopy};
+use crate::backend::{BoxFuture, DatabaseError, DatabaseErrorKind, LivenessLock, SandboxCopy};
 
 type Db = sqlx::Sqlite;
 type Pool = sqlx::SqlitePool;
@@ -30,7 +30,7 @@ mod runner;
 /// A copy of the database in a temporary file (`VACUUM INTO`: a consistent snapshot, taken
 /// without blocking writers for long), opened with the pool's own options: a rehearsal runs
 /// there, and the live file is not locked while it does.
-async fn sandbox_copy(pool: &Pool) -> Result<Option<SandboxCopy<Pool>>, sqlx::Error> {
+async fn sandbox_copy(pool: &Pool) -> Result<Option<SandboxCopy>, sqlx::Error> {
     let files = TempFiles::new("jetbase-rehearsal").map_err(sqlx::Error::Io)?;
     sqlx::query(text("VACUUM INTO ?"))
         .bind(files.path().to_string_lossy().into_owned())
@@ -162,8 +162,8 @@ pub struct Liveness {
     file: Option<File>,
 }
 
-impl LivenessLock for Liveness {
-    async fn try_lock(&mut self) -> Result<bool, DatabaseError> {
+impl Liveness {
+    fn try_lock_file(&mut self) -> Result<bool, DatabaseError> {
         let Some(path) = &self.path else {
             return Ok(true);
         };
@@ -184,14 +184,9 @@ impl LivenessLock for Liveness {
         }
     }
 
-    async fn unlock(self) {
-        if let Some(file) = self.file {
-            let _ = file.unlock();
-        }
-    }
-
-    /// As the default, without creating the lock file: where there is none, no run holds it.
-    async fn held_elsewhere(self) -> Result<bool, DatabaseError> {
+    /// Whether another process holds the lock file, without creating it: where there is none,
+    /// no run holds it.
+    fn held_by_another(&self) -> Result<bool, DatabaseError> {
         let Some(path) = &self.path else {
             return Ok(false);
         };
@@ -211,6 +206,24 @@ impl LivenessLock for Liveness {
                 Err(DatabaseError::new(DatabaseErrorKind::Io, error))
             }
         }
+    }
+}
+
+impl LivenessLock for Liveness {
+    fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(std::future::ready(self.try_lock_file()))
+    }
+
+    fn unlock(self: Box<Self>) -> BoxFuture<'static, ()> {
+        if let Some(file) = self.file {
+            let _ = file.unlock();
+        }
+        Box::pin(std::future::ready(()))
+    }
+
+    /// As the default, without creating the lock file.
+    fn held_elsewhere(self: Box<Self>) -> BoxFuture<'static, Result<bool, DatabaseError>> {
+        Box::pin(std::future::ready(self.held_by_another()))
     }
 }
 

@@ -19,8 +19,9 @@ use super::{Connection, DIALECT, Db, Pool, sqlx, text};
 use crate::backend::current;
 use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, Value, batch};
 use crate::backend::{
-    DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LockRow, LockWrite, RowWrite,
-    SandboxCopy, SandboxMark, TableLock, TextRow, engine_sql,
+    Backend, BoxFuture, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LivenessLock,
+    LockRow, LockWrite, RowWrite, SandboxCopy, SandboxMark, Session, TableLock, TextRow,
+    engine_sql,
 };
 
 /// jetbase's error for a sqlx error of this database.
@@ -76,7 +77,7 @@ fn elapsed_ms(started: Instant) -> i64 {
 /// inside a transaction jetbase opened with plain SQL, or with a changed `search_path` — it is
 /// closed instead of going back to the pool if it is dropped (an error whose clean-up also
 /// failed, a panic, a cancelled future), and the server rolls back whatever was open.
-pub struct Session {
+pub struct SqlxSession {
     connection: Option<sqlx::pool::PoolConnection<Db>>,
     dirty: bool,
     /// Inside the run's transaction: each migration is a savepoint within it.
@@ -90,14 +91,14 @@ pub struct Session {
     transaction_mark: Option<String>,
 }
 
-impl Session {
+impl SqlxSession {
     fn connection(&mut self) -> Result<&mut Connection, sqlx::Error> {
         self.connection
             .as_deref_mut()
             .ok_or(sqlx::Error::PoolClosed)
     }
 
-    /// Opens the run's transaction: until [`Session::commit_run`], each transactional migration
+    /// Opens the run's transaction: until [`SqlxSession::commit_run`], each transactional migration
     /// is a savepoint inside it, so a run costs one commit (one set of fsyncs on SQLite) instead
     /// of one per migration. A failed migration is rolled back to its savepoint and the ones
     /// before it are committed, exactly as with a transaction each; a crash or a cancelled run
@@ -123,8 +124,8 @@ impl Session {
         Ok(())
     }
 
-    /// Opens a transaction that [`Session::discard_sandbox`] rolls back whole; until then each
-    /// migration is a savepoint in it and writes no history row (see `Database::begin_sandbox`).
+    /// Opens a transaction that [`SqlxSession::discard_sandbox`] rolls back whole; until then each
+    /// migration is a savepoint in it and writes no history row (see `Backend::begin_sandbox`).
     async fn begin_sandbox(&mut self, tables: &Tables) -> Result<(), sqlx::Error> {
         let mut begin = String::from("BEGIN");
         if let Some(set_path) = tables.set_local_search_path() {
@@ -138,7 +139,7 @@ impl Session {
         Ok(())
     }
 
-    /// Rolls back everything since [`Session::begin_sandbox`].
+    /// Rolls back everything since [`SqlxSession::begin_sandbox`].
     async fn discard_sandbox(&mut self) -> Result<(), sqlx::Error> {
         if !self.sandbox {
             return Ok(());
@@ -206,7 +207,7 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for SqlxSession {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take()
             && self.dirty
@@ -631,7 +632,7 @@ async fn execute_numbered(
 }
 
 async fn run_in_transaction(
-    session: &mut Session,
+    session: &mut SqlxSession,
     tables: &Tables,
     job: &Job<'_>,
 ) -> Result<(), Failure> {
@@ -672,9 +673,9 @@ async fn run_in_transaction(
     Ok(())
 }
 
-/// One migration inside the run's transaction (see `Session::begin_run`).
+/// One migration inside the run's transaction (see `SqlxSession::begin_run`).
 async fn run_in_savepoint(
-    session: &mut Session,
+    session: &mut SqlxSession,
     tables: &Tables,
     job: &Job<'_>,
 ) -> Result<(), Failure> {
@@ -717,7 +718,7 @@ async fn run_in_savepoint(
 }
 
 async fn run_batched_transaction(
-    session: &mut Session,
+    session: &mut SqlxSession,
     tables: &Tables,
     job: &Job<'_>,
     row_sql: String,
@@ -778,7 +779,7 @@ async fn run_batched_statements(
 }
 
 async fn run_without_transaction(
-    session: &mut Session,
+    session: &mut SqlxSession,
     tables: &Tables,
     job: &Job<'_>,
 ) -> Result<(), Failure> {
@@ -856,7 +857,7 @@ async fn run_on_connection(
     Ok(())
 }
 
-async fn run_job(session: &mut Session, tables: &Tables, job: &Job<'_>) -> Result<(), Failure> {
+async fn run_job(session: &mut SqlxSession, tables: &Tables, job: &Job<'_>) -> Result<(), Failure> {
     if job.transactional {
         run_in_transaction(session, tables, job).await
     } else {
@@ -864,268 +865,368 @@ async fn run_job(session: &mut Session, tables: &Tables, job: &Job<'_>) -> Resul
     }
 }
 
-impl crate::backend::private::Sealed for Pool {}
+impl crate::backend::private::Sealed for Pool {
+    fn backend(&self) -> &dyn Backend {
+        self
+    }
 
-impl crate::backend::Database for Pool {
-    type Liveness = super::Liveness;
-    type Session = Session;
+    fn into_backend(self) -> std::sync::Arc<dyn Backend> {
+        std::sync::Arc::new(self)
+    }
+}
 
+/// The sqlx session inside a run's [`Session`].
+fn sqlx_session(session: &mut Session) -> Result<&mut SqlxSession, DatabaseError> {
+    session.of::<SqlxSession>()
+}
+
+impl Backend for Pool {
     fn dialect(&self) -> Dialect {
         DIALECT
     }
 
-    async fn session(&self) -> Result<Session, DatabaseError> {
-        let connection = self.acquire().await.map_err(database_error)?;
-        Ok(Session {
-            connection: Some(connection),
-            dirty: false,
-            in_run: false,
-            sandbox: false,
-            marked: None,
-            transaction_mark: None,
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>> {
+        Box::pin(async move {
+            let connection = self.acquire().await.map_err(database_error)?;
+            Ok(Session::new(SqlxSession {
+                connection: Some(connection),
+                dirty: false,
+                in_run: false,
+                sandbox: false,
+                marked: None,
+                transaction_mark: None,
+            }))
         })
     }
 
-    async fn read_history(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<Vec<AppliedMigration>>, DatabaseError> {
-        super::read_history(self, tables).await
+    fn read_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<Vec<AppliedMigration>>, DatabaseError>> {
+        Box::pin(super::read_history(self, tables))
     }
 
-    async fn history_digest(&self, tables: &Tables) -> Result<Digest, DatabaseError> {
-        history_digest(self, tables).await
+    fn history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Digest, DatabaseError>> {
+        Box::pin(history_digest(self, tables))
     }
 
-    async fn read_current(
-        &self,
-        tables: &Tables,
-    ) -> Result<Option<AppliedMigration>, DatabaseError> {
-        read_current(self, tables).await
+    fn read_current<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<AppliedMigration>, DatabaseError>> {
+        Box::pin(read_current(self, tables))
     }
 
-    async fn store_history_digest(
-        &self,
-        tables: &Tables,
-        digest: Option<&str>,
-        process_id: &str,
-    ) -> Result<(), DatabaseError> {
-        store_history_digest(self, tables, digest, process_id)
-            .await
-            .map_err(database_error)
+    fn store_history_digest<'a>(
+        &'a self,
+        tables: &'a Tables,
+        digest: Option<&'a str>,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            store_history_digest(self, tables, digest, process_id)
+                .await
+                .map_err(database_error)
+        })
     }
 
-    async fn prepare(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        prepare(self, tables).await.map_err(database_error)
+    fn prepare<'a>(&'a self, tables: &'a Tables) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move { prepare(self, tables).await.map_err(database_error) })
     }
 
-    async fn prepare_history(&self, tables: &Tables) -> Result<(), DatabaseError> {
-        prepare_history(self, tables).await.map_err(database_error)
+    fn prepare_history<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move { prepare_history(self, tables).await.map_err(database_error) })
     }
 
-    async fn read_lock(&self, tables: &Tables) -> Result<Option<LockRow>, DatabaseError> {
-        read_lock(self, tables).await.map_err(database_error)
+    fn read_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Option<LockRow>, DatabaseError>> {
+        Box::pin(async move { read_lock(self, tables).await.map_err(database_error) })
     }
 
-    async fn write_lock(
-        &self,
-        tables: &Tables,
-        write: LockWrite<'_>,
-    ) -> Result<bool, DatabaseError> {
-        write_lock(self, tables, write)
-            .await
-            .map_err(database_error)
+    fn write_lock<'a>(
+        &'a self,
+        tables: &'a Tables,
+        write: LockWrite<'a>,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            write_lock(self, tables, write)
+                .await
+                .map_err(database_error)
+        })
     }
 
-    async fn liveness(&self, tables: &Tables) -> Result<super::Liveness, DatabaseError> {
-        super::liveness(self, tables).await.map_err(database_error)
+    fn liveness<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<Box<dyn LivenessLock>, DatabaseError>> {
+        Box::pin(async move {
+            let liveness = super::liveness(self, tables)
+                .await
+                .map_err(database_error)?;
+            Ok(Box::new(liveness) as Box<dyn LivenessLock>)
+        })
     }
 
-    async fn run_job<'a>(
+    fn run_job<'a>(
         &'a self,
         session: &'a mut Session,
         tables: &'a Tables,
         job: &'a Job<'a>,
-    ) -> Result<(), JobFailure> {
-        run_job(session, tables, job)
-            .await
-            .map_err(JobFailure::from)
+    ) -> BoxFuture<'a, Result<(), JobFailure>> {
+        Box::pin(async move {
+            run_job(sqlx_session(session)?, tables, job)
+                .await
+                .map_err(JobFailure::from)
+        })
     }
 
-    async fn begin_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
-        if super::RUN_IN_ONE_TRANSACTION {
-            session.begin_run().await.map_err(database_error)?;
-        }
-        Ok(())
+    fn begin_run<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            if super::RUN_IN_ONE_TRANSACTION {
+                let session = sqlx_session(session)?;
+                session.begin_run().await.map_err(database_error)?;
+            }
+            Ok(())
+        })
     }
 
-    async fn begin_batch<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
-        session.begin_run().await.map_err(database_error)
+    fn begin_batch<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.begin_run().await.map_err(database_error)
+        })
     }
 
-    async fn commit_run<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
-        session.commit_run().await.map_err(database_error)
+    fn commit_run<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.commit_run().await.map_err(database_error)
+        })
     }
 
-    async fn mark_session<'a>(
+    fn mark_session<'a>(
         &'a self,
         session: &'a mut Session,
         tables: &'a Tables,
         process_id: &'a str,
-    ) -> Result<(), DatabaseError> {
-        session
-            .mark(tables, process_id)
-            .await
-            .map_err(database_error)
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session
+                .mark(tables, process_id)
+                .await
+                .map_err(database_error)
+        })
     }
 
-    async fn unmark_session<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
-        session.unmark().await.map_err(database_error)
+    fn unmark_session<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.unmark().await.map_err(database_error)
+        })
     }
 
-    async fn end_sessions_of<'a>(&'a self, process_id: &'a str) -> Result<usize, DatabaseError> {
-        let sql = engine_sql(DIALECT);
-        let Some(find) = sql.end_sessions_sql(process_id) else {
-            return Ok(0);
-        };
-        let ids = fetch_values(self, &find, &[])
-            .await
-            .and_then(|rows| {
-                rows.iter()
-                    .map(|row| sqlx::Row::try_get::<Option<i64>, _>(row, 0))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(database_error)?;
-        let mut ended = 0;
-        for id in ids.into_iter().flatten() {
-            if let Some(kill) = sql.kill_session_sql(id) {
-                // Not allowed (another user's session): the next run waits as it would have.
-                if sqlx::raw_sql(text(&kill)).execute(self).await.is_ok() {
-                    ended += 1;
+    fn end_sessions_of<'a>(
+        &'a self,
+        process_id: &'a str,
+    ) -> BoxFuture<'a, Result<usize, DatabaseError>> {
+        Box::pin(async move {
+            let sql = engine_sql(DIALECT);
+            let Some(find) = sql.end_sessions_sql(process_id) else {
+                return Ok(0);
+            };
+            let ids = fetch_values(self, &find, &[])
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|row| sqlx::Row::try_get::<Option<i64>, _>(row, 0))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(database_error)?;
+            let mut ended = 0;
+            for id in ids.into_iter().flatten() {
+                if let Some(kill) = sql.kill_session_sql(id) {
+                    // Not allowed (another user's session): the next run waits as it would have.
+                    if sqlx::raw_sql(text(&kill)).execute(self).await.is_ok() {
+                        ended += 1;
+                    }
                 }
             }
-        }
-        Ok(ended)
+            Ok(ended)
+        })
     }
 
-    async fn is_read_only(&self) -> Result<bool, DatabaseError> {
-        use sqlx::Row as _;
-        let Some(sql) = engine_sql(DIALECT).read_only_sql() else {
-            return Ok(false);
-        };
-        let row = sqlx::raw_sql(text(sql))
-            .fetch_one(self)
-            .await
-            .map_err(database_error)?;
-        let value: Option<String> = row.try_get(0).map_err(database_error)?;
-        Ok(!matches!(
-            value.as_deref().map(str::to_ascii_lowercase).as_deref(),
-            None | Some("false" | "f" | "0" | "off")
-        ))
+    fn is_read_only(&self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            use sqlx::Row as _;
+            let Some(sql) = engine_sql(DIALECT).read_only_sql() else {
+                return Ok(false);
+            };
+            let row = sqlx::raw_sql(text(sql))
+                .fetch_one(self)
+                .await
+                .map_err(database_error)?;
+            let value: Option<String> = row.try_get(0).map_err(database_error)?;
+            Ok(!matches!(
+                value.as_deref().map(str::to_ascii_lowercase).as_deref(),
+                None | Some("false" | "f" | "0" | "off")
+            ))
+        })
     }
 
-    async fn lock_is_leased(&self, tables: &Tables) -> Result<bool, DatabaseError> {
-        if !self.capabilities().session_locks || tables.transaction_pooled() {
-            return Ok(true);
-        }
-        let Some(sql) = engine_sql(DIALECT).cluster_sql() else {
-            return Ok(false);
-        };
-        // As plain text: `SHOW` is not a statement every server prepares.
-        let rows = sqlx::Executor::fetch_all(self, text(sql))
-            .await
-            .map_err(database_error)?;
-        // (`SHOW`'s columns are text of a binary collation on some servers: read as it is.)
-        Ok(rows.iter().any(|row| {
-            sqlx::Row::try_get_unchecked::<String, _>(row, 1)
-                .is_ok_and(|value| value.eq_ignore_ascii_case("on"))
-        }))
+    fn lock_is_leased<'a>(
+        &'a self,
+        tables: &'a Tables,
+    ) -> BoxFuture<'a, Result<bool, DatabaseError>> {
+        Box::pin(async move {
+            if !DIALECT.capabilities().session_locks || tables.transaction_pooled() {
+                return Ok(true);
+            }
+            let Some(sql) = engine_sql(DIALECT).cluster_sql() else {
+                return Ok(false);
+            };
+            // As plain text: `SHOW` is not a statement every server prepares.
+            let rows = sqlx::Executor::fetch_all(self, text(sql))
+                .await
+                .map_err(database_error)?;
+            // (`SHOW`'s columns are text of a binary collation on some servers: read as it is.)
+            Ok(rows.iter().any(|row| {
+                sqlx::Row::try_get_unchecked::<String, _>(row, 1)
+                    .is_ok_and(|value| value.eq_ignore_ascii_case("on"))
+            }))
+        })
     }
 
-    async fn sandbox_copy(&self) -> Result<Option<SandboxCopy<Self>>, DatabaseError> {
-        super::sandbox_copy(self).await.map_err(database_error)
+    fn sandbox_copy(&self) -> BoxFuture<'_, Result<Option<SandboxCopy>, DatabaseError>> {
+        Box::pin(async move { super::sandbox_copy(self).await.map_err(database_error) })
     }
 
-    async fn begin_sandbox<'a>(
+    fn begin_sandbox<'a>(
         &'a self,
         session: &'a mut Session,
         tables: &'a Tables,
-    ) -> Result<(), DatabaseError> {
-        session.begin_sandbox(tables).await.map_err(database_error)
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.begin_sandbox(tables).await.map_err(database_error)
+        })
     }
 
-    async fn discard_sandbox<'a>(&'a self, session: &'a mut Session) -> Result<(), DatabaseError> {
-        session.discard_sandbox().await.map_err(database_error)
+    fn discard_sandbox<'a>(
+        &'a self,
+        session: &'a mut Session,
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.discard_sandbox().await.map_err(database_error)
+        })
     }
 
-    async fn sandbox_mark<'a>(
+    fn sandbox_mark<'a>(
         &'a self,
         session: &'a mut Session,
         mark: SandboxMark,
-    ) -> Result<(), DatabaseError> {
-        session.sandbox_mark(mark).await.map_err(database_error)
+    ) -> BoxFuture<'a, Result<(), DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.sandbox_mark(mark).await.map_err(database_error)
+        })
     }
 
-    async fn held_locks<'a>(
+    fn held_locks<'a>(
         &'a self,
         session: &'a mut Session,
-    ) -> Result<Vec<TableLock>, DatabaseError> {
-        session.held_locks().await.map_err(database_error)
+    ) -> BoxFuture<'a, Result<Vec<TableLock>, DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            session.held_locks().await.map_err(database_error)
+        })
     }
 
-    async fn read_schema<'a>(
+    fn read_schema<'a>(
         &'a self,
         postgres_schema: Option<&'a str>,
-    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        let mut connection = self.acquire().await.map_err(database_error)?;
-        // One read-only transaction: behind a transaction pooler, every catalog query runs on
-        // the same server session.
-        let mut transaction = sqlx::Connection::begin(&mut *connection)
-            .await
-            .map_err(database_error)?;
-        let schema = super::introspect::read_schema(&mut transaction, postgres_schema)
-            .await
-            .map_err(database_error)?;
-        transaction.rollback().await.map_err(database_error)?;
-        Ok(schema)
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
+        Box::pin(async move {
+            let mut connection = self.acquire().await.map_err(database_error)?;
+            // One read-only transaction: behind a transaction pooler, every catalog query runs
+            // on the same server session.
+            let mut transaction = sqlx::Connection::begin(&mut *connection)
+                .await
+                .map_err(database_error)?;
+            let schema = super::introspect::read_schema(&mut transaction, postgres_schema)
+                .await
+                .map_err(database_error)?;
+            transaction.rollback().await.map_err(database_error)?;
+            Ok(schema)
+        })
     }
 
-    async fn read_schema_in<'a>(
+    fn read_schema_in<'a>(
         &'a self,
         session: &'a mut Session,
         postgres_schema: Option<&'a str>,
-    ) -> Result<jetbase_core::schema::Schema, DatabaseError> {
-        let connection = session.connection().map_err(database_error)?;
-        super::introspect::read_schema(connection, postgres_schema)
-            .await
-            .map_err(database_error)
+    ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
+        Box::pin(async move {
+            let session = sqlx_session(session)?;
+            let connection = session.connection().map_err(database_error)?;
+            super::introspect::read_schema(connection, postgres_schema)
+                .await
+                .map_err(database_error)
+        })
     }
 
-    async fn read_text_rows<'a>(
+    fn read_text_rows<'a>(
         &'a self,
         sql: &'a str,
-    ) -> Result<Option<Vec<TextRow>>, DatabaseError> {
-        use sqlx::Row as _;
-        let rows = fetch_values(self, sql, &[]).await.and_then(|rows| {
-            rows.iter()
-                .map(|row| -> Result<TextRow, sqlx::Error> {
-                    Ok([
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                    ])
-                })
-                .collect::<Result<Vec<_>, _>>()
-        });
-        match rows.map_err(database_error) {
-            Ok(rows) => Ok(Some(rows)),
-            Err(error) if error.is_missing_table() => Ok(None),
-            Err(error) => Err(error),
-        }
+    ) -> BoxFuture<'a, Result<Option<Vec<TextRow>>, DatabaseError>> {
+        Box::pin(async move {
+            use sqlx::Row as _;
+            let rows = fetch_values(self, sql, &[]).await.and_then(|rows| {
+                rows.iter()
+                    .map(|row| -> Result<TextRow, sqlx::Error> {
+                        Ok([
+                            row.try_get(0)?,
+                            row.try_get(1)?,
+                            row.try_get(2)?,
+                            row.try_get(3)?,
+                        ])
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            match rows.map_err(database_error) {
+                Ok(rows) => Ok(Some(rows)),
+                Err(error) if error.is_missing_table() => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
     }
 
-    async fn close(&self) {
-        Pool::close(self).await;
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Pool::close(self))
     }
 }
