@@ -59,6 +59,67 @@ pub struct Capabilities {
     pub session_locks: bool,
     /// An `UPDATE` reports how many rows it changed (the lock row is taken by compare-and-set).
     pub update_row_count: bool,
+    /// jetbase reads its tables, columns, keys and indexes from the catalogs: `make-migrations`,
+    /// `drift`, `schema` and the rollback check's schema comparison work on it.
+    pub schema_introspection: bool,
+    /// A database holds named schemas, each with its own tables (PostgreSQL): jetbase's tables
+    /// may live in one of them, and a fleet may be a set of them.
+    pub named_schemas: bool,
+}
+
+/// How dollar-quoted strings are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DollarQuoting {
+    /// No dollar quoting: `$` is an ordinary character.
+    None,
+    /// `$$…$$` only (Snowflake, Databricks): `$name$` is not a quote.
+    Untagged,
+    /// `$$…$$` and `$tag$…$tag$` (PostgreSQL, ClickHouse's heredocs).
+    Tagged,
+}
+
+/// A database's lexical rules: what the statement splitter needs to know to find where each
+/// statement ends (a `;` inside a string, a comment or a routine body does not end one).
+///
+/// ```
+/// use jetbase_core::{Dialect, DollarQuoting};
+///
+/// assert!(Dialect::MySql.syntax().hash_comments);
+/// assert_eq!(Dialect::Snowflake.syntax().dollar_quoting, DollarQuoting::Untagged);
+/// assert!(!Dialect::Sqlite.syntax().backslash_escapes_in_strings);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Syntax {
+    /// `#` starts a line comment.
+    pub hash_comments: bool,
+    /// `//` starts a line comment.
+    pub double_slash_comments: bool,
+    /// `--` starts a comment only when a space or control character (or the end) follows it.
+    pub dash_comment_needs_space: bool,
+    /// `/* … */` comments nest.
+    pub nested_block_comments: bool,
+    /// A backslash escapes the next character in `'…'` strings.
+    pub backslash_escapes_in_strings: bool,
+    /// A backslash escapes the next character in `"…"`.
+    pub backslash_escapes_in_double_quotes: bool,
+    /// A backslash escapes the next character in `` `…` ``.
+    pub backslash_escapes_in_backticks: bool,
+    /// `[name]` is a quoted identifier.
+    pub bracket_identifiers: bool,
+    /// Dollar-quoted strings.
+    pub dollar_quoting: DollarQuoting,
+    /// `E'…'` strings, where backslashes escape.
+    pub escape_strings: bool,
+    /// `r'…'` and `r"…"` raw strings, where backslashes are plain characters.
+    pub raw_strings: bool,
+    /// `BEGIN … END` blocks of SQL scripting are one statement.
+    pub scripting_blocks: bool,
+    /// A `DECLARE` section before such a block belongs to it.
+    pub declare_sections: bool,
+    /// `CREATE TRIGGER/FUNCTION/PROCEDURE/EVENT` bodies may hold `;`.
+    pub routine_bodies: bool,
 }
 
 impl Dialect {
@@ -82,6 +143,8 @@ impl Dialect {
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
+                schema_introspection: true,
+                named_schemas: true,
             },
             // The session lock is an OS file lock beside the database file.
             Self::Sqlite => Capabilities {
@@ -91,6 +154,8 @@ impl Dialect {
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
+                schema_introspection: true,
+                named_schemas: false,
             },
             Self::MySql => Capabilities {
                 transactional_ddl: false,
@@ -99,6 +164,8 @@ impl Dialect {
                 savepoints: true,
                 session_locks: true,
                 update_row_count: true,
+                schema_introspection: true,
+                named_schemas: false,
             },
             // DDL commits the open transaction; no lock dies with its session (the lock is a
             // lease, renewed while its holder runs).
@@ -110,6 +177,8 @@ impl Dialect {
                 savepoints: false,
                 session_locks: false,
                 update_row_count: true,
+                schema_introspection: false,
+                named_schemas: false,
             },
             // No transactions at all; an UPDATE is an asynchronous mutation that reports no
             // rows, so the lock is made of claims (see jetbase's ClickHouse backend).
@@ -120,6 +189,8 @@ impl Dialect {
                 savepoints: false,
                 session_locks: false,
                 update_row_count: false,
+                schema_introspection: false,
+                named_schemas: false,
             },
             // Each statement commits by itself (Delta tables have no multi-statement
             // transactions); an UPDATE reports `num_affected_rows`, so the lock row is taken by
@@ -131,6 +202,111 @@ impl Dialect {
                 savepoints: false,
                 session_locks: false,
                 update_row_count: true,
+                schema_introspection: false,
+                named_schemas: false,
+            },
+        }
+    }
+
+    /// This database's lexical rules (see [`Syntax`]).
+    pub const fn syntax(self) -> Syntax {
+        match self {
+            Self::Postgres => Syntax {
+                hash_comments: false,
+                double_slash_comments: false,
+                dash_comment_needs_space: false,
+                nested_block_comments: true,
+                backslash_escapes_in_strings: false,
+                backslash_escapes_in_double_quotes: false,
+                backslash_escapes_in_backticks: false,
+                bracket_identifiers: false,
+                dollar_quoting: DollarQuoting::Tagged,
+                escape_strings: true,
+                raw_strings: false,
+                scripting_blocks: false,
+                declare_sections: false,
+                routine_bodies: true,
+            },
+            Self::Sqlite => Syntax {
+                hash_comments: false,
+                double_slash_comments: false,
+                dash_comment_needs_space: false,
+                nested_block_comments: false,
+                backslash_escapes_in_strings: false,
+                backslash_escapes_in_double_quotes: false,
+                backslash_escapes_in_backticks: false,
+                bracket_identifiers: true,
+                dollar_quoting: DollarQuoting::None,
+                escape_strings: false,
+                raw_strings: false,
+                scripting_blocks: false,
+                declare_sections: false,
+                routine_bodies: true,
+            },
+            Self::MySql => Syntax {
+                hash_comments: true,
+                double_slash_comments: false,
+                dash_comment_needs_space: true,
+                nested_block_comments: false,
+                backslash_escapes_in_strings: true,
+                backslash_escapes_in_double_quotes: true,
+                backslash_escapes_in_backticks: false,
+                bracket_identifiers: false,
+                dollar_quoting: DollarQuoting::None,
+                escape_strings: false,
+                raw_strings: false,
+                scripting_blocks: false,
+                declare_sections: false,
+                routine_bodies: true,
+            },
+            Self::Snowflake => Syntax {
+                hash_comments: false,
+                double_slash_comments: true,
+                dash_comment_needs_space: false,
+                nested_block_comments: false,
+                backslash_escapes_in_strings: true,
+                backslash_escapes_in_double_quotes: false,
+                backslash_escapes_in_backticks: false,
+                bracket_identifiers: false,
+                dollar_quoting: DollarQuoting::Untagged,
+                escape_strings: false,
+                raw_strings: false,
+                scripting_blocks: true,
+                declare_sections: true,
+                routine_bodies: true,
+            },
+            // No procedural bodies: a `;` always ends a statement outside quotes and comments.
+            Self::ClickHouse => Syntax {
+                hash_comments: true,
+                double_slash_comments: true,
+                dash_comment_needs_space: false,
+                nested_block_comments: true,
+                backslash_escapes_in_strings: true,
+                backslash_escapes_in_double_quotes: true,
+                backslash_escapes_in_backticks: true,
+                bracket_identifiers: false,
+                dollar_quoting: DollarQuoting::Tagged,
+                escape_strings: false,
+                raw_strings: false,
+                scripting_blocks: false,
+                declare_sections: false,
+                routine_bodies: false,
+            },
+            Self::Databricks => Syntax {
+                hash_comments: false,
+                double_slash_comments: false,
+                dash_comment_needs_space: false,
+                nested_block_comments: true,
+                backslash_escapes_in_strings: true,
+                backslash_escapes_in_double_quotes: true,
+                backslash_escapes_in_backticks: false,
+                bracket_identifiers: false,
+                dollar_quoting: DollarQuoting::Untagged,
+                escape_strings: false,
+                raw_strings: true,
+                scripting_blocks: true,
+                declare_sections: false,
+                routine_bodies: true,
             },
         }
     }
@@ -196,6 +372,24 @@ impl Dialect {
         }
     }
 
+    /// The schemes of this database's URLs (`postgres://`, `postgresql+psycopg2://`: the part
+    /// before any `+`), lower case.
+    ///
+    /// ```
+    /// use jetbase_core::Dialect;
+    /// assert_eq!(Dialect::MySql.url_schemes(), ["mysql", "mariadb"]);
+    /// ```
+    pub const fn url_schemes(self) -> &'static [&'static str] {
+        match self {
+            Self::Postgres => &["postgres", "postgresql"],
+            Self::Sqlite => &["sqlite"],
+            Self::MySql => &["mysql", "mariadb"],
+            Self::Snowflake => &["snowflake"],
+            Self::ClickHouse => &["clickhouse"],
+            Self::Databricks => &["databricks"],
+        }
+    }
+
     /// A short lower-case name: `postgres`, `sqlite`, `mysql`, `snowflake`, `clickhouse`,
     /// `databricks`.
     pub const fn name(self) -> &'static str {
@@ -237,6 +431,23 @@ fn dollar_quoted(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Dialect::ALL` is kept by hand, in this order, each variant once. The `match` makes a new
+    /// variant a compile error here: add it to `ALL` too.
+    #[test]
+    fn all_lists_every_dialect_once() {
+        for dialect in Dialect::ALL {
+            let position = match dialect {
+                Dialect::Postgres => 0,
+                Dialect::Sqlite => 1,
+                Dialect::MySql => 2,
+                Dialect::Snowflake => 3,
+                Dialect::ClickHouse => 4,
+                Dialect::Databricks => 5,
+            };
+            assert_eq!(Dialect::ALL[position], dialect);
+        }
+    }
 
     /// The values a hostile review broke out of `'…'` literals with, where backslashes escape.
     const HOSTILE: &[&str] = &[

@@ -29,7 +29,7 @@ mod split;
 mod version;
 
 pub use checksum::{DEFAULT_DELIMITER, checksum, checksum_statements};
-pub use dialect::{Capabilities, Dialect};
+pub use dialect::{Capabilities, Dialect, DollarQuoting, Syntax};
 pub use migration::{Migration, MigrationParts, StaticMigrationParts};
 pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
@@ -42,5 +42,7 @@ pub use plan::{
     UpgradeOptions, plan_rollback, plan_upgrade, status,
 };
 pub use source::{ScanError, SourceError, parse_migration, scan_dir, sort_in_apply_order};
-pub use split::{SplitError, Statement, Unterminated, split_statements, split_with_delimiter};
+pub use split::{
+    SplitError, Statement, Unterminated, split_statements, split_with_delimiter, sql_words,
+};
 pub use version::{Version, VersionError};

@@ -21,6 +21,7 @@
 
 #[cfg(feature = "models")]
 mod attributes;
+mod ddl_rules;
 mod default;
 mod diagram;
 mod diff;
@@ -278,7 +279,8 @@ pub fn validate(models: &Schema, dialect: Dialect) -> Result<(), SchemaError> {
                 });
             };
             let sql_type = canonical_type(dialect, &found.sql_type.render(dialect));
-            if dialect == Dialect::MySql && (sql_type.contains("text") || sql_type.contains("blob"))
+            if !ddl_rules::DdlRules::of(dialect).text_in_keys
+                && (sql_type.contains("text") || sql_type.contains("blob"))
             {
                 return Err(SchemaError::MySqlTextKey {
                     table: table.name.clone(),

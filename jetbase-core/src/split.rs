@@ -3,7 +3,7 @@
 //! A small lexer that knows quotes, comments and dollar quoting, plus the `BEGIN ... END` bodies
 //! of triggers and procedures, so that a `;` inside any of them does not end a statement.
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, DollarQuoting, Syntax};
 use crate::lines::{LineCounter, is_python_space, lines, python_strip};
 
 /// One statement cut from a section: an exact slice of the input.
@@ -65,6 +65,20 @@ pub struct SplitError {
     pub tag: Option<String>,
 }
 
+/// The words of a statement's text, split on whitespace, `--` comments left out: a rough
+/// reading for the rules that match a statement's keywords (`jetbase lint`, the table a lock
+/// timeout names). Quoted text is not told apart.
+///
+/// ```
+/// let words: Vec<&str> = jetbase_core::sql_words("ALTER TABLE t -- why\n  ADD c int").collect();
+/// assert_eq!(words, ["ALTER", "TABLE", "t", "ADD", "c", "int"]);
+/// ```
+pub fn sql_words(sql: &str) -> impl Iterator<Item = &str> {
+    sql.lines()
+        .map(|line| line.split("--").next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+}
+
 /// Splits SQL text into statements at `;`, ignoring every `;` inside quotes, comments, dollar
 /// quotes and `BEGIN ... END` bodies of `CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT`.
 ///
@@ -92,7 +106,7 @@ pub fn split_statements(
 ) -> Result<Vec<Statement<'_>>, SplitError> {
     let mut lexer = Lexer::new(text, dialect, first_line);
     let mut statements = Vec::new();
-    let mut current = StatementBuilder::new(dialect);
+    let mut current = StatementBuilder::new(dialect.syntax());
     while let Some(token) = lexer.next_token()? {
         match token.kind {
             TokenKind::Trivia => {}
@@ -194,11 +208,11 @@ struct StatementBuilder {
 }
 
 impl StatementBuilder {
-    fn new(dialect: Dialect) -> Self {
+    fn new(syntax: Syntax) -> Self {
         Self {
-            scripting: matches!(dialect, Dialect::Snowflake | Dialect::Databricks),
-            declare_sections: dialect == Dialect::Snowflake,
-            routines: dialect != Dialect::ClickHouse,
+            scripting: syntax.scripting_blocks,
+            declare_sections: syntax.declare_sections,
+            routines: syntax.routine_bodies,
             ..Self::default()
         }
     }
@@ -347,7 +361,7 @@ struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
     position: usize,
-    dialect: Dialect,
+    syntax: Syntax,
     /// Line numbers for statement starts (monotonic).
     lines: LineCounter<'a>,
     /// Line numbers for error positions (monotonic, separate from `lines`).
@@ -368,7 +382,7 @@ impl<'a> Lexer<'a> {
             text,
             bytes: text.as_bytes(),
             position: 0,
-            dialect,
+            syntax: dialect.syntax(),
             lines: LineCounter::new(text, first_line),
             error_lines: LineCounter::new(text, first_line),
         }
@@ -405,13 +419,11 @@ impl<'a> Lexer<'a> {
                 self.skip_line();
                 TokenKind::Trivia
             }
-            b'#' if matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse) => {
+            b'#' if self.syntax.hash_comments => {
                 self.skip_line();
                 TokenKind::Trivia
             }
-            b'/' if self.peek(1) == Some(b'/')
-                && matches!(self.dialect, Dialect::Snowflake | Dialect::ClickHouse) =>
-            {
+            b'/' if self.peek(1) == Some(b'/') && self.syntax.double_slash_comments => {
                 self.skip_line();
                 TokenKind::Trivia
             }
@@ -420,28 +432,24 @@ impl<'a> Lexer<'a> {
                 TokenKind::Trivia
             }
             b'\'' => {
-                let backslash = matches!(
-                    self.dialect,
-                    Dialect::MySql | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks
-                ) && !self.is_raw_string(start)
+                let backslash = self.syntax.backslash_escapes_in_strings
+                    && !self.is_raw_string(start)
                     || self.is_escape_string(start);
                 self.skip_quoted(b'\'', backslash, Unterminated::SingleQuote, start)?;
                 TokenKind::Quoted
             }
             b'"' => {
-                let backslash = matches!(
-                    self.dialect,
-                    Dialect::MySql | Dialect::ClickHouse | Dialect::Databricks
-                ) && !self.is_raw_string(start);
+                let backslash =
+                    self.syntax.backslash_escapes_in_double_quotes && !self.is_raw_string(start);
                 self.skip_quoted(b'"', backslash, Unterminated::DoubleQuote, start)?;
                 TokenKind::Quoted
             }
             b'`' => {
-                let backslash = self.dialect == Dialect::ClickHouse;
+                let backslash = self.syntax.backslash_escapes_in_backticks;
                 self.skip_quoted(b'`', backslash, Unterminated::Backtick, start)?;
                 TokenKind::Quoted
             }
-            b'[' if self.dialect == Dialect::Sqlite => {
+            b'[' if self.syntax.bracket_identifiers => {
                 self.position += 1;
                 match self.bytes[self.position..].iter().position(|&b| b == b']') {
                     Some(close) => self.position += close + 1,
@@ -449,18 +457,12 @@ impl<'a> Lexer<'a> {
                 }
                 TokenKind::Quoted
             }
-            b'$' if matches!(
-                self.dialect,
-                Dialect::Postgres | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks
-            ) =>
-            {
+            b'$' if self.syntax.dollar_quoting != DollarQuoting::None => {
                 match self
                     .dollar_tag()
                     // Snowflake's and Databricks' dollar strings have no tag: `$name$` is not one.
-                    .filter(|&len| {
-                        !matches!(self.dialect, Dialect::Snowflake | Dialect::Databricks)
-                            || len == 2
-                    }) {
+                    .filter(|&len| self.syntax.dollar_quoting == DollarQuoting::Tagged || len == 2)
+                {
                     Some(tag_len) => {
                         self.skip_dollar_quoted(start, tag_len)?;
                         TokenKind::Quoted
@@ -494,7 +496,7 @@ impl<'a> Lexer<'a> {
     /// `--` starts a comment everywhere but MySQL, where a space or control character (or the end
     /// of the text) must follow it.
     fn starts_line_comment(&self) -> bool {
-        self.dialect != Dialect::MySql
+        !self.syntax.dash_comment_needs_space
             || self
                 .peek(2)
                 .is_none_or(|b| b.is_ascii_whitespace() || b.is_ascii_control())
@@ -511,10 +513,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_block_comment(&mut self, start: usize) -> Result<(), SplitError> {
-        let nests = matches!(
-            self.dialect,
-            Dialect::Postgres | Dialect::ClickHouse | Dialect::Databricks
-        );
+        let nests = self.syntax.nested_block_comments;
         let mut depth = 0usize;
         while let Some(byte) = self.peek(0) {
             if byte == b'/' && self.peek(1) == Some(b'*') && (depth == 0 || nests) {
@@ -535,7 +534,7 @@ impl<'a> Lexer<'a> {
 
     /// A PostgreSQL `E'...'` string: the quote follows a lone `E` or `e` word.
     fn is_escape_string(&self, quote: usize) -> bool {
-        self.dialect == Dialect::Postgres
+        self.syntax.escape_strings
             && quote >= 1
             && matches!(self.bytes[quote - 1], b'E' | b'e')
             && (quote < 2 || !is_word_continue(self.bytes[quote - 2]))
@@ -543,7 +542,7 @@ impl<'a> Lexer<'a> {
 
     /// A Databricks raw string, `r'...'` or `r"..."`: backslashes are plain characters.
     fn is_raw_string(&self, quote: usize) -> bool {
-        self.dialect == Dialect::Databricks
+        self.syntax.raw_strings
             && quote >= 1
             && matches!(self.bytes[quote - 1], b'R' | b'r')
             && (quote < 2 || !is_word_continue(self.bytes[quote - 2]))

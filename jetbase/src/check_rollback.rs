@@ -156,7 +156,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
     async fn execute(self) -> Result<RollbackCheck, Error> {
         let database = self.database;
         let dialect = database.dialect();
-        if !introspects(dialect) {
+        if !dialect.capabilities().schema_introspection {
             return Err(refused(format!(
                 "{dialect} has no schema introspection in jetbase, so its rollbacks cannot be \
                  compared"
@@ -286,14 +286,6 @@ fn refused(message: String) -> Error {
     Error::Refused {
         operation: "rollback check",
         message,
-    }
-}
-
-/// Whether jetbase reads this database's schema (make-migrations' introspection).
-fn introspects(dialect: Dialect) -> bool {
-    match dialect {
-        Dialect::Postgres | Dialect::Sqlite | Dialect::MySql => true,
-        Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => false,
     }
 }
 

@@ -112,10 +112,7 @@ impl Migrator {
         scratch: &S,
     ) -> Result<Vec<Drift>, Error> {
         let dialect = live.dialect();
-        if !matches!(
-            dialect,
-            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql
-        ) {
+        if !dialect.capabilities().schema_introspection {
             return Err(refused(format!(
                 "{dialect} has no schema introspection in jetbase, so its drift cannot be read"
             )));

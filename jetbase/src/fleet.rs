@@ -291,7 +291,7 @@ pub fn check_schema_name(schema: &str) -> Result<(), Error> {
 /// [`Error::Refused`] on another database; [`Error::Database`] when the catalog query fails.
 pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, Error> {
     use crate::backend::private::Sealed as _;
-    if pool.dialect() != jetbase_core::Dialect::Postgres {
+    if !pool.dialect().capabilities().named_schemas {
         return Err(Error::Refused {
             operation: "schemas-like",
             message: format!(

@@ -305,7 +305,7 @@ impl Migrator {
     pub(crate) fn tables<D: Database>(&self, database: &D) -> Result<Tables, Error> {
         let dialect = database.dialect();
         if let Some(schema) = self.postgres_schema.as_deref()
-            && crate::backend::engine_sql(dialect).has_schemas()
+            && dialect.capabilities().named_schemas
         {
             check_postgres_schema(schema)?;
         }

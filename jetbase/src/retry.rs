@@ -41,7 +41,7 @@ pub(crate) fn wait_after(attempt: u32) -> Duration {
 /// lock timeout: the table of `ALTER TABLE`, `LOCK TABLE`, `CREATE INDEX … ON`, `DROP TABLE`,
 /// `TRUNCATE`, `INSERT INTO`, `UPDATE`, `DELETE FROM`, `REINDEX TABLE`, `VACUUM`, `ANALYZE`.
 pub(crate) fn locked_table(sql: &str) -> Option<String> {
-    let words: Vec<&str> = sql_words(sql);
+    let words: Vec<&str> = jetbase_core::sql_words(sql).collect();
     let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
     let is = |index: usize, word: &str| upper.get(index).is_some_and(|w| w == word);
     let skip_modifiers = |mut index: usize| {
@@ -79,14 +79,6 @@ pub(crate) fn locked_table(sql: &str) -> Option<String> {
         .next()
         .filter(|name| !name.is_empty())?;
     Some(name.to_owned())
-}
-
-/// The words of a statement, comments left out.
-fn sql_words(sql: &str) -> Vec<&str> {
-    sql.lines()
-        .map(|line| line.split("--").next().unwrap_or_default())
-        .flat_map(str::split_whitespace)
-        .collect()
 }
 
 #[cfg(test)]

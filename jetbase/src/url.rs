@@ -30,15 +30,10 @@ fn base_scheme(url: &str) -> Option<String> {
 /// assert_eq!(dialect_of("oracle://scott@db/x"), None);
 /// ```
 pub fn dialect_of(url: &str) -> Option<Dialect> {
-    match base_scheme(url)?.as_str() {
-        "postgres" | "postgresql" => Some(Dialect::Postgres),
-        "sqlite" => Some(Dialect::Sqlite),
-        "mysql" | "mariadb" => Some(Dialect::MySql),
-        "snowflake" => Some(Dialect::Snowflake),
-        "clickhouse" => Some(Dialect::ClickHouse),
-        "databricks" => Some(Dialect::Databricks),
-        _ => None,
-    }
+    let scheme = base_scheme(url)?;
+    Dialect::ALL
+        .into_iter()
+        .find(|dialect| dialect.url_schemes().contains(&scheme.as_str()))
 }
 
 /// A server URL as sqlx takes it: the SQLAlchemy driver part dropped, `mariadb:` spelled

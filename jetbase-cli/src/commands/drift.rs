@@ -104,9 +104,11 @@ async fn default_scratch(
              a server where you may create one (jetbase creates it, applies the migrations and \
              drops it)",
         )),
-        other => Err(CliError::usage(format!(
-            "{other} has no schema introspection in jetbase, so its drift cannot be read"
-        ))),
+        other @ (Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks) => {
+            Err(CliError::usage(format!(
+                "{other} has no schema introspection in jetbase, so its drift cannot be read"
+            )))
+        }
     }
 }
 

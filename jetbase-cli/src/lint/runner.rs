@@ -150,7 +150,8 @@ fn limits_not_enforced(migration: &Migration, dialect: Dialect, found: &mut Vec<
                 unenforced.push(("statement-timeout", " (SQLite has no statement timeout)"));
             }
         }
-        _ => {
+        // No timeouts to set, no retries: every statement commits by itself.
+        Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {
             let given = [
                 ("table-lock-timeout", limits.table_lock_timeout.is_some()),
                 ("statement-timeout", limits.statement_timeout.is_some()),

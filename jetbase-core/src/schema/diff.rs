@@ -5,6 +5,8 @@ use std::fmt;
 
 use crate::Dialect;
 
+use super::ddl_rules::DdlRules;
+
 use super::{
     Column, ForeignKey, Index, OnDelete, Schema, SqlType, Table, canonical_default, canonical_type,
 };
@@ -106,7 +108,7 @@ impl Change {
             Self::AlterColumn { table, from, to } => {
                 let old = canonical_type(dialect, &from.sql_type.render(dialect));
                 let new = canonical_type(dialect, &to.sql_type.render(dialect));
-                (old != new && super::is_narrowing(dialect, &old, &new)).then(|| {
+                (old != new && super::is_narrowing(&old, &new)).then(|| {
                     format!(
                         "changes {table}.{} from {old} to {new}, which can fail or lose data",
                         from.name
@@ -330,9 +332,9 @@ fn same_key(a: &ForeignKey, b: &ForeignKey, dialect: Dialect) -> bool {
 
 /// MySQL's InnoDB treats NO ACTION as RESTRICT, and reports RESTRICT for both.
 fn canonical_on_delete(on_delete: OnDelete, dialect: Dialect) -> OnDelete {
-    match (dialect, on_delete) {
-        (Dialect::MySql, OnDelete::NoAction) => OnDelete::Restrict,
-        (_, other) => other,
+    match on_delete {
+        OnDelete::NoAction if DdlRules::of(dialect).no_action_is_restrict => OnDelete::Restrict,
+        other => other,
     }
 }
 

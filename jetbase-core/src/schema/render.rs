@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::Dialect;
 
+use super::ddl_rules::DdlRules;
 use super::{Change, Column, ForeignKey, Index, Schema, SchemaError, Table, canonical_type};
 
 /// Why a generated index on a table that exists is built in the migration's transaction, and
@@ -102,7 +103,7 @@ impl<'a> Phases<'a> {
                     .any(|key| key.references_table == table.name)
             })
         };
-        if self.sql.dialect == Dialect::Sqlite
+        if DdlRules::of(self.sql.dialect).rebuilds_tables
             && (!self.rebuilt.is_empty() || dropped.iter().any(referenced))
         {
             self.out.push("PRAGMA defer_foreign_keys = ON".to_owned());
@@ -118,7 +119,7 @@ impl<'a> Phases<'a> {
                     .extend(self.sql.drop_foreign_key(table, key, owner));
             }
         }
-        if self.sql.dialect != Dialect::Sqlite {
+        if !DdlRules::of(self.sql.dialect).rebuilds_tables {
             for (table, key) in dependency_order(dropped).1 {
                 self.out
                     .extend(self.sql.drop_foreign_key(&table.name, key, None));
@@ -135,7 +136,7 @@ impl<'a> Phases<'a> {
     /// (none on SQLite, which checks references only when rows are written).
     fn create_tables(&mut self, created: &[&'a Table]) -> Vec<(&'a Table, &'a ForeignKey)> {
         let (order, mut late_keys) = dependency_order(created);
-        if self.sql.dialect == Dialect::Sqlite {
+        if DdlRules::of(self.sql.dialect).rebuilds_tables {
             late_keys.clear();
         }
         for table in order {
@@ -150,7 +151,7 @@ impl<'a> Phases<'a> {
                 .collect();
             self.out
                 .push(self.sql.create_table(&table.name, table, &inline));
-            if self.sql.dialect != Dialect::MySql {
+            if !DdlRules::of(self.sql.dialect).indexes_in_create_table {
                 let indexes = table
                     .indexes
                     .iter()
@@ -250,7 +251,7 @@ impl<'a> Phases<'a> {
 
 /// The SQLite tables whose changes ALTER TABLE cannot make.
 fn tables_to_rebuild(changes: &[Change], dialect: Dialect) -> BTreeSet<String> {
-    if dialect != Dialect::Sqlite {
+    if !DdlRules::of(dialect).rebuilds_tables {
         return BTreeSet::new();
     }
     changes
@@ -376,7 +377,7 @@ impl Sql {
     /// with the reason (`-- squawk-ignore rules -- reason`), so that a generated migration
     /// passes `jetbase lint` and says what to do where it matters.
     fn lint_reviewed(&self, rules: &str, reason: &str, statement: String) -> String {
-        if self.dialect == Dialect::Postgres {
+        if DdlRules::of(self.dialect).squawk_comments {
             format!("-- squawk-ignore {rules} -- {reason}\n{statement}")
         } else {
             statement
@@ -399,7 +400,7 @@ impl Sql {
         if !table.primary_key.is_empty() {
             parts.push(format!("PRIMARY KEY ({})", self.list(&table.primary_key)));
         }
-        if self.dialect == Dialect::MySql {
+        if DdlRules::of(self.dialect).indexes_in_create_table {
             // Inline, so that MySQL sees them before the foreign keys and adds no index of its own.
             for index in &table.indexes {
                 let kind = if index.unique {
@@ -521,7 +522,7 @@ impl Sql {
 
     fn alter_column(&self, table: &str, from: &Column, to: &Column) -> String {
         let table_sql = self.quote(table);
-        if self.dialect == Dialect::MySql {
+        if DdlRules::of(self.dialect).modify_whole_column {
             return format!("ALTER TABLE {table_sql} MODIFY COLUMN {}", self.column(to));
         }
         let column = self.quote(&to.name);

@@ -432,19 +432,20 @@ fn mysql_alias(sql: &str) -> String {
 
 /// Whether changing `from` to `to` can lose data or fail on existing rows (narrowing, or a
 /// change between unrelated types). Both are canonical spellings.
-pub fn is_narrowing(dialect: Dialect, from: &str, to: &str) -> bool {
+pub fn is_narrowing(from: &str, to: &str) -> bool {
     let rank = |sql: &str| -> Option<u32> {
         let (name, arguments, _) = split_type(sql);
         let length = arguments
             .trim_matches(|c| c == '(' || c == ')')
             .parse::<u32>()
             .ok();
-        match (dialect, name) {
-            (_, "smallint" | "tinyint") => Some(1),
-            (_, "integer" | "int" | "mediumint") => Some(2),
-            (_, "bigint") => Some(3),
-            (_, "character varying" | "varchar") => Some(100 + length.unwrap_or(u32::MAX - 200)),
-            (_, "text" | "longtext" | "mediumtext") => Some(u32::MAX),
+        // The same ranks on every database (the names are canonical ones).
+        match name {
+            "smallint" | "tinyint" => Some(1),
+            "integer" | "int" | "mediumint" => Some(2),
+            "bigint" => Some(3),
+            "character varying" | "varchar" => Some(100 + length.unwrap_or(u32::MAX - 200)),
+            "text" | "longtext" | "mediumtext" => Some(u32::MAX),
             _ => None,
         }
     };
@@ -520,21 +521,18 @@ mod tests {
 
     #[test]
     fn narrowing_is_spotted() {
-        let pg = Dialect::Postgres;
-        assert!(!is_narrowing(pg, "integer", "bigint"));
-        assert!(is_narrowing(pg, "bigint", "integer"));
+        assert!(!is_narrowing("integer", "bigint"));
+        assert!(is_narrowing("bigint", "integer"));
         assert!(!is_narrowing(
-            pg,
             "character varying(10)",
             "character varying(20)"
         ));
         assert!(is_narrowing(
-            pg,
             "character varying(20)",
             "character varying(10)"
         ));
-        assert!(!is_narrowing(pg, "character varying(20)", "text"));
-        assert!(is_narrowing(pg, "text", "integer"));
-        assert!(is_narrowing(pg, "uuid", "text"));
+        assert!(!is_narrowing("character varying(20)", "text"));
+        assert!(is_narrowing("text", "integer"));
+        assert!(is_narrowing("uuid", "text"));
     }
 }

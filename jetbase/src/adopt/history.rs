@@ -22,10 +22,8 @@ pub(crate) struct ToolRecord {
 /// The query of the tool's table on `dialect`, each column as text; `None` for a database
 /// the tool does not migrate.
 fn history_sql(tool: Tool, dialect: Dialect) -> Option<String> {
-    let text = |expression: &str| match dialect {
-        Dialect::MySql => format!("CAST({expression} AS CHAR)"),
-        _ => format!("CAST({expression} AS TEXT)"),
-    };
+    let text_cast = crate::backend::engine_sql(dialect).text_cast();
+    let text = |expression: &str| format!("CAST({expression} AS {text_cast})");
     let hex = match dialect {
         Dialect::Postgres => "encode(checksum, 'hex')",
         Dialect::Sqlite | Dialect::MySql => "LOWER(HEX(checksum))",

@@ -13,7 +13,7 @@ use jetbase_core::Dialect;
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 use super::DatabaseError;
-use super::{Backend, Database};
+use super::{Backend, BoxFuture, Database};
 use crate::Error;
 
 /// A pool of any database jetbase migrates (sqlx 0.9's `PgPool`, `SqlitePool` or
@@ -129,37 +129,11 @@ impl AnyPool {
             url: crate::url::mask_secrets(url),
         };
         let dialect = crate::url::dialect_of(url).ok_or_else(unsupported)?;
-        #[cfg(feature = "snowflake")]
-        if dialect == Dialect::Snowflake {
-            return Self::connect_snowflake(url, None, None, timeout).await;
-        }
-        #[cfg(feature = "clickhouse")]
-        if dialect == Dialect::ClickHouse {
-            return Ok(Self::new(
-                crate::ClickHousePool::connect_with_timeout(url, timeout).await?,
-            ));
-        }
-        #[cfg(feature = "databricks")]
-        if dialect == Dialect::Databricks {
-            return Ok(Self::new(
-                crate::DatabricksPool::connect_with_timeout(url, timeout).await?,
-            ));
-        }
-        let (url_without_pooler, pooler) = crate::url::take_pooler(url);
-        let pooler: crate::Pooler = pooler.as_deref().unwrap_or("none").parse()?;
-        let sqlx_url = crate::url::sqlx_url(&url_without_pooler).ok_or_else(unsupported)?;
-        let _ = (&sqlx_url, pooler, timeout);
-        match dialect {
-            #[cfg(all(feature = "sqlx-0_9", feature = "postgres"))]
-            Dialect::Postgres => connect_postgres(&sqlx_url, timeout, pooler).await,
-            #[cfg(all(feature = "sqlx-0_9", feature = "sqlite"))]
-            Dialect::Sqlite => connect_pool::<sqlx::Sqlite>(&sqlx_url, timeout, dialect).await,
-            #[cfg(all(feature = "sqlx-0_9", feature = "mysql"))]
-            Dialect::MySql => connect_pool::<sqlx::MySql>(&sqlx_url, timeout, dialect).await,
-            // A database whose feature is not enabled in this build.
-            #[allow(unreachable_patterns)]
-            _ => Err(unsupported()),
-        }
+        let driver = DRIVERS
+            .iter()
+            .find(|driver| driver.dialect == dialect)
+            .ok_or_else(unsupported)?;
+        (driver.connect)(url, timeout).await
     }
 
     /// Connects to Snowflake (feature `snowflake`; see [`SnowflakePool::connect`]), with the
@@ -246,6 +220,75 @@ impl AnyPool {
     }
 }
 
+/// How this build connects to one database from its URL (`AnyPool::connect`).
+struct Driver {
+    dialect: Dialect,
+    connect: for<'a> fn(&'a str, Duration) -> BoxFuture<'a, Result<AnyPool, Error>>,
+}
+
+/// The one table of drivers: an entry per database this build connects to, under its feature.
+/// A database whose feature is off has none, and its URLs are [`Error::UnsupportedUrl`].
+const DRIVERS: &[Driver] = &[
+    #[cfg(all(feature = "sqlx-0_9", feature = "postgres"))]
+    Driver {
+        dialect: Dialect::Postgres,
+        connect: connect_postgres,
+    },
+    #[cfg(all(feature = "sqlx-0_9", feature = "sqlite"))]
+    Driver {
+        dialect: Dialect::Sqlite,
+        connect: |url, timeout| {
+            Box::pin(connect_pool::<sqlx::Sqlite>(url, timeout, Dialect::Sqlite))
+        },
+    },
+    #[cfg(all(feature = "sqlx-0_9", feature = "mysql"))]
+    Driver {
+        dialect: Dialect::MySql,
+        connect: |url, timeout| Box::pin(connect_pool::<sqlx::MySql>(url, timeout, Dialect::MySql)),
+    },
+    #[cfg(feature = "snowflake")]
+    Driver {
+        dialect: Dialect::Snowflake,
+        connect: |url, timeout| Box::pin(AnyPool::connect_snowflake(url, None, None, timeout)),
+    },
+    #[cfg(feature = "clickhouse")]
+    Driver {
+        dialect: Dialect::ClickHouse,
+        connect: |url, timeout| {
+            Box::pin(async move {
+                let pool = crate::ClickHousePool::connect_with_timeout(url, timeout).await?;
+                Ok(AnyPool::new(pool))
+            })
+        },
+    },
+    #[cfg(feature = "databricks")]
+    Driver {
+        dialect: Dialect::Databricks,
+        connect: |url, timeout| {
+            Box::pin(async move {
+                let pool = crate::DatabricksPool::connect_with_timeout(url, timeout).await?;
+                Ok(AnyPool::new(pool))
+            })
+        },
+    },
+];
+
+/// A URL as sqlx takes it, and the pooler its `pooler` parameter names (a sqlx URL keeps no
+/// parameter sqlx does not know).
+#[cfg(all(
+    feature = "sqlx-0_9",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+fn sqlx_parts(url: &str) -> Result<(String, crate::Pooler), Error> {
+    let (url_without_pooler, pooler) = crate::url::take_pooler(url);
+    let pooler: crate::Pooler = pooler.as_deref().unwrap_or("none").parse()?;
+    let sqlx_url =
+        crate::url::sqlx_url(&url_without_pooler).ok_or_else(|| Error::UnsupportedUrl {
+            url: crate::url::mask_secrets(url),
+        })?;
+    Ok((sqlx_url, pooler))
+}
+
 /// The error of a failed connection, classified by the database's own rules.
 #[cfg(all(
     feature = "sqlx-0_9",
@@ -270,7 +313,16 @@ fn connect_error(dialect: Dialect, source: sqlx::Error) -> Error {
 
 /// A PostgreSQL pool at `url`: as a pool behind `pooler` says, or found to be behind one.
 #[cfg(all(feature = "sqlx-0_9", feature = "postgres"))]
-async fn connect_postgres(
+fn connect_postgres(url: &str, timeout: Duration) -> BoxFuture<'_, Result<AnyPool, Error>> {
+    Box::pin(async move {
+        let (url, pooler) = sqlx_parts(url)?;
+        connect_postgres_pool(&url, timeout, pooler).await
+    })
+}
+
+/// A PostgreSQL pool at a sqlx `url`.
+#[cfg(all(feature = "sqlx-0_9", feature = "postgres"))]
+async fn connect_postgres_pool(
     url: &str,
     timeout: Duration,
     pooler: crate::Pooler,
@@ -321,9 +373,10 @@ async fn connect_pool<DB: sqlx::Database>(
 where
     sqlx::Pool<DB>: Database,
 {
+    let (url, _) = sqlx_parts(url)?;
     let pool = sqlx::pool::PoolOptions::<DB>::new()
         .acquire_timeout(timeout)
-        .connect(url)
+        .connect(&url)
         .await
         .map_err(|source| connect_error(dialect, source))?;
     Ok(AnyPool::new(pool))

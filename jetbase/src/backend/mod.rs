@@ -42,10 +42,10 @@ pub(crate) mod databricks;
 mod gather;
 #[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 mod http;
-#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
-mod lost_races;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+#[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
+mod race_retry;
 #[cfg(any(feature = "snowflake", feature = "databricks"))]
 mod row_first;
 pub(crate) mod sandbox;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jetbase_core::{AppliedMigration, Dialect};
 
-use super::lost_races;
+use super::race_retry::{self, Patience, TABLE_CREATION, is_query_error};
 use super::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
 use super::text_rows::{
     self, TextRow, applied_migration, boolean, cell, elapsed_ms, integer, text,
@@ -24,13 +24,9 @@ use super::{
     NoSessionLock, RowWrite, Session,
 };
 
-/// A bound value.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Bind<'a> {
-    Text(Option<&'a str>),
-    Integer(Option<i64>),
-    Boolean(bool),
-}
+/// A bound value: the value the sqlx backends bind ([`super::tables::Value`]), named for
+/// what it is here (the HTTP clients have a JSON `Value` of their own).
+pub(crate) use super::tables::Value as Bind;
 
 /// What a statement returned.
 #[derive(Debug, Default)]
@@ -99,7 +95,10 @@ pub(crate) async fn prepare(
     database: &impl Statements,
     tables: &Tables,
 ) -> Result<(), DatabaseError> {
-    lost_races::retrying(|| prepare_lock(database, tables)).await
+    race_retry::retrying(TABLE_CREATION, is_query_error, || {
+        prepare_lock(database, tables)
+    })
+    .await
 }
 
 /// Under the lock: the history table, or jetbase's columns on one Python Jetbase made (see
@@ -108,7 +107,7 @@ pub(crate) async fn prepare_history(
     database: &impl Statements,
     tables: &Tables,
 ) -> Result<(), DatabaseError> {
-    lost_races::retrying(|| async {
+    race_retry::retrying(TABLE_CREATION, is_query_error, || async {
         database.run(&tables.create_migrations(), &[]).await?;
         add_own_columns(database, tables, "jetbase_migrations", &OWN_COLUMNS).await
     })
@@ -387,21 +386,20 @@ async fn write_lock_retried<W: Warehouse>(
     tables: &Tables,
     write: LockWrite<'_>,
 ) -> Result<bool, DatabaseError> {
+    const HOLDERS_WRITE: Patience = Patience {
+        retries: 5,
+        step: Duration::from_millis(100),
+    };
     let holders_own = matches!(
         write,
         LockWrite::Renew { .. } | LockWrite::Release { .. } | LockWrite::ForceRelease
     );
-    let mut attempt = 0u32;
-    loop {
-        match write_lock(database, tables, write).await {
-            Err(error) if holders_own && attempt < 5 && database.is_write_conflict(&error) => {
-                attempt += 1;
-                let jitter = u64::from(std::process::id() % 5) * 20;
-                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt) + jitter)).await;
-            }
-            result => return result,
-        }
-    }
+    race_retry::retrying(
+        HOLDERS_WRITE,
+        |error| holders_own && database.is_write_conflict(error),
+        || write_lock(database, tables, write),
+    )
+    .await
 }
 
 impl<W: Warehouse> super::private::Sealed for W {

@@ -70,7 +70,11 @@ impl ScratchDatabase {
                 let quoted = dialect.quote_identifier(&name);
                 let create = match dialect {
                     Dialect::Postgres => format!("CREATE DATABASE {quoted} TEMPLATE template0"),
-                    _ => format!("CREATE DATABASE {quoted}"),
+                    Dialect::MySql
+                    | Dialect::Sqlite
+                    | Dialect::Snowflake
+                    | Dialect::ClickHouse
+                    | Dialect::Databricks => format!("CREATE DATABASE {quoted}"),
                 };
                 on_server(
                     &admin_url,
@@ -248,9 +252,14 @@ fn split_database(url: &str, dialect: Dialect) -> Option<(String, String)> {
     if !plain {
         return None;
     }
+    // The database every server has, to connect to while the scratch one is created.
     let server_database = match dialect {
         Dialect::Postgres => "postgres",
-        _ => "",
+        Dialect::MySql
+        | Dialect::Sqlite
+        | Dialect::Snowflake
+        | Dialect::ClickHouse
+        | Dialect::Databricks => "",
     };
     Some((
         with_database(server, server_database, query),
@@ -293,33 +302,44 @@ async fn on_server(
         }
     };
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let unsupported = || Error::UnsupportedUrl {
+        url: crate::url::mask_secrets(admin_url),
+    };
     match dialect {
-        #[cfg(feature = "postgres")]
         Dialect::Postgres => {
-            use sqlx::Connection as _;
-            let mut connection = sqlx::PgConnection::connect(&url).await.map_err(failed)?;
-            sqlx::raw_sql(sql)
-                .execute(&mut connection)
-                .await
-                .map_err(failed)?;
-            let _ = connection.close().await;
-            Ok(())
+            #[cfg(feature = "postgres")]
+            {
+                use sqlx::Connection as _;
+                let mut connection = sqlx::PgConnection::connect(&url).await.map_err(failed)?;
+                sqlx::raw_sql(sql)
+                    .execute(&mut connection)
+                    .await
+                    .map_err(failed)?;
+                let _ = connection.close().await;
+                Ok(())
+            }
+            #[cfg(not(feature = "postgres"))]
+            Err(unsupported())
         }
-        #[cfg(feature = "mysql")]
         Dialect::MySql => {
-            use sqlx::Connection as _;
-            let mut connection = sqlx::MySqlConnection::connect(&url).await.map_err(failed)?;
-            sqlx::raw_sql(sql)
-                .execute(&mut connection)
-                .await
-                .map_err(failed)?;
-            let _ = connection.close().await;
-            Ok(())
+            #[cfg(feature = "mysql")]
+            {
+                use sqlx::Connection as _;
+                let mut connection = sqlx::MySqlConnection::connect(&url).await.map_err(failed)?;
+                sqlx::raw_sql(sql)
+                    .execute(&mut connection)
+                    .await
+                    .map_err(failed)?;
+                let _ = connection.close().await;
+                Ok(())
+            }
+            #[cfg(not(feature = "mysql"))]
+            Err(unsupported())
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(Error::UnsupportedUrl {
-            url: crate::url::mask_secrets(admin_url),
-        }),
+        // A file, or no server-side CREATE DATABASE jetbase runs.
+        Dialect::Sqlite | Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {
+            Err(unsupported())
+        }
     }
 }
 

@@ -27,11 +27,6 @@ pub trait EngineSql: Sync {
     /// What kind of failure an error is, from its SQLSTATE (or the driver's code) and message.
     fn classify(&self, code: Option<&str>, message: &str) -> DatabaseErrorKind;
 
-    /// Whether the history tables can live in a named schema (`postgres_schema`).
-    fn has_schemas(&self) -> bool {
-        false
-    }
-
     /// The `n`th bind placeholder (1-based).
     fn placeholder(&self, _n: usize) -> String {
         "?".to_owned()
@@ -207,7 +202,7 @@ impl Tables {
     /// `postgres_schema`; ignored elsewhere).
     pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
         let sql = super::engine_sql(dialect);
-        let schema = schema.filter(|_| sql.has_schemas());
+        let schema = schema.filter(|_| dialect.capabilities().named_schemas);
         let qualify = |table: &str| match schema {
             Some(schema) => format!("{}.{}", dialect.quote_identifier(schema), table),
             None => table.to_owned(),

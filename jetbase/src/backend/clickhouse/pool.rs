@@ -12,7 +12,7 @@ use super::http::Client;
 use super::options::ClickHouseOptions;
 use super::statements::{self, Change};
 use crate::Error;
-use crate::backend::lost_races;
+use crate::backend::race_retry::{self, TABLE_CREATION, is_query_error};
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::text_rows::{
     self, applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
@@ -403,7 +403,7 @@ impl Backend for ClickHousePool {
     fn prepare<'a>(&'a self, tables: &'a Tables) -> BoxFuture<'a, Result<(), DatabaseError>> {
         Box::pin(async move {
             let create_lock = tables.create_lock();
-            lost_races::retrying(|| async {
+            race_retry::retrying(TABLE_CREATION, is_query_error, || async {
                 self.client.query(&create_lock, &[]).await.map(|_| ())
             })
             .await
@@ -414,7 +414,12 @@ impl Backend for ClickHousePool {
         &'a self,
         tables: &'a Tables,
     ) -> BoxFuture<'a, Result<(), DatabaseError>> {
-        Box::pin(async move { lost_races::retrying(|| self.prepare_history_table(tables)).await })
+        Box::pin(async move {
+            race_retry::retrying(TABLE_CREATION, is_query_error, || {
+                self.prepare_history_table(tables)
+            })
+            .await
+        })
     }
 
     fn read_lock<'a>(

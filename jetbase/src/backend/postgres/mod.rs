@@ -34,10 +34,6 @@ impl EngineSql for PostgresSql {
         }
     }
 
-    fn has_schemas(&self) -> bool {
-        true
-    }
-
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
     }
