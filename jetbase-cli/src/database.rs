@@ -10,7 +10,7 @@ use crate::error::CliError;
 
 /// Where the database is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum DatabaseLocation {
     /// A SQLite file (`None`: in memory).
     Sqlite {
         path: Option<PathBuf>,
@@ -37,7 +37,7 @@ pub enum Access {
     Write,
 }
 
-impl Target {
+impl DatabaseLocation {
     /// Reads a URL: `postgres://`, `postgresql+psycopg2://`, `mysql+pymysql://`, `sqlite://x.db`,
     /// `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite+aiosqlite:///x.db`... A
     /// relative SQLite path is relative to `jetbase_dir`.
@@ -151,7 +151,7 @@ fn unsupported(url: &str) -> CliError {
 
 /// SQLAlchemy's rules: `sqlite:///x.db` is relative, `sqlite:////x.db` absolute; `sqlite://x.db`
 /// and `sqlite:x.db` are relative too; `sqlite://`, `sqlite::memory:` are in memory.
-fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<Target, CliError> {
+fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<DatabaseLocation, CliError> {
     let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut read_only = false;
     let mut in_memory = false;
@@ -178,12 +178,12 @@ fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<Target, CliError> {
         location.to_owned()
     };
     if in_memory || path.is_empty() || path == ":memory:" {
-        return Ok(Target::Sqlite {
+        return Ok(DatabaseLocation::Sqlite {
             path: None,
             read_only,
         });
     }
-    Ok(Target::Sqlite {
+    Ok(DatabaseLocation::Sqlite {
         path: Some(crate::project::absolute(jetbase_dir, Path::new(&path))),
         read_only,
     })
@@ -193,12 +193,12 @@ fn sqlite_target(rest: &str, jetbase_dir: &Path) -> Result<Target, CliError> {
 mod tests {
     use super::*;
 
-    fn parse(url: &str) -> Target {
-        Target::parse(url, Path::new("/project/jetbase")).unwrap()
+    fn parse(url: &str) -> DatabaseLocation {
+        DatabaseLocation::parse(url, Path::new("/project/jetbase")).unwrap()
     }
 
-    fn file(path: &str) -> Target {
-        Target::Sqlite {
+    fn file(path: &str) -> DatabaseLocation {
+        DatabaseLocation::Sqlite {
             path: Some(PathBuf::from(path)),
             read_only: false,
         }
@@ -220,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             parse("sqlite://app.db?mode=ro"),
-            Target::Sqlite {
+            DatabaseLocation::Sqlite {
                 path: Some(PathBuf::from("/project/jetbase/app.db")),
                 read_only: true
             }
@@ -233,7 +233,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(memory),
-                Target::Sqlite {
+                DatabaseLocation::Sqlite {
                     path: None,
                     read_only: false
                 },
@@ -260,7 +260,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(url),
-                Target::Server {
+                DatabaseLocation::Server {
                     url: expected.to_owned()
                 }
             );
@@ -269,11 +269,13 @@ mod tests {
 
     #[test]
     fn unknown_schemes_and_options_are_usage_errors_without_the_password() {
-        let error = Target::parse("oracle://scott:tiger@h/db", Path::new("/p")).unwrap_err();
+        let error =
+            DatabaseLocation::parse("oracle://scott:tiger@h/db", Path::new("/p")).unwrap_err();
         assert!(!error.message.contains("tiger"), "{}", error.message);
         assert!(error.message.contains("scott:***@h"), "{}", error.message);
-        assert!(Target::parse("no-scheme", Path::new("/p")).is_err());
-        let error = Target::parse("sqlite://a.db?cache=shared", Path::new("/p")).unwrap_err();
+        assert!(DatabaseLocation::parse("no-scheme", Path::new("/p")).is_err());
+        let error =
+            DatabaseLocation::parse("sqlite://a.db?cache=shared", Path::new("/p")).unwrap_err();
         assert!(error.message.contains("cache=shared"), "{}", error.message);
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 /// Why the command failed, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub enum ExitReason {
     /// 1: a migration failed, validation found a problem, the lock is held, the database failed.
     Run,
     /// 2: the command line or the configuration is wrong.
@@ -24,7 +24,7 @@ pub enum Failure {
 /// A failed command: one line saying what went wrong and what to do, then the causes.
 #[derive(Debug)]
 pub struct CliError {
-    pub failure: Failure,
+    pub failure: ExitReason,
     pub message: String,
     pub causes: Vec<String>,
 }
@@ -33,7 +33,7 @@ impl CliError {
     /// The lock is held, for `lock-status --exit-code` (exit 3, nothing more said).
     pub fn lock_held() -> Self {
         Self {
-            failure: Failure::LockHeld,
+            failure: ExitReason::LockHeld,
             message: String::new(),
             causes: Vec::new(),
         }
@@ -43,7 +43,7 @@ impl CliError {
     pub fn interrupted(signal: i32) -> Self {
         let signal = u8::try_from(signal).unwrap_or(2);
         Self {
-            failure: Failure::Interrupted(signal),
+            failure: ExitReason::Interrupted(signal),
             message: format!(
                 "interrupted by {}: jetbase stopped and removed what it had made for the while \
                  (a copy of the database, a scratch database); a statement the server was \
@@ -57,7 +57,7 @@ impl CliError {
     /// A usage or configuration error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
-            failure: Failure::Usage,
+            failure: ExitReason::Usage,
             message: message.into(),
             causes: Vec::new(),
         }
@@ -66,7 +66,7 @@ impl CliError {
     /// A failure while running (exit 1).
     pub fn run(message: impl Into<String>) -> Self {
         Self {
-            failure: Failure::Run,
+            failure: ExitReason::Run,
             message: message.into(),
             causes: Vec::new(),
         }
@@ -90,11 +90,11 @@ impl CliError {
 
     pub fn exit_code(&self) -> ExitCode {
         match self.failure {
-            Failure::Run => ExitCode::from(1),
-            Failure::Usage => ExitCode::from(2),
-            Failure::LockHeld => ExitCode::from(3),
-            Failure::OutputClosed => ExitCode::from(141),
-            Failure::Interrupted(signal) => ExitCode::from(128 + signal),
+            ExitReason::Run => ExitCode::from(1),
+            ExitReason::Usage => ExitCode::from(2),
+            ExitReason::LockHeld => ExitCode::from(3),
+            ExitReason::OutputClosed => ExitCode::from(141),
+            ExitReason::Interrupted(signal) => ExitCode::from(128 + signal),
         }
     }
 }
@@ -104,8 +104,8 @@ impl From<jetbase::Error> for CliError {
         let failure = match &error {
             jetbase::Error::UnsupportedUrl { .. }
             | jetbase::Error::InvalidVersion { .. }
-            | jetbase::Error::InvalidSetting { .. } => Failure::Usage,
-            _ => Failure::Run,
+            | jetbase::Error::InvalidSetting { .. } => ExitReason::Usage,
+            _ => ExitReason::Run,
         };
         let mut causes = Vec::new();
         let mut source = error.source();
@@ -142,7 +142,7 @@ impl From<std::io::Error> for CliError {
     fn from(error: std::io::Error) -> Self {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             return Self {
-                failure: Failure::OutputClosed,
+                failure: ExitReason::OutputClosed,
                 message: String::new(),
                 causes: Vec::new(),
             };

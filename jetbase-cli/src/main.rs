@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Err(error) => {
             if !matches!(
                 error.failure,
-                error::Failure::LockHeld | error::Failure::OutputClosed
+                error::ExitReason::LockHeld | error::ExitReason::OutputClosed
             ) {
                 report(&error, no_color);
             }

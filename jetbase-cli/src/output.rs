@@ -514,6 +514,11 @@ pub fn millis(duration: std::time::Duration) -> String {
     format!("{} ms", duration.as_millis())
 }
 
+/// The `s` of a plural noun after `count` ("1 migration", "2 migrations").
+pub(crate) fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,35 +26,27 @@ pub mod adopt;
     allow(dead_code, unused_imports)
 )]
 mod backend;
-mod baseline;
-#[cfg(all(
-    feature = "blocking",
-    any(feature = "postgres", feature = "sqlite", feature = "mysql")
-))]
-pub mod blocking;
 pub mod build;
-mod check_rollback;
-mod database_error;
-mod drift;
+mod checks;
+mod connect;
 mod error;
-mod fast_path;
 #[cfg(all(
     feature = "sqlx-0_9",
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub mod fleet;
-mod lease;
+mod history;
 mod lock;
-mod maintenance;
 mod migrator;
-mod pooler;
-mod rehearse;
-mod report;
-mod retry;
 mod run;
 pub mod schema;
-pub mod url;
-mod wait;
+
+#[cfg(all(
+    feature = "blocking",
+    any(feature = "postgres", feature = "sqlite", feature = "mysql")
+))]
+pub use connect::blocking;
+pub use connect::url;
 
 pub use backend::any::{AnyPool, SqliteAccess};
 #[cfg(feature = "clickhouse")]
@@ -69,23 +61,26 @@ pub use backend::scratch_database::ScratchDatabase;
 #[cfg(feature = "snowflake")]
 pub use backend::snowflake::pool::SnowflakePool;
 pub use backend::{Database, DatabaseError, DatabaseErrorKind, TableLock};
-pub use check_rollback::{CheckRollbacks, CheckStep, CheckedMigration, RollbackCheck, StepFailure};
-pub use drift::{Drift, DriftKind};
+pub use checks::check_rollback::{
+    CheckRollbacks, CheckStep, CheckedMigration, RollbackCheck, StepFailure,
+};
+pub use checks::drift::{Drift, DriftKind};
+pub use connect::pooler::Pooler;
 pub use error::{Direction, Error, LockWait};
-pub use lease::LockLease;
-pub use maintenance::{LockStatus, Repair, RepairReport, RepairedRow};
+pub use history::repair::{Repair, RepairReport, RepairedRow};
+pub use history::wait::{DEFAULT_POLL_INTERVAL, WaitUntilCurrent};
+pub use lock::lease::LockLease;
+pub use lock::manual::LockStatus;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
-pub use pooler::Pooler;
-pub use rehearse::{Rehearsal, RehearsalFailure, RehearsedMigration};
-pub use report::{MigrationStatus, Report, ReportEntry};
-pub use retry::Retry;
+pub use run::rehearse::{Rehearsal, RehearsalFailure, RehearsedMigration};
+pub use run::report::{MigrationStatus, Report, ReportEntry};
+pub use run::retry::Retry;
 pub use run::{Progress, Rollback, RunFuture, Upgrade};
 pub use schema::Model;
 /// sqlx 0.9, whose pools `run` accepts (feature `sqlx-0_9`, the default; with feature
 /// `sqlx-0_8`, sqlx 0.8's pools are accepted too).
 #[cfg(feature = "sqlx-0_9")]
 pub use sqlx;
-pub use wait::{DEFAULT_POLL_INTERVAL, WaitUntilCurrent};
 
 #[doc(hidden)]
 pub use jetbase_core::StaticMigrationParts;

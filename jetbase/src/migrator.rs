@@ -10,7 +10,7 @@ use jetbase_core::{AppliedMigration, Migration, PlanError, RunLimits, scan_dir};
 use crate::Error;
 use crate::backend::Database;
 use crate::backend::tables::Tables;
-use crate::lease::LockLease;
+use crate::lock::lease::LockLease;
 
 /// How long `upgrade`, `rollback` and fixes wait for the lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -262,7 +262,7 @@ impl Migrator {
     /// # Ok::<(), jetbase::Error>(())
     /// ```
     pub fn status_of(&self, history: &[AppliedMigration]) -> Vec<crate::MigrationStatus> {
-        crate::report::status(&self.migrations, history)
+        crate::run::report::status(&self.migrations, history)
     }
 
     /// Every validation problem an upgrade would stop on (edited or missing applied files,
@@ -316,7 +316,7 @@ impl Migrator {
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {
         self.expected_digest
-            .get_or_init(|| crate::fast_path::expected_digest(&self.migrations))
+            .get_or_init(|| crate::history::fast_path::expected_digest(&self.migrations))
             .as_deref()
     }
 

@@ -65,7 +65,7 @@ pub async fn run(context: &Context, args: &DriftArgs) -> Result<(), CliError> {
     Err(CliError::run(format!(
         "drift: {} difference{} between the live schema and its migrations",
         drift.len(),
-        super::migrate::plural(drift.len())
+        crate::output::plural(drift.len())
     )))
 }
 

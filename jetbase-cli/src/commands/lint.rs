@@ -9,7 +9,7 @@ use super::Context;
 use crate::cli::{LintArgs, LintDialect};
 use crate::database::Access;
 use crate::error::CliError;
-use crate::lint::{Finding, Level, Target, lint_migration};
+use crate::lint::{Finding, Level, LintSettings, lint_migration};
 use crate::output::{self, Colour, Style};
 
 /// The PostgreSQL major the lint assumes unless told (squawk's default too).
@@ -28,7 +28,7 @@ pub async fn run(
         (None, Some(context)) => configured_dialect(context),
         (None, None) => Dialect::Postgres,
     };
-    let target = Target {
+    let target = LintSettings {
         dialect,
         postgres_major: args.postgres_version,
         defaults: context
@@ -88,7 +88,7 @@ fn configured_dialect(context: &Context) -> Dialect {
 async fn lint_project(
     context: &Context,
     all: bool,
-    target: Target,
+    target: LintSettings,
 ) -> Result<(usize, Vec<Finding>), CliError> {
     let migrator = context.migrator()?;
     let migrations: Vec<&Migration> = if all || context.settings.database_url.is_none() {
@@ -112,7 +112,7 @@ async fn lint_project(
 }
 
 /// The findings of `migrations`, each named by its path in the migrations directory.
-pub fn lint_all(migrations: &[&Migration], target: Target) -> Vec<Finding> {
+pub fn lint_all(migrations: &[&Migration], target: LintSettings) -> Vec<Finding> {
     migrations
         .iter()
         .flat_map(|migration| lint_migration(migration, migration.path(), target))
@@ -123,7 +123,7 @@ pub fn lint_all(migrations: &[&Migration], target: Target) -> Vec<Finding> {
 fn lint_files(
     files: &[PathBuf],
     cwd: &Path,
-    target: Target,
+    target: LintSettings,
 ) -> Result<(usize, Vec<Finding>), CliError> {
     let mut findings = Vec::new();
     for file in files {

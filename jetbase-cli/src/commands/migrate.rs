@@ -1,6 +1,7 @@
 //! `jetbase upgrade` (alias `migrate`) and `jetbase rollback`: the library's builders, with a
 //! progress bar on a terminal and the report on stdout.
 
+use crate::output::plural;
 use jetbase::{Progress, Report};
 use serde_json::json;
 
@@ -8,7 +9,7 @@ use super::Context;
 use crate::cli::{BaselineArgs, LintMode, RollbackArgs, UpgradeArgs};
 use crate::database::Access;
 use crate::error::CliError;
-use crate::lint::{Level, Target};
+use crate::lint::{Level, LintSettings};
 use crate::output::{self, Colour, Table};
 
 pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliError> {
@@ -123,7 +124,7 @@ fn lint_before_upgrade(
         .iter()
         .filter(|migration| pending.iter().any(|name| name == migration.filename()))
         .collect();
-    let target = Target {
+    let target = LintSettings {
         dialect,
         postgres_major: super::lint::DEFAULT_POSTGRES_MAJOR,
         defaults: context.settings.limits,
@@ -356,10 +357,6 @@ fn print_report(
         )
     );
     Ok(())
-}
-
-pub(super) fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
 }
 
 /// `{"dry_run": bool, "migrations": [{"kind", "version", "filename", "duration_ms", "sql"}]}`.

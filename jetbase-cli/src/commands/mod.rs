@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jetbase::{AnyPool, Migrator};
 
 use crate::cli::{Cli, Command};
-use crate::database::{Access, Target};
+use crate::database::{Access, DatabaseLocation};
 use crate::error::CliError;
 use crate::output::Style;
 use crate::project::Project;
@@ -94,9 +94,9 @@ impl Context {
                  --database-url",
             ));
         };
-        let mut target = Target::parse(url, &self.settings.project.jetbase_dir)
+        let mut target = DatabaseLocation::parse(url, &self.settings.project.jetbase_dir)
             .map_err(|error| CliError::usage(format!("{origin}: {}", error.message)))?;
-        if let Target::Snowflake {
+        if let DatabaseLocation::Snowflake {
             private_key,
             passphrase,
             ..

@@ -5,8 +5,8 @@ use jetbase::Rehearsal;
 use serde_json::json;
 
 use super::Context;
-use super::migrate::plural;
 use crate::error::CliError;
+use crate::output::plural;
 use crate::output::{self, Colour, Table};
 
 /// Prints the rehearsal; a failed migration is an error (exit 1) naming its file and line.

@@ -1,6 +1,6 @@
 //! `jetbase lint`'s rules: what makes a migration dangerous on a busy database, found before it
 //! runs. PostgreSQL's rules are squawk's (`squawk_linter`, the linter of the squawk project);
-//! on top, the rules only a runner knows (`runner.rs`: a statement that cannot run in the
+//! on top, the rules of how jetbase executes a file (`execution_rules.rs`: a statement that cannot run in the
 //! migration's transaction, a rollback section missing…), and short lists of MySQL/MariaDB
 //! (`mysql.rs`) and SQLite (`sqlite.rs`) rules.
 //!
@@ -9,9 +9,9 @@
 //! `-- squawk-ignore rule-name` on the line before the statement, or
 //! `-- squawk-ignore-file rule-name` anywhere in the file.
 
+mod execution_rules;
 mod mysql;
 mod postgres;
-mod runner;
 mod sqlite;
 
 use std::borrow::Cow;
@@ -53,7 +53,7 @@ pub struct Finding {
 
 /// What the linter needs to know beyond the file.
 #[derive(Debug, Clone, Copy)]
-pub struct Target {
+pub struct LintSettings {
     pub dialect: Dialect,
     /// The PostgreSQL major version the migrations run on (squawk's rules depend on it).
     pub postgres_major: u32,
@@ -71,7 +71,7 @@ struct Found {
 }
 
 /// Lints the upgrade section of `migration`, which is read from `file`.
-pub fn lint_migration(migration: &Migration, file: &str, target: Target) -> Vec<Finding> {
+pub fn lint_migration(migration: &Migration, file: &str, target: LintSettings) -> Vec<Finding> {
     let mut found = Vec::new();
     let statements = match migration.upgrade_statements(target.dialect) {
         Ok(statements) => statements,
@@ -88,12 +88,12 @@ pub fn lint_migration(migration: &Migration, file: &str, target: Target) -> Vec<
     };
     let ignores = Ignores::read(migration.upgrade_sql());
     let mut own = Vec::new();
-    runner::check(migration, &statements, target, &mut own);
+    execution_rules::check(migration, &statements, target, &mut own);
     match target.dialect {
         Dialect::Postgres => postgres::check(migration, &statements, target, &mut found),
         Dialect::MySql => mysql::check(&statements, &mut own),
         Dialect::Sqlite => sqlite::check(&statements, &mut own),
-        // No rules of their own yet: the runner's rules above are all they get.
+        // No rules of their own yet: the execution rules above are all they get.
         Dialect::Snowflake | Dialect::ClickHouse | Dialect::Databricks => {}
     }
     found.extend(
@@ -120,11 +120,11 @@ fn into_findings(found: Vec<Found>, file: &str) -> Vec<Finding> {
 
 /// The rule names of jetbase's own rules, which squawk's ignore comments may name too.
 pub const OWN_RULES: &[&str] = &[
-    runner::NEEDS_NO_TRANSACTION,
-    runner::NO_TRANSACTION_SEVERAL_STATEMENTS,
-    runner::MISSING_ROLLBACK,
-    runner::SCHEMA_AND_DATA,
-    runner::LIMIT_NOT_ENFORCED,
+    execution_rules::NEEDS_NO_TRANSACTION,
+    execution_rules::NO_TRANSACTION_SEVERAL_STATEMENTS,
+    execution_rules::MISSING_ROLLBACK,
+    execution_rules::SCHEMA_AND_DATA,
+    execution_rules::LIMIT_NOT_ENFORCED,
     mysql::DDL_WITH_DML,
     mysql::ALTER_WITHOUT_ALGORITHM,
     sqlite::UNSUPPORTED_ALTER,

@@ -8,13 +8,13 @@ use jetbase::{Migration, Statement};
 use squawk_linter::{Linter, Rule, Version, Violation};
 use squawk_syntax::SourceFile;
 
-use super::{Found, Level, OWN_RULES, Target};
+use super::{Found, Level, LintSettings, OWN_RULES};
 
 /// squawk's default rules, less the one jetbase's `needs-no-transaction` says better (with the
 /// directive that fixes it) and `require-statement-timeout` (how long a statement may run is a
 /// judgement a backfill cannot make in advance; `statement-timeout=` is there for those who
 /// want it). `require-lock-timeout` stays: jetbase's directive satisfies it.
-fn linter(target: Target, in_transaction: bool) -> Linter {
+fn linter(target: LintSettings, in_transaction: bool) -> Linter {
     let mut linter = Linter::with_rules(
         &[],
         &[
@@ -32,7 +32,7 @@ fn linter(target: Target, in_transaction: bool) -> Linter {
 pub(super) fn check(
     migration: &Migration,
     statements: &[Statement<'_>],
-    target: Target,
+    target: LintSettings,
     found: &mut Vec<Found>,
 ) {
     let in_transaction = !migration.no_transaction();
@@ -78,7 +78,7 @@ pub(super) fn check(
 fn lint_text(
     text: &str,
     first_line: usize,
-    target: Target,
+    target: LintSettings,
     in_transaction: bool,
     found: &mut Vec<Found>,
 ) {

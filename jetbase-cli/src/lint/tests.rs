@@ -5,7 +5,7 @@ fn migration(name: &str, text: &str) -> Migration {
 }
 
 fn rules(dialect: Dialect, name: &str, text: &str) -> Vec<(usize, String)> {
-    let target = Target {
+    let target = LintSettings {
         dialect,
         postgres_major: 15,
         defaults: jetbase::RunLimits::default(),

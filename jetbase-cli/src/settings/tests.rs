@@ -216,7 +216,7 @@ fn bad_values_name_their_source() {
         &[("JETBASE_SKIP_VALIDATION", "maybe")],
     )
     .unwrap_err();
-    assert_eq!(error.failure, crate::error::Failure::Usage);
+    assert_eq!(error.failure, crate::error::ExitReason::Usage);
     assert!(
         error
             .message
@@ -364,7 +364,7 @@ fn every_key_of_the_fleet_and_the_pooler_is_read_from_jetbase_toml() {
         &[("JETBASE_POOLER", "statement")],
     )
     .unwrap_err();
-    assert_eq!(wrong.failure, crate::error::Failure::Usage);
+    assert_eq!(wrong.failure, crate::error::ExitReason::Usage);
     assert!(
         wrong.message.contains("JETBASE_POOLER") && wrong.message.contains("statement"),
         "{}",
@@ -417,7 +417,7 @@ fn pyproject_tool_jetbase_comes_last_as_in_python_jetbase() {
     )
     .unwrap();
     let error = resolve(&fixture, &no_flags(), &[]).unwrap_err();
-    assert_eq!(error.failure, crate::error::Failure::Usage);
+    assert_eq!(error.failure, crate::error::ExitReason::Usage);
     assert!(
         error.message.contains("unknown key `surprise`")
             && error.message.contains("pyproject.toml [tool.jetbase]")

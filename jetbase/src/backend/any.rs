@@ -361,10 +361,7 @@ async fn connect_postgres_pool(
 }
 
 /// A pool of sqlx's `DB` at `url`, wrapped.
-#[cfg(all(
-    feature = "sqlx-0_9",
-    any(feature = "postgres", feature = "sqlite", feature = "mysql")
-))]
+#[cfg(all(feature = "sqlx-0_9", any(feature = "sqlite", feature = "mysql")))]
 async fn connect_pool<DB: sqlx::Database>(
     url: &str,
     timeout: Duration,

@@ -64,8 +64,13 @@ pub(crate) mod tables;
 #[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 mod text_rows;
 
-pub use crate::database_error::{DatabaseError, DatabaseErrorKind};
+pub use crate::error::database::{DatabaseError, DatabaseErrorKind};
 use tables::{EngineSql, Tables};
+
+/// Milliseconds since `started`, for a history row's `execution_ms`.
+pub(crate) fn elapsed_ms(started: std::time::Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Each database's own SQL: the one place that lists the databases jetbase migrates.
 pub(crate) fn engine_sql(dialect: Dialect) -> &'static dyn EngineSql {

@@ -257,54 +257,8 @@ async fn write_row(
     row: &RowWrite<'_>,
     success: bool,
 ) -> Result<(), DatabaseError> {
-    match *row {
-        RowWrite::Insert {
-            version,
-            description,
-            filename,
-            kind,
-            checksum,
-        } => {
-            let binds = [
-                Bind::Text(version),
-                Bind::Text(Some(description)),
-                Bind::Text(Some(filename)),
-                Bind::Text(Some(kind.as_str())),
-                Bind::Text(Some(checksum)),
-                Bind::Integer(None),
-                Bind::Boolean(success),
-            ];
-            database.run(&tables.insert_row(), &binds).await?;
-        }
-        RowWrite::Update {
-            filename,
-            kind,
-            checksum,
-        } => {
-            let binds = [
-                Bind::Text(Some(checksum)),
-                Bind::Integer(None),
-                Bind::Boolean(success),
-                Bind::Text(Some(filename)),
-                Bind::Text(Some(kind.as_str())),
-            ];
-            database.run(&tables.update_repeatable(), &binds).await?;
-        }
-        RowWrite::Delete { order_executed } => {
-            let binds = [Bind::Integer(Some(order_executed))];
-            database.run(&tables.delete_row(), &binds).await?;
-        }
-        RowWrite::SetChecksum {
-            order_executed,
-            checksum,
-        } => {
-            let binds = [
-                Bind::Text(Some(checksum)),
-                Bind::Integer(Some(order_executed)),
-            ];
-            database.run(&tables.set_checksum(), &binds).await?;
-        }
-    }
+    let (sql, values) = tables.row_write(row, None, success);
+    database.run(&sql, &values).await?;
     Ok(())
 }
 

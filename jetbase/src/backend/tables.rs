@@ -525,6 +525,65 @@ impl Tables {
     }
 
     /// Accepts an applied file's edit: checksum, order_executed.
+    /// A migration's history write as one bound statement and its values, in the order its
+    /// placeholders take them: the one history-row writer of the backends that bind (sqlx's,
+    /// the row-first warehouses'). `execution_ms` is `None` where the row is completed later.
+    pub fn row_write<'v>(
+        &self,
+        row: &RowWrite<'v>,
+        execution_ms: Option<i64>,
+        success: bool,
+    ) -> (String, Vec<Value<'v>>) {
+        match *row {
+            RowWrite::Insert {
+                version,
+                description,
+                filename,
+                kind,
+                checksum,
+            } => (
+                self.insert_row(),
+                vec![
+                    Value::Text(version),
+                    Value::Text(Some(description)),
+                    Value::Text(Some(filename)),
+                    Value::Text(Some(kind.as_str())),
+                    Value::Text(Some(checksum)),
+                    Value::Integer(execution_ms),
+                    Value::Boolean(success),
+                ],
+            ),
+            RowWrite::Update {
+                filename,
+                kind,
+                checksum,
+            } => (
+                self.update_repeatable(),
+                vec![
+                    Value::Text(Some(checksum)),
+                    Value::Integer(execution_ms),
+                    Value::Boolean(success),
+                    Value::Text(Some(filename)),
+                    Value::Text(Some(kind.as_str())),
+                ],
+            ),
+            RowWrite::Delete { order_executed } => (
+                self.delete_row(),
+                vec![Value::Integer(Some(order_executed))],
+            ),
+            RowWrite::SetChecksum {
+                order_executed,
+                checksum,
+            } => (
+                self.set_checksum(),
+                vec![
+                    Value::Text(Some(checksum)),
+                    Value::Integer(Some(order_executed)),
+                ],
+            ),
+        }
+    }
+
     pub fn set_checksum(&self) -> String {
         format!(
             "UPDATE {} SET checksum = {} WHERE order_executed = {}",

@@ -3,7 +3,6 @@
 //! their folders.
 
 use std::future::Future;
-use std::time::Instant;
 
 use jetbase_core::AppliedMigration;
 
@@ -107,10 +106,7 @@ where
     }
 }
 
-/// Milliseconds since `started`, for a history row.
-pub(crate) fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
+pub(crate) use super::elapsed_ms;
 
 /// make-migrations' catalog reading, which these databases do not have.
 pub(crate) fn no_schema_reading(database: &str) -> DatabaseError {

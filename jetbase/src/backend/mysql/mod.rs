@@ -153,4 +153,6 @@ fn run_session_lock(process_id: &str) -> String {
     Dialect::MySql.string_literal(&format!("jetbase_run:{process_id}"))
 }
 
+/// The liveness lock's name: one per database.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) const LOCK_NAME: &str = "CONCAT('jetbase:', DATABASE())";

@@ -1,10 +1,12 @@
 //! The errors of the `jetbase` crate.
 
+pub(crate) mod database;
+
 use std::time::Duration;
 
 use jetbase_core::{PlanError, ScanError, SplitError, VersionError};
 
-use crate::database_error::DatabaseError;
+use crate::error::database::DatabaseError;
 
 /// What can go wrong in jetbase.
 #[derive(Debug, thiserror::Error)]

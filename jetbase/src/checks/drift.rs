@@ -5,7 +5,7 @@
 use jetbase_core::schema::{Change, Schema, diff};
 use jetbase_core::{Dialect, Migration, MigrationKind, Version};
 
-use crate::check_rollback::describe;
+use crate::checks::check_rollback::describe;
 use crate::migrator::read_history;
 use crate::{Database, Error, Migrator};
 

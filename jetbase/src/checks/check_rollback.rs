@@ -290,7 +290,7 @@ fn refused(message: String) -> Error {
 }
 
 /// A failed step, before it is told which one.
-struct Failed {
+struct FailedStatement {
     line: usize,
     message: String,
 }
@@ -303,7 +303,7 @@ trait Steps: Send {
         &mut self,
         migration: &Migration,
         direction: Direction,
-    ) -> impl Future<Output = Result<Result<(), Failed>, Error>> + Send;
+    ) -> impl Future<Output = Result<Result<(), FailedStatement>, Error>> + Send;
     /// Marks the state to come back to if the upgrade again fails; false where it cannot.
     fn mark(&mut self) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Comes back to the mark (`restore`), or forgets it.
@@ -342,7 +342,7 @@ async fn check_one(
         differences: Vec::new(),
         failure: None,
     };
-    let failed = |step, failed: Failed| StepFailure {
+    let failed = |step, failed: FailedStatement| StepFailure {
         step,
         line: failed.line,
         message: failed.message,
@@ -473,7 +473,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
         &mut self,
         migration: &Migration,
         direction: Direction,
-    ) -> Result<Result<(), Failed>, Error> {
+    ) -> Result<Result<(), FailedStatement>, Error> {
         let statements = split(migration, self.database.dialect(), direction)?;
         let mut limits = migration.limits().or(self.migrator.default_limits());
         limits.retries = None;
@@ -535,7 +535,7 @@ impl<D: Database> Steps for ScratchSteps<'_, D> {
         &mut self,
         migration: &Migration,
         direction: Direction,
-    ) -> Result<Result<(), Failed>, Error> {
+    ) -> Result<Result<(), FailedStatement>, Error> {
         let result = match (direction, migration.version()) {
             (Direction::Upgrade, Some(version)) => {
                 self.migrator
@@ -560,10 +560,10 @@ impl<D: Database> Steps for ScratchSteps<'_, D> {
 }
 
 /// A migration's failure is the step's outcome; anything else is the check's error.
-fn step_result<T>(result: Result<T, Error>) -> Result<Result<(), Failed>, Error> {
+fn step_result<T>(result: Result<T, Error>) -> Result<Result<(), FailedStatement>, Error> {
     match result {
         Ok(_) => Ok(Ok(())),
-        Err(Error::MigrationFailed { line, source, .. }) => Ok(Err(Failed {
+        Err(Error::MigrationFailed { line, source, .. }) => Ok(Err(FailedStatement {
             line,
             message: source.to_string(),
         })),

@@ -98,3 +98,11 @@ pub(crate) fn status(local: &[Migration], history: &[AppliedMigration]) -> Vec<M
         })
         .collect()
 }
+
+/// Whether a report entry is a versioned migration (helper for callers counting them).
+impl ReportEntry {
+    /// True for versioned migrations.
+    pub fn is_versioned(&self) -> bool {
+        self.kind == MigrationKind::Versioned
+    }
+}

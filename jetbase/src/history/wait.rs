@@ -117,7 +117,7 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
             .history_digest(&tables)
             .await
             .map_err(Error::database("reading the migration history"))?;
-        if crate::fast_path::is_up_to_date(self.migrator.expected_digest(), &digest) {
+        if crate::history::fast_path::is_up_to_date(self.migrator.expected_digest(), &digest) {
             return Ok(Vec::new());
         }
         let history = read_history(self.database, &tables)

@@ -9,6 +9,9 @@
 //! [`LockLease::expires_after`] is dead, and its row is taken over by a compare-and-set on its
 //! `process_id` and stale `locked_at`, which exactly one of several waiting processes wins.
 
+pub(crate) mod lease;
+pub(crate) mod manual;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::Error;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
-use crate::lease::LockLease;
+use crate::lock::lease::LockLease;
 use crate::migrator::read_history;
 
 /// Every `process_id` jetbase writes starts so; only such rows are ever taken over.
@@ -379,7 +382,7 @@ async fn store_digest<D: Database>(
     process_id: &str,
 ) -> Result<(), Error> {
     let history = read_history(database, tables).await?.unwrap_or_default();
-    let digest = crate::fast_path::stored_digest(&history);
+    let digest = crate::history::fast_path::stored_digest(&history);
     database
         .backend()
         .store_history_digest(tables, digest.as_deref(), process_id)

@@ -1,10 +1,12 @@
-//! The rules only a migration runner knows: how jetbase runs a file (in one transaction unless
+//! The rules of how jetbase executes a file (in one transaction unless
 //! `-- jetbase: no-transaction`), whether it can be rolled back, what its directives do on
 //! this database.
 
 use jetbase::{Dialect, Migration, MigrationKind, Statement};
 
-use super::{Found, Level, Target, first_sql_line, is_ddl, rewrites_rows, starts_with, words};
+use super::{
+    Found, Level, LintSettings, first_sql_line, is_ddl, rewrites_rows, starts_with, words,
+};
 
 pub const NEEDS_NO_TRANSACTION: &str = "needs-no-transaction";
 pub const NO_TRANSACTION_SEVERAL_STATEMENTS: &str = "no-transaction-several-statements";
@@ -15,7 +17,7 @@ pub const LIMIT_NOT_ENFORCED: &str = "limit-not-enforced";
 pub fn check(
     migration: &Migration,
     statements: &[Statement<'_>],
-    target: Target,
+    target: LintSettings,
     found: &mut Vec<Found>,
 ) {
     if target.dialect == Dialect::Postgres && !migration.no_transaction() {
@@ -68,7 +70,7 @@ pub fn check(
 }
 
 /// The statements PostgreSQL refuses inside a transaction block.
-fn cannot_run_in_a_transaction(words: &[String], target: Target) -> Option<String> {
+fn cannot_run_in_a_transaction(words: &[String], target: LintSettings) -> Option<String> {
     let concurrently = words.iter().take(6).any(|word| word == "CONCURRENTLY");
     if (starts_with(words, &["CREATE", "INDEX"])
         || starts_with(words, &["CREATE", "UNIQUE", "INDEX"])

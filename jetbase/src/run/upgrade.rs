@@ -1,0 +1,174 @@
+//! [`Upgrade`]: the builder of an upgrade, and what it plans.
+
+use std::future::IntoFuture;
+
+use jetbase_core::{AppliedMigration, Record, UpgradeOptions, Version};
+
+use super::locked_run::LockedRun;
+use super::retry::Retry;
+use super::{Planned, Progress, ProgressFn, RetryFn, RunFuture, parse_target};
+use crate::backend::{Database, RowWrite};
+use crate::migrator::read_history;
+use crate::{Direction, Error, Migrator, Report};
+
+/// An upgrade, configured by its methods and run by `.await` (see [`Migrator::upgrade`]).
+///
+/// ```no_run
+/// # async fn start(pool: sqlx::SqlitePool) -> Result<(), jetbase::Error> {
+/// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+/// let plan = MIGRATOR.upgrade(&pool).count(2).dry_run(true).await?;
+/// for migration in &plan.migrations {
+///     println!("{} would run {} statements", migration.filename, migration.sql.len());
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// Awaiting it returns [`Error::Validation`] (nothing run), [`Error::LockTimeout`],
+/// [`Error::MigrationFailed`] (earlier migrations of the run stay applied), [`Error::Split`],
+/// [`Error::InvalidVersion`] or [`Error::Database`].
+#[must_use = "an upgrade does nothing until it is awaited"]
+pub struct Upgrade<'a, D: Database> {
+    pub(crate) migrator: &'a Migrator,
+    pub(crate) database: &'a D,
+    pub(crate) options: UpgradeOptions,
+    pub(crate) to_version: Option<String>,
+    dry_run: bool,
+    pub(crate) progress: Option<ProgressFn<'a>>,
+    retry: Option<RetryFn<'a>>,
+}
+
+impl<'a, D: Database> Upgrade<'a, D> {
+    pub(crate) fn new(migrator: &'a Migrator, database: &'a D) -> Self {
+        Self {
+            migrator,
+            database,
+            options: UpgradeOptions::default(),
+            to_version: None,
+            dry_run: false,
+            progress: None,
+            retry: None,
+        }
+    }
+
+    /// Applies at most `count` pending versioned migrations (repeatables still run).
+    pub fn count(mut self, count: usize) -> Self {
+        self.options.count = Some(count);
+        self
+    }
+
+    /// Applies pending versioned migrations up to and including `version`.
+    pub fn to_version(mut self, version: impl Into<String>) -> Self {
+        self.to_version = Some(version.into());
+        self
+    }
+
+    /// Returns the SQL that would run, and changes nothing (not even the history tables).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
+    pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
+        self.progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` when a migration that could not get a table lock in time was rolled
+    /// back and is about to be tried again (its `retries`), before the pause.
+    pub fn on_retry(mut self, callback: impl Fn(Retry<'_>) + Send + Sync + 'a) -> Self {
+        self.retry = Some(Box::new(callback));
+        self
+    }
+
+    /// Skips every validation.
+    pub fn skip_validation(mut self, skip: bool) -> Self {
+        self.options.skip_validation = skip;
+        self
+    }
+
+    /// Skips the check that applied files are unchanged.
+    pub fn skip_checksum_validation(mut self, skip: bool) -> Self {
+        self.options.skip_checksum_validation = skip;
+        self
+    }
+
+    /// Skips the check that applied files still exist.
+    pub fn skip_file_validation(mut self, skip: bool) -> Self {
+        self.options.skip_file_validation = skip;
+        self
+    }
+
+    /// Allows pending versions below the latest applied one.
+    pub fn out_of_order(mut self, allow: bool) -> Self {
+        self.options.out_of_order = allow;
+        self
+    }
+
+    async fn execute(mut self) -> Result<Report, Error> {
+        self.options.to_version = parse_target(self.to_version.as_deref())?;
+        let database = self.database;
+        let tables = self.migrator.tables(database)?;
+        // The fast path: one read-only query, no lock, no DDL.
+        let digest = database
+            .backend()
+            .history_digest(&tables)
+            .await
+            .map_err(Error::database("reading the migration history"))?;
+        if self.options.to_version.is_none()
+            && crate::history::fast_path::is_up_to_date(self.migrator.expected_digest(), &digest)
+        {
+            return Ok(Report::default());
+        }
+        let history = read_history(database, &tables).await?.unwrap_or_default();
+        let run = LockedRun {
+            migrator: self.migrator,
+            tables: &tables,
+            direction: Direction::Upgrade,
+            dry_run: self.dry_run,
+            progress: self.progress.as_ref(),
+            retry: self.retry.as_ref(),
+        };
+        run.execute(database, &history, |history| self.plan(history))
+            .await
+    }
+
+    /// The migrations to apply on `history`, each with its history write.
+    pub(crate) fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
+        let local = self.migrator.migrations();
+        let steps = jetbase_core::plan_upgrade(local, history, &self.options)
+            .map_err(|problems| Error::Validation { problems })?;
+        Ok(steps
+            .iter()
+            .map(|step| {
+                let migration = &local[step.index];
+                let row = match step.record {
+                    Record::Insert => RowWrite::Insert {
+                        version: migration.version().map(Version::as_str),
+                        description: migration.description(),
+                        filename: migration.filename(),
+                        kind: migration.kind(),
+                        checksum: migration.checksum(),
+                    },
+                    Record::Update => RowWrite::Update {
+                        filename: migration.filename(),
+                        kind: migration.kind(),
+                        checksum: migration.checksum(),
+                    },
+                };
+                (migration, row)
+            })
+            .collect())
+    }
+}
+
+impl<'a, D: Database> IntoFuture for Upgrade<'a, D> {
+    type Output = Result<Report, Error>;
+    type IntoFuture = RunFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
