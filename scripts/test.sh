@@ -26,6 +26,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 log "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude jetbase-cli --no-deps --all-features --locked --quiet
 
+log "the public API against api/*.txt (scripts/public_api.sh)"
+bash scripts/public_api.sh
+
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked
 
