@@ -29,6 +29,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude jetbase-cli --no-deps
 log "the public API against api/*.txt (scripts/public_api.sh)"
 bash scripts/public_api.sh
 
+log "cargo package --workspace --locked (each crate built from its package alone)"
+cargo package --workspace --locked --quiet
+
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked
 

@@ -7,8 +7,9 @@
 
 use std::process::ExitCode;
 
-/// The startup example's migrations, embedded here too.
-static MIGRATOR: jetbase::Migrator = jetbase::embed!("../startup/jetbase/migrations");
+/// The startup example's migrations (a copy of its own, so that the example builds from its
+/// package alone).
+static MIGRATOR: jetbase::Migrator = jetbase::embed!();
 
 fn main() -> ExitCode {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://notes.db?mode=rwc".into());
