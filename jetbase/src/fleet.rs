@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::backend::private::SEAL;
 use crate::{AnyPool, Error, Migrator};
 
 /// How many targets run at once by default: the CLI's pool holds 10 connections, and one run
@@ -291,7 +292,17 @@ pub fn check_schema_name(schema: &str) -> Result<(), Error> {
 /// [`Error::Refused`] on another database; [`Error::Database`] when the catalog query fails.
 pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, Error> {
     use crate::backend::private::Sealed as _;
-    if !pool.dialect().capabilities().named_schemas {
+    // PostgreSQL's catalog, below: its own arm, so that another database with schemas is a
+    // decision to make here, not PostgreSQL's SQL sent to it.
+    let postgres = match pool.dialect() {
+        jetbase_core::Dialect::Postgres => true,
+        jetbase_core::Dialect::Sqlite
+        | jetbase_core::Dialect::MySql
+        | jetbase_core::Dialect::Snowflake
+        | jetbase_core::Dialect::ClickHouse
+        | jetbase_core::Dialect::Databricks => false,
+    };
+    if !postgres {
         return Err(Error::Refused {
             operation: "schemas-like",
             message: format!(
@@ -307,7 +318,7 @@ pub async fn schemas_like(pool: &AnyPool, pattern: &str) -> Result<Vec<String>, 
         jetbase_core::Dialect::Postgres.string_literal(pattern)
     );
     let rows = pool
-        .backend()
+        .backend(SEAL)
         .read_text_rows(&sql)
         .await
         .map_err(Error::database("listing the schemas"))?

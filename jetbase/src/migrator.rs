@@ -9,6 +9,7 @@ use jetbase_core::{AppliedMigration, Migration, PlanError, RunLimits, scan_dir};
 
 use crate::Error;
 use crate::backend::Database;
+use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::lock::lease::LockLease;
 
@@ -231,7 +232,7 @@ impl Migrator {
     ) -> Result<Option<AppliedMigration>, Error> {
         let tables = self.tables(database)?;
         database
-            .backend()
+            .backend(SEAL)
             .read_current(&tables)
             .await
             .map_err(Error::database("reading the current version"))
@@ -311,7 +312,7 @@ impl Migrator {
         }
         Ok(Tables::new(dialect, self.postgres_schema.as_deref())
             .with_lease(self.lock_lease)
-            .with_pooler(self.pooler.or(database.pooler())))
+            .with_pooler(self.pooler.or(database.pooler(SEAL))))
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {
@@ -335,7 +336,7 @@ pub(crate) async fn read_history<D: Database>(
     tables: &Tables,
 ) -> Result<Option<Vec<AppliedMigration>>, Error> {
     database
-        .backend()
+        .backend(SEAL)
         .read_history(tables)
         .await
         .map_err(Error::database("reading the migration history"))

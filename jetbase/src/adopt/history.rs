@@ -5,6 +5,7 @@ use jetbase_core::Dialect;
 use super::Tool;
 use crate::Error;
 use crate::backend::Database;
+use crate::backend::private::SEAL;
 
 /// One row of the other tool's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub(crate) async fn read_records<D: Database>(
         super::files::refused(format!("{tool} does not migrate {dialect} databases"))
     })?;
     let rows = database
-        .backend()
+        .backend(SEAL)
         .read_text_rows(&sql)
         .await
         .map_err(Error::database("reading the other tool's history table"))?;

@@ -13,6 +13,7 @@ use jetbase_core::Dialect;
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 use super::DatabaseError;
+use super::private::{Key, SEAL};
 use super::{Backend, BoxFuture, Database};
 use crate::Error;
 
@@ -55,7 +56,8 @@ pub enum SqliteAccess {
 }
 
 impl AnyPool {
-    /// Wraps a pool of any database.
+    /// Wraps a pool of any database. An `AnyPool` given here is taken as it is (with its
+    /// pooler), not wrapped twice.
     ///
     /// ```
     /// # async fn wrap() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,9 +67,9 @@ impl AnyPool {
     /// # Ok(()) }
     /// ```
     pub fn new<D: Database>(pool: D) -> Self {
-        let pooler = pool.pooler();
+        let pooler = pool.pooler(SEAL);
         Self {
-            inner: pool.into_backend(),
+            inner: pool.into_backend(SEAL),
             pooler,
         }
     }
@@ -88,7 +90,8 @@ impl AnyPool {
         self
     }
 
-    /// The pooler the pool is reached through: as [`AnyPool::with_pooler`] set it, as the URL's
+    /// The pooler the pool is reached through: as [`AnyPool::with_pooler`] set it (on this pool,
+    /// or on the `AnyPool` [`AnyPool::new`] was given), as the URL's
     /// `pooler` parameter said, or [`Pooler::Transaction`](crate::Pooler::Transaction) where
     /// [`AnyPool::connect`] found a PgBouncer (it refused a startup parameter only a pooler
     /// refuses).
@@ -380,15 +383,15 @@ where
 }
 
 impl super::private::Sealed for AnyPool {
-    fn backend(&self) -> &dyn Backend {
+    fn backend(&self, _key: Key) -> &dyn Backend {
         &*self.inner
     }
 
-    fn into_backend(self) -> Arc<dyn Backend> {
+    fn into_backend(self, _key: Key) -> Arc<dyn Backend> {
         self.inner
     }
 
-    fn pooler(&self) -> crate::Pooler {
+    fn pooler(&self, _key: Key) -> crate::Pooler {
         self.pooler
     }
 }

@@ -288,7 +288,7 @@ pub trait LivenessLock: Send + 'static {
 }
 
 /// The liveness of databases without session locks: there is none to take, so every holder of
-/// the lock row counts as alive until its lease expires (see `lock.rs`).
+/// the lock row counts as alive until its lease expires (see `lock/mod.rs`).
 #[cfg(any(feature = "snowflake", feature = "clickhouse", feature = "databricks"))]
 #[derive(Debug)]
 pub struct NoSessionLock;
@@ -322,7 +322,7 @@ impl LivenessLock for NoSessionLock {
 pub trait Database: private::Sealed + Clone + Send + Sync + 'static {
     /// Which database this is.
     fn dialect(&self) -> Dialect {
-        self.backend().dialect()
+        self.backend(private::SEAL).dialect()
     }
 
     /// What the database's engine can do (transactional DDL, savepoints, session locks...).
@@ -337,19 +337,28 @@ impl<T: private::Sealed + Clone + Send + Sync + 'static> Database for T {}
 pub(crate) mod private {
     use std::sync::Arc;
 
+    /// The key to the seal's methods: only jetbase can make one ([`SEAL`]), so that code
+    /// outside, which may call a supertrait's methods through a `D: Database` bound, cannot
+    /// reach the backend.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Key(());
+
+    /// The one [`Key`].
+    pub(crate) const SEAL: Key = Key(());
+
     /// The backend of a pool, and how it is reached.
     pub trait Sealed {
         /// The backend that runs the SQL.
-        fn backend(&self) -> &dyn super::Backend;
+        fn backend(&self, key: Key) -> &dyn super::Backend;
 
         /// The backend, owned and shared (a pool is a handle: cloning it is cheap).
-        fn into_backend(self) -> Arc<dyn super::Backend>;
+        fn into_backend(self, key: Key) -> Arc<dyn super::Backend>;
 
         /// The pooler this database is reached through, where the pool knows it (an
         /// [`AnyPool`](crate::AnyPool) connected with `pooler=transaction`, or to a PgBouncer
         /// that refused sqlx's `extra_float_digits`);
         /// [`Migrator::with_pooler`](crate::Migrator::with_pooler) says it for any pool.
-        fn pooler(&self) -> crate::Pooler {
+        fn pooler(&self, _key: Key) -> crate::Pooler {
             crate::Pooler::None
         }
     }

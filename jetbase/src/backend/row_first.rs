@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use jetbase_core::{AppliedMigration, Dialect};
 
+use super::private::Key;
 use super::race_retry::{self, Patience, TABLE_CREATION, is_query_error};
 use super::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables};
 use super::text_rows::{
@@ -306,6 +307,9 @@ pub(crate) trait Warehouse: Statements + Clone + Send + Sync + 'static {
     /// Which database it is.
     const DIALECT: Dialect;
 
+    /// Its name in messages (`Snowflake`).
+    const NAME: &'static str;
+
     /// A session for a run: none by default (every statement is a request of its own).
     fn open_session(&self) -> BoxFuture<'_, Result<Session, DatabaseError>> {
         Box::pin(std::future::ready(Ok(Session::new(()))))
@@ -357,11 +361,11 @@ async fn write_lock_retried<W: Warehouse>(
 }
 
 impl<W: Warehouse> super::private::Sealed for W {
-    fn backend(&self) -> &dyn Backend {
+    fn backend(&self, _key: Key) -> &dyn Backend {
         self
     }
 
-    fn into_backend(self) -> Arc<dyn Backend> {
+    fn into_backend(self, _key: Key) -> Arc<dyn Backend> {
         Arc::new(self)
     }
 }
@@ -457,7 +461,7 @@ impl<W: Warehouse> Backend for W {
         &'a self,
         _postgres_schema: Option<&'a str>,
     ) -> BoxFuture<'a, Result<jetbase_core::schema::Schema, DatabaseError>> {
-        let refused = super::text_rows::no_schema_reading(&W::DIALECT.to_string());
+        let refused = super::text_rows::no_schema_reading(W::NAME);
         Box::pin(std::future::ready(Err(refused)))
     }
 

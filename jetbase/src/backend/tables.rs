@@ -524,7 +524,6 @@ impl Tables {
         )
     }
 
-    /// Accepts an applied file's edit: checksum, order_executed.
     /// A migration's history write as one bound statement and its values, in the order its
     /// placeholders take them: the one history-row writer of the backends that bind (sqlx's,
     /// the row-first warehouses'). `execution_ms` is `None` where the row is completed later.
@@ -584,6 +583,7 @@ impl Tables {
         }
     }
 
+    /// Accepts an applied file's edit: checksum, order_executed.
     pub fn set_checksum(&self) -> String {
         format!(
             "UPDATE {} SET checksum = {} WHERE order_executed = {}",

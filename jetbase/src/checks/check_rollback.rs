@@ -14,6 +14,7 @@ use std::pin::Pin;
 use jetbase_core::schema::{Change, Column, Schema, diff};
 use jetbase_core::{AppliedMigration, Dialect, Migration, MigrationKind, Version};
 
+use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, RowWrite, SandboxMark, Session};
 use crate::migrator::read_history;
@@ -185,7 +186,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
             return Ok(RollbackCheck::default());
         }
         let copy = database
-            .backend()
+            .backend(SEAL)
             .sandbox_copy()
             .await
             .map_err(Error::database(
@@ -225,7 +226,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
     ) -> Result<RollbackCheck, Error> {
         let mut session = open_session(database).await?;
         database
-            .backend()
+            .backend(SEAL)
             .begin_sandbox(&mut session, tables)
             .await
             .map_err(Error::database("opening the rollback check's transaction"))?;
@@ -237,7 +238,7 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
         };
         let result = check_each(&mut steps, pending).await;
         let discarded = database
-            .backend()
+            .backend(SEAL)
             .discard_sandbox(&mut session)
             .await
             .map_err(Error::database("rolling back the rollback check"));
@@ -461,7 +462,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
 
     async fn schema(&mut self) -> Result<Schema, Error> {
         self.database
-            .backend()
+            .backend(SEAL)
             .read_schema_in(self.session, self.tables.schema.as_deref())
             .await
             .map_err(Error::database(
@@ -495,7 +496,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
 
     async fn mark(&mut self) -> Result<bool, Error> {
         self.database
-            .backend()
+            .backend(SEAL)
             .sandbox_mark(self.session, SandboxMark::Set)
             .await
             .map_err(Error::database("marking the rollback check's place"))?;
@@ -509,7 +510,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
             SandboxMark::Release
         };
         self.database
-            .backend()
+            .backend(SEAL)
             .sandbox_mark(self.session, mark)
             .await
             .map_err(Error::database("returning to the rollback check's place"))

@@ -5,6 +5,7 @@
 use jetbase_core::schema::{Change, Schema, diff};
 use jetbase_core::{Dialect, Migration, MigrationKind, Version};
 
+use crate::backend::private::SEAL;
 use crate::checks::check_rollback::describe;
 use crate::migrator::read_history;
 use crate::{Database, Error, Migrator};
@@ -140,12 +141,12 @@ impl Migrator {
         self.rebuild(scratch, applied).await?;
         let schema = self.postgres_schema();
         let live_schema = live
-            .backend()
+            .backend(SEAL)
             .read_schema(schema)
             .await
             .map_err(Error::database("reading the live schema"))?;
         let expected = scratch
-            .backend()
+            .backend(SEAL)
             .read_schema(schema)
             .await
             .map_err(Error::database("reading the schema the migrations make"))?;

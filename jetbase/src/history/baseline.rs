@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jetbase_core::{AppliedMigration, Migration, MigrationKind, Version};
 
+use crate::backend::private::SEAL;
 use crate::backend::{Database, Job, JobFailure, RowWrite};
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
@@ -212,12 +213,12 @@ async fn record<D: Database>(
 ) -> Result<(), Error> {
     let action = "recording the baseline";
     let mut session = database
-        .backend()
+        .backend(SEAL)
         .session()
         .await
         .map_err(Error::database(action))?;
     database
-        .backend()
+        .backend(SEAL)
         .begin_batch(&mut session)
         .await
         .map_err(Error::database(action))?;
@@ -236,13 +237,13 @@ async fn record<D: Database>(
         };
         // A failure drops the session with its transaction open: the server rolls it back.
         database
-            .backend()
+            .backend(SEAL)
             .run_job(&mut session, tables, &job)
             .await
             .map_err(|JobFailure { source, .. }| Error::Database { action, source })?;
     }
     database
-        .backend()
+        .backend(SEAL)
         .commit_run(&mut session)
         .await
         .map_err(Error::database(action))

@@ -5,6 +5,7 @@ use std::pin::Pin;
 
 use jetbase_core::State;
 
+use crate::backend::private::SEAL;
 use crate::backend::{Database, Job, JobFailure, RowWrite};
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
@@ -164,7 +165,7 @@ impl<'a, D: Database> Repair<'a, D> {
         let report = self.plan(&history);
         let mut session = self
             .database
-            .backend()
+            .backend(SEAL)
             .session()
             .await
             .map_err(Error::database("taking a connection for the repair"))?;
@@ -190,7 +191,7 @@ impl<'a, D: Database> Repair<'a, D> {
                 limits: jetbase_core::RunLimits::default(),
             };
             self.database
-                .backend()
+                .backend(SEAL)
                 .run_job(&mut session, tables, &job)
                 .await
                 .map_err(|JobFailure { source, .. }| Error::Database {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use jetbase_core::State;
 
 use crate::backend::Database;
+use crate::backend::private::SEAL;
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
 
@@ -113,7 +114,7 @@ impl<'a, D: Database> WaitUntilCurrent<'a, D> {
         let tables = self.migrator.tables(self.database)?;
         let digest = self
             .database
-            .backend()
+            .backend(SEAL)
             .history_digest(&tables)
             .await
             .map_err(Error::database("reading the migration history"))?;

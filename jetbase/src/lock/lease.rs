@@ -1,4 +1,4 @@
-//! [`LockLease`]: how long a lock lives without a session that holds it (see `lock.rs`).
+//! [`LockLease`]: how long a lock lives without a session that holds it (see `lock/mod.rs`).
 
 use std::time::Duration;
 

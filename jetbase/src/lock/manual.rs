@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::backend::private::SEAL;
 use crate::backend::{Database, LockWrite};
 use crate::lock::{LockGuard, is_manual};
 use crate::{Error, Migrator};
@@ -33,18 +34,18 @@ impl Migrator {
         // while a long migration holds the database's write lock, and reads it unlocked once
         // the run is over.
         let leased = database
-            .backend()
+            .backend(SEAL)
             .lock_is_leased(&tables)
             .await
             .map_err(Error::database("asking how the lock is kept alive"))?;
         // The row stays the answer where the probe cannot be made (a pool behind a
         // transaction pooler it was not told of refuses the probe's prepared statement).
         let run_alive = !leased
-            && match database.backend().liveness(&tables).await {
+            && match database.backend(SEAL).liveness(&tables).await {
                 Ok(liveness) => liveness.held_elsewhere().await.unwrap_or(false),
                 Err(_) => false,
             };
-        let read = database.backend().read_lock(&tables);
+        let read = database.backend(SEAL).read_lock(&tables);
         let row = if run_alive {
             // The holder's row, if it can be read at once; else only `locked` is known.
             tokio::time::timeout(Duration::from_millis(500), read)
@@ -96,7 +97,7 @@ impl Migrator {
     pub async fn unlock<D: Database>(&self, database: &D) -> Result<bool, Error> {
         let tables = self.tables(database)?;
         match database
-            .backend()
+            .backend(SEAL)
             .write_lock(&tables, LockWrite::ForceRelease)
             .await
         {

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
+use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
 use crate::lock::lease::LockLease;
@@ -87,7 +88,7 @@ impl<D: Database> Drop for Waiting<D> {
         let process_id = std::mem::take(&mut self.process_id);
         runtime.spawn(async move {
             let _ = database
-                .backend()
+                .backend(SEAL)
                 .write_lock(
                     &tables,
                     LockWrite::Release {
@@ -134,7 +135,7 @@ impl Renewal {
             loop {
                 tokio::time::sleep(lease.renew_every()).await;
                 let renewed = database
-                    .backend()
+                    .backend(SEAL)
                     .write_lock(
                         &tables,
                         LockWrite::Renew {
@@ -180,7 +181,7 @@ impl<D: Database> LockGuard<D> {
     ) -> Result<Self, Error> {
         // A replica refuses the lock row's writes anyway: say so before taking anything.
         if database
-            .backend()
+            .backend(SEAL)
             .is_read_only()
             .await
             .map_err(Error::database("asking whether the server is read-only"))?
@@ -190,7 +191,7 @@ impl<D: Database> LockGuard<D> {
             });
         }
         let leased = database
-            .backend()
+            .backend(SEAL)
             .lock_is_leased(tables)
             .await
             .map_err(Error::database("asking how the lock is kept alive"))?;
@@ -200,7 +201,7 @@ impl<D: Database> LockGuard<D> {
             true => None,
             false => Some(
                 database
-                    .backend()
+                    .backend(SEAL)
                     .liveness(tables)
                     .await
                     .map_err(Error::database("opening the lock session"))?,
@@ -224,7 +225,7 @@ impl<D: Database> LockGuard<D> {
                 // the lock). Holding the liveness lock serialises the DDL of concurrent jetbase
                 // processes; without one, a process that loses a race creating them (a Galera
                 // certification conflict, PostgreSQL's catalog) tries again.
-                let outcome = database.backend().prepare(tables).await.map(|()| true);
+                let outcome = database.backend(SEAL).prepare(tables).await.map(|()| true);
                 prepared = races.judge(outcome, leased, "creating the lock table")?;
             }
             let expiry = leased.then_some(lease.expires_after());
@@ -247,7 +248,7 @@ impl<D: Database> LockGuard<D> {
                 };
                 // The history table is the holder's alone to create or extend.
                 let prepared = database
-                    .backend()
+                    .backend(SEAL)
                     .prepare_history(tables)
                     .await
                     .map_err(Error::database("creating the history table"));
@@ -261,7 +262,7 @@ impl<D: Database> LockGuard<D> {
             }
             if started.elapsed() >= timeout {
                 let row = database
-                    .backend()
+                    .backend(SEAL)
                     .read_lock(tables)
                     .await
                     .map_err(Error::database("reading the lock"))?
@@ -276,7 +277,7 @@ impl<D: Database> LockGuard<D> {
                     waiting.done();
                 }
                 let _ = database
-                    .backend()
+                    .backend(SEAL)
                     .write_lock(
                         tables,
                         LockWrite::Release {
@@ -357,7 +358,7 @@ impl<D: Database> LockGuard<D> {
         }
         let result = self
             .database
-            .backend()
+            .backend(SEAL)
             .write_lock(
                 &self.tables,
                 LockWrite::Release {
@@ -384,7 +385,7 @@ async fn store_digest<D: Database>(
     let history = read_history(database, tables).await?.unwrap_or_default();
     let digest = crate::history::fast_path::stored_digest(&history);
     database
-        .backend()
+        .backend(SEAL)
         .store_history_digest(tables, digest.as_deref(), process_id)
         .await
         .map_err(Error::database("storing the history digest"))
@@ -444,14 +445,14 @@ async fn take_row<D: Database>(
 ) -> Result<bool, Error> {
     let leased = lease_expiry.is_some();
     let taken = database
-        .backend()
+        .backend(SEAL)
         .write_lock(tables, LockWrite::Take { process_id })
         .await;
     if races.judge(taken, leased, "taking the lock")? {
         return Ok(true);
     }
     let row = database
-        .backend()
+        .backend(SEAL)
         .read_lock(tables)
         .await
         .map_err(Error::database("reading the lock"))?;
@@ -472,7 +473,7 @@ async fn take_row<D: Database>(
                     from: &holder,
                 },
             };
-            let taken = database.backend().write_lock(tables, write).await;
+            let taken = database.backend(SEAL).write_lock(tables, write).await;
             let taken = races.judge(taken, leased, "taking over the lock")?;
             if taken {
                 // The dead holder's run session may still be running a statement, or hold an
@@ -480,7 +481,7 @@ async fn take_row<D: Database>(
                 // may, instead of letting this run wait behind it. (Where the lock is a lease,
                 // a holder that merely stalled past it lost the lock: its work must not commit
                 // either.)
-                let _ = database.backend().end_sessions_of(&holder).await;
+                let _ = database.backend(SEAL).end_sessions_of(&holder).await;
             }
             Ok(taken)
         }
@@ -509,7 +510,7 @@ impl<D: Database> Drop for LockGuard<D> {
         let process_id = std::mem::take(&mut self.process_id);
         runtime.spawn(async move {
             let _ = database
-                .backend()
+                .backend(SEAL)
                 .write_lock(
                     &tables,
                     LockWrite::Release {

@@ -9,6 +9,7 @@ use jetbase_core::{
 
 use super::retry::{Retry, locked_table, wait_after};
 use super::{Planned, ProgressFn, RetryFn, report_progress};
+use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite, Session};
 use crate::error::LockWait;
@@ -113,7 +114,7 @@ impl LockedRun<'_, '_> {
         // So that a process taking over after this one died can end this session (behind a
         // transaction pooler, the server session running its transaction).
         database
-            .backend()
+            .backend(SEAL)
             .mark_session(&mut session, self.tables, process_id)
             .await
             .map_err(Error::database("marking the run's session"))?;
@@ -146,7 +147,7 @@ impl LockedRun<'_, '_> {
         .await;
         commit_run(database, &mut session, result).await?;
         database
-            .backend()
+            .backend(SEAL)
             .unmark_session(&mut session)
             .await
             .map_err(Error::database("lifting the run session's mark"))?;
@@ -191,7 +192,7 @@ pub(crate) fn refuse_session_settings(
 /// The connection the migrations of one run are applied on, one after the other.
 pub(crate) async fn open_session<D: Database>(database: &D) -> Result<Session, Error> {
     database
-        .backend()
+        .backend(SEAL)
         .session()
         .await
         .map_err(Error::database("taking a connection for the migrations"))
@@ -203,7 +204,7 @@ pub(crate) async fn begin_run<D: Database>(
     session: &mut Session,
 ) -> Result<(), Error> {
     database
-        .backend()
+        .backend(SEAL)
         .begin_run(session)
         .await
         .map_err(Error::database("starting the run's transaction"))
@@ -218,7 +219,7 @@ pub(crate) async fn commit_run<D: Database>(
     result: Result<(), Error>,
 ) -> Result<(), Error> {
     database
-        .backend()
+        .backend(SEAL)
         .commit_run(session)
         .await
         .map_err(Error::database(
@@ -305,8 +306,10 @@ impl OneMigration<'_, '_> {
                 transactional,
                 limits: self.limits,
             };
-            let Err(JobFailure { statement, source }) =
-                database.backend().run_job(session, self.tables, &job).await
+            let Err(JobFailure { statement, source }) = database
+                .backend(SEAL)
+                .run_job(session, self.tables, &job)
+                .await
             else {
                 return Ok(started.elapsed());
             };
@@ -378,7 +381,7 @@ pub(crate) async fn restart_run<D: Database>(
     session: &mut Session,
 ) -> Result<(), Error> {
     database
-        .backend()
+        .backend(SEAL)
         .commit_run(session)
         .await
         .map_err(Error::database(

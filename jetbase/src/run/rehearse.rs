@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use jetbase_core::Version;
 
+use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, Session, TableLock};
 use crate::migrator::read_history;
@@ -136,7 +137,7 @@ impl<D: Database> Upgrade<'_, D> {
             return Ok(Rehearsal::default());
         }
         let copy = database
-            .backend()
+            .backend(SEAL)
             .sandbox_copy()
             .await
             .map_err(Error::database("copying the database for the rehearsal"))?;
@@ -174,13 +175,13 @@ impl Sandbox<'_, '_> {
     ) -> Result<Rehearsal, Error> {
         let mut session = open_session(database).await?;
         database
-            .backend()
+            .backend(SEAL)
             .begin_sandbox(&mut session, self.tables)
             .await
             .map_err(Error::database("opening the rehearsal's transaction"))?;
         let result = self.run_all(database, &mut session, planned).await;
         let discarded = database
-            .backend()
+            .backend(SEAL)
             .discard_sandbox(&mut session)
             .await
             .map_err(Error::database("rolling back the rehearsal"));
@@ -197,7 +198,7 @@ impl Sandbox<'_, '_> {
     ) -> Result<Rehearsal, Error> {
         let held_locks = async |session: &mut Session| -> Result<BTreeSet<TableLock>, Error> {
             let locks = database
-                .backend()
+                .backend(SEAL)
                 .held_locks(session)
                 .await
                 .map_err(Error::database("reading the rehearsal's locks"))?;

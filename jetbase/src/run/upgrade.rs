@@ -7,6 +7,7 @@ use jetbase_core::{AppliedMigration, Record, UpgradeOptions, Version};
 use super::locked_run::LockedRun;
 use super::retry::Retry;
 use super::{Planned, Progress, ProgressFn, RetryFn, RunFuture, parse_target};
+use crate::backend::private::SEAL;
 use crate::backend::{Database, RowWrite};
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report};
@@ -113,7 +114,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
         let tables = self.migrator.tables(database)?;
         // The fast path: one read-only query, no lock, no DDL.
         let digest = database
-            .backend()
+            .backend(SEAL)
             .history_digest(&tables)
             .await
             .map_err(Error::database("reading the migration history"))?;

@@ -30,6 +30,7 @@ pub use jetbase_core::schema::{
 };
 
 use crate::Error;
+use crate::backend::private::SEAL;
 
 /// A struct that describes a table. Derive it:
 ///
@@ -88,7 +89,7 @@ pub async fn introspect_in<P: crate::Database>(
     pool: &P,
     postgres_schema: Option<&str>,
 ) -> Result<Schema, Error> {
-    pool.backend()
+    pool.backend(SEAL)
         .read_schema(postgres_schema)
         .await
         .map_err(Error::database("reading the database schema"))

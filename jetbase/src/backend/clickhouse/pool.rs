@@ -12,6 +12,7 @@ use super::http::Client;
 use super::options::ClickHouseOptions;
 use super::statements::{self, Change};
 use crate::Error;
+use crate::backend::private::Key;
 use crate::backend::race_retry::{self, TABLE_CREATION, is_query_error};
 use crate::backend::tables::{OWN_COLUMNS, Tables};
 use crate::backend::text_rows::{
@@ -314,11 +315,11 @@ impl ClickHousePool {
 }
 
 impl crate::backend::private::Sealed for ClickHousePool {
-    fn backend(&self) -> &dyn Backend {
+    fn backend(&self, _key: Key) -> &dyn Backend {
         self
     }
 
-    fn into_backend(self) -> Arc<dyn Backend> {
+    fn into_backend(self, _key: Key) -> Arc<dyn Backend> {
         Arc::new(self)
     }
 }

@@ -3,7 +3,7 @@
 //! SQL Statement Execution API 2.0 (`api.rs`) and the [`Database`](super::Database) (`pool.rs`).
 //!
 //! Each statement commits by itself and no lock dies with a session: every migration runs
-//! row-first (see `row_first.rs`) and the migration lock is a lease (see `lock.rs`).
+//! row-first (see `row_first.rs`) and the migration lock is a lease (see `lock/mod.rs`).
 
 use jetbase_core::Dialect;
 

@@ -132,6 +132,7 @@ fn is_write_conflict(error: &DatabaseError) -> bool {
 
 impl Warehouse for DatabricksPool {
     const DIALECT: Dialect = Dialect::Databricks;
+    const NAME: &'static str = "Databricks";
 
     /// A compare-and-set that loses to a concurrent writer fails (the table's commit conflict),
     /// which the lock counts as a lost race; the holder's own writes are tried again.

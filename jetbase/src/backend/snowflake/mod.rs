@@ -5,7 +5,7 @@
 //!
 //! Snowflake commits DDL by itself and has no lock that dies with its session: every migration
 //! runs as a no-transaction one does elsewhere (its history row first, marked unfinished, then
-//! its statements, then the row completed), and the migration lock is a lease (see `lock.rs`).
+//! its statements, then the row completed), and the migration lock is a lease (see `lock/mod.rs`).
 
 use jetbase_core::Dialect;
 

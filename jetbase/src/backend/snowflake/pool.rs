@@ -252,6 +252,7 @@ impl Statements for OnSession<'_> {
 
 impl Warehouse for SnowflakePool {
     const DIALECT: Dialect = Dialect::Snowflake;
+    const NAME: &'static str = "Snowflake";
 
     /// A logged-in session of the pool's, kept for the run's statements.
     fn open_session(&self) -> BoxFuture<'_, Result<BackendSession, DatabaseError>> {

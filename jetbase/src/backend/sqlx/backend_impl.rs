@@ -5,13 +5,14 @@
 use super::*;
 // Named, not only globbed: the glob also meets the `sqlx` crate of the extern prelude.
 use super::sqlx;
+use crate::backend::private::Key;
 
 impl crate::backend::private::Sealed for Pool {
-    fn backend(&self) -> &dyn Backend {
+    fn backend(&self, _key: Key) -> &dyn Backend {
         self
     }
 
-    fn into_backend(self) -> std::sync::Arc<dyn Backend> {
+    fn into_backend(self, _key: Key) -> std::sync::Arc<dyn Backend> {
         std::sync::Arc::new(self)
     }
 }
