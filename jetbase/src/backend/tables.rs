@@ -85,9 +85,12 @@ pub trait EngineSql: Sync {
         )
     }
 
-    /// The history write of a transactional migration as plain SQL, to send in the same round
-    /// trip as the migration's last statement; `None` where the write is a bound statement.
-    fn row_write_sql(&self, _table: &str, _row: &RowWrite<'_>) -> Option<String> {
+    /// The SQL of the milliseconds since the transaction began, measured by the server: where
+    /// the database has it (and writes values into SQL text, see [`EngineSql::inline_values`]),
+    /// a transactional migration's history write travels as plain SQL in the round trip of its
+    /// last statement (see [`Tables::row_write_sql`]). `None` where the write is a bound
+    /// statement of its own.
+    fn server_elapsed_ms(&self) -> Option<&'static str> {
         None
     }
 
@@ -151,6 +154,55 @@ pub enum Value<'a> {
     Text(Option<&'a str>),
     Integer(Option<i64>),
     Boolean(bool),
+}
+
+/// What a history write sets and matches, each value named by its column, in the order the
+/// statement takes them: the one history-row writer, which each database renders (bound
+/// placeholders, values written into the SQL, ClickHouse's named parameters).
+/// `execution_ms` is `None` where the row is completed later (or measured by the server).
+pub fn row_values<'v>(
+    row: &RowWrite<'v>,
+    execution_ms: Option<i64>,
+    success: bool,
+) -> Vec<(&'static str, Value<'v>)> {
+    match *row {
+        RowWrite::Insert {
+            version,
+            description,
+            filename,
+            kind,
+            checksum,
+        } => vec![
+            ("version", Value::Text(version)),
+            ("description", Value::Text(Some(description))),
+            ("filename", Value::Text(Some(filename))),
+            ("migration_type", Value::Text(Some(kind.as_str()))),
+            ("checksum", Value::Text(Some(checksum))),
+            ("execution_ms", Value::Integer(execution_ms)),
+            ("success", Value::Boolean(success)),
+        ],
+        RowWrite::Update {
+            filename,
+            kind,
+            checksum,
+        } => vec![
+            ("checksum", Value::Text(Some(checksum))),
+            ("execution_ms", Value::Integer(execution_ms)),
+            ("success", Value::Boolean(success)),
+            ("filename", Value::Text(Some(filename))),
+            ("migration_type", Value::Text(Some(kind.as_str()))),
+        ],
+        RowWrite::Delete { order_executed } => {
+            vec![("order_executed", Value::Integer(Some(order_executed)))]
+        }
+        RowWrite::SetChecksum {
+            order_executed,
+            checksum,
+        } => vec![
+            ("checksum", Value::Text(Some(checksum))),
+            ("order_executed", Value::Integer(Some(order_executed))),
+        ],
+    }
 }
 
 /// A run's session marked as the holder's (see [`EngineSql::mark_session_sql`]).
@@ -251,13 +303,6 @@ impl Tables {
 
     fn placeholder(&self, n: usize) -> String {
         self.sql.placeholder(n)
-    }
-
-    fn placeholders(&self, count: usize) -> String {
-        (1..=count)
-            .map(|n| self.placeholder(n))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 
     /// `CREATE SCHEMA IF NOT EXISTS`, when a schema is set.
@@ -374,26 +419,6 @@ impl Tables {
         )
     }
 
-    /// A new history row: version, description, filename, type, checksum, ms, success.
-    pub fn insert_row(&self) -> String {
-        self.sql.insert_row(&self.migrations, &self.placeholders(7))
-    }
-
-    /// A repeatable's row after it ran again: checksum, ms, success, filename, type.
-    pub fn update_repeatable(&self) -> String {
-        format!(
-            "UPDATE {} SET checksum = {}, applied_at = {}, execution_ms = {}, success = {} \
-             WHERE filename = {} AND migration_type = {}",
-            self.migrations,
-            self.placeholder(1),
-            self.sql.now(),
-            self.placeholder(2),
-            self.placeholder(3),
-            self.placeholder(4),
-            self.placeholder(5)
-        )
-    }
-
     /// Completes a no-transaction migration's row: ms, success, order_executed.
     pub fn complete_row(&self) -> String {
         format!(
@@ -410,15 +435,6 @@ impl Tables {
         format!(
             "SELECT CAST(MAX(order_executed) AS {}) FROM {} WHERE filename = {}",
             self.sql.integer_cast(),
-            self.migrations,
-            self.placeholder(1)
-        )
-    }
-
-    /// Removes a row by order_executed.
-    pub fn delete_row(&self) -> String {
-        format!(
-            "DELETE FROM {} WHERE order_executed = {}",
             self.migrations,
             self.placeholder(1)
         )
@@ -525,72 +541,68 @@ impl Tables {
     }
 
     /// A migration's history write as one bound statement and its values, in the order its
-    /// placeholders take them: the one history-row writer of the backends that bind (sqlx's,
-    /// the row-first warehouses'). `execution_ms` is `None` where the row is completed later.
+    /// placeholders take them: how the backends that bind (sqlx's, the row-first warehouses')
+    /// render [`row_values`]. `execution_ms` is `None` where the row is completed later.
     pub fn row_write<'v>(
         &self,
         row: &RowWrite<'v>,
         execution_ms: Option<i64>,
         success: bool,
     ) -> (String, Vec<Value<'v>>) {
-        match *row {
-            RowWrite::Insert {
-                version,
-                description,
-                filename,
-                kind,
-                checksum,
-            } => (
-                self.insert_row(),
-                vec![
-                    Value::Text(version),
-                    Value::Text(Some(description)),
-                    Value::Text(Some(filename)),
-                    Value::Text(Some(kind.as_str())),
-                    Value::Text(Some(checksum)),
-                    Value::Integer(execution_ms),
-                    Value::Boolean(success),
-                ],
-            ),
-            RowWrite::Update {
-                filename,
-                kind,
-                checksum,
-            } => (
-                self.update_repeatable(),
-                vec![
-                    Value::Text(Some(checksum)),
-                    Value::Integer(execution_ms),
-                    Value::Boolean(success),
-                    Value::Text(Some(filename)),
-                    Value::Text(Some(kind.as_str())),
-                ],
-            ),
-            RowWrite::Delete { order_executed } => (
-                self.delete_row(),
-                vec![Value::Integer(Some(order_executed))],
-            ),
-            RowWrite::SetChecksum {
-                order_executed,
-                checksum,
-            } => (
-                self.set_checksum(),
-                vec![
-                    Value::Text(Some(checksum)),
-                    Value::Integer(Some(order_executed)),
-                ],
-            ),
-        }
+        self.render_row_write(row, row_values(row, execution_ms, success), None)
     }
 
-    /// Accepts an applied file's edit: checksum, order_executed.
-    pub fn set_checksum(&self) -> String {
-        format!(
-            "UPDATE {} SET checksum = {} WHERE order_executed = {}",
-            self.migrations,
-            self.placeholder(1),
-            self.placeholder(2)
-        )
+    /// The history write of a transactional migration as plain SQL, with `execution_ms`
+    /// measured by the server, to send in the round trip of the migration's last statement:
+    /// [`row_values`] rendered with the values written in. `None` where the database has no
+    /// such measure (see [`EngineSql::server_elapsed_ms`]).
+    pub fn row_write_sql(&self, row: &RowWrite<'_>) -> Option<String> {
+        let elapsed = self.sql.server_elapsed_ms()?;
+        let (sql, values) = self.render_row_write(row, row_values(row, None, true), Some(elapsed));
+        self.sql.inline_values(&sql, &values)
+    }
+
+    /// The statement of a history write, each value a placeholder, except `execution_ms`
+    /// where `elapsed` gives the SQL that measures it; and the values the placeholders take.
+    fn render_row_write<'v>(
+        &self,
+        row: &RowWrite<'v>,
+        named: Vec<(&'static str, Value<'v>)>,
+        elapsed: Option<&str>,
+    ) -> (String, Vec<Value<'v>>) {
+        let mut values = Vec::with_capacity(named.len());
+        let slots: Vec<String> = named
+            .into_iter()
+            .map(|(column, value)| match elapsed {
+                Some(sql) if column == "execution_ms" => sql.to_owned(),
+                _ => {
+                    values.push(value);
+                    self.placeholder(values.len())
+                }
+            })
+            .collect();
+        let table = &self.migrations;
+        let sql = match row {
+            RowWrite::Insert { .. } => self.sql.insert_row(table, &slots.join(", ")),
+            RowWrite::Update { .. } => format!(
+                "UPDATE {table} SET checksum = {}, applied_at = {}, execution_ms = {}, success = {} \
+                 WHERE filename = {} AND migration_type = {}",
+                slots[0],
+                self.sql.now(),
+                slots[1],
+                slots[2],
+                slots[3],
+                slots[4]
+            ),
+            RowWrite::Delete { .. } => {
+                format!("DELETE FROM {table} WHERE order_executed = {}", slots[0])
+            }
+            RowWrite::SetChecksum { .. } => format!(
+                "UPDATE {table} SET checksum = {} WHERE order_executed = {}",
+                slots[0], slots[1]
+            ),
+        };
+        (sql, values)
     }
 
     /// The lock row: is_locked, locked_at as text, process_id.
@@ -600,12 +612,6 @@ impl Tables {
             self.sql.text_cast(),
             self.lock
         )
-    }
-
-    /// The history write of a transactional migration as plain SQL, to send with the migration's
-    /// last statement (see [`EngineSql::row_write_sql`]).
-    pub fn row_write_sql(&self, row: &RowWrite<'_>) -> Option<String> {
-        self.sql.row_write_sql(&self.migrations, row)
     }
 
     /// Makes unqualified names in a migration resolve in the schema, for one transaction.
@@ -705,17 +711,50 @@ mod tests {
         }
     }
 
+    fn insert() -> RowWrite<'static> {
+        RowWrite::Insert {
+            version: Some("1"),
+            description: "first",
+            filename: "V1__first.sql",
+            kind: jetbase_core::MigrationKind::Versioned,
+            checksum: "abc",
+        }
+    }
+
     #[test]
     fn placeholders_per_dialect() {
-        assert!(
-            Tables::new(Dialect::Postgres, None)
-                .insert_row()
-                .ends_with("($1, $2, $3, $4, $5, $6, $7)")
+        let (sql, values) =
+            Tables::new(Dialect::Postgres, None).row_write(&insert(), Some(5), true);
+        assert!(sql.ends_with("($1, $2, $3, $4, $5, $6, $7)"), "{sql}");
+        assert_eq!(values.len(), 7);
+        let (sql, _) = Tables::new(Dialect::MySql, None).row_write(&insert(), Some(5), true);
+        assert!(sql.ends_with("(?, ?, ?, ?, ?, ?, ?)"), "{sql}");
+    }
+
+    #[test]
+    fn a_server_measured_write_takes_the_same_values_written_in() {
+        let tables = Tables::new(Dialect::Postgres, None);
+        let sql = tables.row_write_sql(&insert()).unwrap();
+        assert_eq!(
+            sql,
+            "INSERT INTO jetbase_migrations (version, description, filename, migration_type, checksum, \
+             execution_ms, success) VALUES ($jb$1$jb$, $jb$first$jb$, $jb$V1__first.sql$jb$, $jb$VERSIONED$jb$, \
+             $jb$abc$jb$, \
+             CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT), TRUE)"
         );
+        let update = RowWrite::Update {
+            filename: "R__view.sql",
+            kind: jetbase_core::MigrationKind::RunsOnChange,
+            checksum: "def",
+        };
+        let sql = tables.row_write_sql(&update).unwrap();
         assert!(
-            Tables::new(Dialect::MySql, None)
-                .insert_row()
-                .ends_with("(?, ?, ?, ?, ?, ?, ?)")
+            sql.ends_with("success = TRUE WHERE filename = $jb$R__view.sql$jb$ AND migration_type = $jb$RUNS_ON_CHANGE$jb$"),
+            "{sql}"
+        );
+        assert_eq!(
+            Tables::new(Dialect::MySql, None).row_write_sql(&update),
+            None
         );
     }
 }

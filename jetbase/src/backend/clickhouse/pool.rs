@@ -1,6 +1,7 @@
 //! [`ClickHousePool`]: ClickHouse over its HTTP interface, and the [`Database`] jetbase
 //! migrates.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use super::statements::{self, Change};
 use crate::Error;
 use crate::backend::private::Key;
 use crate::backend::race_retry::{self, TABLE_CREATION, is_query_error};
-use crate::backend::tables::{OWN_COLUMNS, Tables};
+use crate::backend::tables::{OWN_COLUMNS, Tables, Value, row_values};
 use crate::backend::text_rows::{
     self, applied_migration, cell, elapsed_ms, integer, no_schema_reading, text,
 };
@@ -237,6 +238,8 @@ impl ClickHousePool {
         }
     }
 
+    /// Writes a history row: [`row_values`] as named parameters (each named by its column)
+    /// of ClickHouse's own statements.
     async fn write_row(
         &self,
         tables: &Tables,
@@ -244,72 +247,31 @@ impl ClickHousePool {
         execution_ms: Option<i64>,
         success: bool,
     ) -> Result<(), DatabaseError> {
-        let ms = execution_ms.map(|ms| ms.to_string());
-        let success = if success { "true" } else { "false" };
         let table = &tables.migrations;
-        match *row {
-            RowWrite::Insert {
-                version,
-                description,
-                filename,
-                kind,
-                checksum,
-            } => {
-                let params = [
-                    ("version", version),
-                    ("description", Some(description)),
-                    ("filename", Some(filename)),
-                    ("migration_type", Some(kind.as_str())),
-                    ("checksum", Some(checksum)),
-                    ("execution_ms", ms.as_deref()),
-                    ("success", Some(success)),
-                ];
-                self.client
-                    .query(&statements::insert_row(table), &params)
-                    .await?;
-            }
-            RowWrite::Update {
-                filename,
-                kind,
-                checksum,
-            } => {
-                let params = [
-                    ("checksum", Some(checksum)),
-                    ("execution_ms", ms.as_deref()),
-                    ("success", Some(success)),
-                    ("filename", Some(filename)),
-                    ("migration_type", Some(kind.as_str())),
-                ];
-                self.client
-                    .query(
-                        &statements::update_repeatable(table, self.change()),
-                        &params,
-                    )
-                    .await?;
-            }
-            RowWrite::Delete { order_executed } => {
-                let order = order_executed.to_string();
-                self.client
-                    .query(
-                        &statements::delete_row(table),
-                        &[("order_executed", Some(order.as_str()))],
-                    )
-                    .await?;
-            }
-            RowWrite::SetChecksum {
-                order_executed,
-                checksum,
-            } => {
-                let order = order_executed.to_string();
-                let params = [
-                    ("checksum", Some(checksum)),
-                    ("order_executed", Some(order.as_str())),
-                ];
-                self.client
-                    .query(&statements::set_checksum(table), &params)
-                    .await?;
-            }
-        }
+        let sql = match row {
+            RowWrite::Insert { .. } => statements::insert_row(table),
+            RowWrite::Update { .. } => statements::update_repeatable(table, self.change()),
+            RowWrite::Delete { .. } => statements::delete_row(table),
+            RowWrite::SetChecksum { .. } => statements::set_checksum(table),
+        };
+        let values: Vec<(&str, Option<Cow<'_, str>>)> = row_values(row, execution_ms, success)
+            .into_iter()
+            .map(|(column, value)| {
+                let text = match value {
+                    Value::Text(text) => text.map(Cow::Borrowed),
+                    Value::Integer(number) => number.map(|n| Cow::Owned(n.to_string())),
+                    Value::Boolean(flag) => {
+                        Some(Cow::Borrowed(if flag { "true" } else { "false" }))
+                    }
+                };
+                (column, text)
+            })
+            .collect();
+        let params: Vec<(&str, Option<&str>)> = values
+            .iter()
+            .map(|(column, text)| (*column, text.as_deref()))
+            .collect();
+        self.client.query(&sql, &params).await?;
         Ok(())
     }
 }

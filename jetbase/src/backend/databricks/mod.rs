@@ -130,7 +130,18 @@ mod tests {
         assert!(create.contains("applied_at TIMESTAMP NOT NULL"));
         assert!(
             tables
-                .insert_row()
+                .row_write(
+                    &crate::backend::RowWrite::Insert {
+                        version: Some("1"),
+                        description: "first",
+                        filename: "V1__first.sql",
+                        kind: jetbase_core::MigrationKind::Versioned,
+                        checksum: "abc",
+                    },
+                    None,
+                    false
+                )
+                .0
                 .ends_with("VALUES (:p1, :p2, :p3, :p4, :p5, :p6, :p7, CURRENT_TIMESTAMP())")
         );
         assert!(

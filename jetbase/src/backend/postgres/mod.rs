@@ -7,8 +7,8 @@ use jetbase_core::Dialect;
 
 use jetbase_core::RunLimits;
 
+use super::DatabaseErrorKind;
 use super::tables::{EngineSql, LimitsSql, SessionMark, Value};
-use super::{DatabaseErrorKind, RowWrite};
 
 /// PostgreSQL's SQL.
 pub(crate) struct PostgresSql;
@@ -146,46 +146,11 @@ impl EngineSql for PostgresSql {
         Some(inline_values(sql, values))
     }
 
-    fn row_write_sql(&self, table: &str, row: &RowWrite<'_>) -> Option<String> {
-        let ms = "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)";
-        Some(match *row {
-            RowWrite::Insert {
-                version,
-                description,
-                filename,
-                kind,
-                checksum,
-            } => format!(
-                "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success) \
-                 VALUES ({}, {}, {}, '{}', {}, {ms}, TRUE)",
-                version.map_or_else(|| "NULL".to_owned(), literal),
-                literal(description),
-                literal(filename),
-                kind.as_str(),
-                literal(checksum)
-            ),
-            RowWrite::Update {
-                filename,
-                kind,
-                checksum,
-            } => format!(
-                "UPDATE {table} SET checksum = {}, applied_at = CURRENT_TIMESTAMP, execution_ms = {ms}, success = TRUE \
-                 WHERE filename = {} AND migration_type = '{}'",
-                literal(checksum),
-                literal(filename),
-                kind.as_str()
-            ),
-            RowWrite::Delete { order_executed } => {
-                format!("DELETE FROM {table} WHERE order_executed = {order_executed}")
-            }
-            RowWrite::SetChecksum {
-                order_executed,
-                checksum,
-            } => format!(
-                "UPDATE {table} SET checksum = {} WHERE order_executed = {order_executed}",
-                literal(checksum)
-            ),
-        })
+    /// The history write travels as plain text with the migration's last statement, its
+    /// `execution_ms` the transaction's age when the write runs (`now()` is the transaction's
+    /// start).
+    fn server_elapsed_ms(&self) -> Option<&'static str> {
+        Some("CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT)")
     }
 }
 
