@@ -167,6 +167,12 @@ impl Liveness {
         let Some(path) = &self.path else {
             return Ok(true);
         };
+        // Already ours (taken on an earlier try while the row was held, by hand or by Python
+        // Jetbase): a second open file would conflict with our own lock, and the wait would
+        // never end.
+        if self.file.is_some() {
+            return Ok(true);
+        }
         let io_error = |error| DatabaseError::new(DatabaseErrorKind::Io, error);
         let file = File::options()
             .create(true)
