@@ -38,6 +38,10 @@ pub struct GlobalArgs {
     /// Seconds to wait for the migration lock (default 60).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
+    /// Show the library's events on stderr (`-v`: jetbase's at DEBUG, `-vv`: every statement
+    /// at TRACE). `RUST_LOG` (as `jetbase=debug,sqlx=warn`) chooses targets and levels itself.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Seconds to wait for the database to answer when connecting (default 5).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub connect_timeout: Option<f64>,

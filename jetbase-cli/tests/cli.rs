@@ -2234,3 +2234,71 @@ fn a_failed_no_transaction_migration_shows_in_status_until_rolled_back() {
         "2"
     );
 }
+
+#[test]
+fn verbose_shows_the_library_events_on_stderr() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    // Without -v the command prints only its own output.
+    let quiet = project.run(&["upgrade", "--dry-run"]).ok();
+    assert!(!quiet.stderr.contains(" DEBUG "), "{quiet:#?}");
+    let verbose = project.run(&["-v", "upgrade"]).ok();
+    let applied = verbose
+        .stderr
+        .lines()
+        .find(|line| line.contains(" INFO ") && line.contains("applied"))
+        .unwrap_or_else(|| panic!("no INFO event: {verbose:#?}"));
+    assert!(
+        applied.contains("upgrade{database=sqlite planned=1}"),
+        "{applied}"
+    );
+    assert!(applied.contains("version=\"1\""), "{applied}");
+    assert!(
+        applied.contains("filename=\"V1__create_items.sql\""),
+        "{applied}"
+    );
+    assert!(applied.contains("kind=\"VERSIONED\""), "{applied}");
+    assert!(applied.contains("duration_ms="), "{applied}");
+    assert!(
+        !verbose.stderr.contains("CREATE TABLE"),
+        "SQL only at TRACE: {verbose:#?}"
+    );
+    let up_to_date = project.run(&["-v", "upgrade"]).ok();
+    assert!(
+        up_to_date.stderr.contains("DEBUG")
+            && up_to_date.stderr.contains("the database is up to date"),
+        "{up_to_date:#?}"
+    );
+    // -vv: every statement, at TRACE.
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    let traced = project.run(&["-vv", "upgrade"]).ok();
+    assert!(
+        traced
+            .stderr
+            .lines()
+            .any(|line| line.contains("TRACE") && line.contains("INSERT INTO")),
+        "{traced:#?}"
+    );
+    // RUST_LOG chooses for itself; a bad one is a usage error naming it.
+    let url = project.url.clone();
+    let env = |filter: &'static str| {
+        [
+            ("JETBASE_DATABASE_URL", url.clone()),
+            ("RUST_LOG", filter.to_owned()),
+        ]
+    };
+    let run_with = |filter: &'static str| {
+        let env = env(filter);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        project.run_in(project.root(), &["upgrade"], &pairs)
+    };
+    let chosen = run_with("jetbase=debug").ok();
+    assert!(
+        chosen.stderr.contains("the database is up to date"),
+        "{chosen:#?}"
+    );
+    let silenced = run_with("jetbase=warn").ok();
+    assert!(!silenced.stderr.contains("up to date"), "{silenced:#?}");
+    let bad = run_with("jetbase=loud").fails_with(2);
+    assert!(bad.stderr.contains("RUST_LOG=\"jetbase=loud\""), "{bad:#?}");
+}

@@ -30,6 +30,7 @@ pub mod build;
 mod checks;
 mod connect;
 mod error;
+mod events;
 #[cfg(all(
     feature = "sqlx-0_9",
     any(feature = "postgres", feature = "sqlite", feature = "mysql")

@@ -207,8 +207,9 @@ async fn retries_outlast_a_blocker<P: Query>(db: &TestDb<P>) {
                 retry.wait,
             ));
         });
+    let recorder = common::recorder::Recorder::default();
     let upgrade = async {
-        tokio::time::timeout(Duration::from_secs(60), upgrade)
+        tokio::time::timeout(Duration::from_secs(60), recorder.record(upgrade))
             .await
             .expect("the retries did not end")
     };
@@ -220,6 +221,28 @@ async fn retries_outlast_a_blocker<P: Query>(db: &TestDb<P>) {
     assert_eq!(db.applied_versions().await, ["1", "2"]);
     let retries = retries.into_inner().unwrap();
     assert!(!retries.is_empty(), "it succeeded only on a retry");
+    // The same retries, told to the logs: a WARN event each, with their fields.
+    let events = recorder.take();
+    let warned: Vec<_> = events
+        .iter()
+        .filter(|event| event.message == "lock timeout: trying the migration again")
+        .collect();
+    assert_eq!(warned.len(), retries.len(), "{events:#?}");
+    for (event, (attempt, _, _, wait)) in warned.iter().zip(&retries) {
+        assert_eq!(event.level, tracing::Level::WARN);
+        assert_eq!(
+            event.field("filename"),
+            Some("V2__add_balance.sql"),
+            "{event:?}"
+        );
+        assert_eq!(event.field("attempt"), Some(attempt.to_string().as_str()));
+        assert_eq!(event.field("attempts"), Some("4"));
+        assert_eq!(event.field("table"), Some("accounts"));
+        assert_eq!(
+            event.field("wait_ms"),
+            Some(wait.as_millis().to_string().as_str())
+        );
+    }
     for (index, (attempt, attempts, table, wait)) in retries.iter().enumerate() {
         assert_eq!(*attempt, u32::try_from(index).unwrap() + 1);
         assert_eq!(*attempts, 4);

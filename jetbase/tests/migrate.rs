@@ -230,7 +230,18 @@ async fn failing_migration_leaves_no_trace<P: Query>(db: &TestDb<P>) {
             "CREATE TABLE half_done (id INTEGER);\nINSERT INTO half_done (id) VALUES (1);\n\nINSERT INTO no_such_table VALUES (1);",
         ),
     ]);
-    let error = files.migrator().run(&db.pool).await.unwrap_err();
+    let recorder = common::recorder::Recorder::default();
+    let error = recorder
+        .record(files.migrator().run(&db.pool))
+        .await
+        .unwrap_err();
+    // The logs say what a partial failure left behind; the error itself is the caller's to
+    // report, so no event repeats it.
+    let events = recorder.take();
+    let warned: Vec<_> = events
+        .iter()
+        .filter(|event| event.level <= tracing::Level::WARN)
+        .collect();
     let Error::MigrationFailed {
         filename,
         line,
@@ -274,8 +285,16 @@ async fn failing_migration_leaves_no_trace<P: Query>(db: &TestDb<P>) {
         // DDL commits implicitly on MySQL and Snowflake: said, never hidden.
         assert!(*partially_applied);
         assert!(message.contains("PARTIALLY APPLIED"), "{message}");
+        assert_eq!(warned.len(), 1, "{events:#?}");
+        assert!(
+            warned[0].message.contains("partially applied"),
+            "{events:#?}"
+        );
+        assert_eq!(warned[0].field("filename"), Some("V2__bad.sql"));
+        assert_eq!(warned[0].field("line"), Some("4"));
     } else {
         assert!(!*partially_applied);
+        assert!(warned.is_empty(), "{events:#?}");
         assert!(!db.table_exists("half_done").await, "nothing of V2 remains");
     }
     assert!(
@@ -715,13 +734,34 @@ async fn a_held_lock_times_out_naming_the_holder<P: Query>(db: &TestDb<P>) {
     let lease =
         jetbase::LockLease::new(Duration::from_millis(500), Duration::from_secs(2)).unwrap();
     let started = std::time::Instant::now();
-    files
+    let recorder = common::recorder::Recorder::default();
+    let taking_over = files
         .migrator()
         .with_lock_timeout(Duration::from_secs(10))
-        .with_lock_lease(lease)
-        .run(&db.pool)
-        .await
-        .unwrap();
+        .with_lock_lease(lease);
+    recorder.record(taking_over.run(&db.pool)).await.unwrap();
+    // The take-over, told to the logs: a WARN naming the dead holder.
+    let events = recorder.take();
+    let taken_over: Vec<_> = events
+        .iter()
+        .filter(|event| event.message == "took the migration lock over from a dead holder")
+        .collect();
+    assert_eq!(taken_over.len(), 1, "{events:#?}");
+    assert_eq!(taken_over[0].level, tracing::Level::WARN);
+    assert_eq!(
+        taken_over[0].field("holder"),
+        Some("jb1:4242:0123456789abcdef")
+    );
+    assert_eq!(
+        taken_over[0].field("reason"),
+        Some(if db.lock_is_leased() {
+            "lease expired"
+        } else {
+            "session ended"
+        }),
+        "{:?}",
+        taken_over[0]
+    );
     if db.pool.capabilities().session_locks {
         assert!(
             started.elapsed() < Duration::from_secs(2),

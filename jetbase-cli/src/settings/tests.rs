@@ -34,6 +34,7 @@ fn no_flags() -> GlobalArgs {
         json: false,
         lock_timeout: None,
         connect_timeout: None,
+        verbose: 0,
     }
 }
 

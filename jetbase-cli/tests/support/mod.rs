@@ -83,7 +83,8 @@ impl Project {
         command.args(args).current_dir(dir);
         for (name, _) in std::env::vars() {
             let colour = ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"].contains(&name.as_str());
-            if name.starts_with("JETBASE_") || name == "DATABASE_URL" || colour {
+            let logs = name == "RUST_LOG";
+            if name.starts_with("JETBASE_") || name == "DATABASE_URL" || colour || logs {
                 command.env_remove(name);
             }
         }

@@ -8,6 +8,7 @@ use jetbase_core::{AppliedMigration, Migration, MigrationKind, Version};
 
 use crate::backend::private::SEAL;
 use crate::backend::{Database, Job, JobFailure, RowWrite};
+use crate::events::{self, Operation};
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
 use crate::{Error, Migrator, Report, ReportEntry};
@@ -38,10 +39,10 @@ impl Migrator {
         version: &str,
     ) -> Result<Report, Error> {
         let version = Version::parse(version).map_err(|source| Error::InvalidVersion { source })?;
-        self.record_planned(database, |local, history| {
+        let recording = self.record_planned(database, |local, history| {
             baseline_plan(local, history, &version)
-        })
-        .await
+        });
+        events::in_span(Operation::Baseline, database.dialect(), recording).await
     }
 
     /// Records the migrations `plan` picks from the history, without running them: planned on
@@ -62,6 +63,7 @@ impl Migrator {
         let result = async {
             let history = read_history(database, &tables).await?.unwrap_or_default();
             let planned = plan(self.migrations(), &history)?;
+            events::planned(planned.len());
             record(database, &tables, &planned).await?;
             Ok(Report {
                 dry_run: false,
@@ -102,10 +104,10 @@ impl Migrator {
             .iter()
             .map(|text| Version::parse(text).map_err(|source| Error::InvalidVersion { source }))
             .collect::<Result<Vec<_>, _>>()?;
-        self.record_planned(database, |local, history| {
+        let recording = self.record_planned(database, |local, history| {
             selected_plan(local, history, &versions)
-        })
-        .await
+        });
+        events::in_span(Operation::RecordAsApplied, database.dialect(), recording).await
     }
 }
 

@@ -7,6 +7,7 @@ use jetbase_core::State;
 
 use crate::backend::private::SEAL;
 use crate::backend::{Database, Job, JobFailure, RowWrite};
+use crate::events::{self, Operation};
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
 use crate::{Error, Migrator};
@@ -141,6 +142,7 @@ impl<'a, D: Database> Repair<'a, D> {
             });
         };
         let planned = self.plan(&history);
+        events::planned(planned.checksums_updated.len() + planned.rows_removed.len());
         if self.dry_run || planned.is_empty() {
             return Ok(planned);
         }
@@ -208,6 +210,7 @@ impl<'a, D: Database> IntoFuture for Repair<'a, D> {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<RepairReport, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.execute())
+        let dialect = self.database.dialect();
+        Box::pin(events::in_span(Operation::Repair, dialect, self.execute()))
     }
 }

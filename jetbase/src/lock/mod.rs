@@ -20,6 +20,7 @@ use crate::Error;
 use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, LivenessLock, LockRow, LockWrite};
+use crate::events;
 use crate::lock::lease::LockLease;
 use crate::migrator::read_history;
 
@@ -212,6 +213,8 @@ impl<D: Database> LockGuard<D> {
         let mut races = RacesLost::default();
         // Where waiting leaves a trace (ClickHouse's claims), a wait cut short withdraws it.
         let mut waiting = leased.then(|| Waiting::new(database, tables, &process_id));
+        // Whether this run has said that it waits (once, at the first wait).
+        let mut announced = false;
         loop {
             let alive_holder = match liveness.as_mut() {
                 Some(liveness) => !liveness
@@ -239,6 +242,7 @@ impl<D: Database> LockGuard<D> {
                 if let Some(waiting) = waiting.take() {
                     waiting.done();
                 }
+                events::lock_taken(announced.then(|| started.elapsed()));
                 let guard = Self {
                     database: database.clone(),
                     tables: tables.clone(),
@@ -297,6 +301,10 @@ impl<D: Database> LockGuard<D> {
                         .unwrap_or_else(|| "an unknown time".to_owned()),
                     waited: started.elapsed(),
                 });
+            }
+            if !announced {
+                announced = true;
+                announce_wait(database, tables).await;
             }
             tokio::time::sleep(delay.min(timeout.saturating_sub(started.elapsed()))).await;
             delay = (delay * 2).min(Duration::from_millis(250));
@@ -434,6 +442,25 @@ impl RacesLost {
     }
 }
 
+/// Tells the logs that the run waits for the lock, naming the holder and since when (read from
+/// the lock row, only when someone listens; a failed read names no one).
+async fn announce_wait<D: Database>(database: &D, tables: &Tables) {
+    if !events::lock_wait_is_logged() {
+        return;
+    }
+    let row = database
+        .backend(SEAL)
+        .read_lock(tables)
+        .await
+        .ok()
+        .flatten();
+    let row = row.filter(|row| row.is_locked);
+    events::lock_waiting(
+        row.as_ref().and_then(|row| row.process_id.as_deref()),
+        row.as_ref().and_then(|row| row.locked_at.as_deref()),
+    );
+}
+
 /// With the liveness lock held: takes the free row, or the row of a dead jetbase holder. With
 /// `lease_expiry` (databases without session locks), a holder is dead when its lease expired.
 async fn take_row<D: Database>(
@@ -476,6 +503,7 @@ async fn take_row<D: Database>(
             let taken = database.backend(SEAL).write_lock(tables, write).await;
             let taken = races.judge(taken, leased, "taking over the lock")?;
             if taken {
+                events::lock_taken_over(&holder, leased);
                 // The dead holder's run session may still be running a statement, or hold an
                 // open transaction, and the table locks that go with it: end it, where the user
                 // may, instead of letting this run wait behind it. (Where the lock is a lease,

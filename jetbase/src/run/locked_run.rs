@@ -8,11 +8,12 @@ use jetbase_core::{
 };
 
 use super::retry::{Retry, locked_table, wait_after};
-use super::{Planned, ProgressFn, RetryFn, report_progress};
+use super::{Planned, RetryFn, RunSettings, report_progress};
 use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite, Session};
 use crate::error::LockWait;
+use crate::events;
 use crate::lock::LockGuard;
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report, ReportEntry};
@@ -24,9 +25,7 @@ pub(crate) struct LockedRun<'r, 'p> {
     pub(crate) migrator: &'r Migrator,
     pub(crate) tables: &'r Tables,
     pub(crate) direction: Direction,
-    pub(crate) dry_run: bool,
-    pub(crate) progress: Option<&'r ProgressFn<'p>>,
-    pub(crate) retry: Option<&'r RetryFn<'p>>,
+    pub(crate) settings: &'r RunSettings<'p>,
 }
 
 impl LockedRun<'_, '_> {
@@ -37,13 +36,16 @@ impl LockedRun<'_, '_> {
         plan: impl Fn(&[AppliedMigration]) -> Result<Vec<Planned<'m>>, Error> + Send + Sync,
     ) -> Result<Report, Error> {
         let planned = match plan(history) {
-            Ok(planned) if planned.is_empty() => return Ok(Report::default()),
+            Ok(planned) if planned.is_empty() => {
+                events::planned(0);
+                return Ok(Report::default());
+            }
             Ok(planned) => planned,
             // An unfinished row may be a migration another process is running right now (its
             // row is written first where migrations run outside a transaction): the plan under
             // the lock decides, once that process is done.
             Err(Error::Validation { problems })
-                if !self.dry_run
+                if !self.settings.dry_run
                     && problems
                         .iter()
                         .all(|problem| matches!(problem, PlanError::Failed { .. })) =>
@@ -52,7 +54,8 @@ impl LockedRun<'_, '_> {
             }
             Err(error) => return Err(error),
         };
-        if self.dry_run {
+        if self.settings.dry_run {
+            events::planned(planned.len());
             return dry_run_report(
                 planned.iter().map(|(migration, _)| *migration),
                 database.dialect(),
@@ -121,10 +124,16 @@ impl LockedRun<'_, '_> {
         begin_run(database, &mut session).await?;
         let mut report = Report::default();
         let total = planned.len();
+        events::planned(total);
         let result = async {
             for (done, (migration, row)) in planned.into_iter().enumerate() {
                 let statements = split(migration, database.dialect(), self.direction)?;
-                report_progress(self.progress, done, total, migration.filename());
+                report_progress(
+                    self.settings.progress.as_ref(),
+                    done,
+                    total,
+                    migration.filename(),
+                );
                 let one = OneMigration {
                     migration,
                     statements: &statements,
@@ -132,9 +141,15 @@ impl LockedRun<'_, '_> {
                     direction: self.direction,
                     tables: self.tables,
                     limits: migration.limits().or(self.migrator.default_limits()),
-                    retry: self.retry,
+                    retry: self.settings.retry.as_ref(),
                 };
                 let duration = one.run(database, &mut session, &report).await?;
+                events::migration_done(
+                    self.direction,
+                    migration,
+                    duration,
+                    !migration.no_transaction() && database.capabilities().transactions,
+                );
                 report.migrations.push(ReportEntry::new(
                     migration,
                     duration,
@@ -299,6 +314,9 @@ impl OneMigration<'_, '_> {
         let attempts = self.limits.retries.unwrap_or(0).saturating_add(1);
         let mut attempt = 1;
         loop {
+            for statement in self.statements {
+                events::statement(self.migration.filename(), statement.line, statement.sql);
+            }
             let started = Instant::now();
             let job = Job {
                 statements: self.statements,
@@ -336,6 +354,13 @@ impl OneMigration<'_, '_> {
                 && attempt < attempts
             {
                 let wait = wait_after(attempt);
+                events::retrying(
+                    self.migration.filename(),
+                    attempt,
+                    attempts,
+                    wait,
+                    lock_wait.table.as_deref(),
+                );
                 if let Some(callback) = self.retry {
                     callback(Retry {
                         filename: self.migration.filename(),
@@ -350,6 +375,9 @@ impl OneMigration<'_, '_> {
                 restart_run(database, session).await?;
                 attempt += 1;
                 continue;
+            }
+            if partially_applied {
+                events::partially_applied(self.migration.filename(), failed.map_or(0, |s| s.line));
             }
             return Err(Error::MigrationFailed {
                 direction: self.direction,

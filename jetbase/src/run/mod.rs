@@ -36,6 +36,16 @@ pub struct Progress<'m> {
 pub(crate) type ProgressFn<'a> = Box<dyn Fn(Progress<'_>) + Send + Sync + 'a>;
 pub(crate) type RetryFn<'a> = Box<dyn Fn(Retry<'_>) + Send + Sync + 'a>;
 
+/// The options an upgrade and a rollback both take (their builders' `to_version`, `dry_run`,
+/// `on_progress`, `on_retry`), read by the locked run they share.
+#[derive(Default)]
+pub(crate) struct RunSettings<'a> {
+    pub(crate) to_version: Option<String>,
+    pub(crate) dry_run: bool,
+    pub(crate) progress: Option<ProgressFn<'a>>,
+    pub(crate) retry: Option<RetryFn<'a>>,
+}
+
 pub(crate) fn report_progress(
     callback: Option<&ProgressFn<'_>>,
     done: usize,

@@ -15,6 +15,7 @@ use jetbase_core::Version;
 use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, Session, TableLock};
+use crate::events::{self, Operation};
 use crate::migrator::read_history;
 use crate::run::{OneMigration, Planned, open_session, parse_target, report_progress, split};
 use crate::{Direction, Error, Migrator, Report, Upgrade};
@@ -107,8 +108,13 @@ impl<D: Database> Upgrade<'_, D> {
     /// [`Error::Validation`], [`Error::InvalidVersion`], [`Error::Split`] or
     /// [`Error::Database`]. A failing migration is not an error: it is the rehearsal's
     /// `failure`.
-    pub async fn rehearse(mut self) -> Result<Rehearsal, Error> {
-        self.options.to_version = parse_target(self.to_version.as_deref())?;
+    pub async fn rehearse(self) -> Result<Rehearsal, Error> {
+        let dialect = self.database.dialect();
+        events::in_span(Operation::Rehearse, dialect, self.rehearse_in_span()).await
+    }
+
+    async fn rehearse_in_span(mut self) -> Result<Rehearsal, Error> {
+        self.options.to_version = parse_target(self.settings.to_version.as_deref())?;
         let database = self.database;
         let dialect = database.dialect();
         if !database.capabilities().transactional_ddl {
@@ -123,6 +129,7 @@ impl<D: Database> Upgrade<'_, D> {
         let tables = self.migrator.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let planned = self.plan(&history)?;
+        events::planned(planned.len());
         if let Some((migration, _)) = planned.iter().find(|(m, _)| m.no_transaction()) {
             return Err(Error::Refused {
                 operation: "rehearsal",
@@ -144,7 +151,7 @@ impl<D: Database> Upgrade<'_, D> {
         let sandbox = Sandbox {
             migrator: self.migrator,
             tables: &tables,
-            progress: self.progress.as_ref(),
+            progress: self.settings.progress.as_ref(),
         };
         match copy {
             Some(copy) => {

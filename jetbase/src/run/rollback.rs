@@ -6,8 +6,9 @@ use jetbase_core::{AppliedMigration, Migration, RollbackOptions};
 
 use super::locked_run::LockedRun;
 use super::retry::Retry;
-use super::{Planned, Progress, ProgressFn, RetryFn, RunFuture, parse_target};
+use super::{Planned, Progress, RunFuture, RunSettings, parse_target};
 use crate::backend::{Database, RowWrite};
+use crate::events::{self, Operation};
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report};
 
@@ -24,11 +25,8 @@ pub struct Rollback<'a, D: Database> {
     migrator: &'a Migrator,
     database: &'a D,
     options: RollbackOptions,
-    to_version: Option<String>,
-    dry_run: bool,
     refuse_without_rollback_sql: bool,
-    progress: Option<ProgressFn<'a>>,
-    retry: Option<RetryFn<'a>>,
+    settings: RunSettings<'a>,
 }
 
 impl<'a, D: Database> Rollback<'a, D> {
@@ -37,11 +35,8 @@ impl<'a, D: Database> Rollback<'a, D> {
             migrator,
             database,
             options: RollbackOptions::default(),
-            to_version: None,
-            dry_run: false,
             refuse_without_rollback_sql: false,
-            progress: None,
-            retry: None,
+            settings: RunSettings::default(),
         }
     }
 
@@ -72,31 +67,36 @@ impl<'a, D: Database> Rollback<'a, D> {
 
     /// Rolls back everything applied after `version`; `version` stays applied.
     pub fn to_version(mut self, version: impl Into<String>) -> Self {
-        self.to_version = Some(version.into());
+        self.settings.to_version = Some(version.into());
         self
     }
 
     /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
     pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
-        self.progress = Some(Box::new(callback));
+        self.settings.progress = Some(Box::new(callback));
         self
     }
 
     /// Calls `callback` when a migration that could not get a table lock in time was rolled
     /// back and is about to be tried again (its `retries`), before the pause.
     pub fn on_retry(mut self, callback: impl Fn(Retry<'_>) + Send + Sync + 'a) -> Self {
-        self.retry = Some(Box::new(callback));
+        self.settings.retry = Some(Box::new(callback));
         self
     }
 
     /// Returns the SQL that would run, and changes nothing.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
+        self.settings.dry_run = dry_run;
         self
     }
 
-    async fn execute(mut self) -> Result<Report, Error> {
-        self.options.to_version = parse_target(self.to_version.as_deref())?;
+    async fn execute(self) -> Result<Report, Error> {
+        let dialect = self.database.dialect();
+        events::in_span(Operation::Rollback, dialect, self.execute_in_span()).await
+    }
+
+    async fn execute_in_span(mut self) -> Result<Report, Error> {
+        self.options.to_version = parse_target(self.settings.to_version.as_deref())?;
         let database = self.database;
         let tables = self.migrator.tables(database)?;
         let Some(history) = read_history(database, &tables).await? else {
@@ -106,9 +106,7 @@ impl<'a, D: Database> Rollback<'a, D> {
             migrator: self.migrator,
             tables: &tables,
             direction: Direction::Rollback,
-            dry_run: self.dry_run,
-            progress: self.progress.as_ref(),
-            retry: self.retry.as_ref(),
+            settings: &self.settings,
         };
         run.execute(database, &history, |history| self.plan(history))
             .await

@@ -6,9 +6,10 @@ use jetbase_core::{AppliedMigration, Record, UpgradeOptions, Version};
 
 use super::locked_run::LockedRun;
 use super::retry::Retry;
-use super::{Planned, Progress, ProgressFn, RetryFn, RunFuture, parse_target};
+use super::{Planned, Progress, RunFuture, RunSettings, parse_target};
 use crate::backend::private::SEAL;
 use crate::backend::{Database, RowWrite};
+use crate::events::{self, Operation};
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report};
 
@@ -34,10 +35,7 @@ pub struct Upgrade<'a, D: Database> {
     pub(crate) migrator: &'a Migrator,
     pub(crate) database: &'a D,
     pub(crate) options: UpgradeOptions,
-    pub(crate) to_version: Option<String>,
-    dry_run: bool,
-    pub(crate) progress: Option<ProgressFn<'a>>,
-    retry: Option<RetryFn<'a>>,
+    pub(crate) settings: RunSettings<'a>,
 }
 
 impl<'a, D: Database> Upgrade<'a, D> {
@@ -46,10 +44,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             migrator,
             database,
             options: UpgradeOptions::default(),
-            to_version: None,
-            dry_run: false,
-            progress: None,
-            retry: None,
+            settings: RunSettings::default(),
         }
     }
 
@@ -61,26 +56,26 @@ impl<'a, D: Database> Upgrade<'a, D> {
 
     /// Applies pending versioned migrations up to and including `version`.
     pub fn to_version(mut self, version: impl Into<String>) -> Self {
-        self.to_version = Some(version.into());
+        self.settings.to_version = Some(version.into());
         self
     }
 
     /// Returns the SQL that would run, and changes nothing (not even the history tables).
     pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
+        self.settings.dry_run = dry_run;
         self
     }
 
     /// Calls `callback` before each migration starts (not in a dry run), for a progress bar.
     pub fn on_progress(mut self, callback: impl Fn(Progress<'_>) + Send + Sync + 'a) -> Self {
-        self.progress = Some(Box::new(callback));
+        self.settings.progress = Some(Box::new(callback));
         self
     }
 
     /// Calls `callback` when a migration that could not get a table lock in time was rolled
     /// back and is about to be tried again (its `retries`), before the pause.
     pub fn on_retry(mut self, callback: impl Fn(Retry<'_>) + Send + Sync + 'a) -> Self {
-        self.retry = Some(Box::new(callback));
+        self.settings.retry = Some(Box::new(callback));
         self
     }
 
@@ -108,8 +103,13 @@ impl<'a, D: Database> Upgrade<'a, D> {
         self
     }
 
-    async fn execute(mut self) -> Result<Report, Error> {
-        self.options.to_version = parse_target(self.to_version.as_deref())?;
+    async fn execute(self) -> Result<Report, Error> {
+        let dialect = self.database.dialect();
+        events::in_span(Operation::Upgrade, dialect, self.execute_in_span()).await
+    }
+
+    async fn execute_in_span(mut self) -> Result<Report, Error> {
+        self.options.to_version = parse_target(self.settings.to_version.as_deref())?;
         let database = self.database;
         let tables = self.migrator.tables(database)?;
         // The fast path: one read-only query, no lock, no DDL.
@@ -121,6 +121,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
         if self.options.to_version.is_none()
             && crate::history::fast_path::is_up_to_date(self.migrator.expected_digest(), &digest)
         {
+            events::up_to_date(self.migrator.migrations().len());
             return Ok(Report::default());
         }
         let history = read_history(database, &tables).await?.unwrap_or_default();
@@ -128,9 +129,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
             migrator: self.migrator,
             tables: &tables,
             direction: Direction::Upgrade,
-            dry_run: self.dry_run,
-            progress: self.progress.as_ref(),
-            retry: self.retry.as_ref(),
+            settings: &self.settings,
         };
         run.execute(database, &history, |history| self.plan(history))
             .await

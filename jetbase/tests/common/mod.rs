@@ -6,6 +6,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod recorder;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -231,7 +231,23 @@ pub(crate) mod statements {
     /// reader with a longer lease does not see them come back). Manual locks never expire.
     pub fn withdraw_expired(table: &str) -> String {
         format!(
-            "INSERT INTO {table} (process_id, event) SELECT process_id, '{release}' FROM {table} \
+            "INSERT INTO {table} (process_id, event) SELECT process_id, '{release}' {}",
+            expired_before(table),
+            release = event::RELEASE,
+        )
+    }
+
+    /// The claimants `withdraw_expired` withdraws (one `process_id` each), read before it only
+    /// to name them in the logs.
+    pub fn expired(table: &str) -> String {
+        format!("SELECT process_id {}", expired_before(table))
+    }
+
+    /// The unreleased, non-manual claimants whose first claim came before `{process_id}`'s,
+    /// which holds the lock: they are behind it only because their lease expired.
+    fn expired_before(table: &str) -> String {
+        format!(
+            "FROM {table} \
              WHERE event IN ('{claim}', '{release}') GROUP BY process_id \
              HAVING countIf(event = '{release}') = 0 AND NOT startsWith(process_id, 'jb1:manual:') \
              AND minIf(_block_number, event = '{claim}') < (SELECT minIf(_block_number, event = '{claim}') \

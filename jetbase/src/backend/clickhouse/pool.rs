@@ -213,7 +213,21 @@ impl ClickHousePool {
     }
 
     /// Withdraws the expired claims before the holder's (see `statements::withdraw_expired`).
+    /// The claimants withdrawn are dead holders taken over: named in the logs, where someone
+    /// listens (one more request, only then).
     async fn withdraw_expired(&self, holder: &str, tables: &Tables) -> Result<(), DatabaseError> {
+        if crate::events::take_over_is_logged() {
+            let expired = self
+                .client
+                .query(
+                    &statements::expired(&tables.lock),
+                    &[("process_id", Some(holder))],
+                )
+                .await?;
+            for claimant in expired.iter().filter_map(|row| text(row, 0)) {
+                crate::events::lock_taken_over(&claimant, true);
+            }
+        }
         self.client
             .query(
                 &statements::withdraw_expired(&tables.lock),
