@@ -15,6 +15,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "jetbase", version, about, long_about)]
 pub struct Cli {
+    /// Show the library's events on stderr (`-v`: jetbase's at DEBUG, `-vv`: every statement
+    /// at TRACE), given before the command (`jetbase -v upgrade`: `new -v` is a version).
+    /// `RUST_LOG` (as `jetbase=debug,sqlx=warn`) chooses targets and levels itself.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -38,10 +43,6 @@ pub struct GlobalArgs {
     /// Seconds to wait for the migration lock (default 60).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
-    /// Show the library's events on stderr (`-v`: jetbase's at DEBUG, `-vv`: every statement
-    /// at TRACE). `RUST_LOG` (as `jetbase=debug,sqlx=warn`) chooses targets and levels itself.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
     /// Seconds to wait for the database to answer when connecting (default 5).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub connect_timeout: Option<f64>,

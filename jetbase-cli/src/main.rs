@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let environment: std::collections::HashMap<String, String> = std::env::vars().collect();
     let no_color = environment.get("NO_COLOR").is_some_and(|v| !v.is_empty());
     let result = logs::install(
-        cli.global.verbose,
+        cli.verbose,
         environment.get("RUST_LOG").map(String::as_str),
     )
     .and_then(|()| {

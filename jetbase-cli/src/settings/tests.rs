@@ -34,7 +34,6 @@ fn no_flags() -> GlobalArgs {
         json: false,
         lock_timeout: None,
         connect_timeout: None,
-        verbose: 0,
     }
 }
 
