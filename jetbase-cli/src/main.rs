@@ -31,25 +31,22 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let environment: std::collections::HashMap<String, String> = std::env::vars().collect();
     let no_color = environment.get("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let result = logs::install(
-        cli.verbose,
-        environment.get("RUST_LOG").map(String::as_str),
-    )
-    .and_then(|()| {
-        std::env::current_dir()
-            .map_err(|error| {
-                error::CliError::usage("cannot read the current directory").caused_by(error)
-            })
-            .and_then(|cwd| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|error| {
-                        error::CliError::run("cannot start the runtime").caused_by(error)
-                    })
-                    .and_then(|runtime| runtime.block_on(commands::run(cli, cwd, environment)))
-            })
-    });
+    let result = logs::install(cli.verbose, environment.get("RUST_LOG").map(String::as_str))
+        .and_then(|()| {
+            std::env::current_dir()
+                .map_err(|error| {
+                    error::CliError::usage("cannot read the current directory").caused_by(error)
+                })
+                .and_then(|cwd| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|error| {
+                            error::CliError::run("cannot start the runtime").caused_by(error)
+                        })
+                        .and_then(|runtime| runtime.block_on(commands::run(cli, cwd, environment)))
+                })
+        });
     // What could not be written to stdout decides the exit code when nothing else failed: a
     // closed pipe (`jetbase status | head -1`) ends the command quietly, as it ends `ls` (the
     // status a shell shows for a process ended by SIGPIPE); any other write error is one.

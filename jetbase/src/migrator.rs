@@ -11,6 +11,7 @@ use crate::Error;
 use crate::backend::Database;
 use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
+use crate::history::table_names::TableNames;
 use crate::lock::lease::LockLease;
 
 /// How long `upgrade`, `rollback` and fixes wait for the lock by default.
@@ -24,6 +25,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Migrator {
     migrations: Cow<'static, [Migration]>,
     postgres_schema: Option<Cow<'static, str>>,
+    table_names: TableNames,
     lock_timeout: Duration,
     lock_lease: LockLease,
     pooler: crate::Pooler,
@@ -56,6 +58,7 @@ impl Migrator {
         Self {
             migrations: Cow::Borrowed(migrations),
             postgres_schema: None,
+            table_names: TableNames::DEFAULT,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_lease: LockLease::DEFAULT,
             pooler: crate::Pooler::None,
@@ -111,6 +114,44 @@ impl Migrator {
     pub fn with_postgres_schema(mut self, schema: impl Into<String>) -> Self {
         self.postgres_schema = Some(Cow::Owned(schema.into()));
         self
+    }
+
+    /// Keeps this migrator's history in the table `history` and its lock in `lock`, instead of
+    /// Python Jetbase's `jetbase_migrations` and `jetbase_lock`: so that several migration sets
+    /// share one database (two services, a library crate's own migrations beside the
+    /// application's), each with its own history, lock, fast path and status. Created if
+    /// missing, as the default ones are.
+    ///
+    /// A name is lowercase ASCII letters, digits and `_` (not starting with a digit), at most
+    /// 63 bytes: the same table in every database whether quoted or not. jetbase quotes it
+    /// everywhere.
+    ///
+    /// ```
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let billing = MIGRATOR
+    ///     .clone()
+    ///     .with_table_names("billing_migrations", "billing_lock");
+    /// assert_eq!(billing.table_names(), ("billing_migrations", "billing_lock"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// None here: a name that is not such an identifier (or two equal names) makes every call
+    /// on a database return [`Error::InvalidSetting`] naming `history_table` or `lock_table`,
+    /// before any SQL is sent.
+    #[must_use]
+    pub fn with_table_names(mut self, history: impl Into<String>, lock: impl Into<String>) -> Self {
+        self.table_names = TableNames {
+            history: Cow::Owned(history.into()),
+            lock: Cow::Owned(lock.into()),
+        };
+        self
+    }
+
+    /// The history table's name and the lock table's (by default `jetbase_migrations` and
+    /// `jetbase_lock`; see [`Migrator::with_table_names`]).
+    pub fn table_names(&self) -> (&str, &str) {
+        (&self.table_names.history, &self.table_names.lock)
     }
 
     /// How long to wait for the lock (default 60 s).
@@ -310,9 +351,15 @@ impl Migrator {
         {
             check_postgres_schema(schema)?;
         }
-        Ok(Tables::new(dialect, self.postgres_schema.as_deref())
-            .with_lease(self.lock_lease)
-            .with_pooler(self.pooler.or(database.pooler(SEAL))))
+        self.table_names.check()?;
+        Ok(Tables::named(
+            dialect,
+            self.postgres_schema.as_deref(),
+            &self.table_names.history,
+            &self.table_names.lock,
+        )
+        .with_lease(self.lock_lease)
+        .with_pooler(self.pooler.or(database.pooler(SEAL))))
     }
 
     pub(crate) fn expected_digest(&self) -> Option<&str> {

@@ -110,14 +110,14 @@ pub(crate) async fn prepare_history(
 ) -> Result<(), DatabaseError> {
     race_retry::retrying(TABLE_CREATION, is_query_error, || async {
         database.run(&tables.create_migrations(), &[]).await?;
-        add_own_columns(database, tables, "jetbase_migrations", &OWN_COLUMNS).await
+        add_own_columns(database, tables, &tables.migrations_name, &OWN_COLUMNS).await
     })
     .await
 }
 
 async fn prepare_lock(database: &impl Statements, tables: &Tables) -> Result<(), DatabaseError> {
     database.run(&tables.create_lock(), &[]).await?;
-    add_own_columns(database, tables, "jetbase_lock", &[OWN_LOCK_COLUMN]).await?;
+    add_own_columns(database, tables, &tables.lock_name, &[OWN_LOCK_COLUMN]).await?;
     database.run(&tables.init_lock_row(), &[]).await?;
     Ok(())
 }

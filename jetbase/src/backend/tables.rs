@@ -230,8 +230,14 @@ pub struct LimitsSql {
 #[derive(Clone)]
 pub struct Tables {
     pub schema: Option<String>,
+    /// The history table, quoted (and qualified by the schema, if any), for SQL.
     pub migrations: String,
+    /// The lock table, the same.
     pub lock: String,
+    /// The history table's name as the catalog keeps it (unquoted, unqualified).
+    pub migrations_name: String,
+    /// The lock table's, the same.
+    pub lock_name: String,
     /// After how long without renewal a lock holder is dead, where the lock is a lease.
     pub lease_seconds: u64,
     /// What stands between jetbase and the server (see [`crate::Pooler`]).
@@ -250,23 +256,49 @@ impl std::fmt::Debug for Tables {
 }
 
 impl Tables {
-    /// The tables, in `schema` when given and the database has schemas (PostgreSQL's
-    /// `postgres_schema`; ignored elsewhere).
+    /// Python Jetbase's tables, in `schema` when given and the database has schemas
+    /// (PostgreSQL's `postgres_schema`; ignored elsewhere).
     pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
+        Self::named(dialect, schema, "jetbase_migrations", "jetbase_lock")
+    }
+
+    /// The tables `history` and `lock` (names checked by `TableNames::check`: plain lowercase
+    /// identifiers), quoted for every database: Snowflake's in capitals, the name it gives an
+    /// unquoted one, so that Python Jetbase's `jetbase_migrations` stays the same table.
+    pub fn named(dialect: Dialect, schema: Option<&str>, history: &str, lock: &str) -> Self {
         let sql = super::engine_sql(dialect);
         let schema = schema.filter(|_| dialect.capabilities().named_schemas);
-        let qualify = |table: &str| match schema {
-            Some(schema) => format!("{}.{}", dialect.quote_identifier(schema), table),
-            None => table.to_owned(),
+        let qualify = |table: &str| {
+            let quoted = match dialect {
+                Dialect::Snowflake => dialect.quote_identifier(&table.to_ascii_uppercase()),
+                Dialect::Postgres
+                | Dialect::Sqlite
+                | Dialect::MySql
+                | Dialect::ClickHouse
+                | Dialect::Databricks => dialect.quote_identifier(table),
+            };
+            match schema {
+                Some(schema) => format!("{}.{quoted}", dialect.quote_identifier(schema)),
+                None => quoted,
+            }
         };
         Self {
             schema: schema.map(str::to_owned),
-            migrations: qualify("jetbase_migrations"),
-            lock: qualify("jetbase_lock"),
+            migrations: qualify(history),
+            lock: qualify(lock),
+            migrations_name: history.to_owned(),
+            lock_name: lock.to_owned(),
             lease_seconds: crate::LockLease::DEFAULT.expires_after().as_secs(),
             pooler: crate::Pooler::None,
             sql,
         }
+    }
+
+    /// The lock table's name where it is not Python Jetbase's `jetbase_lock`: what a liveness
+    /// lock's key adds, so that two migration sets in one database lock independently (and
+    /// the default key stays the one every jetbase before it used).
+    pub fn custom_lock_name(&self) -> Option<&str> {
+        (self.lock_name != "jetbase_lock").then_some(self.lock_name.as_str())
     }
 
     /// The same tables, with the lease of `lease`.
@@ -664,7 +696,22 @@ mod tests {
     #[test]
     fn identifiers_are_quoted() {
         let tables = Tables::new(Dialect::Postgres, Some("app schema"));
-        assert_eq!(tables.migrations, "\"app schema\".jetbase_migrations");
+        assert_eq!(tables.migrations, "\"app schema\".\"jetbase_migrations\"");
+        assert_eq!(tables.migrations_name, "jetbase_migrations");
+        // Each database's quotes; Snowflake's name in capitals, as it names an unquoted one.
+        for (dialect, lock) in [
+            (Dialect::Sqlite, "\"jetbase_lock\""),
+            (Dialect::MySql, "`jetbase_lock`"),
+            (Dialect::Snowflake, "\"JETBASE_LOCK\""),
+            (Dialect::ClickHouse, "`jetbase_lock`"),
+            (Dialect::Databricks, "`jetbase_lock`"),
+        ] {
+            assert_eq!(Tables::new(dialect, None).lock, lock);
+        }
+        let named = Tables::named(Dialect::MySql, None, "billing_migrations", "billing_lock");
+        assert_eq!(named.migrations, "`billing_migrations`");
+        assert_eq!(named.custom_lock_name(), Some("billing_lock"));
+        assert_eq!(Tables::new(Dialect::MySql, None).custom_lock_name(), None);
         assert!(
             tables
                 .columns("jetbase_lock")
@@ -737,7 +784,7 @@ mod tests {
         let sql = tables.row_write_sql(&insert()).unwrap();
         assert_eq!(
             sql,
-            "INSERT INTO jetbase_migrations (version, description, filename, migration_type, checksum, \
+            "INSERT INTO \"jetbase_migrations\" (version, description, filename, migration_type, checksum, \
              execution_ms, success) VALUES ($jb$1$jb$, $jb$first$jb$, $jb$V1__first.sql$jb$, $jb$VERSIONED$jb$, \
              $jb$abc$jb$, \
              CAST(EXTRACT(EPOCH FROM (clock_timestamp() - now())) * 1000 AS BIGINT), TRUE)"

@@ -6,4 +6,5 @@
 pub(crate) mod baseline;
 pub(crate) mod fast_path;
 pub(crate) mod repair;
+pub(crate) mod table_names;
 pub(crate) mod wait;

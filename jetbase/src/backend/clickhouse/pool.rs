@@ -151,7 +151,7 @@ impl ClickHousePool {
         self.client.query(&tables.create_migrations(), &[]).await?;
         let columns = self
             .client
-            .query(&tables.columns("jetbase_migrations"), &[])
+            .query(&tables.columns(&tables.migrations_name), &[])
             .await?;
         // Older servers have no lightweight updates: their rows change by mutations.
         let lightweight = self

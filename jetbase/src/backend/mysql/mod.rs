@@ -153,6 +153,13 @@ fn run_session_lock(process_id: &str) -> String {
     Dialect::MySql.string_literal(&format!("jetbase_run:{process_id}"))
 }
 
-/// The liveness lock's name: one per database.
+/// The liveness lock's name, as SQL: one per database (`GET_LOCK` names are server-wide) and
+/// lock table. A lock table of its own (a plain identifier, checked before) is hashed in, so
+/// the name stays within `GET_LOCK`'s 64 characters; the default's name is what it always was.
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-pub(crate) const LOCK_NAME: &str = "CONCAT('jetbase:', DATABASE())";
+pub(crate) fn liveness_lock_name(lock_table: Option<&str>) -> String {
+    match lock_table {
+        None => "CONCAT('jetbase:', DATABASE())".to_owned(),
+        Some(table) => format!("CONCAT('jetbase:', SHA1(CONCAT(DATABASE(), ':{table}')))"),
+    }
+}

@@ -5,7 +5,7 @@
 use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{sqlx, text};
-use crate::backend::mysql::LOCK_NAME;
+use crate::backend::mysql::liveness_lock_name;
 use crate::backend::tables::Tables;
 use crate::backend::{BoxFuture, DatabaseError, LivenessLock};
 use sqlx::Connection as _;
@@ -31,12 +31,14 @@ async fn sandbox_copy(_pool: &Pool) -> Result<Option<crate::backend::SandboxCopy
 /// A named lock held on a connection that is not returned to the pool.
 pub struct Liveness {
     connection: Connection,
+    /// `GET_LOCK`'s name, as SQL (see `liveness_lock_name`).
+    name: String,
 }
 
 impl LivenessLock for Liveness {
     fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
         Box::pin(async move {
-            let sql = format!("SELECT CAST(GET_LOCK({LOCK_NAME}, 0) AS SIGNED)");
+            let sql = format!("SELECT CAST(GET_LOCK({}, 0) AS SIGNED)", self.name);
             let taken: Option<i64> = sqlx::query_scalar(text(&sql))
                 .fetch_one(&mut self.connection)
                 .await
@@ -47,16 +49,17 @@ impl LivenessLock for Liveness {
 
     fn unlock(mut self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
-            let sql = format!("SELECT RELEASE_LOCK({LOCK_NAME})");
+            let sql = format!("SELECT RELEASE_LOCK({})", self.name);
             let _ = sqlx::query(text(&sql)).execute(&mut self.connection).await;
             let _ = self.connection.close().await;
         })
     }
 }
 
-async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error> {
+async fn liveness(pool: &Pool, tables: &Tables) -> Result<Liveness, sqlx::Error> {
     Ok(Liveness {
         connection: pool.acquire().await?.detach(),
+        name: liveness_lock_name(tables.custom_lock_name()),
     })
 }
 

@@ -270,12 +270,17 @@ pub(crate) fn check_schema_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A stable 64-bit advisory lock key per schema (FNV-1a), so that two schemas migrate
-/// independently.
+/// A stable 64-bit advisory lock key per schema and lock table (FNV-1a), so that two schemas,
+/// or two migration sets with lock tables of their own, migrate independently. `lock_table`:
+/// a lock table not named `jetbase_lock` (the key of the default stays what it always was).
 #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-pub(crate) fn advisory_key(schema: Option<&str>) -> i64 {
+pub(crate) fn advisory_key(schema: Option<&str>, lock_table: Option<&str>) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let name = format!("jetbase:{}", schema.unwrap_or(""));
+    let mut name = format!("jetbase:{}", schema.unwrap_or(""));
+    if let Some(table) = lock_table {
+        name.push(':');
+        name.push_str(table);
+    }
     for byte in name.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);

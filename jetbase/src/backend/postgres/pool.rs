@@ -57,7 +57,10 @@ impl LivenessLock for Liveness {
 async fn liveness(pool: &Pool, tables: &Tables) -> Result<Liveness, sqlx::Error> {
     Ok(Liveness {
         connection: pool.acquire().await?.detach(),
-        key: crate::backend::postgres::advisory_key(tables.schema.as_deref()),
+        key: crate::backend::postgres::advisory_key(
+            tables.schema.as_deref(),
+            tables.custom_lock_name(),
+        ),
     })
 }
 

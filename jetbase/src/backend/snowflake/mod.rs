@@ -118,7 +118,7 @@ mod tests {
         assert!(
             tables
                 .init_lock_row()
-                .starts_with("MERGE INTO jetbase_lock AS target")
+                .starts_with("MERGE INTO \"JETBASE_LOCK\" AS target")
         );
         assert!(
             tables

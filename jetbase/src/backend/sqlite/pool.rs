@@ -233,7 +233,7 @@ impl LivenessLock for Liveness {
     }
 }
 
-async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error> {
+async fn liveness(pool: &Pool, tables: &Tables) -> Result<Liveness, sqlx::Error> {
     let options = pool.connect_options();
     let filename = options.get_filename();
     let in_memory = filename.as_os_str().is_empty()
@@ -242,6 +242,11 @@ async fn liveness(pool: &Pool, _tables: &Tables) -> Result<Liveness, sqlx::Error
     let path = (!in_memory).then(|| {
         let mut name = filename.as_os_str().to_owned();
         name.push(".jetbase-lock");
+        // A migration set with a lock table of its own has a lock file of its own.
+        if let Some(table) = tables.custom_lock_name() {
+            name.push("-");
+            name.push(table);
+        }
         PathBuf::from(name)
     });
     Ok(Liveness { path, file: None })

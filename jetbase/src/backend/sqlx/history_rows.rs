@@ -181,7 +181,7 @@ pub(super) async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Er
     // DDL only for what is missing: on a Galera cluster every DDL statement, even one that
     // changes nothing, runs on all nodes in total order and aborts the transactions there that
     // use its table (the holder's lock row write is then a lost race, tried again).
-    let lock_columns = column_names(pool, tables, "jetbase_lock").await?;
+    let lock_columns = column_names(pool, tables, &tables.lock_name).await?;
     let mut ddl: Vec<String> = Vec::new();
     if lock_columns.is_empty() {
         ddl.extend(tables.create_schema());
@@ -202,7 +202,7 @@ pub(super) async fn prepare(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Er
 /// Under the lock: the history table, or jetbase's columns on one Python Jetbase created. Never
 /// before: on a Galera cluster, a waiter's DDL on it would abort the holder's history writes.
 pub(super) async fn prepare_history(pool: &Pool, tables: &Tables) -> Result<(), sqlx::Error> {
-    let history_columns = column_names(pool, tables, "jetbase_migrations").await?;
+    let history_columns = column_names(pool, tables, &tables.migrations_name).await?;
     let ddl = if history_columns.is_empty() {
         vec![tables.create_migrations()]
     } else {
