@@ -33,6 +33,14 @@ const POSTGRES_SCHEMA: Key = Key {
     file_names: &["postgres_schema"],
     env_names: &["JETBASE_POSTGRES_SCHEMA"],
 };
+const HISTORY_TABLE: Key = Key {
+    file_names: &["history_table"],
+    env_names: &["JETBASE_HISTORY_TABLE"],
+};
+const LOCK_TABLE: Key = Key {
+    file_names: &["lock_table"],
+    env_names: &["JETBASE_LOCK_TABLE"],
+};
 const MODEL_PATHS: Key = Key {
     file_names: &["model_paths"],
     env_names: &["JETBASE_MODELS"],
@@ -141,6 +149,8 @@ const KEYS: &[&Key] = &[
     &ASYNC,
     &DATABASE_URL,
     &POSTGRES_SCHEMA,
+    &HISTORY_TABLE,
+    &LOCK_TABLE,
     &MODEL_PATHS,
     &SKIP_VALIDATION,
     &SKIP_CHECKSUM_VALIDATION,
@@ -275,6 +285,10 @@ pub struct Settings {
     /// The database URL as configured, and where it came from.
     pub database_url: Option<(String, String)>,
     pub postgres_schema: Option<String>,
+    /// The history and lock tables' names, where configured (`history_table`, `lock_table`):
+    /// a migration set of its own in a shared database.
+    pub history_table: Option<String>,
+    pub lock_table: Option<String>,
     pub skip_validation: bool,
     pub skip_checksum_validation: bool,
     pub skip_file_validation: bool,
@@ -379,6 +393,8 @@ impl Settings {
                 .find(&POSTGRES_SCHEMA)
                 .map(|found| text(&found))
                 .transpose()?,
+            history_table: optional_text(&HISTORY_TABLE)?,
+            lock_table: optional_text(&LOCK_TABLE)?,
             skip_validation: flag(sources.find(&SKIP_VALIDATION))?,
             skip_checksum_validation: flag(sources.find(&SKIP_CHECKSUM_VALIDATION))?,
             skip_file_validation: flag(sources.find(&SKIP_FILE_VALIDATION))?,

@@ -2302,3 +2302,71 @@ fn verbose_shows_the_library_events_on_stderr() {
     let bad = run_with("jetbase=loud").fails_with(2);
     assert!(bad.stderr.contains("RUST_LOG=\"jetbase=loud\""), "{bad:#?}");
 }
+
+#[test]
+fn history_and_lock_tables_are_configured_by_name() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "history_table = \"billing_migrations\"\n",
+    )
+    .unwrap();
+    let env = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = vec![("JETBASE_DATABASE_URL", project.url.as_str())];
+        pairs.extend_from_slice(extra);
+        pairs
+    };
+    let applied = project
+        .run_in(
+            project.root(),
+            &["--json", "upgrade"],
+            &env(&[("JETBASE_LOCK_TABLE", "billing_lock")]),
+        )
+        .ok()
+        .json();
+    assert_eq!(applied["migrations"][0]["filename"], "V1__create_items.sql");
+    let tables = sqlite_tables(&project.root().join("jetbase/app.db"));
+    assert!(
+        tables.contains(&"billing_migrations".to_owned()),
+        "{tables:?}"
+    );
+    assert!(tables.contains(&"billing_lock".to_owned()), "{tables:?}");
+    assert!(
+        !tables.contains(&"jetbase_migrations".to_owned()),
+        "{tables:?}"
+    );
+    // Without the lock table's setting, the history table is the file's and the lock Python
+    // Jetbase's: the same history, another lock.
+    let status = project.run(&["--json", "status"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+    // A name that is not a plain identifier: a usage error naming the setting.
+    let bad = project
+        .run_in(
+            project.root(),
+            &["status"],
+            &env(&[("JETBASE_LOCK_TABLE", "billing lock")]),
+        )
+        .fails_with(2);
+    assert!(bad.stderr.contains("invalid lock_table"), "{bad:#?}");
+    assert!(bad.stderr.contains("\"billing lock\""), "{bad:#?}");
+}
+
+/// The names of the tables of a SQLite file.
+fn sqlite_tables(path: &std::path::Path) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        names
+    })
+}

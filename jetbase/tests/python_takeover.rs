@@ -144,6 +144,17 @@ async fn take_over<P: Query>(
         files.iter().filter(|name| name.starts_with('V')).count() - python_applies
     );
 
+    // A second migration set beside it, in tables of its own (a library's migrations): Python
+    // Jetbase, on the default tables, neither sees it nor is disturbed by it.
+    let library = common::Files::new(&[(
+        "V1__library_items.sql",
+        "CREATE TABLE library_items (id INTEGER);",
+    )]);
+    let library = library
+        .migrator()
+        .with_table_names("library_migrations", "library_lock");
+    assert_eq!(library.run(&db.pool).await.unwrap().migrations.len(), 1);
+
     let audit = python.run(dir.path(), python_url, &["validate-checksums"]);
     assert!(
         audit.contains("All migration checksums are valid"),
@@ -161,8 +172,10 @@ async fn take_over<P: Query>(
             .await,
         before
     );
-    // And back: jetbase still finds nothing to do after Python's look.
+    // And back: jetbase still finds nothing to do after Python's look, in either set.
     assert!(migrator.run(&db.pool).await.unwrap().migrations.is_empty());
+    assert!(library.run(&db.pool).await.unwrap().migrations.is_empty());
+    assert_eq!(library.history(&db.pool).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -19,6 +19,11 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 # PostgreSQL only: keep the history tables (and unqualified names) in this schema.
 # postgres_schema = "public"
 
+# The history and lock tables' names: a migration set of its own in a database another set
+# (another service, a library's migrations) also migrates. Python Jetbase's by default.
+# history_table = "jetbase_migrations"
+# lock_table = "jetbase_lock"
+
 # Skip validations before an upgrade (all of them, or one kind).
 # skip_validation = false
 # skip_checksum_validation = false

@@ -72,6 +72,13 @@ impl Context {
         if let Some(schema) = &self.settings.postgres_schema {
             migrator = migrator.with_postgres_schema(schema.clone());
         }
+        if self.settings.history_table.is_some() || self.settings.lock_table.is_some() {
+            let (history, lock) = migrator.table_names();
+            let history = self.settings.history_table.as_deref().unwrap_or(history);
+            let lock = self.settings.lock_table.as_deref().unwrap_or(lock);
+            let (history, lock) = (history.to_owned(), lock.to_owned());
+            migrator = migrator.with_table_names(history, lock);
+        }
         let limits = self.settings.limits;
         if let Some(timeout) = limits.table_lock_timeout {
             migrator = migrator.with_table_lock_timeout(timeout);
