@@ -33,17 +33,24 @@ pub struct Liveness {
     connection: Connection,
     /// `GET_LOCK`'s name, as SQL (see `liveness_lock_name`).
     name: String,
+    /// Taken on an earlier try: named locks stack, and each further take would need a
+    /// release of its own.
+    held: bool,
 }
 
 impl LivenessLock for Liveness {
     fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
         Box::pin(async move {
+            if self.held {
+                return Ok(true);
+            }
             let sql = format!("SELECT CAST(GET_LOCK({}, 0) AS SIGNED)", self.name);
             let taken: Option<i64> = sqlx::query_scalar(text(&sql))
                 .fetch_one(&mut self.connection)
                 .await
                 .map_err(runner::database_error)?;
-            Ok(taken == Some(1))
+            self.held = taken == Some(1);
+            Ok(self.held)
         })
     }
 
@@ -60,6 +67,7 @@ async fn liveness(pool: &Pool, tables: &Tables) -> Result<Liveness, sqlx::Error>
     Ok(Liveness {
         connection: pool.acquire().await?.detach(),
         name: liveness_lock_name(tables.custom_lock_name()),
+        held: false,
     })
 }
 

@@ -30,16 +30,24 @@ async fn sandbox_copy(_pool: &Pool) -> Result<Option<crate::backend::SandboxCopy
 pub struct Liveness {
     connection: Connection,
     key: i64,
+    /// Taken on an earlier try: advisory locks stack, and each further take would need an
+    /// unlock of its own, the lock then outliving `unlock` until the session ends.
+    held: bool,
 }
 
 impl LivenessLock for Liveness {
     fn try_lock(&mut self) -> BoxFuture<'_, Result<bool, DatabaseError>> {
         Box::pin(async move {
-            sqlx::query_scalar(text("SELECT pg_try_advisory_lock($1)"))
+            if self.held {
+                return Ok(true);
+            }
+            let taken: bool = sqlx::query_scalar(text("SELECT pg_try_advisory_lock($1)"))
                 .bind(self.key)
                 .fetch_one(&mut self.connection)
                 .await
-                .map_err(runner::database_error)
+                .map_err(runner::database_error)?;
+            self.held = taken;
+            Ok(taken)
         })
     }
 
@@ -61,6 +69,7 @@ async fn liveness(pool: &Pool, tables: &Tables) -> Result<Liveness, sqlx::Error>
             tables.schema.as_deref(),
             tables.custom_lock_name(),
         ),
+        held: false,
     })
 }
 
