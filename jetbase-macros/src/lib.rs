@@ -5,6 +5,7 @@ use proc_macro::TokenStream;
 
 mod embed;
 mod model;
+mod test_attr;
 
 /// Compiles a migrations directory into the binary. See `jetbase::embed!` for the documentation.
 #[proc_macro]
@@ -26,6 +27,14 @@ pub fn embed(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Model, attributes(jetbase))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     model::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A test on a fresh, migrated database. See `jetbase::test` for the documentation.
+#[proc_macro_attribute]
+pub fn test(attribute: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(attribute.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -41,6 +41,8 @@ mod lock;
 mod migrator;
 mod run;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(all(
     feature = "blocking",
@@ -109,3 +111,31 @@ pub use jetbase_macros::embed;
 
 /// Derives [`Model`] (the trait of the same name documents the `#[jetbase(...)]` attributes).
 pub use jetbase_macros::Model;
+
+/// A test on a fresh database with the migrations applied (feature `testing`): the async
+/// function is given a pool on a copy of a template the migrations were applied to once (see
+/// [`testing`]). The server is `DATABASE_URL`; SQLite needs none.
+///
+/// ```no_run
+/// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+///
+/// #[jetbase::test(migrator = MIGRATOR)]
+/// async fn signup_creates_a_user(pool: sqlx::SqlitePool) {
+///     sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+/// }
+/// ```
+///
+/// The pool is `sqlx::PgPool`, `sqlx::SqlitePool`, `sqlx::MySqlPool` (sqlx 0.9) or
+/// [`AnyPool`]. Options: `migrator = PATH` (a static [`Migrator`]; default: `embed!()` of
+/// `jetbase/migrations`), `migrations = false` (an empty database), `to_version = "3"`,
+/// `fixtures("tests/fixtures/users.sql", …)` (SQL files relative to `Cargo.toml`, run after the
+/// migrations). The function may return `()` or `Result<(), E>`. A passing test's database is
+/// dropped; a failing one's is kept and named on stderr.
+///
+/// # Errors
+///
+/// A function that is not `async`, takes no pool or more than one argument, or a pool type
+/// jetbase cannot make (a compile error on it); at run time the test fails, naming what to
+/// fix, when `DATABASE_URL` is unset or unreachable, or the user may not create databases.
+#[cfg(feature = "testing")]
+pub use jetbase_macros::test;

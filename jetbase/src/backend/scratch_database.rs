@@ -232,6 +232,13 @@ fn database_part(url: &str) -> Option<(&str, &str, Option<&str>)> {
     })
 }
 
+/// `url` with `database` as its database (its server, user and options kept).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) fn url_with_database(url: &str, database: &str) -> Option<String> {
+    let (server, _, query) = database_part(url)?;
+    Some(with_database(server, database, query))
+}
+
 /// A URL from the parts [`database_part`] cut, with `database` as its database.
 fn with_database(server: &str, database: &str, query: Option<&str>) -> String {
     let mut url = format!("{server}/{database}");

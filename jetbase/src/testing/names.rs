@@ -1,0 +1,80 @@
+//! The names of a template and of the test databases copied from it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use super::TestDatabaseBuilder;
+use crate::Migrator;
+
+/// A template's names: `jbt_<owner>_<content>`, each part a digest in hex; and the prefix of
+/// its owner's templates (the older ones it replaces).
+#[derive(Debug, Clone)]
+pub(super) struct Names {
+    /// Who the template belongs to: 8 hex digits.
+    pub(super) owner: String,
+    /// The ready template's name.
+    pub(super) template: String,
+    /// The name it is built under, renamed to `template` once complete: a template that
+    /// exists is a complete one.
+    pub(super) building: String,
+}
+
+impl Names {
+    pub(super) fn new(migrator: &Migrator, builder: &TestDatabaseBuilder<'_>) -> Self {
+        let owner = match &builder.owner {
+            Some(owner) => owner.clone(),
+            None => format!(
+                "{}/{}",
+                std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
+                migrator
+                    .migrations()
+                    .first()
+                    .map_or("", |migration| migration.filename())
+            ),
+        };
+        let mut content = Sha256::new();
+        if builder.migrations {
+            for migration in migrator.migrations() {
+                content.update(migration.filename().as_bytes());
+                content.update([0]);
+                content.update(migration.checksum().as_bytes());
+                content.update([b'\n']);
+            }
+        }
+        content.update(format!("to_version={:?}", builder.to_version).as_bytes());
+        content.update(format!("migrations={}", builder.migrations).as_bytes());
+        // The tables jetbase keeps its history in are part of what the template holds.
+        let (history, lock) = migrator.table_names();
+        content.update(format!("tables={history},{lock}").as_bytes());
+        let owner = hex(&Sha256::digest(owner.as_bytes()))[..8].to_owned();
+        let content = hex(&content.finalize())[..16].to_owned();
+        Self {
+            template: format!("jbt_{owner}_{content}"),
+            building: format!("jbt_{owner}_{content}_building"),
+            owner,
+        }
+    }
+
+    /// The prefix of every template of this owner (`jbt_<owner>_`).
+    pub(super) fn owner_prefix(&self) -> String {
+        format!("jbt_{}_", self.owner)
+    }
+
+    /// A new test database's name: `jbtest_<owner>_<process>_<n>`, unique on the machine
+    /// while this process lives (a kept one from an earlier run has another process id, or is
+    /// dropped first where the server allows).
+    pub(super) fn next_test_database(&self) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        format!(
+            "jbtest_{}_{:x}_{}",
+            self.owner,
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
