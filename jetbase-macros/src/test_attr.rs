@@ -109,7 +109,16 @@ pub fn expand(attribute: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let run = quote_spanned! {pool_type.span()=>
         run::<#pool_type, _, _, _>
     };
+    // Also outside the #[test] function, which a build without `--test` leaves out: there
+    // the pool's type is checked in every build (trybuild's too).
+    let pool_check = quote_spanned! {pool_type.span()=>
+        const _: () = {
+            fn takes_a_test_pool<P: ::jetbase::testing::TestPool>() {}
+            let _ = takes_a_test_pool::<#pool_type>;
+        };
+    };
     Ok(quote! {
+        #pool_check
         #(#attributes)*
         #[::core::prelude::v1::test]
         #visibility fn #name() {

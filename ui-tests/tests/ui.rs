@@ -47,4 +47,12 @@ fn trybuild_cases() {
     cases.compile_fail("tests/ui/several_problems.rs");
     cases.pass("tests/ui/model_valid.rs");
     cases.compile_fail("tests/ui/model_mistakes.rs");
+    // #[jetbase::test]: a well-formed one compiles; each misuse is an error on its part.
+    cases.pass("tests/ui/test_valid.rs");
+    cases.compile_fail("tests/ui/test_not_async.rs");
+    cases.compile_fail("tests/ui/test_no_pool.rs");
+    cases.compile_fail("tests/ui/test_two_arguments.rs");
+    cases.compile_fail("tests/ui/test_not_a_pool.rs");
+    cases.compile_fail("tests/ui/test_unknown_option.rs");
+    cases.compile_fail("tests/ui/test_bad_version.rs");
 }

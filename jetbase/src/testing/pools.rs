@@ -14,6 +14,11 @@ use crate::{AnyPool, Error};
 /// fn takes<P: jetbase::testing::TestPool>() {}
 /// takes::<jetbase::AnyPool>();
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a pool #[jetbase::test] can give a test",
+    label = "not a pool jetbase makes a test database for",
+    note = "take sqlx::PgPool, sqlx::SqlitePool, sqlx::MySqlPool (with jetbase's feature of that database) or jetbase::AnyPool"
+)]
 pub trait TestPool: private::Connect {}
 
 impl<P: private::Connect> TestPool for P {}
