@@ -50,7 +50,7 @@ const SERVER_VARIABLE: &str = "DATABASE_URL";
 /// [`TestDatabase::keep`].
 ///
 /// ```no_run
-/// # async fn start() -> Result<(), jetbase::Error> {
+/// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
 /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
 /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR)
 ///     .server_url("postgres://postgres@localhost/postgres")

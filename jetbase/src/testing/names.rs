@@ -78,3 +78,55 @@ impl Names {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_of(files: &[(&str, &str)], owner: &str) -> Names {
+        let directory = std::env::temp_dir().join(format!(
+            "jetbase-names-{}-{}",
+            std::process::id(),
+            files.len() + files.iter().map(|(_, body)| body.len()).sum::<usize>()
+        ));
+        std::fs::create_dir_all(&directory).unwrap();
+        for (name, body) in files {
+            std::fs::write(directory.join(name), body).unwrap();
+        }
+        let migrator = Migrator::from_dir(&directory).unwrap();
+        let names = Names::new(
+            &migrator,
+            &super::super::TestDatabase::builder(&migrator).owner(owner),
+        );
+        std::fs::remove_dir_all(&directory).unwrap();
+        names
+    }
+
+    #[test]
+    fn an_edited_migration_is_another_template_of_the_same_owner() {
+        let first = names_of(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")], "app");
+        let edited = names_of(&[("V1__a.sql", "CREATE TABLE a (id BIGINT);")], "app");
+        let other_owner = names_of(&[("V1__a.sql", "CREATE TABLE a (id INTEGER);")], "lib");
+        assert_ne!(first.template, edited.template);
+        assert_eq!(
+            first.owner_prefix(),
+            edited.owner_prefix(),
+            "the old one is found and dropped"
+        );
+        assert!(edited.template.starts_with(&first.owner_prefix()));
+        assert_ne!(first.owner_prefix(), other_owner.owner_prefix());
+        // Names every database keeps whole: at most 63 bytes, plain identifiers.
+        for name in [
+            &first.template,
+            &first.building,
+            &first.next_test_database(),
+        ] {
+            assert!(name.len() <= 63, "{name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            );
+        }
+        assert_ne!(first.next_test_database(), first.next_test_database());
+    }
+}
