@@ -118,7 +118,13 @@ pub async fn schema(context: &Context, args: &SchemaArgs) -> Result<(), CliError
     let dialect = pool.dialect();
     let read = introspect_in(&pool, context.settings.postgres_schema.as_deref()).await;
     pool.close().await;
-    let schema = read?;
+    let mut schema = read?;
+    // The history and lock tables are jetbase's, whatever they are called.
+    let own = context.database_only();
+    let (history, lock) = own.table_names();
+    schema
+        .tables
+        .retain(|table| table.name != history && table.name != lock);
     let format = if context.json {
         SchemaFormat::Json
     } else {

@@ -28,7 +28,14 @@ pub async fn run(context: &Context, args: &MakeMigrationsArgs, cwd: &Path) -> Re
     let (migrator, (actual, statuses, pool)) = context
         .migrator_beside(async {
             let pool = context.connect(Access::ReadOnly).await?;
-            let actual = introspect_in(&pool, context.settings.postgres_schema.as_deref()).await?;
+            let mut actual =
+                introspect_in(&pool, context.settings.postgres_schema.as_deref()).await?;
+            // The history and lock tables are jetbase's, whatever they are called.
+            let own = context.database_only();
+            let (history, lock) = own.table_names();
+            actual
+                .tables
+                .retain(|table| table.name != history && table.name != lock);
             let history = context.database_only().history(&pool).await?;
             Ok((actual, history, pool))
         })

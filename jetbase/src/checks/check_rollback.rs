@@ -461,13 +461,19 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
     }
 
     async fn schema(&mut self) -> Result<Schema, Error> {
-        self.database
+        let schema = self
+            .database
             .backend(SEAL)
             .read_schema_in(self.session, self.tables.schema.as_deref())
             .await
             .map_err(Error::database(
                 "reading the schema during the rollback check",
-            ))
+            ))?;
+        let names = (
+            self.tables.migrations_name.as_str(),
+            self.tables.lock_name.as_str(),
+        );
+        Ok(crate::schema::without_tables(schema, names))
     }
 
     async fn run(
@@ -529,7 +535,11 @@ impl<D: Database> Steps for ScratchSteps<'_, D> {
     }
 
     async fn schema(&mut self) -> Result<Schema, Error> {
-        crate::schema::introspect(self.scratch).await
+        let schema = crate::schema::introspect(self.scratch).await?;
+        Ok(crate::schema::without_tables(
+            schema,
+            self.migrator.table_names(),
+        ))
     }
 
     async fn run(

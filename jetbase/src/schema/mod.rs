@@ -95,6 +95,15 @@ pub async fn introspect_in<P: crate::Database>(
         .map_err(Error::database("reading the database schema"))
 }
 
+/// `schema` without the tables named `names` (a migrator's history and lock tables, whatever
+/// they are called; Python Jetbase's are left out where the schema is read).
+pub(crate) fn without_tables(mut schema: Schema, names: (&str, &str)) -> Schema {
+    schema
+        .tables
+        .retain(|table| table.name != names.0 && table.name != names.1);
+    schema
+}
+
 /// How the database differs from `models`, as the changes that would make it match (empty when
 /// it matches): for a check at startup that the schema is what the code expects.
 ///

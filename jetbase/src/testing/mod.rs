@@ -62,15 +62,23 @@ const SERVER_VARIABLE: &str = "DATABASE_URL";
 /// database.remove().await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct TestDatabase {
     url: String,
     name: String,
     place: Place,
 }
 
+impl std::fmt::Debug for TestDatabase {
+    /// The URL with its secrets masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("url", &crate::url::mask_secrets(&self.url))
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where a test database lives, to drop it.
-#[derive(Debug)]
 enum Place {
     /// On a server: the URL jetbase connects to for creating and dropping databases.
     #[cfg_attr(
@@ -84,7 +92,7 @@ enum Place {
 }
 
 /// How a [`TestDatabase`] is made: by [`TestDatabase::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `create` or `run`"]
 pub struct TestDatabaseBuilder<'m> {
     migrator: &'m Migrator,
@@ -95,6 +103,22 @@ pub struct TestDatabaseBuilder<'m> {
     fixtures: Vec<(String, String)>,
     owner: Option<String>,
     test_name: Option<String>,
+}
+
+impl std::fmt::Debug for TestDatabaseBuilder<'_> {
+    /// The server URL with its secrets masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabaseBuilder")
+            .field(
+                "server_url",
+                &self.server_url.as_deref().map(crate::url::mask_secrets),
+            )
+            .field("dialect", &self.dialect)
+            .field("migrations", &self.migrations)
+            .field("to_version", &self.to_version)
+            .field("fixtures", &self.fixtures.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestDatabase {

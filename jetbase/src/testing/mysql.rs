@@ -1,7 +1,11 @@
 //! Test databases on MySQL/MariaDB: the template a database built once under a named lock;
 //! each test's database made of the template's tables (`SHOW CREATE TABLE`, then their rows).
-//! A template with views, triggers or routines, which that would not carry over, is not
-//! copied: the migrations are applied to the test's database instead.
+//! Migrations that make views, triggers or routines, which that would not carry over, are
+//! applied to each test's database instead (the template then only says so).
+//!
+//! MySQL cannot rename a database: the template is built in another one and its tables moved
+//! over; the table `jetbase_template_ready`, made last, says it is complete, and
+//! `jetbase_template_replays` that its migrations are to be applied rather than copied.
 
 use std::future::Future;
 
@@ -13,6 +17,11 @@ use super::{Place, TestDatabase};
 use crate::Error;
 use crate::backend::scratch_database::url_with_database;
 use jetbase_core::Dialect;
+
+/// Made last in a complete template.
+const READY: &str = "jetbase_template_ready";
+/// In a template whose migrations make what a copy of the tables would not carry over.
+const REPLAYS: &str = "jetbase_template_replays";
 
 /// Makes a test database on the server `server_url` reaches, building the template first with
 /// `build` when it is not there yet (`build` is also how a template that cannot be copied is
@@ -44,10 +53,10 @@ where
             "creating the test database",
         )
         .await?;
-        let copied = if copyable(&mut admin, &names.template).await? {
-            copy_tables(&mut admin, &names.template, &name).await
-        } else {
+        let copied = if has_table(&mut admin, &names.template, REPLAYS).await? {
             build(url_with_database(&admin_url, &name).ok_or_else(unsupported)?).await
+        } else {
+            copy_tables(&mut admin, &names.template, &name).await
         };
         if let Err(error) = copied {
             let _ = execute(
@@ -86,16 +95,26 @@ where
     B: Fn(String) -> F,
     F: Future<Output = Result<(), Error>>,
 {
-    if exists(admin, &names.template).await? {
+    if has_table(admin, &names.template, READY).await? {
         return Ok(());
     }
     let lock = format!("'{}lock'", names.owner_prefix());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DO GET_LOCK({lock}, 600)")))
-        .execute(&mut *admin)
-        .await
-        .map_err(|error| driver_error("waiting for the template's lock", error))?;
+    let taken: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(GET_LOCK({lock}, 600) AS SIGNED)"
+    )))
+    .fetch_one(&mut *admin)
+    .await
+    .map_err(|error| driver_error("waiting for the template's lock", error))?;
+    if taken != Some(1) {
+        return Err(Error::Refused {
+            operation: "a test database",
+            message: "another test process held the template's lock for 10 minutes; is one \
+                      stuck building it?"
+                .to_owned(),
+        });
+    }
     let built = async {
-        if exists(admin, &names.template).await? {
+        if has_table(admin, &names.template, READY).await? {
             return Ok(());
         }
         execute(
@@ -123,14 +142,35 @@ where
             .await;
             return Err(error);
         }
-        // MySQL cannot rename a database: its tables move, one RENAME TABLE for all.
+        // MySQL cannot rename a database: its tables move, one RENAME TABLE for all, and a
+        // table made last says the template is complete. (A template left half-made by a
+        // build that died is made again.) Migrations that made what a copy of the tables would
+        // not carry over are applied to each test's database instead.
+        let copyable = copyable(admin, &names.building).await?;
+        execute(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {}", quote(&names.template)),
+            "completing the template",
+        )
+        .await?;
         execute(
             admin,
             &format!("CREATE DATABASE {}", quote(&names.template)),
             "completing the template",
         )
         .await?;
-        let tables = base_tables(admin, &names.building).await?;
+        let tables = if copyable {
+            base_tables(admin, &names.building).await?
+        } else {
+            let replays = format!("{}.{}", quote(&names.template), quote(REPLAYS));
+            execute(
+                admin,
+                &format!("CREATE TABLE {replays} (id INTEGER)"),
+                "completing the template",
+            )
+            .await?;
+            Vec::new()
+        };
         if !tables.is_empty() {
             let moves: Vec<String> = tables
                 .iter()
@@ -151,6 +191,13 @@ where
             )
             .await?;
         }
+        let ready = format!("{}.{}", quote(&names.template), quote(READY));
+        execute(
+            admin,
+            &format!("CREATE TABLE {ready} (id INTEGER)"),
+            "completing the template",
+        )
+        .await?;
         execute(
             admin,
             &format!("DROP DATABASE IF EXISTS {}", quote(&names.building)),
@@ -191,7 +238,11 @@ async fn copy_tables(
     template: &str,
     target: &str,
 ) -> Result<(), Error> {
-    let tables = base_tables(admin, template).await?;
+    let tables: Vec<String> = base_tables(admin, template)
+        .await?
+        .into_iter()
+        .filter(|table| table != READY && table != REPLAYS)
+        .collect();
     execute(
         admin,
         &format!("USE {}", quote(target)),
@@ -212,7 +263,8 @@ async fn copy_tables(
             execute(admin, &row.1, "copying a template table").await?;
             let columns: Vec<String> = sqlx::query_scalar(
                 "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
-                 WHERE table_schema = ? AND table_name = ? AND extra NOT LIKE '%GENERATED%' \
+                 WHERE table_schema = ? AND table_name = ? \
+                 AND (generation_expression IS NULL OR generation_expression = '') \
                  ORDER BY ordinal_position",
             )
             .bind(template)
@@ -261,12 +313,14 @@ async fn base_tables(
 
 /// Drops the owner's templates of migrations that changed since.
 async fn drop_older_templates(admin: &mut sqlx::MySqlConnection, names: &Names) {
-    let pattern = format!("{}%", names.owner_prefix().replace('_', "\\_"));
+    // A prefix compared as it is (a LIKE pattern's escapes depend on NO_BACKSLASH_ESCAPES).
+    let prefix = names.owner_prefix();
     let older: Vec<String> = sqlx::query_scalar(
         "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \
-         WHERE schema_name LIKE ? AND schema_name <> ?",
+         WHERE LEFT(schema_name, CHAR_LENGTH(?)) = ? AND schema_name <> ?",
     )
-    .bind(pattern)
+    .bind(&prefix)
+    .bind(&prefix)
     .bind(&names.template)
     .fetch_all(&mut *admin)
     .await
@@ -296,11 +350,17 @@ pub(super) async fn drop_database(admin_url: &str, name: &str) -> Result<(), Err
     dropped
 }
 
-async fn exists(admin: &mut sqlx::MySqlConnection, name: &str) -> Result<bool, Error> {
+/// Whether `database` has the table `table`.
+async fn has_table(
+    admin: &mut sqlx::MySqlConnection,
+    database: &str,
+    table: &str,
+) -> Result<bool, Error> {
     let found: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
     )
-    .bind(name)
+    .bind(database)
+    .bind(table)
     .fetch_one(admin)
     .await
     .map_err(|error| driver_error("looking for the template", error))?;

@@ -22,17 +22,20 @@ pub(super) struct Names {
 
 impl Names {
     pub(super) fn new(migrator: &Migrator, builder: &TestDatabaseBuilder<'_>) -> Self {
-        let owner = match &builder.owner {
-            Some(owner) => owner.clone(),
-            None => format!(
-                "{}/{}",
-                std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
-                migrator
-                    .migrations()
-                    .first()
-                    .map_or("", |migration| migration.filename())
-            ),
-        };
+        // The owner: who set it (the macro: the crate and the migrator's path), the options
+        // and the first file. Templates of one owner replace each other as the migrations
+        // change; tests of other options or another migrations directory never drop theirs.
+        let owner = format!(
+            "{}/{}/{:?}/{}/{}",
+            builder.owner.as_deref().unwrap_or_default(),
+            std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
+            builder.to_version,
+            builder.migrations,
+            migrator
+                .migrations()
+                .first()
+                .map_or("", |migration| migration.filename())
+        );
         let mut content = Sha256::new();
         if builder.migrations {
             for migration in migrator.migrations() {
@@ -61,16 +64,17 @@ impl Names {
         format!("jbt_{}_", self.owner)
     }
 
-    /// A new test database's name: `jbtest_<owner>_<process>_<n>`, unique on the machine
-    /// while this process lives (a kept one from an earlier run has another process id, or is
-    /// dropped first where the server allows).
+    /// A new test database's name: `jbtest_<owner>_<process>_<n>_<random>`: a process id
+    /// comes back (in containers, often), and a kept database of an earlier run must not be
+    /// met again.
     pub(super) fn next_test_database(&self) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         format!(
-            "jbtest_{}_{:x}_{}",
+            "jbtest_{}_{:x}_{}_{:08x}",
             self.owner,
             std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            fastrand::u32(..)
         )
     }
 }

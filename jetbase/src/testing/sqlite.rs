@@ -13,17 +13,25 @@ use crate::Error;
 /// empty file) when it is not there yet.
 pub(super) async fn create<B, F>(names: &Names, build: B) -> Result<TestDatabase, Error>
 where
-    B: FnOnce(String) -> F,
+    B: Fn(String) -> F,
     F: Future<Output = Result<(), Error>>,
 {
     let directory = std::env::temp_dir().join("jetbase-test");
     std::fs::create_dir_all(&directory).map_err(|error| io("creating", &directory, error))?;
     let template = directory.join(format!("{}.db", names.template));
-    if !template.exists() {
-        build_template(&directory, &template, names, build).await?;
-    }
     let path = directory.join(format!("{}.db", names.next_test_database()));
-    std::fs::copy(&template, &path).map_err(|error| io("copying the template to", &path, error))?;
+    // A template deleted between the look and the copy (a build for edited migrations, in
+    // another test process) is built again, once.
+    for attempt in 0..2 {
+        if !template.exists() {
+            build_template(&directory, &template, names, &build).await?;
+        }
+        match std::fs::copy(&template, &path) {
+            Ok(_) => break,
+            Err(error) if attempt == 0 && error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io("copying the template to", &path, error)),
+        }
+    }
     Ok(TestDatabase {
         url: url_of(&path),
         name: path.display().to_string(),
@@ -38,10 +46,10 @@ async fn build_template<B, F>(
     directory: &Path,
     template: &Path,
     names: &Names,
-    build: B,
+    build: &B,
 ) -> Result<(), Error>
 where
-    B: FnOnce(String) -> F,
+    B: Fn(String) -> F,
     F: Future<Output = Result<(), Error>>,
 {
     let lock_path = directory.join(format!("{}.lock", names.owner_prefix()));
