@@ -54,6 +54,26 @@ pub(crate) mod sandbox;
     any(feature = "postgres", feature = "sqlite", feature = "mysql")
 ))]
 pub(crate) mod scratch_database;
+
+/// Deletes a SQLite database file and the files SQLite keeps beside it (WAL, shared memory,
+/// rollback journal), those that exist: a scratch database's, a test database's.
+#[cfg_attr(
+    not(any(
+        feature = "testing",
+        all(
+            feature = "sqlx-0_9",
+            any(feature = "postgres", feature = "sqlite", feature = "mysql")
+        )
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn remove_sqlite_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
 pub(crate) mod snowflake;
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlx-0_8")]

@@ -204,11 +204,7 @@ impl ScratchDatabase {
                 on_server(&admin_url, dialect, &plain, "dropping the scratch database").await
             }
             Place::File(path) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
+                super::remove_sqlite_files(&path);
                 Ok(())
             }
         }

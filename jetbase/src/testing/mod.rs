@@ -171,11 +171,7 @@ impl TestDatabase {
             } => mysql::drop_database(&admin_url, &self.name).await,
             Place::Server { .. } => Ok(()),
             Place::File(path) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
+                crate::backend::remove_sqlite_files(&path);
                 Ok(())
             }
         }

@@ -3,11 +3,12 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::names::Names;
 use super::{Place, TestDatabase};
 use crate::Error;
+use crate::backend::remove_sqlite_files;
 
 /// Makes a test database file, building the template first with `build` (given the URL of an
 /// empty file) when it is not there yet.
@@ -73,7 +74,7 @@ where
             return Ok(());
         }
         let building = directory.join(format!("{}.db", names.building));
-        remove_database_file(&building);
+        remove_sqlite_files(&building);
         // An empty database is an empty file (`migrations = false` writes nothing to it).
         File::create(&building).map_err(|error| io("creating", &building, error))?;
         build(url_of(&building)).await?;
@@ -97,17 +98,8 @@ fn drop_older_templates(directory: &Path, names: &Names, template: &Path) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(&prefix) && name.ends_with(".db") && path != template {
-            remove_database_file(&path);
+            remove_sqlite_files(&path);
         }
-    }
-}
-
-/// A database file and the files SQLite keeps beside it.
-fn remove_database_file(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut file = path.as_os_str().to_owned();
-        file.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(file));
     }
 }
 
