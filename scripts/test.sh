@@ -30,7 +30,13 @@ log "the public API against api/*.txt (scripts/public_api.sh)"
 bash scripts/public_api.sh
 
 log "cargo package --workspace --locked (each crate built from its package alone)"
-cargo package --workspace --locked --quiet
+# In a target directory of its own, new on every run: cargo unpacks the packaged crates once per
+# path of its temporary registry (target/package/tmp-registry) and reuses that copy on the next
+# run from the same path, so a checkout that is always cloned to one place would build the
+# packages against the crates of an earlier commit.
+package_target="$(mktemp -d "${TMPDIR:-/tmp}/jetbase-package.XXXXXX")"
+CARGO_TARGET_DIR="$package_target" cargo package --workspace --locked --quiet
+rm -rf "$package_target"
 
 log "cargo test --workspace --all-features --locked"
 cargo test --workspace --all-features --locked
