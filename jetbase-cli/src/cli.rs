@@ -46,6 +46,10 @@ pub struct GlobalArgs {
     /// Seconds to wait for the database to answer when connecting (default 5).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub connect_timeout: Option<f64>,
+    /// The value of `${NAME}` in the migrations (repeatable; also `[placeholders]` in
+    /// jetbase.toml and JETBASE_PLACEHOLDER_<NAME>).
+    #[arg(long = "placeholder", global = true, value_name = "NAME=VALUE")]
+    pub placeholders: Vec<String>,
 }
 
 /// The commands.

@@ -6,7 +6,7 @@
 //! `jetbase/env.py` (plain `name = "literal"` assignments); and, for the database URL only,
 //! `DATABASE_URL` from the environment, then from `.env`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
@@ -139,6 +139,16 @@ const LOCK_RENEW: Key = Key {
     env_names: &["JETBASE_LOCK_RENEW"],
 };
 
+/// `[placeholders]`: a table of `${name}` values. Its names in the environment are
+/// `JETBASE_PLACEHOLDER_<NAME>`, one variable each (see [`Sources::placeholders`]).
+const PLACEHOLDERS: Key = Key {
+    file_names: &["placeholders"],
+    env_names: &[],
+};
+
+/// The prefix of a placeholder's variable: `JETBASE_PLACEHOLDER_PREFIX=shop` is `${prefix}`.
+const PLACEHOLDER_VARIABLE: &str = "JETBASE_PLACEHOLDER_";
+
 /// Python Jetbase's `ASYNC`: accepted, no effect (the Rust side is always async inside).
 const ASYNC: Key = Key {
     file_names: &["async"],
@@ -173,6 +183,7 @@ const KEYS: &[&Key] = &[
     &SCHEMAS_LIKE,
     &DATABASE_URLS_FILE,
     &PARALLEL,
+    &PLACEHOLDERS,
 ];
 
 /// A value as a source holds it.
@@ -182,6 +193,8 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     List(Vec<String>),
+    /// A table of strings (`[placeholders]`), by name.
+    Table(BTreeMap<String, String>),
 }
 
 /// A value and where it came from ("JETBASE_DATABASE_URL", "jetbase/jetbase.toml", ...).
@@ -256,6 +269,71 @@ impl Sources {
         None
     }
 
+    /// Every placeholder's value, by lower-cased name: each name from the first source that
+    /// has it, in the order of every other key (`--placeholder`, then `JETBASE_PLACEHOLDER_<NAME>`
+    /// in the environment, then in `.env`, then `[placeholders]` in jetbase.toml, then in
+    /// `[tool.jetbase.placeholders]`). A name that is not a placeholder name is an error naming
+    /// where it was set.
+    fn placeholders(
+        &self,
+        flags: &[String],
+    ) -> Result<BTreeMap<String, (String, String)>, CliError> {
+        let mut placeholders: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut add = |name: &str, value: &str, origin: String| -> Result<(), CliError> {
+            let mut one = jetbase::Placeholders::new();
+            one.insert(name, value);
+            one.check_names()
+                .map_err(|invalid| CliError::usage(format!("{origin}: {invalid}")))?;
+            placeholders
+                .entry(name.to_ascii_lowercase())
+                .or_insert_with(|| (value.to_owned(), origin));
+            Ok(())
+        };
+        for flag in flags {
+            let Some((name, value)) = flag.split_once('=') else {
+                return Err(CliError::usage(format!(
+                    "--placeholder {flag:?}: expected NAME=VALUE"
+                )));
+            };
+            add(name, value, format!("--placeholder {name}"))?;
+        }
+        for (variables, shown) in [(&self.environment, ""), (&self.dotenv, " in .env")] {
+            let mut named: Vec<(&String, &String)> = variables
+                .iter()
+                .filter(|(variable, _)| variable.starts_with(PLACEHOLDER_VARIABLE))
+                .collect();
+            named.sort();
+            for (variable, value) in named {
+                let name = &variable[PLACEHOLDER_VARIABLE.len()..];
+                add(name, value, format!("{variable}{shown}"))?;
+            }
+        }
+        for (values, shown) in [
+            (&self.toml, "jetbase.toml".to_owned()),
+            (
+                &self.pyproject,
+                format!("{} [tool.jetbase]", self.pyproject_shown),
+            ),
+        ] {
+            match values.get("placeholders") {
+                None => {}
+                Some(Value::Table(table)) => {
+                    for (name, value) in table {
+                        add(name, value, format!("`placeholders.{name}` in {shown}"))?;
+                    }
+                }
+                Some(other) => {
+                    return Err(CliError::usage(format!(
+                        "`placeholders` in {shown} is {}: expected a table of strings \
+                         ([placeholders] with name = \"value\" lines)",
+                        kind_of(other)
+                    )));
+                }
+            }
+        }
+        Ok(placeholders)
+    }
+
     fn database_url_fallback(&self) -> Option<Found> {
         if let Some(value) = self
             .environment
@@ -314,6 +392,8 @@ pub struct Settings {
     /// What stands between jetbase and the database (`pooler = "transaction"`: PgBouncer's
     /// transaction mode).
     pub pooler: jetbase::Pooler,
+    /// The `${name}` values, by lower-cased name, each with where it was set.
+    pub placeholders: BTreeMap<String, (String, String)>,
     /// The Python that reads SQLAlchemy models, when configured (`python`, `JETBASE_PYTHON`),
     /// and where it was configured (said when it runs: a `pyproject.toml` above the project
     /// may name it).
@@ -380,6 +460,7 @@ impl Settings {
         };
         Ok(Self {
             pooler,
+            placeholders: sources.placeholders(&flags.placeholders)?,
             python: sources
                 .find(&PYTHON)
                 .map(|found| text(&found).map(|python| (python, found.origin)))
@@ -440,6 +521,7 @@ fn kind_of(value: &Value) -> &'static str {
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::List(_) => "a list",
+        Value::Table(_) => "a table",
     }
 }
 
@@ -454,6 +536,11 @@ fn describe(value: &Value) -> String {
                 .iter()
                 .map(|item| jetbase::url::mask_secrets(item))
                 .collect::<Vec<_>>()
+        ),
+        // Names only: a value may be a secret.
+        Value::Table(table) => format!(
+            "a table of {}",
+            table.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -723,6 +810,19 @@ fn toml_values(table: toml::Table, shown: &str) -> Result<HashMap<String, Value>
             toml::Value::Boolean(b) => Value::Bool(b),
             toml::Value::Integer(i) => Value::Number(i as f64),
             toml::Value::Float(f) => Value::Number(f),
+            toml::Value::Table(table) if key == "placeholders" => Value::Table(
+                table
+                    .into_iter()
+                    .map(|(name, value)| match value {
+                        toml::Value::String(text) => Ok((name, text)),
+                        other => Err(CliError::usage(format!(
+                            "`placeholders.{name}` in {shown} is a {}: expected a string \
+                             (quote it)",
+                            other.type_str()
+                        ))),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
             toml::Value::Array(items) => Value::List(
                 items
                     .into_iter()

@@ -2363,6 +2363,90 @@ fn history_and_lock_tables_are_configured_by_name() {
     assert!(bad.stderr.contains("\"billing lock\""), "{bad:#?}");
 }
 
+#[test]
+fn placeholders_come_from_flags_environment_and_jetbase_toml() {
+    let project = sqlite_project();
+    project.write(
+        "V1__create_items.sql",
+        "CREATE TABLE ${prefix}_items (id INTEGER, role VARCHAR(20));\n\
+         INSERT INTO ${prefix}_items (id, role) VALUES (1, '${role}');\n\
+         -- rollback\nDROP TABLE ${prefix}_items;\n",
+    );
+    std::fs::write(
+        project.root().join("jetbase/jetbase.toml"),
+        "[placeholders]\nprefix = \"toml\"\nrole = \"reader\"\n",
+    )
+    .unwrap();
+    let url = [("JETBASE_DATABASE_URL", project.url.as_str())];
+    // The flag before the environment before jetbase.toml; the dry run shows the SQL that runs.
+    let planned = project
+        .run_in(
+            project.root(),
+            &[
+                "--json",
+                "upgrade",
+                "--dry-run",
+                "--placeholder",
+                "PREFIX=shop",
+            ],
+            &[url[0], ("JETBASE_PLACEHOLDER_PREFIX", "env")],
+        )
+        .ok()
+        .json();
+    assert_eq!(
+        planned["migrations"][0]["sql"][0],
+        "CREATE TABLE shop_items (id INTEGER, role VARCHAR(20))"
+    );
+    assert_eq!(
+        planned["migrations"][0]["sql"][1],
+        "INSERT INTO shop_items (id, role) VALUES (1, 'reader')"
+    );
+    project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[url[0], ("JETBASE_PLACEHOLDER_PREFIX", "env")],
+        )
+        .ok();
+    let tables = sqlite_tables(&project.root().join("jetbase/app.db"));
+    assert!(tables.contains(&"env_items".to_owned()), "{tables:?}");
+
+    // An unknown one: the file and line, and nothing runs.
+    project.write(
+        "V2__more_items.sql",
+        "INSERT INTO ${prefix}_items (id) VALUES (2);\n\nINSERT INTO ${prefix}_items (id, role)\n  VALUES (3, '${writer}');\n",
+    );
+    let refused = project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[url[0], ("JETBASE_PLACEHOLDER_PREFIX", "env")],
+        )
+        .fails_with(1);
+    for part in [
+        "V2__more_items.sql",
+        "line 4",
+        "${writer}",
+        "nothing was run",
+    ] {
+        assert!(refused.stderr.contains(part), "{refused:#?}");
+    }
+    let status = project
+        .run_in(project.root(), &["--json", "status"], &url)
+        .ok()
+        .json();
+    assert_eq!(status["migrations"][1]["state"], "pending", "{status}");
+    // A bad flag: a usage error naming it.
+    let bad = project
+        .run_in(project.root(), &["status", "--placeholder", "role"], &url)
+        .fails_with(2);
+    assert!(
+        bad.stderr
+            .contains("--placeholder \"role\": expected NAME=VALUE"),
+        "{bad:#?}"
+    );
+}
+
 /// The names of the tables of a SQLite file.
 fn sqlite_tables(path: &std::path::Path) -> Vec<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -22,6 +22,7 @@ mod lines;
 mod migration;
 mod name;
 mod parse;
+mod placeholders;
 mod plan;
 pub mod schema;
 mod source;
@@ -37,6 +38,7 @@ pub use name::{
 pub use parse::{
     Body, BodyError, Directives, MAX_RETRIES, RunLimits, Section, parse_body, parse_duration,
 };
+pub use placeholders::{InvalidPlaceholderName, Placeholders, UnknownPlaceholder};
 pub use plan::{
     AppliedMigration, PlanError, Record, RollbackOptions, RollbackStep, State, StatusEntry, Step,
     UpgradeOptions, plan_rollback, plan_upgrade, status,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 #[cfg(feature = "tracing")]
 use jetbase_core::Version;
-use jetbase_core::{Dialect, Migration};
+use jetbase_core::{Dialect, Migration, Placeholders};
 
 use crate::Direction;
 
@@ -93,6 +93,17 @@ pub(crate) fn up_to_date(migrations: usize) {
     tracing::debug!(target: "jetbase", migrations, "the database is up to date");
     #[cfg(not(feature = "tracing"))]
     let _ = migrations;
+}
+
+/// The placeholder values a run puts into its statements (DEBUG, never above): each
+/// `name=value`, the values of names containing `password`, `secret` or `token` as `***`.
+pub(crate) fn placeholders(placeholders: &Placeholders) {
+    #[cfg(feature = "tracing")]
+    if !placeholders.is_empty() {
+        tracing::debug!(target: "jetbase", values = %placeholders.shown(), "placeholders");
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = placeholders;
 }
 
 /// Whether anyone listens to [`lock_waiting`]: the holder it names is read from the lock

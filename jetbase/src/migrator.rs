@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Migration, PlanError, RunLimits, scan_dir};
+use jetbase_core::{AppliedMigration, Migration, Placeholders, PlanError, RunLimits, scan_dir};
 
 use crate::Error;
 use crate::backend::Database;
@@ -31,6 +31,8 @@ pub struct Migrator {
     pooler: crate::Pooler,
     /// Defaults for the migrations' table-lock timeout, statement timeout and retries.
     limits: RunLimits,
+    /// The values of `${name}` in the migrations' statements.
+    placeholders: Placeholders,
     /// The fast path's expected history digest, computed on first use.
     expected_digest: OnceLock<Option<String>>,
 }
@@ -67,6 +69,7 @@ impl Migrator {
                 statement_timeout: None,
                 retries: None,
             },
+            placeholders: Placeholders::new(),
             expected_digest: OnceLock::new(),
         }
     }
@@ -236,6 +239,49 @@ impl Migrator {
         self.limits
     }
 
+    /// Puts `value` wherever a migration's statement says `${name}` (the name compared without
+    /// case): a ClickHouse cluster's name, a role per environment, a schema. Set once per name
+    /// (a later value replaces an earlier one).
+    ///
+    /// Nothing is replaced while no placeholder is set: files run as written, as Python Jetbase
+    /// runs them. Once one is set:
+    /// - every `${name}` of the statements that run must have a value: one without is
+    ///   [`Error::Placeholder`], naming the file and line, before anything runs;
+    /// - `$${name}` is the text `${name}` itself;
+    /// - the text is replaced wherever it appears in a statement, string literals and
+    ///   dollar-quoted bodies included; comments between statements are not sent, and not read;
+    /// - the value goes in as written (it is SQL: quote it in the file where it is a string);
+    /// - checksums stay the files' as written, so a new value never makes an applied file
+    ///   "edited";
+    /// - a dry run's SQL ([`ReportEntry::sql`](crate::ReportEntry::sql)) is the SQL that would run, values
+    ///   in. Log events name the values at DEBUG only, masking those whose name contains
+    ///   `password`, `secret` or `token`.
+    ///
+    /// ```
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let migrator = MIGRATOR
+    ///     .clone()
+    ///     .with_placeholder("cluster", "main")
+    ///     .with_placeholder("app_role", "shop_rw");
+    /// assert_eq!(migrator.placeholders().get("CLUSTER"), Some("main"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// None here: a name that is not ASCII letters, digits and `_` (not starting with a digit)
+    /// makes every call on a database return [`Error::InvalidSetting`] naming `placeholders`,
+    /// before any SQL is sent.
+    #[must_use]
+    pub fn with_placeholder(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.placeholders.insert(name, value);
+        self
+    }
+
+    /// The placeholders set with [`Migrator::with_placeholder`].
+    pub fn placeholders(&self) -> &Placeholders {
+        &self.placeholders
+    }
+
     /// The history rows, oldest first. Creates and changes nothing; an empty list when the
     /// database has no jetbase tables.
     ///
@@ -352,6 +398,12 @@ impl Migrator {
             check_postgres_schema(schema)?;
         }
         self.table_names.check()?;
+        self.placeholders
+            .check_names()
+            .map_err(|invalid| Error::InvalidSetting {
+                setting: "placeholders".to_owned(),
+                message: invalid.to_string(),
+            })?;
         Ok(Tables::named(
             dialect,
             self.postgres_schema.as_deref(),

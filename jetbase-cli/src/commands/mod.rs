@@ -79,6 +79,9 @@ impl Context {
             let (history, lock) = (history.to_owned(), lock.to_owned());
             migrator = migrator.with_table_names(history, lock);
         }
+        for (name, (value, _)) in &self.settings.placeholders {
+            migrator = migrator.with_placeholder(name, value.clone());
+        }
         let limits = self.settings.limits;
         if let Some(timeout) = limits.table_lock_timeout {
             migrator = migrator.with_table_lock_timeout(timeout);

@@ -34,6 +34,7 @@ fn no_flags() -> GlobalArgs {
         json: false,
         lock_timeout: None,
         connect_timeout: None,
+        placeholders: Vec::new(),
     }
 }
 
@@ -432,4 +433,95 @@ fn pyproject_tool_jetbase_comes_last_as_in_python_jetbase() {
             .database_url
             .is_none()
     );
+}
+
+#[test]
+fn each_placeholder_comes_from_the_first_source_that_has_it() {
+    let fixture = project(
+        Some(
+            "[placeholders]\nprefix = \"toml\"\nrole = \"toml_role\"\nschema = \"toml_schema\"\nCluster = \"main\"\n",
+        ),
+        Some("JETBASE_PLACEHOLDER_ROLE=dotenv_role\nJETBASE_PLACEHOLDER_SCHEMA=dotenv_schema\n"),
+        None,
+    );
+    std::fs::write(
+        fixture.project.root.join("pyproject.toml"),
+        "[tool.jetbase.placeholders]\nfrom_pyproject = \"py\"\nprefix = \"py_prefix\"\n",
+    )
+    .unwrap();
+    let flags = GlobalArgs {
+        placeholders: vec!["PREFIX=flag".into(), "empty=".into(), "eq=a=b".into()],
+        ..no_flags()
+    };
+    let settings = resolve(
+        &fixture,
+        &flags,
+        &[
+            ("JETBASE_PLACEHOLDER_ROLE", "env_role"),
+            ("JETBASE_PLACEHOLDER_PREFIX", "env"),
+        ],
+    )
+    .unwrap();
+    let shown: Vec<(&str, &str, &str)> = settings
+        .placeholders
+        .iter()
+        .map(|(name, (value, origin))| (name.as_str(), value.as_str(), origin.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("cluster", "main", "`placeholders.Cluster` in jetbase.toml"),
+            ("empty", "", "--placeholder empty"),
+            ("eq", "a=b", "--placeholder eq"),
+            (
+                "from_pyproject",
+                "py",
+                "`placeholders.from_pyproject` in pyproject.toml [tool.jetbase]"
+            ),
+            ("prefix", "flag", "--placeholder PREFIX"),
+            ("role", "env_role", "JETBASE_PLACEHOLDER_ROLE"),
+            (
+                "schema",
+                "dotenv_schema",
+                "JETBASE_PLACEHOLDER_SCHEMA in .env"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_bad_placeholder_is_refused_naming_where_it_was_set() {
+    let plain = project(None, None, None);
+    for (flag, expected) in [
+        ("prefix", "--placeholder \"prefix\": expected NAME=VALUE"),
+        (
+            "a-b=1",
+            "--placeholder a-b: \"a-b\" is not a placeholder name",
+        ),
+    ] {
+        let flags = GlobalArgs {
+            placeholders: vec![flag.into()],
+            ..no_flags()
+        };
+        let error = resolve(&plain, &flags, &[]).unwrap_err().message;
+        assert!(error.contains(expected), "{error}");
+    }
+    let error = resolve(&plain, &no_flags(), &[("JETBASE_PLACEHOLDER_", "x")])
+        .unwrap_err()
+        .message;
+    assert!(
+        error.contains("JETBASE_PLACEHOLDER_: \"\" is not a placeholder name"),
+        "{error}"
+    );
+    for (toml, expected) in [
+        ("[placeholders]\nport = 5432\n", "`placeholders.port` in "),
+        (
+            "placeholders = \"x\"\n",
+            "`placeholders` in jetbase.toml is a string",
+        ),
+    ] {
+        let fixture = project(Some(toml), None, None);
+        let error = resolve(&fixture, &no_flags(), &[]).unwrap_err().message;
+        assert!(error.contains(expected), "{error}");
+    }
 }

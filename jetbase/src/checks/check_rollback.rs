@@ -18,7 +18,7 @@ use crate::backend::private::SEAL;
 use crate::backend::tables::Tables;
 use crate::backend::{Database, RowWrite, SandboxMark, Session};
 use crate::migrator::read_history;
-use crate::run::{OneMigration, open_session, split};
+use crate::run::{OneMigration, check_placeholders, open_session, split};
 use crate::{Direction, Error, Migrator, Report};
 
 /// What [`Migrator::check_rollbacks`] found, migration by migration.
@@ -166,6 +166,14 @@ impl<'a, D: Database> CheckRollbacks<'a, D> {
         let tables = self.migrator.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let pending = self.pending(&history)?;
+        for direction in [Direction::Upgrade, Direction::Rollback] {
+            check_placeholders(
+                pending.iter().copied(),
+                dialect,
+                direction,
+                self.migrator.placeholders(),
+            )?;
+        }
         if let Some(scratch) = self.scratch {
             return self.check_on_scratch(scratch, &history, &pending).await;
         }
@@ -481,7 +489,13 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
         migration: &Migration,
         direction: Direction,
     ) -> Result<Result<(), FailedStatement>, Error> {
-        let statements = split(migration, self.database.dialect(), direction)?;
+        let section = split(
+            migration,
+            self.database.dialect(),
+            direction,
+            self.migrator.placeholders(),
+        )?;
+        let statements = section.statements();
         let mut limits = migration.limits().or(self.migrator.default_limits());
         limits.retries = None;
         let one = OneMigration {

@@ -53,6 +53,23 @@ pub enum Error {
         #[source]
         source: SplitError,
     },
+    /// A migration's statement has a `${name}` placeholder with no value configured (while at
+    /// least one is). Found before anything runs.
+    #[error(
+        "`{filename}`, line {line}: ${{{name}}} has no value; configure one (placeholders \
+         configured: {}), or write $${{{name}}} for the text itself; nothing was run",
+        .configured.join(", ")
+    )]
+    Placeholder {
+        /// The file.
+        filename: String,
+        /// The line of the `${name}` in the file.
+        line: usize,
+        /// The name, as written.
+        name: String,
+        /// The names that have a value.
+        configured: Vec<String>,
+    },
     /// A migration failed. The ones before it in the run stay applied.
     #[error(
         "{direction} of `{filename}` failed at line {line}: {statement}{}{}{}",

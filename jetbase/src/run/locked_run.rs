@@ -1,10 +1,11 @@
 //! The apply loop upgrade and rollback share ([`LockedRun`]), one migration of it
 //! ([`OneMigration`]), and the session the run's migrations are applied on.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use jetbase_core::{
-    AppliedMigration, Dialect, Migration, PlanError, RunLimits, Statement, Version,
+    AppliedMigration, Dialect, Migration, Placeholders, PlanError, RunLimits, Statement, Version,
 };
 
 use super::retry::{Retry, locked_table, wait_after};
@@ -60,8 +61,16 @@ impl LockedRun<'_, '_> {
                 planned.iter().map(|(migration, _)| *migration),
                 database.dialect(),
                 self.direction,
+                self.migrator.placeholders(),
             );
         }
+        check_placeholders(
+            planned.iter().map(|(migration, _)| *migration),
+            database.dialect(),
+            self.direction,
+            self.migrator.placeholders(),
+        )?;
+        events::placeholders(self.migrator.placeholders());
         let lock = LockGuard::acquire(
             database,
             self.tables,
@@ -127,7 +136,13 @@ impl LockedRun<'_, '_> {
         events::planned(total);
         let result = async {
             for (done, (migration, row)) in planned.into_iter().enumerate() {
-                let statements = split(migration, database.dialect(), self.direction)?;
+                let section = split(
+                    migration,
+                    database.dialect(),
+                    self.direction,
+                    self.migrator.placeholders(),
+                )?;
+                let statements = section.statements();
                 report_progress(
                     self.settings.progress.as_ref(),
                     done,
@@ -249,34 +264,90 @@ pub(crate) fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error>
         .map_err(|source| Error::InvalidVersion { source })
 }
 
-/// The statements of the section `direction` runs: upgrade or rollback.
-pub(crate) fn split(
-    migration: &Migration,
+/// The statements of the section `direction` runs (upgrade or rollback), with `placeholders`
+/// put in: each statement as the file has it where none is configured or none appears.
+pub(crate) struct Section<'m> {
+    split: Vec<Statement<'m>>,
+    texts: Vec<Cow<'m, str>>,
+}
+
+impl Section<'_> {
+    /// The statements as they are sent, each with its line in the file.
+    pub(crate) fn statements(&self) -> Vec<Statement<'_>> {
+        self.split
+            .iter()
+            .zip(&self.texts)
+            .map(|(statement, text)| Statement {
+                sql: text,
+                offset: statement.offset,
+                line: statement.line,
+            })
+            .collect()
+    }
+}
+
+/// The section `direction` runs of `migration`, split for `dialect`, placeholders put in.
+pub(crate) fn split<'m>(
+    migration: &'m Migration,
     dialect: Dialect,
     direction: Direction,
-) -> Result<Vec<Statement<'_>>, Error> {
+    placeholders: &Placeholders,
+) -> Result<Section<'m>, Error> {
     let statements = match direction {
         Direction::Upgrade => migration.upgrade_statements(dialect),
         Direction::Rollback => migration.rollback_statements(dialect),
     };
-    statements.map_err(|source| Error::Split {
+    let split = statements.map_err(|source| Error::Split {
         filename: migration.filename().to_owned(),
         dialect: dialect.to_string(),
         source,
-    })
+    })?;
+    let texts = split
+        .iter()
+        .map(|statement| {
+            placeholders
+                .substitute(statement.sql, statement.line)
+                .map_err(|unknown| Error::Placeholder {
+                    filename: migration.filename().to_owned(),
+                    line: unknown.line,
+                    name: unknown.name,
+                    configured: placeholders.names().map(str::to_owned).collect(),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Section { split, texts })
+}
+
+/// Every statement `migrations` would run in `direction` has a value for each of its
+/// placeholders: checked before anything runs (nothing to check while none is configured).
+pub(crate) fn check_placeholders<'m>(
+    migrations: impl IntoIterator<Item = &'m Migration>,
+    dialect: Dialect,
+    direction: Direction,
+    placeholders: &Placeholders,
+) -> Result<(), Error> {
+    if placeholders.is_empty() {
+        return Ok(());
+    }
+    for migration in migrations {
+        split(migration, dialect, direction, placeholders)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn dry_run_report<'m>(
     migrations: impl Iterator<Item = &'m Migration>,
     dialect: Dialect,
     direction: Direction,
+    placeholders: &Placeholders,
 ) -> Result<Report, Error> {
     let mut report = Report {
         dry_run: true,
         migrations: Vec::new(),
     };
     for migration in migrations {
-        let sql: Vec<String> = split(migration, dialect, direction)?
+        let sql: Vec<String> = split(migration, dialect, direction, placeholders)?
+            .statements()
             .iter()
             .map(|statement| statement.sql.to_owned())
             .collect();

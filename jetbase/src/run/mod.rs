@@ -7,7 +7,7 @@ pub(crate) mod retry;
 mod rollback;
 mod upgrade;
 
-pub(crate) use locked_run::{OneMigration, open_session, parse_target, split};
+pub(crate) use locked_run::{OneMigration, check_placeholders, open_session, parse_target, split};
 pub use rollback::Rollback;
 pub use upgrade::Upgrade;
 

@@ -17,7 +17,9 @@ use crate::backend::tables::Tables;
 use crate::backend::{Database, Session, TableLock};
 use crate::events::{self, Operation};
 use crate::migrator::read_history;
-use crate::run::{OneMigration, Planned, open_session, parse_target, report_progress, split};
+use crate::run::{
+    OneMigration, Planned, check_placeholders, open_session, parse_target, report_progress, split,
+};
 use crate::{Direction, Error, Migrator, Report, Upgrade};
 
 /// What a rehearsal did: every migration it ran, and the first failure if one failed. Nothing
@@ -130,6 +132,12 @@ impl<D: Database> Upgrade<'_, D> {
         let history = read_history(database, &tables).await?.unwrap_or_default();
         let planned = self.plan(&history)?;
         events::planned(planned.len());
+        check_placeholders(
+            planned.iter().map(|(migration, _)| *migration),
+            database.dialect(),
+            Direction::Upgrade,
+            self.migrator.placeholders(),
+        )?;
         if let Some((migration, _)) = planned.iter().find(|(m, _)| m.no_transaction()) {
             return Err(Error::Refused {
                 operation: "rehearsal",
@@ -216,7 +224,13 @@ impl Sandbox<'_, '_> {
         let total = planned.len();
         let mut remaining = planned.into_iter().enumerate();
         for (done, (migration, row)) in remaining.by_ref() {
-            let statements = split(migration, database.dialect(), Direction::Upgrade)?;
+            let section = split(
+                migration,
+                database.dialect(),
+                Direction::Upgrade,
+                self.migrator.placeholders(),
+            )?;
+            let statements = section.statements();
             report_progress(self.progress, done, total, migration.filename());
             let mut limits = migration.limits().or(self.migrator.default_limits());
             // A retry would restart the run's transaction: in a rehearsal, a lock wait is a
