@@ -400,6 +400,17 @@ pub struct Settings {
     pub python: Option<(String, String)>,
 }
 
+impl Settings {
+    /// The configured `${name}` values, as the library takes them.
+    pub fn placeholder_values(&self) -> jetbase::Placeholders {
+        let mut placeholders = jetbase::Placeholders::new();
+        for (name, (value, _)) in &self.placeholders {
+            placeholders.insert(name, value.clone());
+        }
+        placeholders
+    }
+}
+
 /// The `schemas`, `schemas_like`, `database_urls_file` and `parallel` keys.
 #[derive(Debug, Clone, Default)]
 pub struct FleetSettings {

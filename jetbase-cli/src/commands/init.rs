@@ -42,6 +42,11 @@ const CONFIG_TEMPLATE: &str = r#"# Jetbase configuration. The environment overri
 # table_lock_timeout = "5s"
 # statement_timeout = "10min"
 # retries = 3
+
+# Values for ${name} in the migrations (also --placeholder NAME=VALUE and
+# JETBASE_PLACEHOLDER_<NAME>). Keep this table last: the keys after it belong to it.
+# [placeholders]
+# cluster = "main"
 "#;
 
 /// Creates the project in `./jetbase` (or `--dir`).

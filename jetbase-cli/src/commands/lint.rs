@@ -28,12 +28,16 @@ pub async fn run(
         (None, Some(context)) => configured_dialect(context),
         (None, None) => Dialect::Postgres,
     };
+    let placeholders = context
+        .map(|context| context.settings.placeholder_values())
+        .unwrap_or_default();
     let target = LintSettings {
         dialect,
         postgres_major: args.postgres_version,
         defaults: context
             .map(|context| context.settings.limits)
             .unwrap_or_default(),
+        placeholders: &placeholders,
     };
     let (checked, findings) = if args.files.is_empty() {
         let Some(context) = context else {
@@ -88,7 +92,7 @@ fn configured_dialect(context: &Context) -> Dialect {
 async fn lint_project(
     context: &Context,
     all: bool,
-    target: LintSettings,
+    target: LintSettings<'_>,
 ) -> Result<(usize, Vec<Finding>), CliError> {
     let migrator = context.migrator()?;
     let migrations: Vec<&Migration> = if all || context.settings.database_url.is_none() {
@@ -112,7 +116,7 @@ async fn lint_project(
 }
 
 /// The findings of `migrations`, each named by its path in the migrations directory.
-pub fn lint_all(migrations: &[&Migration], target: LintSettings) -> Vec<Finding> {
+pub fn lint_all(migrations: &[&Migration], target: LintSettings<'_>) -> Vec<Finding> {
     migrations
         .iter()
         .flat_map(|migration| lint_migration(migration, migration.path(), target))
@@ -123,7 +127,7 @@ pub fn lint_all(migrations: &[&Migration], target: LintSettings) -> Vec<Finding>
 fn lint_files(
     files: &[PathBuf],
     cwd: &Path,
-    target: LintSettings,
+    target: LintSettings<'_>,
 ) -> Result<(usize, Vec<Finding>), CliError> {
     let mut findings = Vec::new();
     for file in files {

@@ -128,6 +128,7 @@ fn lint_before_upgrade(
         dialect,
         postgres_major: super::lint::DEFAULT_POSTGRES_MAJOR,
         defaults: context.settings.limits,
+        placeholders: migrator.placeholders(),
     };
     let findings = super::lint::lint_all(&migrations, target);
     if findings.is_empty() {

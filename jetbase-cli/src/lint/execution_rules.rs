@@ -17,7 +17,7 @@ pub const LIMIT_NOT_ENFORCED: &str = "limit-not-enforced";
 pub fn check(
     migration: &Migration,
     statements: &[Statement<'_>],
-    target: LintSettings,
+    target: LintSettings<'_>,
     found: &mut Vec<Found>,
 ) {
     if target.dialect == Dialect::Postgres && !migration.no_transaction() {
@@ -70,7 +70,7 @@ pub fn check(
 }
 
 /// The statements PostgreSQL refuses inside a transaction block.
-fn cannot_run_in_a_transaction(words: &[String], target: LintSettings) -> Option<String> {
+fn cannot_run_in_a_transaction(words: &[String], target: LintSettings<'_>) -> Option<String> {
     let concurrently = words.iter().take(6).any(|word| word == "CONCURRENTLY");
     if (starts_with(words, &["CREATE", "INDEX"])
         || starts_with(words, &["CREATE", "UNIQUE", "INDEX"])

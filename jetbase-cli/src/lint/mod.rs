@@ -53,12 +53,14 @@ pub struct Finding {
 
 /// What the linter needs to know beyond the file.
 #[derive(Debug, Clone, Copy)]
-pub struct LintSettings {
+pub struct LintSettings<'a> {
     pub dialect: Dialect,
     /// The PostgreSQL major version the migrations run on (squawk's rules depend on it).
     pub postgres_major: u32,
     /// The configured defaults for every migration's limits (jetbase.toml, environment).
     pub defaults: jetbase::RunLimits,
+    /// The configured `${name}` values: the statements are linted as they would run.
+    pub placeholders: &'a jetbase::Placeholders,
 }
 
 /// A finding before it is tied to a file: the line and the rule's words.
@@ -71,7 +73,7 @@ struct Found {
 }
 
 /// Lints the upgrade section of `migration`, which is read from `file`.
-pub fn lint_migration(migration: &Migration, file: &str, target: LintSettings) -> Vec<Finding> {
+pub fn lint_migration(migration: &Migration, file: &str, target: LintSettings<'_>) -> Vec<Finding> {
     let mut found = Vec::new();
     let statements = match migration.upgrade_statements(target.dialect) {
         Ok(statements) => statements,
@@ -86,11 +88,55 @@ pub fn lint_migration(migration: &Migration, file: &str, target: LintSettings) -
             return into_findings(found, file);
         }
     };
+    // Linted as they would run, placeholders put in; a `${name}` without a value is what
+    // `upgrade` would refuse the file for.
+    let substituted = match statements
+        .iter()
+        .map(|statement| {
+            target
+                .placeholders
+                .substitute(statement.sql, statement.line)
+        })
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(substituted) => substituted,
+        Err(unknown) => {
+            found.push(Found {
+                line: unknown.line,
+                rule: "unknown-placeholder".into(),
+                level: Level::Error,
+                message: format!(
+                    "${{{}}} has no value: `upgrade` refuses this file",
+                    unknown.name
+                ),
+                help: format!(
+                    "configure it (`--placeholder {}=VALUE`, JETBASE_PLACEHOLDER_{}, or \
+                     [placeholders] in jetbase.toml), or write $${{{}}} for the text itself",
+                    unknown.name,
+                    unknown.name.to_ascii_uppercase(),
+                    unknown.name
+                ),
+            });
+            return into_findings(found, file);
+        }
+    };
+    let upgrade_sql = with_statements_replaced(migration.upgrade_sql(), &statements, &substituted);
+    let statements: Vec<Statement<'_>> = statements
+        .iter()
+        .zip(&substituted)
+        .map(|(statement, sql)| Statement {
+            sql,
+            offset: statement.offset,
+            line: statement.line,
+        })
+        .collect();
     let ignores = Ignores::read(migration.upgrade_sql());
     let mut own = Vec::new();
     execution_rules::check(migration, &statements, target, &mut own);
     match target.dialect {
-        Dialect::Postgres => postgres::check(migration, &statements, target, &mut found),
+        Dialect::Postgres => {
+            postgres::check(migration, &upgrade_sql, &statements, target, &mut found)
+        }
         Dialect::MySql => mysql::check(&statements, &mut own),
         Dialect::Sqlite => sqlite::check(&statements, &mut own),
         // No rules of their own yet: the execution rules above are all they get.
@@ -102,6 +148,30 @@ pub fn lint_migration(migration: &Migration, file: &str, target: LintSettings) -
     );
     found.sort_by_key(|finding| finding.line);
     into_findings(found, file)
+}
+
+/// `text` with each statement (a slice of it, at its offset) replaced by its substituted text:
+/// `text` itself when none changed.
+fn with_statements_replaced<'t>(
+    text: &'t str,
+    statements: &[Statement<'_>],
+    substituted: &[Cow<'_, str>],
+) -> Cow<'t, str> {
+    if substituted
+        .iter()
+        .all(|sql| matches!(sql, Cow::Borrowed(_)))
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (statement, sql) in statements.iter().zip(substituted) {
+        out.push_str(&text[copied..statement.offset]);
+        out.push_str(sql);
+        copied = statement.offset + statement.sql.len();
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
 }
 
 fn into_findings(found: Vec<Found>, file: &str) -> Vec<Finding> {

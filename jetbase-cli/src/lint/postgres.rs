@@ -14,7 +14,7 @@ use super::{Found, Level, LintSettings, OWN_RULES};
 /// directive that fixes it) and `require-statement-timeout` (how long a statement may run is a
 /// judgement a backfill cannot make in advance; `statement-timeout=` is there for those who
 /// want it). `require-lock-timeout` stays: jetbase's directive satisfies it.
-fn linter(target: LintSettings, in_transaction: bool) -> Linter {
+fn linter(target: LintSettings<'_>, in_transaction: bool) -> Linter {
     let mut linter = Linter::with_rules(
         &[],
         &[
@@ -31,20 +31,15 @@ fn linter(target: LintSettings, in_transaction: bool) -> Linter {
 
 pub(super) fn check(
     migration: &Migration,
+    upgrade_sql: &str,
     statements: &[Statement<'_>],
-    target: LintSettings,
+    target: LintSettings<'_>,
     found: &mut Vec<Found>,
 ) {
     let in_transaction = !migration.no_transaction();
     let mut squawks = Vec::new();
     if migration.delimiter().is_none() {
-        lint_text(
-            migration.upgrade_sql(),
-            1,
-            target,
-            in_transaction,
-            &mut squawks,
-        );
+        lint_text(upgrade_sql, 1, target, in_transaction, &mut squawks);
     } else {
         for statement in statements {
             lint_text(
@@ -78,7 +73,7 @@ pub(super) fn check(
 fn lint_text(
     text: &str,
     first_line: usize,
-    target: LintSettings,
+    target: LintSettings<'_>,
     in_transaction: bool,
     found: &mut Vec<Found>,
 ) {

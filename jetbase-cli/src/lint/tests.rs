@@ -9,6 +9,7 @@ fn rules(dialect: Dialect, name: &str, text: &str) -> Vec<(usize, String)> {
         dialect,
         postgres_major: 15,
         defaults: jetbase::RunLimits::default(),
+        placeholders: &jetbase::Placeholders::new(),
     };
     lint_migration(&migration(name, text), name, target)
         .into_iter()
@@ -52,4 +53,52 @@ fn concurrently_needs_no_transaction_and_is_clean_with_it() {
     );
     let outside = format!("-- jetbase: no-transaction\n{inside}");
     assert_eq!(rules(Dialect::Postgres, "V1__i.sql", &outside), []);
+}
+
+#[test]
+fn statements_are_linted_with_the_placeholders_put_in() {
+    let text = "-- jetbase: table-lock-timeout=5s\n\
+                CREATE TABLE ${schema}.items (id BIGINT PRIMARY KEY);\n\
+                ALTER TABLE ${schema}.items ADD COLUMN note TEXT NOT NULL;\n\
+                -- rollback\nDROP TABLE ${schema}.items;";
+    let lint = |placeholders: &jetbase::Placeholders| {
+        let target = LintSettings {
+            dialect: Dialect::Postgres,
+            postgres_major: 15,
+            defaults: jetbase::RunLimits::default(),
+            placeholders,
+        };
+        lint_migration(&migration("V1__items.sql", text), "V1__items.sql", target)
+            .into_iter()
+            .map(|finding| (finding.line, finding.rule, finding.level))
+            .collect::<Vec<_>>()
+    };
+    let mut placeholders = jetbase::Placeholders::new();
+    placeholders.insert("schema", "app");
+    // squawk parses the statements as they run: the NOT NULL column is found on its line,
+    // and nothing is a syntax error.
+    let findings = lint(&placeholders);
+    assert!(
+        findings
+            .iter()
+            .any(|(line, rule, _)| *line == 3 && rule == "adding-required-field"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().all(|(_, rule, _)| rule != "syntax-error"),
+        "{findings:?}"
+    );
+    // A `${name}` without a value is the error `upgrade` would stop on, at its line.
+    let mut other = jetbase::Placeholders::new();
+    other.insert("role", "reader");
+    assert_eq!(
+        lint(&other),
+        [(2, "unknown-placeholder".to_owned(), Level::Error)]
+    );
+    // None configured: the file is linted as written (as it runs).
+    assert!(
+        lint(&jetbase::Placeholders::new())
+            .iter()
+            .any(|(_, rule, _)| rule == "syntax-error")
+    );
 }
