@@ -65,6 +65,11 @@ pub struct Capabilities {
     /// A database holds named schemas, each with its own tables (PostgreSQL): jetbase's tables
     /// may live in one of them, and a fleet may be a set of them.
     pub named_schemas: bool,
+    /// Each applied migration's rollback SQL is kept in its history row (jetbase's own
+    /// `rollback_sql` column), so that a binary without the file can still roll it back: a
+    /// database newer than the binary (`on_newer_database = roll-back`), `jetbase rollback` of
+    /// a deleted file.
+    pub stored_rollbacks: bool,
 }
 
 /// How dollar-quoted strings are spelled.
@@ -145,6 +150,7 @@ impl Dialect {
                 update_row_count: true,
                 schema_introspection: true,
                 named_schemas: true,
+                stored_rollbacks: true,
             },
             // The session lock is an OS file lock beside the database file.
             Self::Sqlite => Capabilities {
@@ -156,6 +162,7 @@ impl Dialect {
                 update_row_count: true,
                 schema_introspection: true,
                 named_schemas: false,
+                stored_rollbacks: true,
             },
             Self::MySql => Capabilities {
                 transactional_ddl: false,
@@ -166,6 +173,7 @@ impl Dialect {
                 update_row_count: true,
                 schema_introspection: true,
                 named_schemas: false,
+                stored_rollbacks: true,
             },
             // DDL commits the open transaction; no lock dies with its session (the lock is a
             // lease, renewed while its holder runs).
@@ -179,6 +187,7 @@ impl Dialect {
                 update_row_count: true,
                 schema_introspection: false,
                 named_schemas: false,
+                stored_rollbacks: false,
             },
             // No transactions at all; an UPDATE is an asynchronous mutation that reports no
             // rows, so the lock is made of claims (see jetbase's ClickHouse backend).
@@ -191,6 +200,7 @@ impl Dialect {
                 update_row_count: false,
                 schema_introspection: false,
                 named_schemas: false,
+                stored_rollbacks: false,
             },
             // Each statement commits by itself (Delta tables have no multi-statement
             // transactions); an UPDATE reports `num_affected_rows`, so the lock row is taken by
@@ -204,6 +214,7 @@ impl Dialect {
                 update_row_count: true,
                 schema_introspection: false,
                 named_schemas: false,
+                stored_rollbacks: false,
             },
         }
     }

@@ -21,6 +21,7 @@ mod dialect;
 mod lines;
 mod migration;
 mod name;
+mod newer;
 mod parse;
 mod placeholders;
 mod plan;
@@ -35,6 +36,7 @@ pub use migration::{Migration, MigrationParts, StaticMigrationParts};
 pub use name::{
     MAX_FILENAME_CHARS, MigrationKind, MigrationName, NameError, is_sql_file, parse_filename,
 };
+pub use newer::{NewerDatabase, migration_from_stored, newer_rows, stored_rollback};
 pub use parse::{
     Body, BodyError, Directives, MAX_RETRIES, RunLimits, Section, parse_body, parse_duration,
 };

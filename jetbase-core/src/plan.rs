@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::migration::Migration;
 use crate::name::MigrationKind;
+use crate::newer::{NewerDatabase, is_newer};
 use crate::version::Version;
 
 /// One row of `jetbase_migrations`.
@@ -71,6 +72,10 @@ pub struct UpgradeOptions {
     pub skip_file_validation: bool,
     /// Allow a pending version below the latest applied one.
     pub out_of_order: bool,
+    /// What to do about versions applied above every local one (a newer release's): refused
+    /// by default ([`PlanError::NewerDatabase`]); ignored by `Ignore` and `RollBack` (the
+    /// caller rolls them back before planning).
+    pub newer_database: NewerDatabase,
 }
 
 /// How a rollback chooses what to undo: by default the last applied versioned migration.
@@ -157,6 +162,19 @@ pub enum PlanError {
         /// Which migration.
         label: String,
     },
+    /// A version applied by a newer release: above every migration here, and its file is not
+    /// here.
+    #[error(
+        "{label} was applied at {applied_at} by a newer release: this one has no such file. Run \
+         the release that applied it; or set on_newer_database to `ignore` to run this one \
+         beside it, or to `roll-back` to undo it with the rollback SQL stored when it was applied"
+    )]
+    NewerDatabase {
+        /// Which migration.
+        label: String,
+        /// When it was applied, as the database renders it.
+        applied_at: String,
+    },
     /// A pending version below the latest applied one.
     #[error(
         "version {version} ({filename}) is pending but older than the latest applied version \
@@ -195,7 +213,12 @@ pub enum PlanError {
         problem: String,
     },
     /// A migration to roll back has no file.
-    #[error("{label} cannot be rolled back: its file is missing, so its rollback SQL is unknown")]
+    #[error(
+        "{label} cannot be rolled back: its file is missing and its history row keeps no \
+         rollback SQL (written by Python Jetbase, by an older jetbase, or on a database where \
+         jetbase keeps none); restore the file, or undo it by hand and remove the row with \
+         `jetbase validate --fix`"
+    )]
     RollbackWithoutFile {
         /// Which migration.
         label: String,
@@ -362,10 +385,16 @@ fn validate(
                     });
                 }
             }
-            None if !options.skip_file_validation => {
-                problems.push(PlanError::MissingFile { label: row.label() })
+            None if options.skip_file_validation => {}
+            None if is_newer(version, local) => {
+                if options.newer_database == NewerDatabase::Refuse {
+                    problems.push(PlanError::NewerDatabase {
+                        label: row.label(),
+                        applied_at: row.applied_at.clone(),
+                    });
+                }
             }
-            None => {}
+            None => problems.push(PlanError::MissingFile { label: row.label() }),
         }
     }
     if !options.skip_file_validation {
@@ -381,7 +410,18 @@ fn validate(
                 .map(|row| PlanError::MissingFile { label: row.label() }),
         );
     }
-    if let (Some(latest), false) = (&history.latest, options.out_of_order) {
+    // A newer release's versions, when they are let be, do not make this one's pending
+    // versions "older than the latest".
+    let latest = match options.newer_database {
+        NewerDatabase::Refuse => history.latest.clone(),
+        _ => history
+            .versioned
+            .keys()
+            .filter(|version| !is_newer(version, local))
+            .max()
+            .cloned(),
+    };
+    if let (Some(latest), false) = (&latest, options.out_of_order) {
         for migration in local {
             if let Some(version) = migration.version()
                 && version < latest
@@ -473,6 +513,8 @@ pub enum State {
     ChecksumDrift,
     /// In the history, but the file is gone.
     MissingFile,
+    /// In the history above every migration here: applied by a newer release.
+    Newer,
     /// A no-transaction migration that did not finish.
     Failed,
 }
@@ -519,14 +561,24 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusEn
         .filter(|row| !known.contains(&row.order_executed) && row.kind().is_some())
         .collect();
     orphans.sort_by_key(|row| row.order_executed);
-    entries.extend(orphans.into_iter().map(|row| StatusEntry {
-        index: None,
-        row: Some(row.clone()),
-        state: if row.is_failed() {
-            State::Failed
-        } else {
-            State::MissingFile
-        },
+    entries.extend(orphans.into_iter().map(|row| {
+        StatusEntry {
+            index: None,
+            row: Some(row.clone()),
+            state: if row.is_failed() {
+                State::Failed
+            } else if row.kind() == Some(MigrationKind::Versioned)
+                && row
+                    .version
+                    .as_deref()
+                    .and_then(|text| Version::parse(text).ok())
+                    .is_some_and(|version| is_newer(&version, local))
+            {
+                State::Newer
+            } else {
+                State::MissingFile
+            },
+        }
     }));
     entries
 }

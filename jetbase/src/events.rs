@@ -12,7 +12,7 @@ use std::time::Duration;
 
 #[cfg(feature = "tracing")]
 use jetbase_core::Version;
-use jetbase_core::{Dialect, Migration, Placeholders};
+use jetbase_core::{AppliedMigration, Dialect, Migration, Placeholders};
 
 use crate::Direction;
 
@@ -104,6 +104,53 @@ pub(crate) fn placeholders(placeholders: &Placeholders) {
     }
     #[cfg(not(feature = "tracing"))]
     let _ = placeholders;
+}
+
+/// A migration whose file is gone is rolled back with the rollback SQL its history row keeps
+/// (INFO, before it runs).
+pub(crate) fn kept_rollback(filename: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: "jetbase",
+        filename,
+        "its file is gone: rolling back with the SQL kept in its history row"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = filename;
+}
+
+/// The versions a newer release applied, left as they are (`on_newer_database = ignore`;
+/// WARN): `versions` newest first.
+pub(crate) fn newer_ignored(rows: &[&AppliedMigration]) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "jetbase",
+        versions = %versions_of(rows),
+        "the database is newer than these migrations: leaving the versions a newer release applied"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = rows;
+}
+
+/// The versions a newer release applied, about to be rolled back (`on_newer_database =
+/// roll-back`; WARN): `versions` newest first.
+pub(crate) fn newer_rolling_back(rows: &[&AppliedMigration]) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "jetbase",
+        versions = %versions_of(rows),
+        "the database is newer than these migrations: rolling back the versions a newer release applied"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = rows;
+}
+
+#[cfg(feature = "tracing")]
+fn versions_of(rows: &[&AppliedMigration]) -> String {
+    rows.iter()
+        .map(|row| row.version.as_deref().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether anyone listens to [`lock_waiting`]: the holder it names is read from the lock

@@ -97,8 +97,9 @@ pub use sqlx;
 #[doc(hidden)]
 pub use jetbase_core::StaticMigrationParts;
 pub use jetbase_core::{
-    AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, Placeholders, PlanError,
-    RunLimits, ScanError, SourceError, SplitError, State, Statement, Version, VersionError,
+    AppliedMigration, Capabilities, Dialect, Migration, MigrationKind, NewerDatabase, Placeholders,
+    PlanError, RunLimits, ScanError, SourceError, SplitError, State, Statement, Version,
+    VersionError,
 };
 
 /// Compiles a migrations directory into the binary.

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jetbase_core::{AppliedMigration, Migration, Placeholders, PlanError, RunLimits, scan_dir};
+use jetbase_core::{
+    AppliedMigration, Migration, NewerDatabase, Placeholders, PlanError, RunLimits, scan_dir,
+};
 
 use crate::Error;
 use crate::backend::Database;
@@ -33,6 +35,8 @@ pub struct Migrator {
     limits: RunLimits,
     /// The values of `${name}` in the migrations' statements.
     placeholders: Placeholders,
+    /// What an upgrade does about versions a newer release applied.
+    newer_database: NewerDatabase,
     /// The fast path's expected history digest, computed on first use.
     expected_digest: OnceLock<Option<String>>,
 }
@@ -70,6 +74,7 @@ impl Migrator {
                 retries: None,
             },
             placeholders: Placeholders::new(),
+            newer_database: NewerDatabase::Refuse,
             expected_digest: OnceLock::new(),
         }
     }
@@ -282,6 +287,39 @@ impl Migrator {
         &self.placeholders
     }
 
+    /// What an upgrade does when the database holds versions above every migration here:
+    /// release 12 applied V40 and V41, release 12 was bad, and release 11 is deployed again.
+    ///
+    /// - [`NewerDatabase::Refuse`] (the default): [`Error::Validation`] with a
+    ///   [`PlanError::NewerDatabase`] naming each such version and when it was applied, before
+    ///   anything runs;
+    /// - [`NewerDatabase::Ignore`]: start; what this binary has must still validate (an edited
+    ///   or deleted file of its own is still refused), and a WARN event names the unknown
+    ///   versions;
+    /// - [`NewerDatabase::RollBack`]: roll the unknown versions back, newest first, with the
+    ///   rollback SQL their history rows keep (written as each was applied, on PostgreSQL,
+    ///   MySQL/MariaDB and SQLite), under the lock and each in its transaction where the
+    ///   database has them; then upgrade as usual. Refused, before anything runs, when a row
+    ///   keeps none (applied by Python Jetbase or an older jetbase, or on a database where
+    ///   jetbase keeps none).
+    ///
+    /// ```
+    /// use jetbase::NewerDatabase;
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let migrator = MIGRATOR.clone().on_newer_database(NewerDatabase::RollBack);
+    /// assert_eq!(migrator.newer_database(), NewerDatabase::RollBack);
+    /// ```
+    #[must_use]
+    pub fn on_newer_database(mut self, policy: NewerDatabase) -> Self {
+        self.newer_database = policy;
+        self
+    }
+
+    /// The policy set with [`Migrator::on_newer_database`].
+    pub fn newer_database(&self) -> NewerDatabase {
+        self.newer_database
+    }
+
     /// The history rows, oldest first. Creates and changes nothing; an empty list when the
     /// database has no jetbase tables.
     ///
@@ -362,7 +400,10 @@ impl Migrator {
     /// [`Error::Database`] when the history cannot be read.
     pub async fn validate<D: Database>(&self, database: &D) -> Result<Vec<PlanError>, Error> {
         let history = self.history(database).await?;
-        let options = jetbase_core::UpgradeOptions::default();
+        let options = jetbase_core::UpgradeOptions {
+            newer_database: self.newer_database,
+            ..jetbase_core::UpgradeOptions::default()
+        };
         Ok(
             jetbase_core::plan_upgrade(&self.migrations, &history, &options)
                 .err()

@@ -354,3 +354,107 @@ fn a_different_file_with_an_applied_version_is_named() {
     let renamed = local(&[("V1__users.sql", "CREATE TABLE users (id INT);")]);
     assert!(plan_upgrade(&renamed, &applied, &UpgradeOptions::default()).is_ok());
 }
+
+#[test]
+fn a_newer_release_s_versions_are_refused_ignored_or_left_to_roll_back() {
+    // Release 12 applied V1, V2 and V3; release 11 has V1 and V2, and a V1_5 not applied
+    // yet; V0 was deleted from it (a missing file, whatever the policy).
+    let release_12 = local(&[
+        ("V0__zero.sql", "SELECT 0;"),
+        ("V1__one.sql", "SELECT 1;"),
+        ("V2__two.sql", "SELECT 2;"),
+        ("V3__three.sql", "SELECT 3;"),
+    ]);
+    let history: Vec<AppliedMigration> = release_12
+        .iter()
+        .enumerate()
+        .map(|(i, m)| row(i as i64 + 1, m))
+        .collect();
+    let release_11 = local(&[
+        ("V1__one.sql", "SELECT 1;"),
+        ("V1_5__one_half.sql", "SELECT 15;"),
+        ("V2__two.sql", "SELECT 2;"),
+    ]);
+    let plan = |policy: NewerDatabase, out_of_order: bool| {
+        plan_upgrade(
+            &release_11,
+            &history,
+            &UpgradeOptions {
+                newer_database: policy,
+                out_of_order,
+                ..UpgradeOptions::default()
+            },
+        )
+    };
+    let kinds = |problems: Vec<PlanError>| -> Vec<String> {
+        problems
+            .iter()
+            .map(|problem| match problem {
+                PlanError::NewerDatabase { label, applied_at } => {
+                    format!("newer {label} {applied_at}")
+                }
+                PlanError::MissingFile { label } => format!("missing {label}"),
+                PlanError::OutOfOrder { version, .. } => format!("out of order {version}"),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds(plan(NewerDatabase::Refuse, true).unwrap_err()),
+        [
+            "missing version 0 (V0__zero.sql)",
+            "newer version 3 (V3__three.sql) 2026-01-01 00:00:00"
+        ]
+    );
+    let message = plan(NewerDatabase::Refuse, true).unwrap_err()[1].to_string();
+    for part in [
+        "newer release",
+        "ignore",
+        "roll-back",
+        "2026-01-01 00:00:00",
+    ] {
+        assert!(message.contains(part), "{message}");
+    }
+    for policy in [NewerDatabase::Ignore, NewerDatabase::RollBack] {
+        assert_eq!(
+            kinds(plan(policy, false).unwrap_err()),
+            [
+                "missing version 0 (V0__zero.sql)",
+                // Older than V2, this release's latest: V3 does not count.
+                "out of order 1.5"
+            ]
+        );
+        // Without the deleted file: only what this release has pending runs.
+        let without_v0: Vec<AppliedMigration> = history[1..].to_vec();
+        let options = UpgradeOptions {
+            newer_database: policy,
+            out_of_order: true,
+            ..UpgradeOptions::default()
+        };
+        let steps = plan_upgrade(&release_11, &without_v0, &options).unwrap();
+        assert_eq!(names(&release_11, &steps), ["V1_5__one_half.sql"]);
+        let refused = UpgradeOptions {
+            newer_database: NewerDatabase::Refuse,
+            ..options
+        };
+        assert!(plan_upgrade(&release_11, &without_v0, &refused).is_err());
+    }
+    // Status: the newer release's row says so.
+    let states: Vec<(String, State)> = status(&release_11, &history)
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.row.map(|r| r.filename).unwrap_or_default(),
+                entry.state,
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("V3__three.sql".to_owned(), State::Newer)),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&("V0__zero.sql".to_owned(), State::MissingFile)),
+        "{states:?}"
+    );
+}

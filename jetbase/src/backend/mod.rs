@@ -114,6 +114,10 @@ pub enum RowWrite<'a> {
         filename: &'a str,
         kind: MigrationKind,
         checksum: &'a str,
+        /// What the row keeps to roll the migration back without its file
+        /// (`jetbase_core::stored_rollback`), where the database keeps it
+        /// (`Capabilities::stored_rollbacks`).
+        rollback: Option<&'a str>,
     },
     /// A repeatable's row, with the new checksum.
     Update {

@@ -5,12 +5,16 @@
 
 use std::borrow::Cow;
 
-use jetbase_core::{Dialect, RunLimits};
+use jetbase_core::{Dialect, Migration, MigrationKind, RunLimits};
 
 use super::{DatabaseErrorKind, RowWrite};
 
 /// jetbase's own nullable columns, added to Python Jetbase's table (never changed or removed).
 pub const OWN_COLUMNS: [&str; 2] = ["execution_ms", "success"];
+
+/// jetbase's own nullable column keeping what rolls a migration back without its file, where
+/// the database keeps it (`Capabilities::stored_rollbacks`).
+pub const ROLLBACK_COLUMN: &str = "rollback_sql";
 
 /// The condition of a free lock row, which a taker's compare-and-set requires.
 const FREE_LOCK: &str = "id = 1 AND is_locked = FALSE";
@@ -73,16 +77,15 @@ pub trait EngineSql: Sync {
         match column {
             "execution_ms" => "BIGINT NULL",
             "history_digest" => "VARCHAR(100) NULL",
+            ROLLBACK_COLUMN => "TEXT NULL",
             _ => "BOOLEAN NULL",
         }
     }
 
-    /// A new history row: version, description, filename, type, checksum, ms, success.
-    fn insert_row(&self, table: &str, placeholders: &str) -> String {
-        format!(
-            "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success) \
-             VALUES ({placeholders})"
-        )
+    /// A new history row: `columns` (version, description, filename, type, checksum, ms,
+    /// success, and where kept the rollback) set to `values`.
+    fn insert_row(&self, table: &str, columns: &str, values: &str) -> String {
+        format!("INSERT INTO {table} ({columns}) VALUES ({values})")
     }
 
     /// The SQL of the milliseconds since the transaction began, measured by the server: where
@@ -172,7 +175,8 @@ pub fn row_values<'v>(
             filename,
             kind,
             checksum,
-        } => vec![
+            rollback,
+        } => [
             ("version", Value::Text(version)),
             ("description", Value::Text(Some(description))),
             ("filename", Value::Text(Some(filename))),
@@ -180,7 +184,10 @@ pub fn row_values<'v>(
             ("checksum", Value::Text(Some(checksum))),
             ("execution_ms", Value::Integer(execution_ms)),
             ("success", Value::Boolean(success)),
-        ],
+        ]
+        .into_iter()
+        .chain(rollback.map(|text| (ROLLBACK_COLUMN, Value::Text(Some(text)))))
+        .collect(),
         RowWrite::Update {
             filename,
             kind,
@@ -203,6 +210,13 @@ pub fn row_values<'v>(
             ("order_executed", Value::Integer(Some(order_executed))),
         ],
     }
+}
+
+/// What a new history row of `migration` keeps to roll it back without its file: versioned
+/// migrations, where the database keeps it (`Capabilities::stored_rollbacks`).
+pub fn kept_rollback(dialect: Dialect, migration: &Migration) -> Option<String> {
+    (dialect.capabilities().stored_rollbacks && migration.kind() == MigrationKind::Versioned)
+        .then(|| jetbase_core::stored_rollback(migration))
 }
 
 /// A run's session marked as the holder's (see [`EngineSql::mark_session_sql`]).
@@ -256,6 +270,11 @@ impl std::fmt::Debug for Tables {
 }
 
 impl Tables {
+    /// The database these tables are spelled for.
+    pub fn dialect(&self) -> Dialect {
+        self.sql.dialect()
+    }
+
     /// Python Jetbase's tables, in `schema` when given and the database has schemas
     /// (PostgreSQL's `postgres_schema`; ignored elsewhere).
     pub fn new(dialect: Dialect, schema: Option<&str>) -> Self {
@@ -603,6 +622,7 @@ impl Tables {
         elapsed: Option<&str>,
     ) -> (String, Vec<Value<'v>>) {
         let mut values = Vec::with_capacity(named.len());
+        let columns: Vec<&str> = named.iter().map(|(column, _)| *column).collect();
         let slots: Vec<String> = named
             .into_iter()
             .map(|(column, value)| match elapsed {
@@ -615,7 +635,10 @@ impl Tables {
             .collect();
         let table = &self.migrations;
         let sql = match row {
-            RowWrite::Insert { .. } => self.sql.insert_row(table, &slots.join(", ")),
+            RowWrite::Insert { .. } => {
+                self.sql
+                    .insert_row(table, &columns.join(", "), &slots.join(", "))
+            }
             RowWrite::Update { .. } => format!(
                 "UPDATE {table} SET checksum = {}, applied_at = {}, execution_ms = {}, success = {} \
                  WHERE filename = {} AND migration_type = {}",
@@ -765,6 +788,51 @@ mod tests {
             filename: "V1__first.sql",
             kind: jetbase_core::MigrationKind::Versioned,
             checksum: "abc",
+            rollback: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_rollback_is_written_with_the_row() {
+        let kept = "-- rollback\nDROP TABLE t; -- $jb$ ' \"";
+        let row = RowWrite::Insert {
+            version: Some("1"),
+            description: "first",
+            filename: "V1__first.sql",
+            kind: jetbase_core::MigrationKind::Versioned,
+            checksum: "abc",
+            rollback: Some(kept),
+        };
+        let (sql, values) = Tables::new(Dialect::Sqlite, None).row_write(&row, Some(5), true);
+        assert!(
+            sql.contains("execution_ms, success, rollback_sql, applied_at)"),
+            "{sql}"
+        );
+        assert_eq!(values.len(), 8);
+        assert_eq!(values[7], Value::Text(Some(kept)));
+        // Written into the text (PostgreSQL), in a dollar quote its content cannot close.
+        let sql = Tables::new(Dialect::Postgres, None)
+            .row_write_sql(&row)
+            .unwrap();
+        assert!(sql.contains("success, rollback_sql) VALUES"), "{sql}");
+        assert!(!sql.contains("$jb$-- rollback"), "{sql}");
+        assert!(sql.contains("DROP TABLE t; -- $jb$ ' \""), "{sql}");
+        // Only versioned migrations keep one, and only where the database keeps them.
+        let versioned = jetbase_core::parse_migration(
+            "V1__t.sql",
+            b"CREATE TABLE t (id INT);\n-- rollback\nDROP TABLE t;",
+        )
+        .unwrap();
+        let repeatable =
+            jetbase_core::parse_migration("RA__t.sql", b"SELECT 1;\n-- rollback\nSELECT 2;")
+                .unwrap();
+        for dialect in Dialect::ALL {
+            assert_eq!(
+                kept_rollback(dialect, &versioned).is_some(),
+                dialect.capabilities().stored_rollbacks,
+                "{dialect}"
+            );
+            assert_eq!(kept_rollback(dialect, &repeatable), None);
         }
     }
 

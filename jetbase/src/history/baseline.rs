@@ -69,7 +69,15 @@ impl Migrator {
                 dry_run: false,
                 migrations: planned
                     .iter()
-                    .map(|migration| ReportEntry::new(migration, Duration::ZERO, 0, Vec::new()))
+                    .map(|migration| {
+                        ReportEntry::new(
+                            migration,
+                            crate::Direction::Upgrade,
+                            Duration::ZERO,
+                            0,
+                            Vec::new(),
+                        )
+                    })
                     .collect(),
             })
         }
@@ -225,6 +233,7 @@ async fn record<D: Database>(
         .await
         .map_err(Error::database(action))?;
     for migration in planned {
+        let kept = crate::backend::tables::kept_rollback(database.dialect(), migration);
         let job = Job {
             statements: &[],
             row: RowWrite::Insert {
@@ -233,6 +242,7 @@ async fn record<D: Database>(
                 filename: migration.filename(),
                 kind: migration.kind(),
                 checksum: migration.checksum(),
+                rollback: kept.as_deref(),
             },
             transactional: true,
             limits: jetbase_core::RunLimits::default(),

@@ -5,6 +5,7 @@
 
 pub(crate) mod baseline;
 pub(crate) mod fast_path;
+pub(crate) mod kept_rollbacks;
 pub(crate) mod repair;
 pub(crate) mod table_names;
 pub(crate) mod wait;

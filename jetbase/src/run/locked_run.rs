@@ -11,7 +11,7 @@ use jetbase_core::{
 use super::retry::{Retry, locked_table, wait_after};
 use super::{Planned, RetryFn, RunSettings, report_progress};
 use crate::backend::private::SEAL;
-use crate::backend::tables::Tables;
+use crate::backend::tables::{Tables, kept_rollback};
 use crate::backend::{Database, DatabaseErrorKind, Job, JobFailure, RowWrite, Session};
 use crate::error::LockWait;
 use crate::events;
@@ -136,6 +136,20 @@ impl LockedRun<'_, '_> {
         events::planned(total);
         let result = async {
             for (done, (migration, row)) in planned.into_iter().enumerate() {
+                let kept = match self.direction {
+                    Direction::Upgrade => kept_rollback(database.dialect(), migration),
+                    Direction::Rollback => None,
+                };
+                let row = with_rollback(row, kept.as_deref());
+                // Not one of the migrator's: rebuilt from its history row, its file gone.
+                if !self
+                    .migrator
+                    .migrations()
+                    .iter()
+                    .any(|own| std::ptr::eq(own, migration))
+                {
+                    events::kept_rollback(migration.filename());
+                }
                 let section = split(
                     migration,
                     database.dialect(),
@@ -167,6 +181,7 @@ impl LockedRun<'_, '_> {
                 );
                 report.migrations.push(ReportEntry::new(
                     migration,
+                    self.direction,
                     duration,
                     statements.len(),
                     Vec::new(),
@@ -264,6 +279,28 @@ pub(crate) fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error>
         .map_err(|source| Error::InvalidVersion { source })
 }
 
+/// `row` keeping `kept` where it is a new row.
+fn with_rollback<'a>(row: RowWrite<'a>, kept: Option<&'a str>) -> RowWrite<'a> {
+    match row {
+        RowWrite::Insert {
+            version,
+            description,
+            filename,
+            kind,
+            checksum,
+            rollback: _,
+        } => RowWrite::Insert {
+            version,
+            description,
+            filename,
+            kind,
+            checksum,
+            rollback: kept,
+        },
+        other => other,
+    }
+}
+
 /// The statements of the section `direction` runs (upgrade or rollback), with `placeholders`
 /// put in: each statement as the file has it where none is configured or none appears.
 pub(crate) struct Section<'m> {
@@ -351,9 +388,13 @@ pub(crate) fn dry_run_report<'m>(
             .iter()
             .map(|statement| statement.sql.to_owned())
             .collect();
-        report
-            .migrations
-            .push(ReportEntry::new(migration, Duration::ZERO, sql.len(), sql));
+        report.migrations.push(ReportEntry::new(
+            migration,
+            direction,
+            Duration::ZERO,
+            sql.len(),
+            sql,
+        ));
     }
     Ok(report)
 }

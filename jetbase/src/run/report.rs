@@ -30,11 +30,15 @@ pub struct ReportEntry {
     pub sql: Vec<String>,
     /// How many statements it ran (or, in a dry run, would run): 0 for a migration without SQL.
     pub statements: usize,
+    /// Applied or rolled back: an upgrade that first rolls back a newer release's migrations
+    /// ([`NewerDatabase::RollBack`](crate::NewerDatabase::RollBack)) reports both.
+    pub direction: crate::Direction,
 }
 
 impl ReportEntry {
     pub(crate) fn new(
         migration: &Migration,
+        direction: crate::Direction,
         duration: Duration,
         statements: usize,
         sql: Vec<String>,
@@ -46,6 +50,7 @@ impl ReportEntry {
             duration,
             sql,
             statements,
+            direction,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`Rollback`]: the builder of a rollback, and what it plans.
 
+use std::borrow::Cow;
 use std::future::IntoFuture;
 
 use jetbase_core::{AppliedMigration, Migration, RollbackOptions};
@@ -9,6 +10,7 @@ use super::retry::Retry;
 use super::{Planned, Progress, RunFuture, RunSettings, parse_target};
 use crate::backend::{Database, RowWrite};
 use crate::events::{self, Operation};
+use crate::history::kept_rollbacks;
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report};
 
@@ -102,19 +104,33 @@ impl<'a, D: Database> Rollback<'a, D> {
         let Some(history) = read_history(database, &tables).await? else {
             return Ok(Report::default());
         };
+        // Rows whose file is gone are rolled back with what they keep, where they keep it.
+        let local = self.migrator.migrations();
+        let without_file = kept_rollbacks::without_file(local, &history);
+        let mut migrations: Cow<'_, [Migration]> = Cow::Borrowed(local);
+        for (_, kept) in kept_rollbacks::read(database, &tables, &without_file).await? {
+            if let Some(migration) = kept {
+                migrations.to_mut().push(migration);
+            }
+        }
         let run = LockedRun {
             migrator: self.migrator,
             tables: &tables,
             direction: Direction::Rollback,
             settings: &self.settings,
         };
-        run.execute(database, &history, |history| self.plan(history))
-            .await
+        run.execute(database, &history, |history| {
+            self.plan(&migrations, history)
+        })
+        .await
     }
 
     /// The migrations to roll back on `history`, each with its history write.
-    fn plan(&self, history: &[AppliedMigration]) -> Result<Vec<Planned<'a>>, Error> {
-        let local = self.migrator.migrations();
+    fn plan<'m>(
+        &self,
+        local: &'m [Migration],
+        history: &[AppliedMigration],
+    ) -> Result<Vec<Planned<'m>>, Error> {
         let steps = jetbase_core::plan_rollback(local, history, &self.options)
             .map_err(|problems| Error::Validation { problems })?;
         if self.refuse_without_rollback_sql {

@@ -2,7 +2,7 @@
 
 use std::future::IntoFuture;
 
-use jetbase_core::{AppliedMigration, Record, UpgradeOptions, Version};
+use jetbase_core::{AppliedMigration, Migration, NewerDatabase, Record, UpgradeOptions, Version};
 
 use super::locked_run::LockedRun;
 use super::retry::Retry;
@@ -10,6 +10,7 @@ use super::{Planned, Progress, RunFuture, RunSettings, parse_target};
 use crate::backend::private::SEAL;
 use crate::backend::{Database, RowWrite};
 use crate::events::{self, Operation};
+use crate::history::kept_rollbacks;
 use crate::migrator::read_history;
 use crate::{Direction, Error, Migrator, Report};
 
@@ -43,7 +44,10 @@ impl<'a, D: Database> Upgrade<'a, D> {
         Self {
             migrator,
             database,
-            options: UpgradeOptions::default(),
+            options: UpgradeOptions {
+                newer_database: migrator.newer_database(),
+                ..UpgradeOptions::default()
+            },
             settings: RunSettings::default(),
         }
     }
@@ -124,15 +128,102 @@ impl<'a, D: Database> Upgrade<'a, D> {
             events::up_to_date(self.migrator.migrations().len());
             return Ok(Report::default());
         }
-        let history = read_history(database, &tables).await?.unwrap_or_default();
+        let mut history = read_history(database, &tables).await?.unwrap_or_default();
+        let mut rolled_back = Report::default();
+        let newer = jetbase_core::newer_rows(self.migrator.migrations(), &history);
+        if !newer.is_empty() {
+            match self.options.newer_database {
+                NewerDatabase::Ignore => events::newer_ignored(&newer),
+                NewerDatabase::RollBack => {
+                    rolled_back = self.roll_back_newer(&tables, &history).await?;
+                    if !rolled_back.dry_run {
+                        history = read_history(database, &tables).await?.unwrap_or_default();
+                    }
+                }
+                // Reported by the plan, with everything else wrong.
+                _ => {}
+            }
+        }
         let run = LockedRun {
             migrator: self.migrator,
             tables: &tables,
             direction: Direction::Upgrade,
             settings: &self.settings,
         };
-        run.execute(database, &history, |history| self.plan(history))
-            .await
+        let mut report = run
+            .execute(database, &history, |history| self.plan(history))
+            .await?;
+        if !rolled_back.migrations.is_empty() {
+            rolled_back.migrations.append(&mut report.migrations);
+            report.migrations = rolled_back.migrations;
+            report.dry_run |= rolled_back.dry_run;
+        }
+        Ok(report)
+    }
+
+    /// `roll-back`: the versions a newer release applied, rolled back newest first with the
+    /// rollback SQL their rows keep, under the lock (a run of its own before the upgrade's).
+    /// Refused before anything runs when one keeps none.
+    async fn roll_back_newer(
+        &self,
+        tables: &crate::backend::tables::Tables,
+        history: &[AppliedMigration],
+    ) -> Result<Report, Error> {
+        let database = self.database;
+        let local = self.migrator.migrations();
+        let newer = jetbase_core::newer_rows(local, history);
+        let kept = kept_rollbacks::read(database, tables, &newer).await?;
+        let without: Vec<String> = kept
+            .iter()
+            .filter(|(_, migration)| migration.is_none())
+            .map(|(row, _)| row.filename.clone())
+            .collect();
+        if !without.is_empty() {
+            return Err(Error::Refused {
+                operation: "upgrade",
+                message: format!(
+                    "on_newer_database = roll-back: {} {} no rollback SQL in the history (applied \
+                     by Python Jetbase or an older jetbase, or on {}, where jetbase keeps none); \
+                     run the release that applied {}, or set on_newer_database to ignore; \
+                     nothing was run",
+                    without.join(", "),
+                    if without.len() == 1 { "keeps" } else { "keep" },
+                    database.dialect(),
+                    if without.len() == 1 { "it" } else { "them" },
+                ),
+            });
+        }
+        let migrations: Vec<(i64, Migration)> = kept
+            .into_iter()
+            .filter_map(|(row, migration)| migration.map(|m| (row.order_executed, m)))
+            .collect();
+        events::newer_rolling_back(&newer);
+        let run = LockedRun {
+            migrator: self.migrator,
+            tables,
+            direction: Direction::Rollback,
+            settings: &self.settings,
+        };
+        // Under the lock, the rows still there (another process may have rolled them back).
+        let plan = |history: &[AppliedMigration]| -> Result<Vec<Planned<'_>>, Error> {
+            Ok(jetbase_core::newer_rows(local, history)
+                .into_iter()
+                .filter_map(|row| {
+                    migrations
+                        .iter()
+                        .find(|(order, _)| *order == row.order_executed)
+                        .map(|(order, migration)| {
+                            (
+                                migration,
+                                RowWrite::Delete {
+                                    order_executed: *order,
+                                },
+                            )
+                        })
+                })
+                .collect())
+        };
+        run.execute(database, history, plan).await
     }
 
     /// The migrations to apply on `history`, each with its history write.
@@ -151,6 +242,8 @@ impl<'a, D: Database> Upgrade<'a, D> {
                         filename: migration.filename(),
                         kind: migration.kind(),
                         checksum: migration.checksum(),
+                        // Set as it runs (see `LockedRun::apply`).
+                        rollback: None,
                     },
                     Record::Update => RowWrite::Update {
                         filename: migration.filename(),

@@ -107,10 +107,9 @@ impl EngineSql for DatabricksSql {
     }
 
     /// `applied_at` has no default here (as in Python Jetbase's table): the row sets it.
-    fn insert_row(&self, table: &str, placeholders: &str) -> String {
+    fn insert_row(&self, table: &str, columns: &str, values: &str) -> String {
         format!(
-            "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success, applied_at) \
-             VALUES ({placeholders}, {})",
+            "INSERT INTO {table} ({columns}, applied_at) VALUES ({values}, {})",
             self.now()
         )
     }
@@ -137,6 +136,7 @@ mod tests {
                         filename: "V1__first.sql",
                         kind: jetbase_core::MigrationKind::Versioned,
                         checksum: "abc",
+                        rollback: None,
                     },
                     None,
                     false

@@ -115,12 +115,22 @@ impl EngineSql for MySqlSql {
         format!("CURRENT_TIMESTAMP(6) - INTERVAL {seconds} SECOND")
     }
 
+    fn own_column_type(&self, column: &str) -> &'static str {
+        match column {
+            "execution_ms" => "BIGINT NULL",
+            "history_digest" => "VARCHAR(100) NULL",
+            // TEXT holds 64 KiB; a rollback section may be longer.
+            crate::backend::tables::ROLLBACK_COLUMN => "LONGTEXT NULL",
+            _ => "BOOLEAN NULL",
+        }
+    }
+
     fn create_migrations(&self, table: &str) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT AUTO_INCREMENT PRIMARY KEY,\n    \
              version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
              migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6) NOT NULL,\n    \
-             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT NULL,\n    success BOOLEAN NULL\n)"
+             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT NULL,\n    success BOOLEAN NULL,\n    rollback_sql LONGTEXT NULL\n)"
         )
     }
 

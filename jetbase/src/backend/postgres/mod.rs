@@ -47,7 +47,7 @@ impl EngineSql for PostgresSql {
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \
              version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
              migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,\n    \
-             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT,\n    success BOOLEAN\n)"
+             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT,\n    success BOOLEAN,\n    rollback_sql TEXT\n)"
         )
     }
 

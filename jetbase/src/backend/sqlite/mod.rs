@@ -61,7 +61,7 @@ impl EngineSql for SqliteSql {
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INTEGER PRIMARY KEY AUTOINCREMENT,\n    \
              version TEXT,\n    description TEXT,\n    filename TEXT NOT NULL,\n    migration_type TEXT NOT NULL,\n    \
              applied_at TEXT DEFAULT ({NOW}),\n    checksum TEXT,\n    \
-             execution_ms INTEGER,\n    success BOOLEAN\n)"
+             execution_ms INTEGER,\n    success BOOLEAN,\n    rollback_sql TEXT\n)"
         )
     }
 
@@ -77,6 +77,7 @@ impl EngineSql for SqliteSql {
         match column {
             "execution_ms" => "INTEGER",
             "history_digest" => "VARCHAR(100) NULL",
+            crate::backend::tables::ROLLBACK_COLUMN => "TEXT NULL",
             _ => "BOOLEAN NULL",
         }
     }
@@ -85,10 +86,10 @@ impl EngineSql for SqliteSql {
     /// default timestamp has whole seconds: rows written in the same second would tie. Each row
     /// gets a time after the newest row's (by the primary key, so this costs one lookup), in
     /// milliseconds.
-    fn insert_row(&self, table: &str, placeholders: &str) -> String {
+    fn insert_row(&self, table: &str, columns: &str, values: &str) -> String {
         format!(
-            "INSERT INTO {table} (version, description, filename, migration_type, checksum, execution_ms, success, applied_at) \
-             VALUES ({placeholders}, STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), COALESCE((SELECT \
+            "INSERT INTO {table} ({columns}, applied_at) \
+             VALUES ({values}, STRFTIME('%Y-%m-%d %H:%M:%f', MAX(JULIANDAY('now'), COALESCE((SELECT \
              JULIANDAY(applied_at) + 1.0 / 86400000 FROM {table} ORDER BY order_executed DESC LIMIT 1), 0))))"
         )
     }

@@ -206,7 +206,11 @@ pub(super) async fn prepare_history(pool: &Pool, tables: &Tables) -> Result<(), 
     let ddl = if history_columns.is_empty() {
         vec![tables.create_migrations()]
     } else {
-        missing_own_columns(tables, &history_columns, &OWN_COLUMNS)
+        let mut own = OWN_COLUMNS.to_vec();
+        if tables.dialect().capabilities().stored_rollbacks {
+            own.push(ROLLBACK_COLUMN);
+        }
+        missing_own_columns(tables, &history_columns, &own)
     };
     execute_all(pool, &ddl).await
 }

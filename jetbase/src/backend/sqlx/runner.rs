@@ -17,7 +17,7 @@ use jetbase_core::{AppliedMigration, Dialect};
 
 use super::{Connection, DIALECT, Db, Pool, sqlx, text};
 use crate::backend::current;
-use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, Tables, Value, batch};
+use crate::backend::tables::{OWN_COLUMNS, OWN_LOCK_COLUMN, ROLLBACK_COLUMN, Tables, Value, batch};
 use crate::backend::{
     Backend, BoxFuture, DatabaseError, DatabaseErrorKind, Digest, Job, JobFailure, LivenessLock,
     LockRow, LockWrite, RowWrite, SandboxCopy, SandboxMark, Session, TableLock, TextRow,
