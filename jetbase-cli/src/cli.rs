@@ -253,6 +253,15 @@ pub struct UpgradeArgs {
     /// `lint` setting), `deny` refuses to run when it finds an error (for CI), `off` skips it.
     #[arg(long, value_enum, value_name = "MODE")]
     pub lint: Option<LintMode>,
+    /// When the database holds versions above every migration here (a newer release applied
+    /// them): `refuse` (the default, or the `on_newer_database` setting), `ignore` (run beside
+    /// them), `roll-back` (undo them first with the rollback SQL kept in their history rows).
+    #[arg(long, value_name = "POLICY", value_parser = parse_newer_database)]
+    pub on_newer_database: Option<jetbase::NewerDatabase>,
+}
+
+fn parse_newer_database(text: &str) -> Result<jetbase::NewerDatabase, String> {
+    text.parse()
 }
 
 /// What `upgrade` does with the lint's findings.

@@ -139,6 +139,11 @@ const LOCK_RENEW: Key = Key {
     env_names: &["JETBASE_LOCK_RENEW"],
 };
 
+const ON_NEWER_DATABASE: Key = Key {
+    file_names: &["on_newer_database"],
+    env_names: &["JETBASE_ON_NEWER_DATABASE"],
+};
+
 /// `[placeholders]`: a table of `${name}` values. Its names in the environment are
 /// `JETBASE_PLACEHOLDER_<NAME>`, one variable each (see [`Sources::placeholders`]).
 const PLACEHOLDERS: Key = Key {
@@ -184,6 +189,7 @@ const KEYS: &[&Key] = &[
     &DATABASE_URLS_FILE,
     &PARALLEL,
     &PLACEHOLDERS,
+    &ON_NEWER_DATABASE,
 ];
 
 /// A value as a source holds it.
@@ -392,6 +398,8 @@ pub struct Settings {
     /// What stands between jetbase and the database (`pooler = "transaction"`: PgBouncer's
     /// transaction mode).
     pub pooler: jetbase::Pooler,
+    /// What an upgrade does about versions a newer release applied, when configured.
+    pub newer_database: Option<jetbase::NewerDatabase>,
     /// The `${name}` values, by lower-cased name, each with where it was set.
     pub placeholders: BTreeMap<String, (String, String)>,
     /// The Python that reads SQLAlchemy models, when configured (`python`, `JETBASE_PYTHON`),
@@ -472,6 +480,14 @@ impl Settings {
         Ok(Self {
             pooler,
             placeholders: sources.placeholders(&flags.placeholders)?,
+            newer_database: match sources.find(&ON_NEWER_DATABASE) {
+                Some(found) => Some(
+                    text(&found)?
+                        .parse()
+                        .map_err(|error| CliError::usage(format!("{}: {error}", found.origin)))?,
+                ),
+                None => None,
+            },
             python: sources
                 .find(&PYTHON)
                 .map(|found| text(&found).map(|python| (python, found.origin)))

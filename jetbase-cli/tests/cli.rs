@@ -2447,6 +2447,122 @@ fn placeholders_come_from_flags_environment_and_jetbase_toml() {
     );
 }
 
+#[test]
+fn an_older_release_refuses_ignores_or_rolls_back_a_newer_database() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    project.write(
+        "V3__create_orders.sql",
+        "CREATE TABLE orders (id INTEGER);\n-- rollback\nDROP TABLE orders;\n",
+    );
+    project.run(&["upgrade"]).ok();
+    // The older release: V2 and V3 are not among its files.
+    for name in ["V2__first_item.sql", "V3__create_orders.sql"] {
+        std::fs::remove_file(project.migrations().join(name)).unwrap();
+    }
+    let status = project.run(&["--json", "status"]).ok().json();
+    let states: Vec<&str> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "newer", "newer"], "{status}");
+    let text = project.run(&["status"]).ok();
+    assert!(
+        text.stdout.contains("applied by a newer release"),
+        "{text:#?}"
+    );
+    assert!(text.stdout.contains("2 newer"), "{text:#?}");
+
+    let refused = project.run(&["upgrade"]).fails_with(1);
+    assert!(
+        refused.stderr.contains("by a newer release"),
+        "{refused:#?}"
+    );
+    assert!(
+        refused.stderr.contains("V3__create_orders.sql"),
+        "{refused:#?}"
+    );
+    let validate = project.run(&["--json", "validate"]).fails_with(1).json();
+    assert_eq!(
+        validate["problems"][0]["kind"], "newer_database",
+        "{validate}"
+    );
+
+    let url = [("JETBASE_DATABASE_URL", project.url.as_str())];
+    let ignored = project
+        .run_in(
+            project.root(),
+            &["upgrade"],
+            &[url[0], ("JETBASE_ON_NEWER_DATABASE", "ignore")],
+        )
+        .ok();
+    assert!(
+        ignored.stdout.contains("The database is up to date."),
+        "{ignored:#?}"
+    );
+
+    let bad = project
+        .run(&["upgrade", "--on-newer-database", "undo"])
+        .fails_with(2);
+    assert!(
+        bad.stderr.contains("refuse, ignore or roll-back"),
+        "{bad:#?}"
+    );
+
+    let rolled_back = project
+        .run(&["upgrade", "--on-newer-database", "roll-back"])
+        .ok();
+    assert!(
+        rolled_back
+            .stdout
+            .contains("V3__create_orders.sql (rolled back: a newer release applied it)"),
+        "{rolled_back:#?}"
+    );
+    assert!(
+        rolled_back
+            .stdout
+            .contains("Rolled back 2 migrations of a newer release, then applied 0."),
+        "{rolled_back:#?}"
+    );
+    let tables = sqlite_tables(&project.root().join("jetbase/app.db"));
+    assert!(!tables.contains(&"orders".to_owned()), "{tables:?}");
+    assert!(tables.contains(&"items".to_owned()), "{tables:?}");
+    let status = project.run(&["--json", "status"]).ok().json();
+    assert_eq!(
+        status["migrations"].as_array().unwrap().len(),
+        1,
+        "{status}"
+    );
+}
+
+#[test]
+fn rollback_of_a_deleted_file_uses_the_sql_its_row_keeps() {
+    let project = sqlite_project();
+    project.write("V1__create_items.sql", CREATE_ITEMS);
+    project.write("V2__first_item.sql", FIRST_ITEM);
+    project.run(&["upgrade"]).ok();
+    std::fs::remove_file(project.migrations().join("V2__first_item.sql")).unwrap();
+    let planned = project.run(&["rollback", "--dry-run"]).ok();
+    assert!(
+        planned.stdout.contains(
+            "-- V2__first_item.sql (file gone: the rollback SQL kept in its history row)\nDELETE FROM items WHERE id = 1;"
+        ),
+        "{planned:#?}"
+    );
+    let done = project.run(&["--json", "rollback"]).ok().json();
+    assert_eq!(done["migrations"][0]["filename"], "V2__first_item.sql");
+    assert_eq!(done["migrations"][0]["direction"], "rollback");
+    let history = project.run(&["--json", "history"]).ok().json();
+    assert_eq!(
+        history["migrations"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+}
+
 /// The names of the tables of a SQLite file.
 fn sqlite_tables(path: &std::path::Path) -> Vec<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()

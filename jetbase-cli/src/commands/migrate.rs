@@ -13,7 +13,10 @@ use crate::lint::{Level, LintSettings};
 use crate::output::{self, Colour, Table};
 
 pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliError> {
-    let migrator = context.migrator()?;
+    let mut migrator = context.migrator()?;
+    if let Some(policy) = args.on_newer_database {
+        migrator = migrator.on_newer_database(policy);
+    }
     let access = if args.selection.dry_run {
         Access::ReadOnly
     } else {
@@ -31,6 +34,7 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
                 pool.close().await;
                 return print_report(
                     context,
+                    &migrator,
                     &Report::default(),
                     "Applied",
                     "The database is up to date.",
@@ -62,7 +66,13 @@ pub async fn upgrade(context: &Context, args: &UpgradeArgs) -> Result<(), CliErr
     let report = result?;
     warn_empty(&report, jetbase::Direction::Upgrade);
     pool.close().await;
-    print_report(context, &report, "Applied", "The database is up to date.")
+    print_report(
+        context,
+        &migrator,
+        &report,
+        "Applied",
+        "The database is up to date.",
+    )
 }
 
 /// The files an upgrade with `args` would apply, by a dry run (on an up-to-date database, the
@@ -206,7 +216,13 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<(), CliE
     let report = result.map_err(rollback_error)?;
     warn_empty(&report, jetbase::Direction::Rollback);
     pool.close().await;
-    print_report(context, &report, "Rolled back", "Nothing to roll back.")
+    print_report(
+        context,
+        &migrator,
+        &report,
+        "Rolled back",
+        "Nothing to roll back.",
+    )
 }
 
 /// A rollback's error; a refusal of migrations without rollback SQL says what `--force` does.
@@ -256,6 +272,7 @@ pub async fn baseline(context: &Context, args: &BaselineArgs) -> Result<(), CliE
     pool.close().await;
     print_report(
         context,
+        &migrator,
         &result?,
         "Recorded, without running them,",
         "Nothing to record.",
@@ -307,6 +324,7 @@ fn retry_reporter(bar: &output::Progress) -> impl Fn(jetbase::Retry<'_>) + Send 
 
 fn print_report(
     context: &Context,
+    migrator: &jetbase::Migrator,
     report: &Report,
     verb: &str,
     nothing: &str,
@@ -319,9 +337,29 @@ fn print_report(
         crate::output::outln!("{nothing}");
         return Ok(());
     }
+    let gone = |entry: &jetbase::ReportEntry| {
+        !migrator
+            .migrations()
+            .iter()
+            .any(|migration| migration.filename() == entry.filename)
+    };
+    // An upgrade that first rolled back a newer release's migrations says which are which.
+    let rolled_back_first = |entry: &jetbase::ReportEntry| {
+        verb == "Applied" && entry.direction == jetbase::Direction::Rollback
+    };
+    let label = |entry: &jetbase::ReportEntry| {
+        let mut label = output::printable(&entry.filename).into_owned();
+        if rolled_back_first(entry) {
+            label.push_str(" (rolled back: a newer release applied it)");
+        }
+        if entry.direction == jetbase::Direction::Rollback && gone(entry) {
+            label.push_str(" (file gone: the rollback SQL kept in its history row)");
+        }
+        label
+    };
     if report.dry_run {
         for entry in &report.migrations {
-            crate::output::outln!("-- {}", output::printable(&entry.filename));
+            crate::output::outln!("-- {}", label(entry));
             for statement in &entry.sql {
                 crate::output::outln!("{};", output::printable_lines(statement));
             }
@@ -341,22 +379,26 @@ fn print_report(
                 entry.version.clone().unwrap_or_else(|| "-".to_owned()),
                 None,
             ),
-            (entry.filename.clone(), None),
+            (label(entry), None),
             (output::millis(entry.duration), Some(Colour::Dim)),
         ]);
     }
     crate::output::out!("{}", table.render(context.style));
-    crate::output::outln!(
-        "{}",
-        context.style.paint(
-            &format!(
-                "{verb} {} migration{}.",
-                report.migrations.len(),
-                plural(report.migrations.len())
-            ),
-            Colour::Green
+    let rolled_back = report
+        .migrations
+        .iter()
+        .filter(|entry| rolled_back_first(entry))
+        .count();
+    let done = report.migrations.len() - rolled_back;
+    let summary = if rolled_back == 0 {
+        format!("{verb} {done} migration{}.", plural(done))
+    } else {
+        format!(
+            "Rolled back {rolled_back} migration{} of a newer release, then applied {done}.",
+            plural(rolled_back)
         )
-    );
+    };
+    crate::output::outln!("{}", context.style.paint(&summary, Colour::Green));
     Ok(())
 }
 
@@ -370,6 +412,7 @@ fn report_json(report: &Report) -> serde_json::Value {
             "filename": entry.filename,
             "duration_ms": u64::try_from(entry.duration.as_millis()).unwrap_or(u64::MAX),
             "sql": entry.sql,
+            "direction": entry.direction.to_string(),
         })).collect::<Vec<_>>(),
     })
 }

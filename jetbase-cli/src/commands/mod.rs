@@ -79,6 +79,9 @@ impl Context {
             let (history, lock) = (history.to_owned(), lock.to_owned());
             migrator = migrator.with_table_names(history, lock);
         }
+        if let Some(policy) = self.settings.newer_database {
+            migrator = migrator.on_newer_database(policy);
+        }
         for (name, (value, _)) in &self.settings.placeholders {
             migrator = migrator.with_placeholder(name, value.clone());
         }

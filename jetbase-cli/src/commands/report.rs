@@ -52,8 +52,12 @@ pub async fn status(context: &Context) -> Result<(), CliError> {
 /// target's line on a fleet.
 pub(super) fn status_summary(entries: &[MigrationStatus]) -> String {
     let count = |state: State| entries.iter().filter(|e| e.state == state).count();
+    let newer = match count(State::Newer) {
+        0 => String::new(),
+        newer => format!(", {newer} newer"),
+    };
     format!(
-        "{} applied, {} pending, {} changed, {} missing, {} failed",
+        "{} applied, {} pending, {} changed, {} missing, {} failed{newer}",
         count(State::Applied),
         count(State::Pending),
         count(State::ChecksumDrift),
@@ -69,6 +73,7 @@ fn state_word(entry: &MigrationStatus) -> (&'static str, Colour) {
         State::ChecksumDrift => ("changed", Colour::Red),
         State::MissingFile => ("missing", Colour::Red),
         State::Failed => ("failed", Colour::Red),
+        State::Newer => ("newer", Colour::Yellow),
         _ => ("unknown", Colour::Red),
     }
 }
@@ -80,6 +85,7 @@ fn state_key(state: State) -> &'static str {
         State::ChecksumDrift => "checksum_drift",
         State::MissingFile => "missing_file",
         State::Failed => "failed",
+        State::Newer => "newer",
         _ => "unknown",
     }
 }
@@ -91,11 +97,15 @@ fn note(entry: &MigrationStatus) -> String {
     match entry.state {
         State::ChecksumDrift => notes.push("file edited after it was applied"),
         State::MissingFile => notes.push("file is gone"),
+        State::Newer => notes.push("applied by a newer release"),
         State::Failed => notes.push("did not finish (no-transaction)"),
         State::Pending if entry.applied_at.is_some() => notes.push("changed, runs again"),
         _ => {}
     }
-    if versioned && !entry.has_rollback_sql && entry.state != State::MissingFile {
+    if versioned
+        && !entry.has_rollback_sql
+        && !matches!(entry.state, State::MissingFile | State::Newer)
+    {
         notes.push("no rollback SQL");
     }
     notes.join("; ")

@@ -27,7 +27,7 @@ impl Scope {
             (_, PlanError::OutOfOrder { .. }) if out_of_order_allowed => false,
             (Self::All, _) => true,
             (Self::Checksums, PlanError::ChecksumMismatch { .. }) => true,
-            (Self::Files, PlanError::MissingFile { .. }) => true,
+            (Self::Files, PlanError::MissingFile { .. } | PlanError::NewerDatabase { .. }) => true,
             _ => false,
         }
     }
@@ -142,6 +142,7 @@ fn problem_json(problem: &PlanError) -> serde_json::Value {
     let kind = match problem {
         PlanError::ChecksumMismatch { .. } => "checksum_mismatch",
         PlanError::MissingFile { .. } => "missing_file",
+        PlanError::NewerDatabase { .. } => "newer_database",
         PlanError::OutOfOrder { .. } => "out_of_order",
         PlanError::Failed { .. } => "failed",
         PlanError::BadHistoryRow { .. } => "bad_history_row",

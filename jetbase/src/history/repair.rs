@@ -125,7 +125,9 @@ impl<'a, D: Database> Repair<'a, D> {
                 (State::ChecksumDrift, Some(index)) if self.checksums => report
                     .checksums_updated
                     .push(repaired(Some(local[index].checksum().to_owned()))),
-                (State::MissingFile, _) if self.files => report.rows_removed.push(repaired(None)),
+                (State::MissingFile | State::Newer, _) if self.files => {
+                    report.rows_removed.push(repaired(None));
+                }
                 _ => {}
             }
         }
