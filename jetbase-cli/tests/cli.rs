@@ -712,7 +712,8 @@ fn every_python_alias_works_on_sqlite() {
         .fails_with(1)
         .json();
     assert_eq!(files["problems"].as_array().unwrap().len(), 1);
-    assert_eq!(files["problems"][0]["kind"], "missing_file");
+    // The highest version's file gone: to this binary, a newer release's (the same repair).
+    assert_eq!(files["problems"][0]["kind"], "newer_database");
     project.run(&["fix-checksums"]).ok();
     project.run(&["validate-checksums"]).ok();
     project.run(&["validate-files"]).fails_with(1);
@@ -2141,7 +2142,14 @@ fn json_shapes_are_the_documented_ones() {
     assert_eq!(keys(&upgrade), ["dry_run", "migrations"]);
     assert_eq!(
         keys(&upgrade["migrations"][0]),
-        ["duration_ms", "filename", "kind", "sql", "version"]
+        [
+            "direction",
+            "duration_ms",
+            "filename",
+            "kind",
+            "sql",
+            "version"
+        ]
     );
     let status = project.run(&["status", "--json"]).ok().json();
     assert_eq!(keys(&status), ["migrations"]);

@@ -167,7 +167,9 @@ pub enum PlanError {
     #[error(
         "{label} was applied at {applied_at} by a newer release: this one has no such file. Run \
          the release that applied it; or set on_newer_database to `ignore` to run this one \
-         beside it, or to `roll-back` to undo it with the rollback SQL stored when it was applied"
+         beside it, or to `roll-back` to undo it with the rollback SQL stored when it was \
+         applied; if no release has it (a file deleted by mistake), restore the file, or \
+         remove the row with `jetbase validate --fix`"
     )]
     NewerDatabase {
         /// Which migration.
