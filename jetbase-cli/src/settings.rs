@@ -295,7 +295,8 @@ impl Sources {
                 .or_insert_with(|| (value.to_owned(), origin));
             Ok(())
         };
-        for flag in flags {
+        // The last of a repeated flag wins, as a later `with_placeholder` does.
+        for flag in flags.iter().rev() {
             let Some((name, value)) = flag.split_once('=') else {
                 return Err(CliError::usage(format!(
                     "--placeholder {flag:?}: expected NAME=VALUE"

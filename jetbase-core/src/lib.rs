@@ -43,7 +43,7 @@ pub use parse::{
 pub use placeholders::{InvalidPlaceholderName, Placeholders, UnknownPlaceholder};
 pub use plan::{
     AppliedMigration, PlanError, Record, RollbackOptions, RollbackStep, State, StatusEntry, Step,
-    UpgradeOptions, plan_rollback, plan_upgrade, status,
+    UpgradeOptions, plan_rollback, plan_upgrade, rollback_rows, status,
 };
 pub use source::{ScanError, SourceError, parse_migration, scan_dir, sort_in_apply_order};
 pub use split::{

@@ -73,9 +73,11 @@ fn highest_local(local: &[Migration]) -> Option<&Version> {
 }
 
 /// Whether `version`, applied but not among `local`'s files, is above all of them: applied by
-/// a newer release, not a file deleted from this one.
+/// a newer release, not a file deleted from this one. Never without versioned files: an empty
+/// (or unreadable) migrations directory is not an older release, and `roll-back` must not
+/// take it for one and undo the whole history.
 pub(crate) fn is_newer(version: &Version, local: &[Migration]) -> bool {
-    highest_local(local).is_none_or(|highest| version > highest)
+    highest_local(local).is_some_and(|highest| version > highest)
 }
 
 /// The history rows of versions above every migration of `local` (applied by a newer
@@ -161,6 +163,19 @@ pub fn stored_rollback(migration: &Migration) -> String {
 
 /// The migration a history row stands for, rebuilt from what [`stored_rollback`] kept: its
 /// name from the row, an empty upgrade section, the stored rollback section and directives.
+///
+/// ```
+/// # let row = jetbase_core::AppliedMigration {
+/// #     order_executed: 7, version: Some("7".into()), description: "t".into(),
+/// #     filename: "V7__t.sql".into(), migration_type: "VERSIONED".into(),
+/// #     applied_at: String::new(), checksum: None, success: None, execution_ms: None,
+/// # };
+/// use jetbase_core::{Dialect, migration_from_stored, parse_migration, stored_rollback};
+/// let file = parse_migration("V7__t.sql", b"CREATE TABLE t (id INT);\n-- rollback\nDROP TABLE t;")?;
+/// let rebuilt = migration_from_stored(&row, &stored_rollback(&file))?;
+/// assert_eq!(rebuilt.rollback_statements(Dialect::Postgres).unwrap()[0].sql, "DROP TABLE t");
+/// # Ok::<(), Vec<jetbase_core::SourceError>>(())
+/// ```
 ///
 /// # Errors
 ///

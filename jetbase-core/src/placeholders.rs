@@ -7,7 +7,10 @@
 //! - the checksum is the file's as written, never of the substituted text, so that changing a
 //!   value does not make applied files "edited";
 //! - a `${name}` with no value is an error naming the line, found before anything runs;
-//! - `$${name}` is the text `${name}` itself;
+//! - `$${name}` is the text `${name}` itself (a run of `$` before `{name}`: every `$` but the
+//!   last stays, and an even run is the escape, so `$$${name}` is a dollar quote followed by
+//!   a value); inside a `$$…$$` body, where `$$` would close the quote, use a tagged quote
+//!   (`$body$…$body$`) for the escape;
 //! - names are ASCII letters, digits and `_` (not starting with a digit), compared without
 //!   case (`JETBASE_PLACEHOLDER_PREFIX` defines `${prefix}`);
 //! - the text is replaced wherever it appears in a statement: inside string literals and
@@ -37,6 +40,13 @@ pub struct Placeholders {
 }
 
 /// A `${name}` in a statement with no value configured for `name`.
+///
+/// ```
+/// let mut placeholders = jetbase_core::Placeholders::new();
+/// placeholders.insert("schema", "app");
+/// let unknown = placeholders.substitute("GRANT USAGE ON SCHEMA ${schema} TO ${role}", 3).unwrap_err();
+/// assert_eq!(unknown.to_string(), "line 3: ${role} has no value configured");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UnknownPlaceholder {
@@ -60,6 +70,13 @@ impl std::error::Error for UnknownPlaceholder {}
 
 /// A configured placeholder name that is not ASCII letters, digits and `_` (or starts with a
 /// digit): no `${name}` could ever match it.
+///
+/// ```
+/// let mut placeholders = jetbase_core::Placeholders::new();
+/// placeholders.insert("9lives", "x");
+/// let invalid = placeholders.check_names().unwrap_err();
+/// assert!(invalid.to_string().starts_with("\"9lives\" is not a placeholder name"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InvalidPlaceholderName {
@@ -222,31 +239,33 @@ impl Placeholders {
         let mut copied = 0;
         let mut at = 0;
         while let Some(found) = bytes[at..].iter().position(|&byte| byte == b'$') {
-            let dollar = at + found;
-            if bytes.get(dollar + 1) == Some(&b'$')
-                && let Some((_, end)) = braced_name(text, dollar + 2)
-            {
-                // `$${name}`: drop one `$`, keep the rest as written.
-                out.push_str(&text[copied..dollar]);
-                out.push_str(&text[dollar + 1..end]);
-                copied = end;
-                at = end;
+            let start = at + found;
+            let run_end = start
+                + bytes[start..]
+                    .iter()
+                    .take_while(|&&byte| byte == b'$')
+                    .count();
+            let Some((name, end)) = braced_name(text, run_end) else {
+                at = run_end;
                 continue;
-            }
-            if let Some((name, end)) = braced_name(text, dollar + 1) {
+            };
+            // Every `$` of the run but the last stays as written: `$$${name}` is a dollar
+            // quote and then a placeholder. An even run ends in the escape `$${name}`, which
+            // stays as `${name}`.
+            out.push_str(&text[copied..run_end - 1]);
+            if (run_end - start) % 2 == 0 {
+                out.push_str(&text[run_end..end]);
+            } else {
                 let Some(value) = self.get(name) else {
                     return Err(UnknownPlaceholder {
                         name: name.to_owned(),
-                        line: first_line + bytes[..dollar].iter().filter(|&&b| b == b'\n').count(),
+                        line: first_line + bytes[..start].iter().filter(|&&b| b == b'\n').count(),
                     });
                 };
-                out.push_str(&text[copied..dollar]);
                 out.push_str(value);
-                copied = end;
-                at = end;
-                continue;
             }
-            at = dollar + 1;
+            copied = end;
+            at = end;
         }
         if copied == 0 {
             return Ok(Cow::Borrowed(text));

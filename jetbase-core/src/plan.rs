@@ -457,6 +457,65 @@ pub struct RollbackStep {
     pub row: AppliedMigration,
 }
 
+/// The history rows a rollback with `options` undoes, newest first, whether or not their files
+/// are here (a caller may have their rollback SQL elsewhere: see [`crate::stored_rollback`]).
+///
+/// ```
+/// # fn row(order: i64, version: &str) -> jetbase_core::AppliedMigration {
+/// #     jetbase_core::AppliedMigration {
+/// #         order_executed: order, version: Some(version.into()), description: "x".into(),
+/// #         filename: format!("V{version}__x.sql"), migration_type: "VERSIONED".into(),
+/// #         applied_at: String::new(), checksum: None, success: None, execution_ms: None,
+/// #     }
+/// # }
+/// let history = [row(1, "1"), row(2, "2"), row(3, "3")];
+/// let options = jetbase_core::RollbackOptions { count: Some(2), ..Default::default() };
+/// let rows = jetbase_core::rollback_rows(&history, &options)?;
+/// assert_eq!(rows.iter().map(|r| r.order_executed).collect::<Vec<_>>(), [3, 2]);
+/// # Ok::<(), Vec<jetbase_core::PlanError>>(())
+/// ```
+///
+/// # Errors
+///
+/// A `to_version` that is not applied, unreadable history rows.
+pub fn rollback_rows<'h>(
+    applied: &'h [AppliedMigration],
+    options: &RollbackOptions,
+) -> Result<Vec<&'h AppliedMigration>, Vec<PlanError>> {
+    let (chosen, problems) = chosen_for_rollback(applied, options);
+    if problems.is_empty() {
+        Ok(chosen.into_iter().map(|(_, row)| row).collect())
+    } else {
+        Err(problems)
+    }
+}
+
+fn chosen_for_rollback<'h>(
+    applied: &'h [AppliedMigration],
+    options: &RollbackOptions,
+) -> (Vec<(Version, &'h AppliedMigration)>, Vec<PlanError>) {
+    let history = History::index(applied);
+    let mut problems = history.problems;
+    let mut versioned: Vec<(Version, &AppliedMigration)> = history.versioned.into_iter().collect();
+    versioned.sort_by_key(|(_, row)| std::cmp::Reverse(row.order_executed));
+    let chosen = match (&options.to_version, options.count) {
+        (Some(target), _) => match versioned.iter().position(|(v, _)| v == target) {
+            Some(position) => {
+                versioned.truncate(position);
+                versioned
+            }
+            None => {
+                problems.push(PlanError::TargetVersion {
+                    problem: format!("version {target} is not applied; cannot roll back to it"),
+                });
+                Vec::new()
+            }
+        },
+        (None, count) => versioned.into_iter().take(count.unwrap_or(1)).collect(),
+    };
+    (chosen, problems)
+}
+
 /// Decides what a rollback undoes: the last applied versioned migration by default, the last
 /// `count`, or everything applied after `to_version` — newest first. Repeatables never.
 ///
@@ -469,26 +528,10 @@ pub fn plan_rollback(
     applied: &[AppliedMigration],
     options: &RollbackOptions,
 ) -> Result<Vec<RollbackStep>, Vec<PlanError>> {
-    let history = History::index(applied);
-    let mut problems = history.problems;
-    let mut versioned: Vec<(&Version, &AppliedMigration)> =
-        history.versioned.iter().map(|(v, row)| (v, *row)).collect();
-    versioned.sort_by_key(|(_, row)| std::cmp::Reverse(row.order_executed));
-    let chosen: Vec<(&Version, &AppliedMigration)> = match (&options.to_version, options.count) {
-        (Some(target), _) => match versioned.iter().position(|(v, _)| *v == target) {
-            Some(position) => versioned[..position].to_vec(),
-            None => {
-                problems.push(PlanError::TargetVersion {
-                    problem: format!("version {target} is not applied; cannot roll back to it"),
-                });
-                Vec::new()
-            }
-        },
-        (None, count) => versioned.into_iter().take(count.unwrap_or(1)).collect(),
-    };
+    let (chosen, mut problems) = chosen_for_rollback(applied, options);
     let mut steps = Vec::new();
     for (version, row) in chosen {
-        match local.iter().position(|m| m.version() == Some(version)) {
+        match local.iter().position(|m| m.version() == Some(&version)) {
             Some(index) => steps.push(RollbackStep {
                 index,
                 row: row.clone(),

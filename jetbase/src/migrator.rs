@@ -252,7 +252,8 @@ impl Migrator {
     /// runs them. Once one is set:
     /// - every `${name}` of the statements that run must have a value: one without is
     ///   [`Error::Placeholder`], naming the file and line, before anything runs;
-    /// - `$${name}` is the text `${name}` itself;
+    /// - `$${name}` is the text `${name}` itself (and `$$${name}`, a dollar quote right
+    ///   before a placeholder, is `$$` and the value);
     /// - the text is replaced wherever it appears in a statement, string literals and
     ///   dollar-quoted bodies included; comments between statements are not sent, and not read;
     /// - the value goes in as written (it is SQL: quote it in the file where it is a string);
@@ -283,6 +284,13 @@ impl Migrator {
     }
 
     /// The placeholders set with [`Migrator::with_placeholder`].
+    ///
+    /// ```
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// assert!(MIGRATOR.placeholders().is_empty());
+    /// let migrator = MIGRATOR.clone().with_placeholder("schema", "app");
+    /// assert_eq!(migrator.placeholders().names().collect::<Vec<_>>(), ["schema"]);
+    /// ```
     pub fn placeholders(&self) -> &Placeholders {
         &self.placeholders
     }

@@ -15,6 +15,8 @@ use common::{Files, Query, TestDb};
 use jetbase::{Direction, Error, NewerDatabase, PlanError, State};
 use tracing::Level;
 
+const RELEASE_12_V2: &str = "CREATE TABLE orders (id INTEGER);\n-- rollback\nDROP TABLE orders;";
+
 const V1: (&str, &str) = (
     "V1__create_items.sql",
     "CREATE TABLE items (id INTEGER);\n-- rollback\nDROP TABLE items;",
@@ -23,10 +25,7 @@ const V1: (&str, &str) = (
 fn release_12() -> Files {
     Files::new(&[
         V1,
-        (
-            "V2__create_orders.sql",
-            "CREATE TABLE orders (id INTEGER);\n-- rollback\nDROP TABLE orders;",
-        ),
+        ("V2__create_orders.sql", RELEASE_12_V2),
         (
             "V3__first_order.sql",
             "INSERT INTO orders (id) VALUES (1);\n-- rollback\nDELETE FROM orders WHERE id = 1;",
@@ -225,9 +224,11 @@ async fn a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps<P
     let new = release_12();
     let twelve = new.migrator().with_pooler(db.pooler);
     twelve.run(&db.pool).await.unwrap();
-    let eleven = release_11().migrator().with_pooler(db.pooler);
+    // V3's file is gone, V2's is here: V3 with what its row keeps, V2 with its file.
+    let files = Files::new(&[V1, ("V2__create_orders.sql", RELEASE_12_V2)]);
+    let eleven = files.migrator().with_pooler(db.pooler);
     let recorder = Recorder::default();
-    let result = recorder.record(eleven.rollback(&db.pool)).await;
+    let result = recorder.record(eleven.rollback(&db.pool).count(2)).await;
     if !db.dialect.capabilities().stored_rollbacks {
         let error = result.unwrap_err();
         let Error::Validation { problems } = &error else {
@@ -241,9 +242,14 @@ async fn a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps<P
         return;
     }
     let report = result.unwrap();
-    assert_eq!(report.migrations[0].filename, "V3__first_order.sql");
-    assert_eq!(db.pool.count("SELECT id FROM orders").await, 0);
-    assert_eq!(versions(db, &twelve).await, ["1", "2"]);
+    let done: Vec<&str> = report
+        .migrations
+        .iter()
+        .map(|entry| entry.filename.as_str())
+        .collect();
+    assert_eq!(done, ["V3__first_order.sql", "V2__create_orders.sql"]);
+    assert!(!db.table_exists("orders").await);
+    assert_eq!(versions(db, &twelve).await, ["1"]);
     let events = recorder.take();
     let said: Vec<_> = events
         .iter()
@@ -253,6 +259,9 @@ async fn a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps<P
     assert_eq!(said[0].level, Level::INFO);
     assert_eq!(said[0].field("filename"), Some("V3__first_order.sql"));
     // A row that keeps nothing: refused, named.
+    twelve.run(&db.pool).await.unwrap();
+    let eleven = release_11().migrator().with_pooler(db.pooler);
+    eleven.rollback(&db.pool).await.unwrap();
     db.pool
         .exec("UPDATE jetbase_migrations SET rollback_sql = NULL WHERE version = '2'")
         .await;
@@ -268,4 +277,87 @@ async fn a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps<P
 database_test!(
     a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps,
     a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps
+);
+
+async fn roll_back_refuses_what_it_cannot_undo<P: Query>(db: &TestDb<P>) {
+    // A newer release's migration without a rollback section would only lose its row.
+    let new = Files::new(&[
+        V1,
+        ("V2__add_orders.sql", "CREATE TABLE orders (id INTEGER);"),
+    ]);
+    new.migrator()
+        .with_pooler(db.pooler)
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let eleven = release_11()
+        .migrator()
+        .with_pooler(db.pooler)
+        .on_newer_database(NewerDatabase::RollBack);
+    let error = eleven.run(&db.pool).await.unwrap_err();
+    let Error::Refused { message, .. } = &error else {
+        panic!("{error}");
+    };
+    if db.dialect.capabilities().stored_rollbacks {
+        assert!(
+            message.contains("V2__add_orders.sql has no rollback section"),
+            "{message}"
+        );
+    }
+    assert!(message.contains("nothing was run"), "{message}");
+    assert!(db.table_exists("orders").await);
+
+    // An empty migrations directory (files left out of an image) is not an older release:
+    // nothing is "newer", nothing is rolled back, every row is a missing file.
+    let empty = Files::new(&[]);
+    let error = empty
+        .migrator()
+        .with_pooler(db.pooler)
+        .on_newer_database(NewerDatabase::RollBack)
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    let Error::Validation { problems } = &error else {
+        panic!("{error}");
+    };
+    assert!(
+        problems
+            .iter()
+            .all(|problem| matches!(problem, PlanError::MissingFile { .. })),
+        "{error}"
+    );
+    assert!(db.table_exists("orders").await);
+    assert!(db.table_exists("items").await);
+
+    // What the upgrade would then run is validated first: an edited file of its own stops it
+    // before anything is rolled back.
+    if db.dialect.capabilities().stored_rollbacks {
+        let edited = Files::new(&[(
+            "V1__create_items.sql",
+            "CREATE TABLE items (id INTEGER, edited INTEGER);\n-- rollback\nDROP TABLE items;",
+        )]);
+        new.write(
+            "V2__add_orders.sql",
+            "CREATE TABLE orders (id INTEGER);\n-- rollback\nDROP TABLE orders;",
+        );
+        let twelve = new.migrator().with_pooler(db.pooler);
+        twelve.rollback(&db.pool).await.unwrap();
+        twelve.run(&db.pool).await.unwrap();
+        let error = edited
+            .migrator()
+            .with_pooler(db.pooler)
+            .on_newer_database(NewerDatabase::RollBack)
+            .run(&db.pool)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Validation { problems } if matches!(problems[..], [PlanError::ChecksumMismatch { .. }])),
+            "{error}"
+        );
+        assert!(db.table_exists("orders").await, "nothing was rolled back");
+    }
+}
+database_test!(
+    roll_back_refuses_what_it_cannot_undo,
+    roll_back_refuses_what_it_cannot_undo
 );

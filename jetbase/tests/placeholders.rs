@@ -104,6 +104,19 @@ async fn placeholders_are_put_into_the_statements_that_run<P: Query>(db: &TestDb
     shop.rollback(&db.pool).count(2).await.unwrap();
     assert!(!db.table_exists("shop_items").await);
     assert!(shop.history(&db.pool).await.unwrap().is_empty());
+
+    // A failing statement is shown as the file has it: a value may be a secret.
+    files.write(
+        "V3__grant.sql",
+        "INSERT INTO no_such_table (note) VALUES ('${db_password}');",
+    );
+    let shop = migrator("shop");
+    let error = shop.run(&db.pool).await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, Error::MigrationFailed { .. }), "{message}");
+    assert!(message.contains("'${db_password}'"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!format!("{error:?}").contains("hunter2"));
 }
 database_test!(
     placeholders_are_put_into_the_statements_that_run,

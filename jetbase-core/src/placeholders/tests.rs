@@ -48,13 +48,32 @@ fn a_doubled_dollar_keeps_the_text_as_written() {
             .unwrap(),
         "SELECT '${prefix}', 'shop', '${unknown}'"
     );
-    // `$$` of a dollar quote stays a dollar quote.
+    // `$$` of a dollar quote stays a dollar quote, also right before a placeholder.
     assert_eq!(
         placeholders
             .substitute("SELECT $$a$$, $tag$b$tag$", 1)
             .unwrap(),
         "SELECT $$a$$, $tag$b$tag$"
     );
+    assert_eq!(
+        placeholders
+            .substitute("COMMENT ON SCHEMA app IS $$${prefix} schema$$", 1)
+            .unwrap(),
+        "COMMENT ON SCHEMA app IS $$shop schema$$"
+    );
+    // The escape in a tagged body, apart from the tag's `$`.
+    assert_eq!(
+        placeholders
+            .substitute("$body$ $${prefix}$body$", 1)
+            .unwrap(),
+        "$body$ ${prefix}$body$"
+    );
+    // An even run ends in the escape: `$$` and the text `${prefix}`.
+    assert_eq!(
+        placeholders.substitute("x $$$${prefix} y", 1).unwrap(),
+        "x $$${prefix} y"
+    );
+    assert!(placeholders.substitute("$$${unknown}$$", 1).is_err());
 }
 
 #[test]

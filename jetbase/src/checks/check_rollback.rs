@@ -501,6 +501,7 @@ impl<T: Database> Steps for SandboxSteps<'_, T> {
         let one = OneMigration {
             migration,
             statements: &statements,
+            written: section.written(),
             // Not written: a sandbox writes no history.
             row: RowWrite::Delete { order_executed: 0 },
             direction,

@@ -141,12 +141,12 @@ impl LockedRun<'_, '_> {
                     Direction::Rollback => None,
                 };
                 let row = with_rollback(row, kept.as_deref());
-                // Not one of the migrator's: rebuilt from its history row, its file gone.
-                if !self
-                    .migrator
-                    .migrations()
-                    .iter()
-                    .any(|own| std::ptr::eq(own, migration))
+                // Not one of the migrator's files: rebuilt from its history row.
+                if self.direction == Direction::Rollback
+                    && !self.migrator.migrations().iter().any(|own| {
+                        own.version() == migration.version()
+                            && own.filename() == migration.filename()
+                    })
                 {
                     events::kept_rollback(migration.filename());
                 }
@@ -166,6 +166,7 @@ impl LockedRun<'_, '_> {
                 let one = OneMigration {
                     migration,
                     statements: &statements,
+                    written: section.written(),
                     row,
                     direction: self.direction,
                     tables: self.tables,
@@ -308,7 +309,13 @@ pub(crate) struct Section<'m> {
     texts: Vec<Cow<'m, str>>,
 }
 
-impl Section<'_> {
+impl<'m> Section<'m> {
+    /// The statements as the file has them, placeholders not put in: what an error shows (a
+    /// value may be a secret).
+    pub(crate) fn written(&self) -> &[Statement<'m>] {
+        &self.split
+    }
+
     /// The statements as they are sent, each with its line in the file.
     pub(crate) fn statements(&self) -> Vec<Statement<'_>> {
         self.split
@@ -403,6 +410,8 @@ pub(crate) fn dry_run_report<'m>(
 pub(crate) struct OneMigration<'a, 'p> {
     pub(crate) migration: &'a Migration,
     pub(crate) statements: &'a [Statement<'a>],
+    /// The same statements as the file has them (see [`Section::written`]), for errors.
+    pub(crate) written: &'a [Statement<'a>],
     pub(crate) row: RowWrite<'a>,
     pub(crate) direction: Direction,
     pub(crate) tables: &'a Tables,
@@ -495,10 +504,12 @@ impl OneMigration<'_, '_> {
                 direction: self.direction,
                 filename: self.migration.filename().to_owned(),
                 line: failed.map_or(0, |s| s.line),
-                statement: failed.map_or_else(
-                    || "(writing the history row)".to_owned(),
-                    |s| shorten(s.sql),
-                ),
+                statement: statement
+                    .and_then(|index| self.written.get(index))
+                    .map_or_else(
+                        || "(writing the history row)".to_owned(),
+                        |s| shorten(s.sql),
+                    ),
                 partially_applied,
                 transactional,
                 applied_before: report

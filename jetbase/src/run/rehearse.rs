@@ -130,6 +130,17 @@ impl<D: Database> Upgrade<'_, D> {
         }
         let tables = self.migrator.tables(database)?;
         let history = read_history(database, &tables).await?.unwrap_or_default();
+        if self.migrator.newer_database() == jetbase_core::NewerDatabase::RollBack
+            && !jetbase_core::newer_rows(self.migrator.migrations(), &history).is_empty()
+        {
+            return Err(Error::Refused {
+                operation: "rehearsal",
+                message: "the database holds versions a newer release applied, which this \
+                          upgrade rolls back first (on_newer_database = roll-back); a rehearsal \
+                          does not rehearse that: rehearse with on_newer_database = ignore"
+                    .to_owned(),
+            });
+        }
         let planned = self.plan(&history)?;
         events::planned(planned.len());
         check_placeholders(
@@ -239,6 +250,7 @@ impl Sandbox<'_, '_> {
             let one = OneMigration {
                 migration,
                 statements: &statements,
+                written: section.written(),
                 row,
                 direction: Direction::Upgrade,
                 tables: self.tables,

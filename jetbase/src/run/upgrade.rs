@@ -6,7 +6,7 @@ use jetbase_core::{AppliedMigration, Migration, NewerDatabase, Record, UpgradeOp
 
 use super::locked_run::LockedRun;
 use super::retry::Retry;
-use super::{Planned, Progress, RunFuture, RunSettings, parse_target};
+use super::{Planned, Progress, RunFuture, RunSettings, check_placeholders, parse_target};
 use crate::backend::private::SEAL;
 use crate::backend::{Database, RowWrite};
 use crate::events::{self, Operation};
@@ -135,6 +135,15 @@ impl<'a, D: Database> Upgrade<'a, D> {
             match self.options.newer_database {
                 NewerDatabase::Ignore => events::newer_ignored(&newer),
                 NewerDatabase::RollBack => {
+                    // What the upgrade then runs is validated (and its placeholders checked)
+                    // first: nothing is rolled back for an upgrade that would be refused.
+                    let planned = self.plan(&history)?;
+                    check_placeholders(
+                        planned.iter().map(|(migration, _)| *migration),
+                        database.dialect(),
+                        Direction::Upgrade,
+                        self.migrator.placeholders(),
+                    )?;
                     rolled_back = self.roll_back_newer(&tables, &history).await?;
                     if !rolled_back.dry_run {
                         history = read_history(database, &tables).await?.unwrap_or_default();
@@ -197,6 +206,33 @@ impl<'a, D: Database> Upgrade<'a, D> {
             .into_iter()
             .filter_map(|(row, migration)| migration.map(|m| (row.order_executed, m)))
             .collect();
+        // A migration without a rollback section would only lose its row, and leave what it
+        // made for the newer release to trip over when it is deployed again.
+        let empty: Vec<&str> = migrations
+            .iter()
+            .filter(|(_, migration)| !migration.has_rollback_sql())
+            .map(|(_, migration)| migration.filename())
+            .collect();
+        if !empty.is_empty() {
+            return Err(Error::Refused {
+                operation: "upgrade",
+                message: format!(
+                    "on_newer_database = roll-back: {} {} no rollback section, so rolling back \
+                     would only remove the history row and leave what {} made; run the release \
+                     that applied {}, or set on_newer_database to ignore; nothing was run",
+                    empty.join(", "),
+                    if empty.len() == 1 { "has" } else { "have" },
+                    if empty.len() == 1 { "it" } else { "they" },
+                    if empty.len() == 1 { "it" } else { "them" },
+                ),
+            });
+        }
+        check_placeholders(
+            migrations.iter().map(|(_, migration)| migration),
+            database.dialect(),
+            Direction::Rollback,
+            self.migrator.placeholders(),
+        )?;
         events::newer_rolling_back(&newer);
         let run = LockedRun {
             migrator: self.migrator,

@@ -119,8 +119,9 @@ impl EngineSql for MySqlSql {
         match column {
             "execution_ms" => "BIGINT NULL",
             "history_digest" => "VARCHAR(100) NULL",
-            // TEXT holds 64 KiB; a rollback section may be longer.
-            crate::backend::tables::ROLLBACK_COLUMN => "LONGTEXT NULL",
+            // TEXT holds 64 KiB; a rollback section may be longer. Any text: the table's
+            // character set may be latin1 (MariaDB's default before 11.6) or utf8mb3.
+            crate::backend::tables::ROLLBACK_COLUMN => "LONGTEXT CHARACTER SET utf8mb4 NULL",
             _ => "BOOLEAN NULL",
         }
     }
@@ -130,7 +131,7 @@ impl EngineSql for MySqlSql {
             "CREATE TABLE IF NOT EXISTS {table} (\n    order_executed INT AUTO_INCREMENT PRIMARY KEY,\n    \
              version VARCHAR(255),\n    description VARCHAR(500) NOT NULL,\n    filename VARCHAR(512) NOT NULL,\n    \
              migration_type VARCHAR(32) NOT NULL,\n    applied_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6) NOT NULL,\n    \
-             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT NULL,\n    success BOOLEAN NULL,\n    rollback_sql LONGTEXT NULL\n)"
+             checksum VARCHAR(64) NOT NULL,\n    execution_ms BIGINT NULL,\n    success BOOLEAN NULL,\n    rollback_sql LONGTEXT CHARACTER SET utf8mb4 NULL\n)"
         )
     }
 
