@@ -273,6 +273,21 @@ async fn a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps<P
     );
     assert!(message.contains("keeps no rollback SQL"), "{message}");
     assert!(db.table_exists("orders").await);
+
+    // An edit accepted by repair keeps the edited file's rollback instead.
+    twelve.run(&db.pool).await.unwrap();
+    new.write(
+        "V3__first_order.sql",
+        "INSERT INTO orders (id) SELECT 1;\n-- rollback\nDELETE FROM orders WHERE id >= 1;",
+    );
+    let edited = new.migrator().with_pooler(db.pooler);
+    let repaired = edited.repair(&db.pool).await.unwrap();
+    assert_eq!(repaired.checksums_updated.len(), 1);
+    let planned = eleven.rollback(&db.pool).dry_run(true).await.unwrap();
+    assert_eq!(
+        planned.migrations[0].sql,
+        ["DELETE FROM orders WHERE id >= 1"]
+    );
 }
 database_test!(
     a_migration_whose_file_is_gone_is_rolled_back_with_what_its_row_keeps,

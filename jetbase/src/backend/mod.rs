@@ -131,6 +131,9 @@ pub enum RowWrite<'a> {
     SetChecksum {
         order_executed: i64,
         checksum: &'a str,
+        /// The edited file's rollback, kept instead of the one kept when it was applied
+        /// (where the database keeps it).
+        rollback: Option<&'a str>,
     },
 }
 

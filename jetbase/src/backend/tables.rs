@@ -205,10 +205,11 @@ pub fn row_values<'v>(
         RowWrite::SetChecksum {
             order_executed,
             checksum,
-        } => vec![
-            ("checksum", Value::Text(Some(checksum))),
-            ("order_executed", Value::Integer(Some(order_executed))),
-        ],
+            rollback,
+        } => std::iter::once(("checksum", Value::Text(Some(checksum))))
+            .chain(rollback.map(|text| (ROLLBACK_COLUMN, Value::Text(Some(text)))))
+            .chain([("order_executed", Value::Integer(Some(order_executed)))])
+            .collect(),
     }
 }
 
@@ -652,10 +653,22 @@ impl Tables {
             RowWrite::Delete { .. } => {
                 format!("DELETE FROM {table} WHERE order_executed = {}", slots[0])
             }
-            RowWrite::SetChecksum { .. } => format!(
-                "UPDATE {table} SET checksum = {} WHERE order_executed = {}",
-                slots[0], slots[1]
-            ),
+            RowWrite::SetChecksum { .. } => {
+                // checksum, and rollback_sql where it is kept, for the row's number.
+                let mut set = Vec::new();
+                let mut row = "";
+                for (column, slot) in columns.iter().zip(&slots) {
+                    if *column == "order_executed" {
+                        row = slot;
+                    } else {
+                        set.push(format!("{column} = {slot}"));
+                    }
+                }
+                format!(
+                    "UPDATE {table} SET {} WHERE order_executed = {row}",
+                    set.join(", ")
+                )
+            }
         };
         (sql, values)
     }

@@ -173,12 +173,32 @@ impl<'a, D: Database> Repair<'a, D> {
             .session()
             .await
             .map_err(Error::database("taking a connection for the repair"))?;
+        // An accepted edit keeps the edited file's rollback too (what a rollback without the
+        // file would run).
+        let kept: Vec<Option<String>> = report
+            .checksums_updated
+            .iter()
+            .map(|row| {
+                let version = row
+                    .version
+                    .as_deref()
+                    .and_then(|text| jetbase_core::Version::parse(text).ok());
+                self.migrator
+                    .migrations()
+                    .iter()
+                    .find(|migration| version.is_some() && migration.version() == version.as_ref())
+                    .and_then(|migration| {
+                        crate::backend::tables::kept_rollback(self.database.dialect(), migration)
+                    })
+            })
+            .collect();
         let mut writes = Vec::new();
-        for row in &report.checksums_updated {
+        for (row, kept) in report.checksums_updated.iter().zip(&kept) {
             if let Some(checksum) = &row.new_checksum {
                 writes.push(RowWrite::SetChecksum {
                     order_executed: row.order_executed,
                     checksum,
+                    rollback: kept.as_deref(),
                 });
             }
         }
