@@ -91,6 +91,13 @@ pub fn expand(attribute: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         }
         None => quote!(::core::concat!(::core::env!("CARGO_PKG_NAME"), "/embed!()")),
     };
+    // `#[should_panic]` below `#[jetbase::test]`: the test's panic is its success, so its
+    // database is dropped then.
+    let expects_panic = function
+        .attrs
+        .iter()
+        .any(|attribute| attribute.path().is_ident("should_panic"))
+        .then(|| quote!(.expects_panic(true)));
     let migrations = options.migrations.map(|apply| quote!(.migrations(#apply)));
     let to_version = options
         .to_version
@@ -127,6 +134,7 @@ pub fn expand(attribute: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             ::jetbase::testing::TestDatabase::builder(&#migrator)
                 .owner(#owner)
                 .test_name(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
+                #expects_panic
                 #migrations
                 #to_version
                 #(#fixtures)*

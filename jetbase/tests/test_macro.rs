@@ -87,6 +87,56 @@ async fn sqlite_fixtures_run_after_the_migrations(pool: SqlitePool) -> Result<()
     Ok(())
 }
 
+/// A negative test: its panic is its success.
+#[jetbase::test(migrator = MIGRATOR)]
+#[should_panic(expected = "no such table")]
+async fn sqlite_should_panic(pool: SqlitePool) {
+    sqlx::query("SELECT * FROM no_such_table")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+}
+
+/// A test body's failure (a function: a block ending in `panic!` has no `()` to return).
+fn fail_on_purpose() {
+    panic!("on purpose");
+}
+
+/// The SQLite file behind a pool.
+fn file_of(pool: &SqlitePool) -> std::path::PathBuf {
+    pool.connect_options().get_filename().to_path_buf()
+}
+
+#[test]
+fn an_expected_panic_drops_the_database_and_a_missing_one_keeps_it() {
+    let file = std::sync::Mutex::new(None);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        jetbase::testing::TestDatabase::builder(&MIGRATOR)
+            .expects_panic(true)
+            .run(|pool: SqlitePool| {
+                *file.lock().unwrap() = Some(file_of(&pool));
+                async move {
+                    drop(pool);
+                    fail_on_purpose();
+                }
+            });
+    }));
+    assert!(panicked.is_err(), "the panic goes on, for #[should_panic]");
+    let dropped = file.lock().unwrap().take().unwrap();
+    assert!(!dropped.exists(), "{} is dropped", dropped.display());
+
+    // A test expected to panic that returns has failed: its database stays, to look at.
+    jetbase::testing::TestDatabase::builder(&MIGRATOR)
+        .expects_panic(true)
+        .run(|pool: SqlitePool| {
+            *file.lock().unwrap() = Some(file_of(&pool));
+            async move { drop(pool) }
+        });
+    let kept = file.lock().unwrap().take().unwrap();
+    assert!(kept.exists(), "{} is kept", kept.display());
+    std::fs::remove_file(&kept).unwrap();
+}
+
 #[jetbase::test(migrator = MIGRATOR)]
 async fn sqlite_any_pool(pool: AnyPool) {
     assert!(

@@ -103,6 +103,7 @@ pub struct TestDatabaseBuilder<'m> {
     fixtures: Vec<(String, String)>,
     owner: Option<String>,
     test_name: Option<String>,
+    expects_panic: bool,
 }
 
 impl std::fmt::Debug for TestDatabaseBuilder<'_> {
@@ -139,6 +140,7 @@ impl TestDatabase {
             fixtures: Vec::new(),
             owner: None,
             test_name: None,
+            expects_panic: false,
         }
     }
 
@@ -228,6 +230,23 @@ impl<'m> TestDatabaseBuilder<'m> {
     /// The test's name, said with a kept database.
     pub fn test_name(mut self, name: impl Into<String>) -> Self {
         self.test_name = Some(name.into());
+        self
+    }
+
+    /// The test is expected to panic (`#[should_panic]`, which `#[jetbase::test]` reads): its
+    /// panic is its success, so [`TestDatabaseBuilder::run`] drops the database then, and
+    /// keeps it when the test returns instead (the test harness then reports the failure).
+    ///
+    /// ```no_run
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// jetbase::testing::TestDatabase::builder(&MIGRATOR)
+    ///     .expects_panic(true)
+    ///     .run(|pool: sqlx::SqlitePool| async move {
+    ///         panic!("a negative test: {pool:?}");
+    ///     });
+    /// ```
+    pub fn expects_panic(mut self, expects: bool) -> Self {
+        self.expects_panic = expects;
         self
     }
 
@@ -328,6 +347,7 @@ impl<'m> TestDatabaseBuilder<'m> {
             Err(error) => panic!("jetbase::test: cannot start a tokio runtime: {error}"),
         };
         let test_name = self.test_name.clone();
+        let expects_panic = self.expects_panic;
         let builder = self.dialect(P::DIALECT.unwrap_or(Dialect::Sqlite));
         let builder = match P::DIALECT {
             Some(_) => builder,
@@ -356,6 +376,27 @@ impl<'m> TestDatabaseBuilder<'m> {
             Ok(result) => result.failure().map(Failure::Returned),
             Err(panic) => Some(Failure::Panicked(panic)),
         };
+        if expects_panic {
+            // The test's panic (or its `Err`, which becomes one) is its success: the database
+            // goes; a test that returned has failed, and its database is kept.
+            let test = test_name.as_deref().unwrap_or("the test");
+            let Some(failure) = failure else {
+                let name = database.keep();
+                eprintln!("jetbase::test: {test} did not panic; its database {name} is kept");
+                return;
+            };
+            if let Err(error) = runtime.block_on(database.remove()) {
+                eprintln!(
+                    "jetbase::test: {test} panicked as expected; its database could not be \
+                     dropped: {}",
+                    error_chain(&error)
+                );
+            }
+            match failure {
+                Failure::Panicked(panic) => std::panic::resume_unwind(panic),
+                Failure::Returned(message) => panic!("{test} returned an error: {message}"),
+            }
+        }
         match failure {
             None => {
                 if let Err(error) = runtime.block_on(database.remove()) {
