@@ -376,3 +376,49 @@ database_test!(
     roll_back_refuses_what_it_cannot_undo,
     roll_back_refuses_what_it_cannot_undo
 );
+
+async fn the_kept_text_survives_any_character_set<P: Query>(db: &TestDb<P>) {
+    if !db.dialect.capabilities().stored_rollbacks {
+        return;
+    }
+    if db.dialect == common::Dialect::MySql {
+        // A history table as Python Jetbase makes it on a latin1 server: jetbase adds its
+        // column in utf8mb4 all the same.
+        db.pool
+            .exec(
+                "CREATE TABLE jetbase_migrations (order_executed INT AUTO_INCREMENT PRIMARY KEY, \
+                 version VARCHAR(255), description VARCHAR(500) NOT NULL, filename VARCHAR(512) \
+                 NOT NULL, migration_type VARCHAR(32) NOT NULL, applied_at TIMESTAMP(6) DEFAULT \
+                 CURRENT_TIMESTAMP(6) NOT NULL, checksum VARCHAR(64) NOT NULL) \
+                 CHARACTER SET latin1",
+            )
+            .await;
+    }
+    let files = Files::new(&[
+        V1,
+        (
+            "V2__notes.sql",
+            "CREATE TABLE notes (id INTEGER);\n-- rollback\n-- откат, 撤销, 🙃\nDROP TABLE notes;",
+        ),
+    ]);
+    files
+        .migrator()
+        .with_pooler(db.pooler)
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let report = release_11()
+        .migrator()
+        .with_pooler(db.pooler)
+        .on_newer_database(NewerDatabase::RollBack)
+        .run(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(report.migrations.len(), 1);
+    assert!(!db.table_exists("notes").await);
+}
+database_test!(
+    the_kept_text_survives_any_character_set,
+    the_kept_text_survives_any_character_set,
+    not_on_warehouses = "no rollback SQL kept there"
+);
