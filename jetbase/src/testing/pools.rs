@@ -7,7 +7,7 @@ use jetbase_core::Dialect;
 use crate::{AnyPool, Error};
 
 /// A pool `#[jetbase::test]` can give a test: sqlx 0.9's `PgPool`, `SqlitePool` and
-/// `MySqlPool` (with their features), and [`AnyPool`] (the database `DATABASE_URL` names, or
+/// `MySqlPool` (with their features; sqlx 0.8's too, with feature `sqlx-0_8`), and [`AnyPool`] (the database `DATABASE_URL` names, or
 /// SQLite). Sealed: jetbase makes the database, and knows how to reach it with these.
 ///
 /// ```
@@ -17,7 +17,7 @@ use crate::{AnyPool, Error};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a pool #[jetbase::test] can give a test",
     label = "not a pool jetbase makes a test database for",
-    note = "take sqlx::PgPool, sqlx::SqlitePool, sqlx::MySqlPool (with jetbase's feature of that database) or jetbase::AnyPool"
+    note = "take sqlx::PgPool, sqlx::SqlitePool, sqlx::MySqlPool (with jetbase's feature of that database; sqlx 0.8's with feature sqlx-0_8) or jetbase::AnyPool"
 )]
 pub trait TestPool: private::Connect {}
 
@@ -74,6 +74,60 @@ impl private::Connect for sqlx::MySqlPool {
         sqlx::MySqlPool::connect(url)
             .await
             .map_err(|error| driver_error("connecting to the test database", error))
+    }
+}
+
+// sqlx 0.8's pools, for applications still on it (feature `sqlx-0_8`).
+#[cfg(all(feature = "sqlx-0_8", feature = "postgres"))]
+impl private::Connect for sqlx_0_8::PgPool {
+    const DIALECT: Option<Dialect> = Some(Dialect::Postgres);
+
+    async fn connect_test(url: &str) -> Result<Self, Error> {
+        sqlx_0_8::PgPool::connect(url)
+            .await
+            .map_err(|error| driver_error_0_8("connecting to the test database", error))
+    }
+}
+
+#[cfg(all(feature = "sqlx-0_8", feature = "sqlite"))]
+impl private::Connect for sqlx_0_8::SqlitePool {
+    const DIALECT: Option<Dialect> = Some(Dialect::Sqlite);
+
+    async fn connect_test(url: &str) -> Result<Self, Error> {
+        sqlx_0_8::SqlitePool::connect(url)
+            .await
+            .map_err(|error| driver_error_0_8("connecting to the test database", error))
+    }
+}
+
+#[cfg(all(feature = "sqlx-0_8", feature = "mysql"))]
+impl private::Connect for sqlx_0_8::MySqlPool {
+    const DIALECT: Option<Dialect> = Some(Dialect::MySql);
+
+    async fn connect_test(url: &str) -> Result<Self, Error> {
+        sqlx_0_8::MySqlPool::connect(url)
+            .await
+            .map_err(|error| driver_error_0_8("connecting to the test database", error))
+    }
+}
+
+/// [`driver_error`] for sqlx 0.8's errors.
+#[cfg(feature = "sqlx-0_8")]
+fn driver_error_0_8(action: &'static str, error: sqlx_0_8::Error) -> Error {
+    use crate::DatabaseErrorKind;
+    let kind = match &error {
+        sqlx_0_8::Error::Io(_) | sqlx_0_8::Error::Tls(_) | sqlx_0_8::Error::PoolTimedOut => {
+            DatabaseErrorKind::Connection
+        }
+        _ => DatabaseErrorKind::Query,
+    };
+    let server_message = match &error {
+        sqlx_0_8::Error::Database(database) => Some(database.message().to_owned()),
+        _ => None,
+    };
+    Error::Database {
+        action,
+        source: crate::DatabaseError::from_driver(kind, error, server_message.as_deref()),
     }
 }
 
