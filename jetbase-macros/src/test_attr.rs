@@ -96,7 +96,13 @@ pub fn expand(attribute: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let expects_panic = function
         .attrs
         .iter()
-        .any(|attribute| attribute.path().is_ident("should_panic"))
+        .any(|attribute| {
+            attribute
+                .path()
+                .segments
+                .last()
+                .is_some_and(|segment| segment.ident == "should_panic")
+        })
         .then(|| quote!(.expects_panic(true)));
     let migrations = options.migrations.map(|apply| quote!(.migrations(#apply)));
     let to_version = options

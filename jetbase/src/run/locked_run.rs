@@ -362,6 +362,21 @@ pub(crate) fn split<'m>(
     Ok(Section { split, texts })
 }
 
+/// Every statement `migrations` would run in `direction` splits for `dialect` and has a value
+/// for each of its placeholders: what a run that changes something first (a roll-back before
+/// an upgrade) checks of everything it will run, before it starts.
+pub(crate) fn check_sections<'m>(
+    migrations: impl IntoIterator<Item = &'m Migration>,
+    dialect: Dialect,
+    direction: Direction,
+    placeholders: &Placeholders,
+) -> Result<(), Error> {
+    for migration in migrations {
+        split(migration, dialect, direction, placeholders)?;
+    }
+    Ok(())
+}
+
 /// Every statement `migrations` would run in `direction` has a value for each of its
 /// placeholders: checked before anything runs (nothing to check while none is configured).
 pub(crate) fn check_placeholders<'m>(
@@ -463,7 +478,10 @@ impl OneMigration<'_, '_> {
             let partially_applied = ran_before && (kept_by_database || !transactional);
             let lock_wait = (source.kind() == DatabaseErrorKind::LockTimeout).then(|| {
                 Box::new(LockWait {
-                    table: failed.and_then(|statement| locked_table(statement.sql)),
+                    // The statement as written: a placeholder's value may be a secret.
+                    table: statement
+                        .and_then(|index| self.written.get(index))
+                        .and_then(|statement| locked_table(statement.sql)),
                     timeout: self.limits.lock_timeout(),
                     attempts: attempt,
                 })

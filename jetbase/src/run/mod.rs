@@ -7,7 +7,10 @@ pub(crate) mod retry;
 mod rollback;
 mod upgrade;
 
-pub(crate) use locked_run::{OneMigration, check_placeholders, open_session, parse_target, split};
+pub(crate) use locked_run::{
+    OneMigration, check_placeholders, check_sections, open_session, parse_target,
+    refuse_session_settings, split,
+};
 pub use rollback::Rollback;
 pub use upgrade::Upgrade;
 

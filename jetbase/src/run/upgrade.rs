@@ -6,7 +6,10 @@ use jetbase_core::{AppliedMigration, Migration, NewerDatabase, Record, UpgradeOp
 
 use super::locked_run::LockedRun;
 use super::retry::Retry;
-use super::{Planned, Progress, RunFuture, RunSettings, check_placeholders, parse_target};
+use super::{
+    Planned, Progress, RunFuture, RunSettings, check_sections, parse_target,
+    refuse_session_settings,
+};
 use crate::backend::private::SEAL;
 use crate::backend::{Database, RowWrite};
 use crate::events::{self, Operation};
@@ -30,6 +33,8 @@ use crate::{Direction, Error, Migrator, Report};
 ///
 /// Awaiting it returns [`Error::Validation`] (nothing run), [`Error::LockTimeout`],
 /// [`Error::MigrationFailed`] (earlier migrations of the run stay applied), [`Error::Split`],
+/// [`Error::Placeholder`] (a `${name}` without a value; nothing run), [`Error::Refused`] (with
+/// [`NewerDatabase::RollBack`], a newer migration that cannot be rolled back; nothing run),
 /// [`Error::InvalidVersion`] or [`Error::Database`].
 #[must_use = "an upgrade does nothing until it is awaited"]
 pub struct Upgrade<'a, D: Database> {
@@ -138,12 +143,15 @@ impl<'a, D: Database> Upgrade<'a, D> {
                     // What the upgrade then runs is validated (and its placeholders checked)
                     // first: nothing is rolled back for an upgrade that would be refused.
                     let planned = self.plan(&history)?;
-                    check_placeholders(
+                    check_sections(
                         planned.iter().map(|(migration, _)| *migration),
                         database.dialect(),
                         Direction::Upgrade,
                         self.migrator.placeholders(),
                     )?;
+                    if tables.transaction_pooled() {
+                        refuse_session_settings(&planned, &tables, self.migrator.default_limits())?;
+                    }
                     rolled_back = self.roll_back_newer(&tables, &history).await?;
                     if !rolled_back.dry_run {
                         history = read_history(database, &tables).await?.unwrap_or_default();
@@ -210,7 +218,11 @@ impl<'a, D: Database> Upgrade<'a, D> {
         // made for the newer release to trip over when it is deployed again.
         let empty: Vec<&str> = migrations
             .iter()
-            .filter(|(_, migration)| !migration.has_rollback_sql())
+            .filter(|(_, migration)| {
+                migration
+                    .rollback_statements(database.dialect())
+                    .is_ok_and(|statements| statements.is_empty())
+            })
             .map(|(_, migration)| migration.filename())
             .collect();
         if !empty.is_empty() {
@@ -227,7 +239,7 @@ impl<'a, D: Database> Upgrade<'a, D> {
                 ),
             });
         }
-        check_placeholders(
+        check_sections(
             migrations.iter().map(|(_, migration)| migration),
             database.dialect(),
             Direction::Rollback,
