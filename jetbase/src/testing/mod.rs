@@ -145,16 +145,43 @@ impl TestDatabase {
     }
 
     /// The database's URL, for a pool of your own (`sqlite://…` for SQLite).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR).create().await?;
+    /// let pool = sqlx::SqlitePool::connect(database.url()).await?;
+    /// pool.close().await;
+    /// database.remove().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn url(&self) -> &str {
         &self.url
     }
 
     /// The database's name (the file's path for SQLite).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), jetbase::Error> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR).create().await?;
+    /// println!("{} at {}", database.name(), database.url());
+    /// database.remove().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Drops the database (deletes the file).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR).create().await?;
+    /// database.remove().await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -180,6 +207,15 @@ impl TestDatabase {
     }
 
     /// Leaves the database in place (to be looked at), and returns its name.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), jetbase::Error> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR).create().await?;
+    /// let name = database.keep();
+    /// eprintln!("the test's database {name} is kept");
+    /// # Ok(()) }
+    /// ```
     pub fn keep(self) -> String {
         self.name
     }
@@ -189,6 +225,13 @@ impl<'m> TestDatabaseBuilder<'m> {
     /// The server to make the database on (default: `DATABASE_URL`; without it, or for a
     /// SQLite pool, a file in the system's temporary directory). Any database of the server the user may connect to: jetbase connects there to
     /// create and drop the others.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let builder = jetbase::testing::TestDatabase::builder(&MIGRATOR)
+    ///     .server_url("postgres://postgres@localhost/postgres")
+    ///     .dialect(jetbase::Dialect::Postgres);
+    /// ```
     pub fn server_url(mut self, url: impl Into<String>) -> Self {
         self.server_url = Some(url.into());
         self
@@ -196,18 +239,33 @@ impl<'m> TestDatabaseBuilder<'m> {
 
     /// The database the test expects (what its pool type says): an error, rather than a
     /// surprise, when the server URL names another.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let builder = jetbase::testing::TestDatabase::builder(&MIGRATOR).dialect(jetbase::Dialect::Sqlite);
+    /// ```
     pub fn dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = Some(dialect);
         self
     }
 
     /// `false`: an empty database, no migration applied.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let empty = jetbase::testing::TestDatabase::builder(&MIGRATOR).migrations(false);
+    /// ```
     pub fn migrations(mut self, apply: bool) -> Self {
         self.migrations = apply;
         self
     }
 
     /// Applies the migrations up to and including `version` only.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let at_v2 = jetbase::testing::TestDatabase::builder(&MIGRATOR).to_version("2");
+    /// ```
     pub fn to_version(mut self, version: impl Into<String>) -> Self {
         self.to_version = Some(version.into());
         self
@@ -215,6 +273,12 @@ impl<'m> TestDatabaseBuilder<'m> {
 
     /// SQL run in the test's database after the migrations (test data), in the order given;
     /// `name` says which one failed.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let with_data = jetbase::testing::TestDatabase::builder(&MIGRATOR)
+    ///     .fixture("users.sql", "INSERT INTO users (id, name) VALUES (1, 'ada');");
+    /// ```
     pub fn fixture(mut self, name: impl Into<String>, sql: impl Into<String>) -> Self {
         self.fixtures.push((name.into(), sql.into()));
         self
@@ -222,12 +286,22 @@ impl<'m> TestDatabaseBuilder<'m> {
 
     /// Who the template belongs to (default: the crate under test and the first migration's
     /// file name): when its migrations change, that owner's older templates are dropped.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let builder = jetbase::testing::TestDatabase::builder(&MIGRATOR).owner("my-crate/db::MIGRATOR");
+    /// ```
     pub fn owner(mut self, owner: impl Into<String>) -> Self {
         self.owner = Some(owner.into());
         self
     }
 
     /// The test's name, said with a kept database.
+    ///
+    /// ```
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let builder = jetbase::testing::TestDatabase::builder(&MIGRATOR).test_name("tests::signup");
+    /// ```
     pub fn test_name(mut self, name: impl Into<String>) -> Self {
         self.test_name = Some(name.into());
         self
@@ -251,6 +325,17 @@ impl<'m> TestDatabaseBuilder<'m> {
     }
 
     /// Makes the database: the template first, if this migrator's is not on the server yet.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// # static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// let database = jetbase::testing::TestDatabase::builder(&MIGRATOR)
+    ///     .to_version("2")
+    ///     .create()
+    ///     .await?;
+    /// database.remove().await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -326,6 +411,17 @@ impl<'m> TestDatabaseBuilder<'m> {
     /// Runs `test` with a pool on a fresh database, in a runtime of its own: drops the
     /// database when the test passes, keeps it (and prints its name) when it fails, and then
     /// fails as the test did. What `#[jetbase::test]` expands to.
+    ///
+    /// ```no_run
+    /// static MIGRATOR: jetbase::Migrator = jetbase::embed!("tests/fixtures/vectors");
+    /// #[test]
+    /// fn signup() {
+    ///     jetbase::testing::TestDatabase::builder(&MIGRATOR).run(|pool: sqlx::SqlitePool| async move {
+    ///         let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(&pool).await.unwrap();
+    ///         assert_eq!(one, 1);
+    ///     });
+    /// }
+    /// ```
     ///
     /// # Panics
     ///
