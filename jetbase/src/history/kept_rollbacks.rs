@@ -9,14 +9,13 @@ use crate::backend::Database;
 use crate::backend::private::SEAL;
 use crate::backend::tables::{ROLLBACK_COLUMN, Tables};
 
-/// The versioned rows of `history` whose version has no migration in `local`: the rows a
+/// The versioned rows of `rows` whose version has no migration in `local`: the rows a
 /// rollback can undo only with what they keep.
 pub(crate) fn without_file<'h>(
     local: &[Migration],
-    history: &'h [AppliedMigration],
+    rows: impl IntoIterator<Item = &'h AppliedMigration>,
 ) -> Vec<&'h AppliedMigration> {
-    history
-        .iter()
+    rows.into_iter()
         .filter(|row| row.kind() == Some(MigrationKind::Versioned))
         .filter(|row| {
             let version = row.version.as_deref().and_then(|t| Version::parse(t).ok());

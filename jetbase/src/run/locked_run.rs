@@ -140,7 +140,11 @@ impl LockedRun<'_, '_> {
                     Direction::Upgrade => kept_rollback(database.dialect(), migration),
                     Direction::Rollback => None,
                 };
-                let row = with_rollback(row, kept.as_deref());
+                // A new row keeps it (the row's borrows shortened to `kept`'s).
+                let mut row = row;
+                if let RowWrite::Insert { rollback, .. } = &mut row {
+                    *rollback = kept.as_deref();
+                }
                 // Not one of the migrator's files: rebuilt from its history row.
                 if self.direction == Direction::Rollback
                     && !self.migrator.migrations().iter().any(|own| {
@@ -278,28 +282,6 @@ pub(crate) fn parse_target(text: Option<&str>) -> Result<Option<Version>, Error>
     text.map(Version::parse)
         .transpose()
         .map_err(|source| Error::InvalidVersion { source })
-}
-
-/// `row` keeping `kept` where it is a new row.
-fn with_rollback<'a>(row: RowWrite<'a>, kept: Option<&'a str>) -> RowWrite<'a> {
-    match row {
-        RowWrite::Insert {
-            version,
-            description,
-            filename,
-            kind,
-            checksum,
-            rollback: _,
-        } => RowWrite::Insert {
-            version,
-            description,
-            filename,
-            kind,
-            checksum,
-            rollback: kept,
-        },
-        other => other,
-    }
 }
 
 /// The statements of the section `direction` runs (upgrade or rollback), with `placeholders`

@@ -107,12 +107,9 @@ impl<'a, D: Database> Rollback<'a, D> {
         // Rows whose file is gone are rolled back with what they keep, where they keep it:
         // read for the rows this rollback undoes only (an unrelated row's text is not read).
         let local = self.migrator.migrations();
-        let chosen: Vec<AppliedMigration> = jetbase_core::rollback_rows(&history, &self.options)
-            .unwrap_or_default()
-            .into_iter()
-            .cloned()
-            .collect();
-        let without_file = kept_rollbacks::without_file(local, &chosen);
+        // A plan error is the plan's to report, under the lock: nothing to read here then.
+        let chosen = jetbase_core::rollback_rows(&history, &self.options).unwrap_or_default();
+        let without_file = kept_rollbacks::without_file(local, chosen);
         let mut migrations: Cow<'_, [Migration]> = Cow::Borrowed(local);
         for (_, kept) in kept_rollbacks::read(database, &tables, &without_file).await? {
             if let Some(migration) = kept {
